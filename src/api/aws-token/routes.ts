@@ -1,0 +1,65 @@
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import { formatAwsTokenDate } from '../../http/dates.js';
+import { awsRoleName } from '../../auth/roles.js';
+import type { LoginService } from '../../auth/login.js';
+import { runGrant, type GrantForm } from '../oauth2/grants.js';
+import { TokenLoginSpec } from '../oauth2/schemas.js';
+
+const RESTLogin = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.String(),
+  refresh_token: Type.String(),
+  expires_in: Type.Integer(),
+  // The public Go SDK for this API panics unless these are exactly YYYY-MM-DDTHH:MM:SS.
+  '.issued': Type.String(),
+  '.expires': Type.String(),
+  username: Type.String(),
+  roleName: Type.String(),
+  mfa_enabled: Type.Boolean(),
+});
+
+const GRANTS = ['password', 'refresh_token', 'authorization_code'] as const;
+
+/** Backup for AWS's token endpoints: same users, same tokens as /api/oauth2/token. */
+export function awsTokenRoutes(app: FastifyInstance, deps: { login: LoginService }): void {
+  app.post(
+    '/api/v1/token',
+    {
+      config: { apiFamily: 'vba', access: 'public' },
+      schema: { tags: ['Token'], summary: 'Authenticate (Backup for AWS)', body: TokenLoginSpec, response: { 200: RESTLogin } },
+    },
+    async (request) => {
+      const issued = await runGrant(deps.login, request.body as GrantForm, request.ip, GRANTS);
+      return {
+        access_token: issued.accessToken,
+        token_type: 'bearer',
+        refresh_token: issued.refreshToken,
+        expires_in: issued.expiresInSeconds,
+        '.issued': formatAwsTokenDate(issued.issuedAt),
+        '.expires': formatAwsTokenDate(issued.expiresAt),
+        username: issued.user.name,
+        roleName: awsRoleName(issued.user.role),
+        mfa_enabled: false,
+      };
+    },
+  );
+
+  app.delete(
+    '/api/v1/token',
+    { config: { apiFamily: 'vba', access: 'Viewer' }, schema: { tags: ['Token'], summary: 'Sign out (Backup for AWS)' } },
+    async (request, reply) => {
+      await deps.login.logout(request.principal!);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/v1/token/authorizationCode',
+    {
+      config: { apiFamily: 'vba', access: 'Viewer' },
+      schema: { tags: ['Token'], summary: 'Create authorization code (Backup for AWS)', response: { 200: Type.Object({ code: Type.String() }) } },
+    },
+    async (request) => ({ code: (await deps.login.createAuthorizationCode(request.principal!)).code }),
+  );
+}

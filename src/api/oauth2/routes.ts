@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import { formatInstant } from '../../http/dates.js';
+import { EmptySuccessSchema } from '../../http/schemas.js';
+import type { LoginService } from '../../auth/login.js';
+import { runGrant, type GrantForm } from './grants.js';
+import { AuthorizationCodeModel, TokenLoginSpec, TokenModel } from './schemas.js';
+
+const GRANTS = ['password', 'refresh_token', 'authorization_code'] as const;
+
+export function oauth2Routes(app: FastifyInstance, deps: { login: LoginService }): void {
+  app.post(
+    '/api/oauth2/token',
+    {
+      // Public: a stale Authorization header from a refreshing client is ignored.
+      config: { apiFamily: 'vbr', access: 'public' },
+      schema: { tags: ['Login'], summary: 'Get access token', body: TokenLoginSpec, response: { 200: TokenModel } },
+    },
+    async (request) => {
+      const issued = await runGrant(deps.login, request.body as GrantForm, request.ip, GRANTS);
+      return {
+        access_token: issued.accessToken,
+        token_type: 'bearer',
+        refresh_token: issued.refreshToken,
+        expires_in: issued.expiresInSeconds,
+        '.issued': formatInstant(issued.issuedAt),
+        '.expires': formatInstant(issued.expiresAt),
+      };
+    },
+  );
+
+  app.post(
+    '/api/oauth2/authorization_code',
+    {
+      config: { apiFamily: 'vbr', access: 'Viewer' },
+      schema: { tags: ['Login'], summary: 'Get authorization code', response: { 200: AuthorizationCodeModel } },
+    },
+    async (request) => ({ code: (await deps.login.createAuthorizationCode(request.principal!)).code }),
+  );
+
+  app.post(
+    '/api/oauth2/logout',
+    {
+      config: { apiFamily: 'vbr', access: 'Viewer' },
+      schema: { tags: ['Login'], summary: 'Log out', response: { 200: EmptySuccessSchema } },
+    },
+    async (request) => {
+      await deps.login.logout(request.principal!);
+      return {};
+    },
+  );
+}

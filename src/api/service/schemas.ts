@@ -1,0 +1,36 @@
+import { Type } from 'typebox';
+
+export const ServerTimeModel = Type.Object({
+  serverTime: Type.String({ format: 'date-time' }),
+  timeZone: Type.String(),
+});
+
+/** CertificateModel: every field required, keySize is a string (API-NOTES §3.1). */
+export const CertificateModel = Type.Object({
+  thumbprint: Type.String({ description: 'SHA-1 of the DER certificate, uppercase hex.' }),
+  serialNumber: Type.String(),
+  keyAlgorithm: Type.String(),
+  keySize: Type.String(),
+  subject: Type.String(),
+  issuedTo: Type.String(),
+  issuedBy: Type.String(),
+  validFrom: Type.String({ format: 'date-time' }),
+  validBy: Type.String({ format: 'date-time' }),
+  isTrusted: Type.Boolean({ description: 'Required by 1.3 clients. A self-signed certificate is not trusted by any public authority.' }),
+});
+
+export const ServerInfoModel = Type.Object({
+  vbrId: Type.String(),
+  name: Type.String(),
+  buildVersion: Type.String(),
+  patches: Type.Array(Type.String()),
+  databaseVendor: Type.String(),
+  sqlServerEdition: Type.String(),
+  sqlServerVersion: Type.String(),
+  databaseSchemaVersion: Type.String(),
+  databaseContentVersion: Type.String(),
+  productName: Type.String({ description: 'Rampart extension.' }),
+  productVersion: Type.String({ description: 'Rampart extension.' }),
+  certificateExpiresSoon: Type.Boolean({ description: 'Rampart extension: the serving certificate is within the warning window of its validBy date.' }),
+  certificateValidBy: Type.String({ format: 'date-time', description: 'Rampart extension.' }),
+});

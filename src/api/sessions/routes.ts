@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify';
+import { dateFilter, enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { notFound } from '../../http/errors.js';
+import { formatInstant } from '../../http/dates.js';
+import { EmptySuccessSchema, IdParams } from '../../http/schemas.js';
+import { SESSION_RESULTS, SESSION_STATES, SESSION_TYPES } from '../../sessions/model.js';
+import { SESSION_ORDER_COLUMNS, SessionLogResult, SessionModel, SessionsQuery, SessionsResult } from './schemas.js';
+import { sessionModel, type SessionsService } from './service.js';
+
+interface SessionsQueryValues extends ListQuery {
+  createdAfterFilter?: string;
+  createdBeforeFilter?: string;
+  endedAfterFilter?: string;
+  endedBeforeFilter?: string;
+  typeFilter?: string | string[];
+  stateFilter?: string | string[];
+  resultFilter?: string | string[];
+  jobIdFilter?: string;
+}
+
+/**
+ * Sessions and, with `automation`, the automation sessions: the same model, filters
+ * and actions under another prefix.
+ */
+export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsService }, prefix = '/api/v1/sessions', automation = false): void {
+  const tags = [automation ? 'Automation' : 'Sessions'];
+
+  app.get(
+    prefix,
+    { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags, summary: 'Get all sessions', querystring: SessionsQuery, response: { 200: SessionsResult } } },
+    async (request) => {
+      const q = request.query as SessionsQueryValues;
+      const page = pageRequestFrom(q, SESSION_ORDER_COLUMNS, { column: 'creation_time', asc: false });
+      const { records, total } = await deps.sessions.list(page, {
+        createdAfter: dateFilter('createdAfterFilter', q.createdAfterFilter),
+        createdBefore: dateFilter('createdBeforeFilter', q.createdBeforeFilter),
+        endedAfter: dateFilter('endedAfterFilter', q.endedAfterFilter),
+        endedBefore: dateFilter('endedBeforeFilter', q.endedBeforeFilter),
+        types: enumFilter('typeFilter', q.typeFilter, SESSION_TYPES),
+        states: enumFilter('stateFilter', q.stateFilter, SESSION_STATES),
+        results: enumFilter('resultFilter', q.resultFilter, SESSION_RESULTS),
+        jobId: q.jobIdFilter,
+        automation,
+      });
+      const data = records.map((r) => sessionModel(r, request.apiRevision));
+      return { data, pagination: pagination(total, data.length, page) };
+    },
+  );
+
+  app.get(
+    `${prefix}/:id`,
+    { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags, summary: 'Get session', params: IdParams, response: { 200: SessionModel } } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const record = await deps.sessions.get(id);
+      if (!record) throw notFound(`Session ${id} was not found.`, id);
+      return sessionModel(record, request.apiRevision);
+    },
+  );
+
+  app.get(
+    `${prefix}/:id/logs`,
+    { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags, summary: 'Get session logs', params: IdParams, response: { 200: SessionLogResult } } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      if (!(await deps.sessions.get(id))) throw notFound(`Session ${id} was not found.`, id);
+      const records = (await deps.sessions.logs(id)).map((r) => ({ ...r, startTime: formatInstant(r.startTime)!, updateTime: formatInstant(r.updateTime)! }));
+      return { totalRecords: records.length, records };
+    },
+  );
+
+  app.post(
+    `${prefix}/:id/stop`,
+    { config: { apiFamily: 'vbr', access: 'Operator' }, schema: { tags, summary: 'Stop session', params: IdParams, response: { 200: EmptySuccessSchema } } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      if (!(await deps.sessions.stop(id, request.principal!.userName))) throw notFound(`Session ${id} was not found.`, id);
+      return {};
+    },
+  );
+}

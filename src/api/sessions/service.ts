@@ -1,0 +1,90 @@
+import type { Store } from '../../store/database.js';
+import { fetchPage, type PageRequest } from '../../store/paged-query.js';
+import type { SessionsTable } from '../../store/schema.js';
+import type { Selectable } from 'kysely';
+import { formatInstant } from '../../http/dates.js';
+import { isRevisionAtLeast } from '../../http/api-version.js';
+import type { SessionRunner } from '../../sessions/runner.js';
+import { toLogRecord, toSessionRecord } from '../../sessions/records.js';
+import type { SessionRecord } from '../../sessions/model.js';
+
+export interface SessionFilters {
+  createdAfter?: string;
+  createdBefore?: string;
+  endedAfter?: string;
+  endedBefore?: string;
+  types?: string[];
+  states?: string[];
+  results?: string[];
+  jobId?: string;
+  /** Automation sessions have their own list under /api/v1/automation/sessions. */
+  automation: boolean;
+}
+
+/** SessionModel as the API shows it, for every revision at once (superset fields). */
+export function sessionModel(record: SessionRecord, revision?: string) {
+  const type = record.sessionType === 'Job' && isRevisionAtLeast(revision, '1.2-rev0') ? 'BackupJob' : record.sessionType;
+  return {
+    id: record.id,
+    name: record.name,
+    activityId: record.activityId,
+    jobId: record.activityId,
+    sessionType: type,
+    creationTime: formatInstant(record.creationTime)!,
+    endTime: formatInstant(record.endTime),
+    state: record.state,
+    progressPercent: record.progressPercent,
+    result: record.result === 'None' && record.state !== 'Stopped' ? null : { result: record.result, message: record.resultMessage, isCanceled: record.isCanceled },
+    resourceId: record.resourceId,
+    resourceReference: record.resourceReference,
+    parentSessionId: record.parentSessionId,
+    usn: record.usn,
+    platformName: 'CustomPlatform',
+    platformId: '00000000-0000-0000-0000-000000000000',
+  };
+}
+
+export class SessionsService {
+  constructor(
+    private readonly store: Store,
+    private readonly runner: SessionRunner,
+  ) {}
+
+  async list(page: PageRequest, filters: SessionFilters) {
+    let query = this.store.db.selectFrom('sessions');
+    query = filters.automation ? query.where('session_type', '=', 'Automation') : query.where('session_type', '!=', 'Automation');
+    if (filters.createdAfter) query = query.where('creation_time', '>=', filters.createdAfter);
+    if (filters.createdBefore) query = query.where('creation_time', '<=', filters.createdBefore);
+    if (filters.endedAfter) query = query.where('end_time', '>=', filters.endedAfter);
+    if (filters.endedBefore) query = query.where('end_time', '<=', filters.endedBefore);
+    if (filters.types) query = query.where('session_type', 'in', expandTypes(filters.types));
+    if (filters.states) query = query.where('state', 'in', filters.states);
+    if (filters.results) query = query.where('result', 'in', filters.results);
+    if (filters.jobId) query = query.where('activity_id', '=', filters.jobId);
+    const { rows, total } = await fetchPage<Selectable<SessionsTable>>(query, page, { nameColumn: 'name' });
+    return { records: rows.map(toSessionRecord), total };
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.store.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toSessionRecord(row) : undefined;
+  }
+
+  /** Log records newest first, as Veeam lists them. */
+  async logs(id: string) {
+    const rows = await this.store.db.selectFrom('session_logs').selectAll().where('session_id', '=', id).orderBy('record_id', 'desc').execute();
+    return rows.map(toLogRecord);
+  }
+
+  stop(id: string, requestedBy: string): Promise<boolean> {
+    return this.runner.stop(id, requestedBy);
+  }
+}
+
+/** `Job` (1.1) and `BackupJob` (1.2) name the same sessions. */
+function expandTypes(types: string[]): string[] {
+  const out = new Set(types);
+  if (out.has('Job')) out.add('BackupJob');
+  if (out.has('BackupJob')) out.add('Job');
+  return [...out];
+}

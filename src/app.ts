@@ -1,0 +1,97 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import './http/route-config.js';
+import { installErrorHandling } from './http/error-handling.js';
+import { installRequestConventions } from './http/request-conventions.js';
+import { installRequestLog } from './http/request-log.js';
+import type { TlsListener } from './http/tls-listener.js';
+import { ErrorSchema } from './http/schemas.js';
+import { PRODUCT_VERSION } from './version.js';
+import type { AccessTokens } from './auth/access-tokens.js';
+import type { LoginService } from './auth/login.js';
+import type { Store } from './store/database.js';
+import type { ServingCertificate } from './certificates/serving-certificate.js';
+import type { SessionsService } from './api/sessions/service.js';
+import { oauth2Routes } from './api/oauth2/routes.js';
+import { awsTokenRoutes } from './api/aws-token/routes.js';
+import { serviceRoutes } from './api/service/routes.js';
+import { servicesRoutes } from './api/services/routes.js';
+import { sessionsRoutes } from './api/sessions/routes.js';
+
+export interface AppDeps {
+  logger: Logger;
+  listener: TlsListener;
+  bodyLimitBytes: number;
+  store: Store;
+  accessTokens: AccessTokens;
+  login: LoginService;
+  certificate: ServingCertificate;
+  sessions: SessionsService;
+  installationId: string;
+  expiryWarningDays: number;
+  services: () => { name: string; port: number }[];
+}
+
+export const OPENAPI_PATH = '/swagger/v1.1-rev0/swagger.json';
+
+/** Builds the Fastify app: core plumbing first, then every API section. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Fastify's own per-request lines are off: http/request-log.ts writes one line of ours instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes,
+    serverFactory: (handler) => {
+      deps.listener.server.on('request', handler);
+      return deps.listener.server;
+    },
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Bounded so a stuck client cannot hold shutdown forever; the grace period is enforced in server.ts.
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  // A POST without a body but labelled application/json (logout, stop) is an empty object, not an error.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+    jsonParser(request, body as string, done);
+  });
+  await app.register(formbody);
+  app.addSchema(ErrorSchema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Rampart: Veeam Backup & Replication REST API v1 compatible server',
+        version: '1.1-rev0',
+        description: `Rampart ${PRODUCT_VERSION}. Send x-api-version (e.g. 1.1-rev0) on every /api request; Backup for AWS routes take 1.0-rev0.`,
+      },
+      components: {
+        securitySchemes: { Bearer: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Bearer <access_token>' } },
+      },
+      security: [{ Bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/swagger/ui' });
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  app.get('/swagger/ui/index.html', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/swagger/ui/'));
+
+  installErrorHandling(app);
+  installRequestConventions(app, deps.accessTokens);
+  installRequestLog(app);
+
+  oauth2Routes(app, { login: deps.login });
+  awsTokenRoutes(app, { login: deps.login });
+  serviceRoutes(app, { store: deps.store, certificate: deps.certificate, installationId: deps.installationId, expiryWarningDays: deps.expiryWarningDays });
+  servicesRoutes(app, { services: deps.services });
+  sessionsRoutes(app, { sessions: deps.sessions });
+
+  return app;
+}

@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Typed configuration. Every key can come from the environment or from an
+ * optional JSON config file (RAMPART_CONFIG_FILE) that uses the same key names;
+ * the environment wins. Bad values stop start-up with a message naming the key.
+ */
+export interface RampartConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `sqlite:<file>` when DATABASE_URL is unset, else the postgres URL. */
+  databaseUrl: string;
+  databaseKind: 'sqlite' | 'postgres';
+  adminUser: string;
+  adminPassword: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  authorizationCodeTtlSeconds: number;
+  /** Failed logins (per user name or per address) before each further attempt is slowed down. */
+  loginSlowdownAfter: number;
+  /** Failed logins before the user name or address is locked out. */
+  loginLockoutAfter: number;
+  loginLockoutSeconds: number;
+  /** Upper bound for finishing in-flight requests on SIGTERM/SIGINT. */
+  shutdownGraceSeconds: number;
+  /** How often each node re-reads revocations written by other nodes or the CLI. */
+  revocationPollMs: number;
+  /** Days before `validBy` from which the serving certificate is reported as expiring. */
+  certificateExpiryWarningDays: number;
+  /** How long the previous certificate stays visible after a rotation. */
+  certificateRotationGraceHours: number;
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {}
+
+type Source = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function readConfigFile(env: Source): Source {
+  const file = env.RAMPART_CONFIG_FILE;
+  if (!file) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`RAMPART_CONFIG_FILE: cannot read ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`RAMPART_CONFIG_FILE: ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`RAMPART_CONFIG_FILE: ${file} must hold a JSON object of KEY: value pairs`);
+  }
+  const out: Source = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!/^(RAMPART_|DATABASE_URL$)/.test(key)) {
+      throw new ConfigError(`RAMPART_CONFIG_FILE: unknown key "${key}" (keys are the environment variable names, e.g. RAMPART_PORT)`);
+    }
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+function integer(src: Source, key: string, fallback: number, min: number, max: number): number {
+  const raw = src[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${key}: "${raw}" is not a whole number`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${key}: ${n} is out of range (${min}..${max})`);
+  return n;
+}
+
+export function loadConfig(env: Source = process.env): RampartConfig {
+  const src: Source = { ...readConfigFile(env), ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
+  const dataDir = path.resolve(src.RAMPART_DATA_DIR || './data');
+  const logLevel = (src.RAMPART_LOG_LEVEL || 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`RAMPART_LOG_LEVEL: "${src.RAMPART_LOG_LEVEL}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const dbUrl = src.DATABASE_URL?.trim();
+  let databaseKind: 'sqlite' | 'postgres' = 'sqlite';
+  let databaseUrl = `sqlite:${path.join(dataDir, 'rampart.sqlite')}`;
+  if (dbUrl) {
+    if (/^postgres(ql)?:\/\//i.test(dbUrl)) {
+      databaseKind = 'postgres';
+      databaseUrl = dbUrl;
+    } else if (/^sqlite:/i.test(dbUrl)) {
+      databaseUrl = `sqlite:${path.resolve(dbUrl.slice('sqlite:'.length))}`;
+    } else {
+      throw new ConfigError('DATABASE_URL: must start with postgres:// (or sqlite:<file>); leave it unset for the embedded SQLite database');
+    }
+  }
+  const host = src.RAMPART_HOST?.trim() || '::';
+  const adminUser = src.RAMPART_ADMIN_USER?.trim() || 'administrator';
+  if (!/^[A-Za-z0-9._@\\-]{1,128}$/.test(adminUser)) throw new ConfigError(`RAMPART_ADMIN_USER: "${adminUser}" is not a valid user name`);
+  const adminPassword = src.RAMPART_ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && adminPassword.length < 8) {
+    throw new ConfigError('RAMPART_ADMIN_PASSWORD: must be at least 8 characters');
+  }
+  const accessTokenTtlSeconds = integer(src, 'RAMPART_ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400);
+  return {
+    port: integer(src, 'RAMPART_PORT', 9419, 0, 65_535),
+    host,
+    dataDir,
+    databaseUrl,
+    databaseKind,
+    adminUser,
+    adminPassword,
+    logLevel: logLevel as RampartConfig['logLevel'],
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: integer(src, 'RAMPART_REFRESH_TOKEN_TTL_SECONDS', 14 * 86_400, accessTokenTtlSeconds, 365 * 86_400),
+    authorizationCodeTtlSeconds: integer(src, 'RAMPART_AUTHORIZATION_CODE_TTL_SECONDS', 300, 10, 3600),
+    loginSlowdownAfter: integer(src, 'RAMPART_LOGIN_SLOWDOWN_AFTER', 3, 1, 1000),
+    loginLockoutAfter: integer(src, 'RAMPART_LOGIN_LOCKOUT_AFTER', 10, 1, 1000),
+    loginLockoutSeconds: integer(src, 'RAMPART_LOGIN_LOCKOUT_SECONDS', 900, 1, 86_400),
+    shutdownGraceSeconds: integer(src, 'RAMPART_SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
+    revocationPollMs: integer(src, 'RAMPART_REVOCATION_POLL_MS', 500, 50, 1000),
+    certificateExpiryWarningDays: integer(src, 'RAMPART_CERT_EXPIRY_WARNING_DAYS', 30, 0, 3650),
+    certificateRotationGraceHours: integer(src, 'RAMPART_CERT_ROTATION_GRACE_HOURS', 168, 0, 87_600),
+    bodyLimitBytes: integer(src, 'RAMPART_BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  };
+}

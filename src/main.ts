@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+import { userCommand } from './cli/user-command.js';
+import { consoleOutput } from './cli/io.js';
+
+const USAGE = `Rampart: a Veeam Backup & Replication REST API compatible server
+
+usage: rampart <command>
+  serve                       run the HTTPS server (default)
+  user list|add|passwd|role   manage users (see: rampart user)
+
+Configuration comes from environment variables (see README).`;
+
+async function serve(): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger(config);
+  const server = await startServer(config, logger);
+  if (server.generatedAdminPassword) {
+    // Printed once, on standard output only: it is never logged or stored in clear.
+    process.stdout.write(
+      `\nFirst start: created the administrator "${config.adminUser}" with the password:\n\n    ${server.generatedAdminPassword}\n\nKeep it now; it is not shown again (change it with: npm run rampart -- user passwd ${config.adminUser}).\n\n`,
+    );
+  }
+  process.stdout.write(`Rampart is ready on ${server.url} (data in ${config.dataDir}, database ${config.databaseKind})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      server.close().then(resolve, (err) => {
+        logger.error({ err: (err as Error).message }, 'error during shutdown');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'user':
+      return userCommand(rest, loadConfig(), consoleOutput);
+    case 'help':
+    case '--help':
+    case '-h':
+      consoleOutput.print(USAGE);
+      return 0;
+    default:
+      consoleOutput.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`);
+      process.exit(78);
+    }
+    process.stderr.write(`rampart: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

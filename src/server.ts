@@ -1,0 +1,120 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { RampartConfig } from './config.js';
+import { buildApp } from './app.js';
+import { openStore, type Store } from './store/database.js';
+import { settingOrInit } from './store/settings.js';
+import { TlsListener } from './http/tls-listener.js';
+import { ServingCertificate } from './certificates/serving-certificate.js';
+import { UserDirectory } from './auth/users.js';
+import { generatePassword } from './auth/passwords.js';
+import { RevocationList } from './auth/revocations.js';
+import { AccessTokens } from './auth/access-tokens.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { LoginService } from './auth/login.js';
+import { loadTokenSigningKey } from './auth/signing-key.js';
+import { SessionRunner } from './sessions/runner.js';
+import { SessionsService } from './api/sessions/service.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  runner: SessionRunner;
+  certificate: ServingCertificate;
+  users: UserDirectory;
+  url: string;
+  port: number;
+  /** Set only when this start created the first administrator with a generated password. */
+  generatedAdminPassword?: string;
+  close(): Promise<void>;
+}
+
+/** The node id survives restarts, so a restarted node finds the sessions it left running. */
+async function loadNodeId(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'node-id');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const id = randomUUID();
+    await writeFile(file, id + '\n', { mode: 0o600 });
+    return id;
+  }
+}
+
+async function ensureFirstAdministrator(users: UserDirectory, config: RampartConfig): Promise<string | undefined> {
+  if ((await users.count()) > 0) return undefined;
+  const password = config.adminPassword ?? generatePassword(randomBytes);
+  await users.add(config.adminUser, 'Administrator', password);
+  return config.adminPassword ? undefined : password;
+}
+
+/** Opens everything the server needs, in dependency order, and starts listening. */
+export async function startServer(config: RampartConfig, logger: Logger): Promise<RunningServer> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore(config.databaseUrl);
+  try {
+    const nodeId = await loadNodeId(config.dataDir);
+    const installationId = await settingOrInit(store.db, 'installation_id', randomUUID());
+    const users = new UserDirectory(store);
+    const generatedAdminPassword = await ensureFirstAdministrator(users, config);
+
+    const revocations = new RevocationList(store);
+    await revocations.start(config.revocationPollMs);
+    const accessTokens = new AccessTokens(await loadTokenSigningKey(config.dataDir, process.env.RAMPART_TOKEN_SIGNING_KEY), revocations, config.accessTokenTtlSeconds);
+    const throttle = new LoginThrottle(store, {
+      slowdownAfter: config.loginSlowdownAfter,
+      lockoutAfter: config.loginLockoutAfter,
+      lockoutSeconds: config.loginLockoutSeconds,
+    });
+    const login = new LoginService(store, users, accessTokens, revocations, throttle, config);
+
+    const runner = new SessionRunner(store, nodeId, logger);
+    const interrupted = await runner.markInterrupted();
+    if (interrupted > 0) logger.warn({ count: interrupted }, 'marked sessions left running by the previous process as Failed');
+    runner.startStopPolling();
+
+    const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
+    const listener = new TlsListener(certificate.current.pair);
+    certificate.attach(listener);
+
+    let port = config.port;
+    const app = await buildApp({
+      logger,
+      listener,
+      bodyLimitBytes: config.bodyLimitBytes,
+      store,
+      accessTokens,
+      login,
+      certificate,
+      sessions: new SessionsService(store, runner),
+      installationId,
+      expiryWarningDays: config.certificateExpiryWarningDays,
+      services: () => [{ name: 'Rampart REST API', port }],
+    });
+    await app.listen({ port: config.port, host: config.host });
+    port = (listener.server.address() as AddressInfo).port;
+    const shownHost = config.host === '::' || config.host === '0.0.0.0' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        const graceMs = config.shutdownGraceSeconds * 1000;
+        await runner.stopAll('The server is shutting down.', Math.min(graceMs, 5000));
+        // app.close() stops accepting and waits for in-flight requests; the grace period bounds it.
+        const timer = setTimeout(() => listener.server.closeAllConnections(), graceMs);
+        await app.close();
+        clearTimeout(timer);
+        revocations.stop();
+        await store.close();
+      })());
+
+    return { app, store, runner, certificate, users, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}

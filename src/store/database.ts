@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations.js';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+/** The one handle every service gets: the query builder plus what it runs on. */
+export interface Store {
+  db: Kysely<Database>;
+  kind: DatabaseKind;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {}
+
+/** Opens the database named by `url` (`sqlite:<file>` or `postgres://…`) and brings its schema up to date. */
+export async function openStore(url: string): Promise<Store> {
+  const store = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url);
+  try {
+    await migrate(store.db);
+  } catch (err) {
+    await store.close();
+    throw new StoreError(`database ${describeUrl(url)}: ${(err as Error).message}`);
+  }
+  return store;
+}
+
+function openSqlite(file: string): Store {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const native = new SQLite(file);
+  // WAL lets readers (the API) and the single writer (sessions, logins) proceed together;
+  // busy_timeout covers the admin command line writing while the server runs.
+  native.pragma('journal_mode = WAL');
+  native.pragma('synchronous = NORMAL');
+  native.pragma('busy_timeout = 5000');
+  native.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  return { db, kind: 'sqlite', close: () => db.destroy() };
+}
+
+function openPostgres(url: string): Store {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}
+
+async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new StoreError(`migration ${failed?.migrationName ?? '?'} failed: ${(error as Error).message ?? String(error)}`);
+  }
+}
+
+/** A database URL fit for messages: the password never appears. */
+export function describeUrl(url: string): string {
+  try {
+    if (url.startsWith('sqlite:')) return url;
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable database URL)';
+  }
+}

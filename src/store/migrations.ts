@@ -1,0 +1,108 @@
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Migrations live in code (not files found at run time) so that the same list
+ * runs under tsx, a bundle, SQLite and PostgreSQL. Append only: never edit a
+ * migration that has shipped.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_foundation': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull().unique())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('tokens_valid_after', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('token_families')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('revoked_reason', 'text')
+        .execute();
+      await db.schema.createIndex('token_families_revoked').on('token_families').column('revoked_at').execute();
+      await db.schema
+        .createTable('refresh_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('family_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('issued_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('authorization_codes')
+        .addColumn('code_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('login_failures')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('last_failure_at', 'text', (c) => c.notNull())
+        .addColumn('locked_until', 'text')
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('activity_id', 'text', (c) => c.notNull())
+        .addColumn('session_type', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .addColumn('end_time', 'text')
+        .addColumn('progress_percent', 'integer', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('result_message', 'text')
+        .addColumn('is_canceled', 'integer', (c) => c.notNull())
+        .addColumn('resource_id', 'text')
+        .addColumn('resource_reference', 'text')
+        .addColumn('parent_session_id', 'text')
+        .addColumn('usn', 'integer', (c) => c.notNull())
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .execute();
+      await db.schema.createIndex('sessions_creation_time').on('sessions').columns(['creation_time', 'id']).execute();
+      await db.schema.createIndex('sessions_type').on('sessions').columns(['session_type', 'creation_time']).execute();
+      await db.schema.createIndex('sessions_state').on('sessions').column('state').execute();
+      await db.schema
+        .createTable('session_logs')
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('record_id', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('start_time', 'text', (c) => c.notNull())
+        .addColumn('update_time', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_logs_pk', ['session_id', 'record_id'])
+        .execute();
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down() {
+      throw new Error('downgrades are not supported');
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};
+
+/** Used by tests to prove the list is applied in order on both dialects. */
+export const migrationNames = Object.keys(migrations);
+

@@ -1,0 +1,69 @@
+import { Agent, request as undiciRequest } from 'undici';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string;
+  /** `null` sends no x-api-version header at all. */
+  version?: string | null;
+  headers?: Record<string, string>;
+  json?: unknown;
+  form?: Record<string, string>;
+  rawBody?: string | Buffer;
+}
+
+/** A real HTTPS client for the server under test (it trusts the server's self-signed certificate). */
+export class ApiClient {
+  readonly agent: Agent;
+
+  constructor(
+    readonly baseUrl: string,
+    agentOptions: ConstructorParameters<typeof Agent>[0] = {},
+  ) {
+    this.agent = new Agent({ connect: { rejectUnauthorized: false }, ...agentOptions });
+  }
+
+  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.version !== null) headers['x-api-version'] ??= options.version ?? '1.1-rev0';
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | Buffer | undefined = options.rawBody;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['content-type'] ??= 'application/json';
+    }
+    if (options.form) {
+      body = new URLSearchParams(options.form).toString();
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    }
+    const res = await undiciRequest(new URL(path, this.baseUrl), { method: method as any, headers, body, dispatcher: this.agent });
+    const text = await res.body.text();
+    let parsed: unknown = text;
+    if (text && String(res.headers['content-type'] ?? '').includes('json')) parsed = JSON.parse(text);
+    return { status: res.statusCode, headers: res.headers as ApiResponse['headers'], body: parsed as T, text };
+  }
+
+  get<T = any>(path: string, options?: RequestOptions) {
+    return this.request<T>('GET', path, options);
+  }
+
+  post<T = any>(path: string, options?: RequestOptions) {
+    return this.request<T>('POST', path, options);
+  }
+
+  /** Password grant; returns the TokenModel body. */
+  async login(username: string, password: string): Promise<{ access_token: string; refresh_token: string; expires_in: number }> {
+    const res = await this.post('/api/oauth2/token', { form: { grant_type: 'password', username, password } });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+    return res.body;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
