@@ -15,11 +15,13 @@ import type { LoginService } from './auth/login.js';
 import type { Store } from './store/database.js';
 import type { ServingCertificate } from './certificates/serving-certificate.js';
 import type { SessionsService } from './api/sessions/service.js';
+import type { CertificateSettingsService } from './api/settings-certificates/service.js';
 import { oauth2Routes } from './api/oauth2/routes.js';
 import { awsTokenRoutes } from './api/aws-token/routes.js';
 import { serviceRoutes } from './api/service/routes.js';
 import { servicesRoutes } from './api/services/routes.js';
 import { sessionsRoutes } from './api/sessions/routes.js';
+import { settingsCertificatesRoutes } from './api/settings-certificates/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -30,6 +32,7 @@ export interface AppDeps {
   login: LoginService;
   certificate: ServingCertificate;
   sessions: SessionsService;
+  certificateSettings: CertificateSettingsService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -92,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   serviceRoutes(app, { store: deps.store, certificate: deps.certificate, installationId: deps.installationId, expiryWarningDays: deps.expiryWarningDays });
   servicesRoutes(app, { services: deps.services });
   sessionsRoutes(app, { sessions: deps.sessions });
+  await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
 
   return app;
 }

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 import { userCommand } from './cli/user-command.js';
+import { certCommand } from './cli/cert-command.js';
 import { consoleOutput } from './cli/io.js';
 
 const USAGE = `Rampart: a Veeam Backup & Replication REST API compatible server
@@ -10,6 +11,7 @@ const USAGE = `Rampart: a Veeam Backup & Replication REST API compatible server
 usage: rampart <command>
   serve                       run the HTTPS server (default)
   user list|add|passwd|role   manage users (see: rampart user)
+  cert show|regenerate|import the server certificate (see: rampart cert)
 
 Configuration comes from environment variables (see README).`;
 
@@ -45,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       return serve();
     case 'user':
       return userCommand(rest, loadConfig(), consoleOutput);
+    case 'cert':
+      return certCommand(rest, loadConfig(), consoleOutput);
     case 'help':
     case '--help':
     case '-h':

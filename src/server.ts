@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { loadNodeId } from './node-id.js';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -19,6 +19,9 @@ import { LoginService } from './auth/login.js';
 import { loadTokenSigningKey } from './auth/signing-key.js';
 import { SessionRunner } from './sessions/runner.js';
 import { SessionsService } from './api/sessions/service.js';
+import { CertificateRotation } from './certificates/rotation.js';
+import { startExpiryWarnings } from './certificates/expiry-warning.js';
+import { CertificateSettingsService } from './api/settings-certificates/service.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -33,17 +36,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The node id survives restarts, so a restarted node finds the sessions it left running. */
-async function loadNodeId(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, 'node-id');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    const id = randomUUID();
-    await writeFile(file, id + '\n', { mode: 0o600 });
-    return id;
-  }
-}
 
 async function ensureFirstAdministrator(users: UserDirectory, config: RampartConfig): Promise<string | undefined> {
   if ((await users.count()) > 0) return undefined;
@@ -80,6 +72,12 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair);
     certificate.attach(listener);
+    certificate.watchPairFile();
+    const stopExpiryWarnings = startExpiryWarnings(certificate, config.certificateExpiryWarningDays, logger);
+    const certificateSettings = new CertificateSettingsService(certificate, new CertificateRotation(certificate, runner), {
+      expiryWarningDays: config.certificateExpiryWarningDays,
+      rotationGraceMs: config.certificateRotationGraceHours * 3_600_000,
+    });
 
     let port = config.port;
     const app = await buildApp({
@@ -91,6 +89,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       login,
       certificate,
       sessions: new SessionsService(store, runner),
+      certificateSettings,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],
@@ -109,6 +108,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await app.close();
         clearTimeout(timer);
         revocations.stop();
+        stopExpiryWarnings();
+        certificate.close();
         await store.close();
       })());
 

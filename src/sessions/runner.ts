@@ -152,9 +152,15 @@ export class SessionRunner {
     return this.active.size;
   }
 
-  /** Resolves when the session's work has finished on this node (tests, shutdown). */
+  /** Resolves when the session's work has finished on this node. */
   async settled(id: string): Promise<void> {
     await this.active.get(id)?.done;
+  }
+
+  /** The session as stored now. */
+  async find(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.store.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toSessionRecord(row) : undefined;
   }
 
   private async execute(id: string, entry: ActiveSession, work: SessionWork): Promise<void> {

@@ -1,4 +1,6 @@
-import { Agent, request as undiciRequest } from 'undici';
+import { Agent, FormData, fetch as undiciFetch, request as undiciRequest } from 'undici';
+
+export { FormData };
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -61,6 +63,16 @@ export class ApiClient {
     const res = await this.post('/api/oauth2/token', { form: { grant_type: 'password', username, password } });
     if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
     return res.body;
+  }
+
+  /** Sends multipart/form-data (file uploads). */
+  async postForm<T = any>(path: string, form: FormData, options: { token?: string; version?: string } = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { 'x-api-version': options.version ?? '1.0-rev0' };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const res = await undiciFetch(new URL(path, this.baseUrl), { method: 'POST', body: form, headers, dispatcher: this.agent });
+    const text = await res.text();
+    const contentType = res.headers.get('content-type') ?? '';
+    return { status: res.status, headers: Object.fromEntries(res.headers.entries()), body: (text && contentType.includes('json') ? JSON.parse(text) : text) as T, text };
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,8 @@ export function serverTime(now = new Date()) {
 export function certificateModel(description: CertificateDescription) {
   return {
     thumbprint: description.thumbprint,
-    serialNumber: description.serialNumber,
+    // As .NET (and so Veeam) shows it: the DER bytes, sign byte included (00CE24…).
+    serialNumber: description.serialNumberAsEncoded,
     keyAlgorithm: description.keyAlgorithm,
     keySize: description.keySize,
     subject: description.subject,
