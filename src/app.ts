@@ -21,6 +21,11 @@ import { awsTokenRoutes } from './api/aws-token/routes.js';
 import { serviceRoutes } from './api/service/routes.js';
 import { servicesRoutes } from './api/services/routes.js';
 import { sessionsRoutes } from './api/sessions/routes.js';
+import type { VaultSections } from './api/vault/sections.js';
+import { credentialsRoutes } from './api/credentials/routes.js';
+import { cloudCredentialsRoutes } from './api/cloud-credentials/routes.js';
+import { encryptionPasswordsRoutes } from './api/encryption-passwords/routes.js';
+import { vaultRoutes } from './api/vault/routes.js';
 import { settingsCertificatesRoutes } from './api/settings-certificates/routes.js';
 
 export interface AppDeps {
@@ -32,6 +37,7 @@ export interface AppDeps {
   login: LoginService;
   certificate: ServingCertificate;
   sessions: SessionsService;
+  vault: VaultSections;
   certificateSettings: CertificateSettingsService;
   installationId: string;
   expiryWarningDays: number;
@@ -95,6 +101,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   serviceRoutes(app, { store: deps.store, certificate: deps.certificate, installationId: deps.installationId, expiryWarningDays: deps.expiryWarningDays });
   servicesRoutes(app, { services: deps.services });
   sessionsRoutes(app, { sessions: deps.sessions });
+  credentialsRoutes(app, { credentials: deps.vault.credentials });
+  cloudCredentialsRoutes(app, { cloudCredentials: deps.vault.cloudCredentials });
+  encryptionPasswordsRoutes(app, { encryptionPasswords: deps.vault.encryptionPasswords });
+  vaultRoutes(app, { vault: deps.vault.vault });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
 
   return app;

@@ -33,6 +33,14 @@ export interface RampartConfig {
   /** How long the previous certificate stays visible after a rotation. */
   certificateRotationGraceHours: number;
   bodyLimitBytes: number;
+  /** Base64 master key(s) from RAMPART_MASTER_KEY, current first; unset means `<dataDir>/master.key`. */
+  masterKey: string | undefined;
+  /** Overrides the Microsoft identity platform base URL for every Azure region (tests, sovereign clouds). */
+  azureAuthorityUrl: string | undefined;
+  /** Overrides the Microsoft Graph base URL for every Azure region. */
+  azureGraphUrl: string | undefined;
+  /** Public client that signs in with the device code to register Azure applications. */
+  azureClientId: string;
 }
 
 export class ConfigError extends Error {}
@@ -67,6 +75,37 @@ function readConfigFile(env: Source): Source {
     out[key] = typeof value === 'string' ? value : JSON.stringify(value);
   }
   return out;
+}
+
+function baseUrl(src: Source, key: string): string | undefined {
+  const raw = src[key]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${key}: "${raw}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${key}: must be an http:// or https:// URL`);
+  if (url.search || url.hash) throw new ConfigError(`${key}: must be a base URL without query or fragment`);
+  return url.toString().replace(/\/+$/, '');
+}
+
+function masterKeys(src: Source): string | undefined {
+  const raw = src.RAMPART_MASTER_KEY?.trim();
+  if (!raw) return undefined;
+  raw.split(',').forEach((part, i) => {
+    const bytes = /^[A-Za-z0-9+/=_-]+$/.test(part.trim()) ? Buffer.from(part.trim(), 'base64').length : 0;
+    if (bytes !== 32) throw new ConfigError(`RAMPART_MASTER_KEY: key ${i + 1} must be 32 bytes in base64 (e.g. from: openssl rand -base64 32)`);
+  });
+  return raw;
+}
+
+/** Default: the Azure CLI's public client id, which Microsoft lets any tool use for device-code sign-in. */
+function azureClientId(src: Source): string {
+  const raw = src.RAMPART_AZURE_CLIENT_ID?.trim() || '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(raw)) throw new ConfigError('RAMPART_AZURE_CLIENT_ID: must be an application (client) id, a uuid');
+  return raw;
 }
 
 function integer(src: Source, key: string, fallback: number, min: number, max: number): number {
@@ -126,5 +165,9 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     certificateExpiryWarningDays: integer(src, 'RAMPART_CERT_EXPIRY_WARNING_DAYS', 30, 0, 3650),
     certificateRotationGraceHours: integer(src, 'RAMPART_CERT_ROTATION_GRACE_HOURS', 168, 0, 87_600),
     bodyLimitBytes: integer(src, 'RAMPART_BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    masterKey: masterKeys(src),
+    azureAuthorityUrl: baseUrl(src, 'RAMPART_AZURE_AUTHORITY_URL'),
+    azureGraphUrl: baseUrl(src, 'RAMPART_AZURE_GRAPH_URL'),
+    azureClientId: azureClientId(src),
   };
 }

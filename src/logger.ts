@@ -11,7 +11,10 @@ export function createLogger(config: Pick<RampartConfig, 'logLevel'>, destinatio
       level: config.logLevel,
       base: { service: 'rampart' },
       redact: {
-        paths: ['password', '*.password', 'secret', '*.secret', 'token', '*.token', 'authorization', '*.authorization', 'privateKey', '*.privateKey', 'passphrase', '*.passphrase'],
+        paths: ['password', '*.password', 'secret', '*.secret', 'token', '*.token', 'authorization', '*.authorization', 'privateKey', '*.privateKey', 'passphrase', '*.passphrase',
+          // Vault secrets (credentials, cloud credentials, encryption passwords, Azure registration).
+          'rootPassword', '*.rootPassword', 'secretKey', '*.secretKey', 'newSecretKey', '*.newSecretKey', 'sharedKey', '*.sharedKey',
+          'secretText', '*.secretText', 'device_code', '*.device_code', 'access_token', '*.access_token', 'masterKey', '*.masterKey'],
         censor: '[redacted]',
       },
     },

@@ -19,6 +19,7 @@ import { LoginService } from './auth/login.js';
 import { loadTokenSigningKey } from './auth/signing-key.js';
 import { SessionRunner } from './sessions/runner.js';
 import { SessionsService } from './api/sessions/service.js';
+import { createVaultSections, type VaultSections } from './api/vault/sections.js';
 import { CertificateRotation } from './certificates/rotation.js';
 import { startExpiryWarnings } from './certificates/expiry-warning.js';
 import { CertificateSettingsService } from './api/settings-certificates/service.js';
@@ -33,6 +34,8 @@ export interface RunningServer {
   port: number;
   /** Set only when this start created the first administrator with a generated password. */
   generatedAdminPassword?: string;
+  /** Master keyring, sealed-secret store, reference registry and the secret-holding sections. */
+  vault: VaultSections;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const interrupted = await runner.markInterrupted();
     if (interrupted > 0) logger.warn({ count: interrupted }, 'marked sessions left running by the previous process as Failed');
     runner.startStopPolling();
+    const vault = await createVaultSections(config, store, runner, logger);
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair);
@@ -89,6 +93,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       login,
       certificate,
       sessions: new SessionsService(store, runner),
+      vault,
       certificateSettings,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
@@ -113,7 +118,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return { app, store, runner, certificate, users, vault, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

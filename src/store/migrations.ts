@@ -95,6 +95,75 @@ const migrations: Record<string, Migration> = {
       throw new Error('downgrades are not supported');
     },
   },
+  '0002_vault': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('vault_secrets')
+        .addColumn('owner_kind', 'text', (c) => c.notNull())
+        .addColumn('owner_id', 'text', (c) => c.notNull())
+        .addColumn('owner_type', 'text', (c) => c.notNull())
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addColumn('sealed_value', 'text', (c) => c.notNull())
+        .addColumn('master_key_id', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('vault_secrets_pk', ['owner_kind', 'owner_id', 'field'])
+        .execute();
+      await db.schema.createIndex('vault_secrets_master_key').on('vault_secrets').column('master_key_id').execute();
+      await db.schema
+        .createTable('credentials')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('username_key', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('description_key', 'text', (c) => c.notNull())
+        .addColumn('unique_id', 'text', (c) => c.notNull())
+        .addColumn('dedup_key', 'text', (c) => c.notNull().unique())
+        .addColumn('ssh_port', 'integer', (c) => c.notNull())
+        .addColumn('elevate_to_root', 'integer', (c) => c.notNull())
+        .addColumn('add_to_sudoers', 'integer', (c) => c.notNull())
+        .addColumn('use_su', 'integer', (c) => c.notNull())
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('credentials_username').on('credentials').columns(['username_key', 'id']).execute();
+      await db.schema.createIndex('credentials_creation_time').on('credentials').column('creation_time').execute();
+      await db.schema
+        .createTable('cloud_credentials')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('description_key', 'text', (c) => c.notNull())
+        .addColumn('unique_id', 'text', (c) => c.notNull())
+        .addColumn('dedup_key', 'text', (c) => c.notNull().unique())
+        .addColumn('access_key', 'text')
+        .addColumn('account', 'text')
+        .addColumn('connection_name', 'text')
+        .addColumn('deployment_type', 'text')
+        .addColumn('region', 'text')
+        .addColumn('tenant_id', 'text')
+        .addColumn('application_id', 'text')
+        .addColumn('auth_method', 'text')
+        .addColumn('certificate_thumbprint', 'text')
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('cloud_credentials_name').on('cloud_credentials').columns(['name_key', 'id']).execute();
+      await db.schema
+        .createTable('encryption_passwords')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('hint', 'text', (c) => c.notNull())
+        .addColumn('hint_key', 'text', (c) => c.notNull())
+        .addColumn('unique_id', 'text', (c) => c.notNull())
+        .addColumn('dedup_key', 'text', (c) => c.notNull().unique())
+        .addColumn('verifier', 'text', (c) => c.notNull())
+        .addColumn('modification_time', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down() {
+      throw new Error('downgrades are not supported');
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -83,6 +83,72 @@ export interface SettingsTable {
   value: string;
 }
 
+/** One sealed secret (src/vault): the owning record, the field, and which master key wraps it. */
+export interface VaultSecretsTable {
+  owner_kind: string;
+  owner_id: string;
+  /** The owner's type at sealing time; bound into the seal, so it cannot be changed here alone. */
+  owner_type: string;
+  field: string;
+  sealed_value: string;
+  /** Duplicates the id inside `sealed_value` so a rotation finds what is left with an index. */
+  master_key_id: string;
+  updated_at: string;
+}
+
+/** Credentials records (Standard and Linux); secrets live in vault_secrets. */
+export interface CredentialsTable {
+  id: string;
+  type: string;
+  username: string;
+  username_key: string;
+  description: string;
+  description_key: string;
+  /** `tag` (1.1) / `uniqueId` (1.2). */
+  unique_id: string;
+  /** Enforces the duplicate rule with a unique index (see api/credentials/service.ts). */
+  dedup_key: string;
+  ssh_port: number;
+  elevate_to_root: number;
+  add_to_sudoers: number;
+  use_su: number;
+  creation_time: string;
+}
+
+export interface CloudCredentialsTable {
+  id: string;
+  type: string;
+  /** What the list orders and filters as "Name": access key, storage account or connection name. */
+  name: string;
+  name_key: string;
+  description: string;
+  description_key: string;
+  unique_id: string;
+  dedup_key: string;
+  access_key: string | null;
+  account: string | null;
+  connection_name: string | null;
+  deployment_type: string | null;
+  region: string | null;
+  tenant_id: string | null;
+  application_id: string | null;
+  /** `secret` or `certificate`: how an AzureCompute application signs in. */
+  auth_method: string | null;
+  certificate_thumbprint: string | null;
+  creation_time: string;
+}
+
+export interface EncryptionPasswordsTable {
+  id: string;
+  hint: string;
+  hint_key: string;
+  unique_id: string;
+  dedup_key: string;
+  /** argon2id of the password: checks a password without opening the sealed copy. */
+  verifier: string;
+  modification_time: string;
+}
+
 export interface Database {
   users: UsersTable;
   token_families: TokenFamiliesTable;
@@ -92,5 +158,9 @@ export interface Database {
   sessions: SessionsTable;
   session_logs: SessionLogsTable;
   settings: SettingsTable;
+  vault_secrets: VaultSecretsTable;
+  credentials: CredentialsTable;
+  cloud_credentials: CloudCredentialsTable;
+  encryption_passwords: EncryptionPasswordsTable;
 }
 

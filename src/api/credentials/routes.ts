@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import { dateFilter, enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { EmptySuccessSchema, IdParams } from '../../http/schemas.js';
+import {
+  CREDENTIALS_ORDER_COLUMNS,
+  CREDENTIALS_TYPES,
+  CredentialsEdit,
+  CredentialsModel,
+  CredentialsQuery,
+  CredentialsResult,
+  CredentialsSpec,
+  PasswordChangeSpec,
+  PrivateKeyChangeSpec,
+} from './schemas.js';
+import { credentialsModel, type CredentialsService } from './service.js';
+
+interface CredentialsQueryValues extends ListQuery {
+  typeFilter?: string | string[];
+  createdAfterFilter?: string;
+  createdBeforeFilter?: string;
+}
+
+const tags = ['Credentials'];
+const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
+const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
+
+/** /api/v1/credentials: Standard and Linux credentials records; secrets are write-only. */
+export function credentialsRoutes(app: FastifyInstance, deps: { credentials: CredentialsService }): void {
+  const prefix = '/api/v1/credentials';
+
+  app.get(
+    prefix,
+    { config: read, schema: { tags, summary: 'Get all credentials', querystring: CredentialsQuery, response: { 200: CredentialsResult } } },
+    async (request) => {
+      const q = request.query as CredentialsQueryValues;
+      const page = pageRequestFrom(q, CREDENTIALS_ORDER_COLUMNS, { column: 'username_key', asc: true });
+      const { rows, total } = await deps.credentials.list(page, {
+        types: enumFilter('typeFilter', q.typeFilter, CREDENTIALS_TYPES),
+        createdAfter: dateFilter('createdAfterFilter', q.createdAfterFilter),
+        createdBefore: dateFilter('createdBeforeFilter', q.createdBeforeFilter),
+      });
+      return { data: rows.map(credentialsModel), pagination: pagination(total, rows.length, page) };
+    },
+  );
+
+  app.post(
+    prefix,
+    { config: write, schema: { tags, summary: 'Add credentials record', body: CredentialsSpec, response: { 201: CredentialsModel } } },
+    async (request, reply) => {
+      const row = await deps.credentials.add(request.body as Record<string, unknown>);
+      return reply.code(201).send(credentialsModel(row));
+    },
+  );
+
+  app.get(
+    `${prefix}/:id`,
+    { config: read, schema: { tags, summary: 'Get credentials record', params: IdParams, response: { 200: CredentialsModel } } },
+    async (request) => credentialsModel(await deps.credentials.get((request.params as { id: string }).id)),
+  );
+
+  app.put(
+    `${prefix}/:id`,
+    { config: write, schema: { tags, summary: 'Edit credentials record', params: IdParams, body: CredentialsEdit, response: { 200: CredentialsModel } } },
+    async (request) => credentialsModel(await deps.credentials.edit((request.params as { id: string }).id, request.body as Record<string, unknown>)),
+  );
+
+  app.delete(
+    `${prefix}/:id`,
+    { config: write, schema: { tags, summary: 'Remove credentials record', params: IdParams } },
+    async (request, reply) => {
+      await deps.credentials.remove((request.params as { id: string }).id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    `${prefix}/:id/changepassword`,
+    { config: write, schema: { tags, summary: 'Change password', params: IdParams, body: PasswordChangeSpec, response: { 200: EmptySuccessSchema } } },
+    async (request) => {
+      await deps.credentials.changePassword((request.params as { id: string }).id, (request.body as { password: string }).password);
+      return {};
+    },
+  );
+
+  app.post(
+    `${prefix}/:id/changeprivatekey`,
+    { config: write, schema: { tags, summary: 'Change private key', params: IdParams, body: PrivateKeyChangeSpec, response: { 200: EmptySuccessSchema } } },
+    async (request) => {
+      const body = request.body as { privateKey: string; passphrase?: string | null };
+      await deps.credentials.changePrivateKey((request.params as { id: string }).id, body.privateKey, body.passphrase ?? undefined);
+      return {};
+    },
+  );
+
+  app.post(
+    `${prefix}/:id/changerootpassword`,
+    { config: write, schema: { tags, summary: 'Change root password', params: IdParams, body: PasswordChangeSpec, response: { 200: EmptySuccessSchema } } },
+    async (request) => {
+      await deps.credentials.changeRootPassword((request.params as { id: string }).id, (request.body as { password: string }).password);
+      return {};
+    },
+  );
+}

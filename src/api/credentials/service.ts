@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Selectable } from 'kysely';
+import type { Store } from '../../store/database.js';
+import type { CredentialsTable } from '../../store/schema.js';
+import { fetchPage, likePattern, type PageRequest } from '../../store/paged-query.js';
+import { inTransaction } from '../../store/transaction.js';
+import { describeUsers, type ReferenceRegistry } from '../../store/references.js';
+import { isUniqueViolation } from '../../store/unique-violation.js';
+import type { SecretOwner, SecretStore } from '../../vault/secret-store.js';
+import { badRequest, notFound } from '../../http/errors.js';
+import { formatInstant, toStoredInstant } from '../../http/dates.js';
+import { renamedField } from '../../http/renamed-fields.js';
+import { checkPrivateKey } from './private-key.js';
+import type { CredentialsType } from './schemas.js';
+
+/** The owner kind of credentials secrets in the vault, and the target kind for reference finders. */
+export const CREDENTIALS_KIND = 'credentials';
+
+export type CredentialsRow = Selectable<CredentialsTable>;
+
+export interface CredentialsFilters {
+  types?: string[];
+  createdAfter?: string;
+  createdBefore?: string;
+}
+
+/** The secrets of a record, opened: what a managed-server connection will use. */
+export interface CredentialsSecrets {
+  password?: string;
+  privateKey?: string;
+  passphrase?: string;
+  rootPassword?: string;
+}
+
+type Body = Record<string, unknown>;
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const flag = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+
+/**
+ * The duplicate rule: a non-empty uniqueId (tag) identifies one record of the
+ * section; records without one are told apart by type and user name
+ * (case-insensitive). The key is stored under a unique index, so two requests
+ * racing cannot both win.
+ */
+function dedupKey(type: string, username: string, uniqueId: string): string {
+  return uniqueId !== '' ? `tag:${uniqueId.toLowerCase()}` : `user:${type}:${username.toLowerCase()}`;
+}
+
+function ownerOf(row: Pick<CredentialsRow, 'id' | 'type'>): SecretOwner {
+  return { kind: CREDENTIALS_KIND, type: row.type, id: row.id };
+}
+
+/** CredentialsModel for every revision at once: both spellings, secrets present but null. */
+export function credentialsModel(row: CredentialsRow) {
+  const base = {
+    id: row.id,
+    username: row.username,
+    description: row.description,
+    type: row.type as CredentialsType,
+    creationTime: formatInstant(row.creation_time)!,
+    tag: row.unique_id,
+    uniqueId: row.unique_id,
+  };
+  if (row.type !== 'Linux') return base;
+  const elevate = Number(row.elevate_to_root) === 1;
+  return {
+    ...base,
+    SSHPort: Number(row.ssh_port),
+    autoElevated: elevate,
+    elevateToRoot: elevate,
+    addToSudoers: Number(row.add_to_sudoers) === 1,
+    useSu: Number(row.use_su) === 1,
+    privateKey: null,
+    passphrase: null,
+  };
+}
+
+export class CredentialsService {
+  constructor(
+    private readonly store: Store,
+    private readonly secrets: SecretStore,
+    private readonly references: ReferenceRegistry,
+  ) {}
+
+  async list(page: PageRequest, filters: CredentialsFilters) {
+    let query = this.store.db.selectFrom('credentials');
+    if (filters.types) query = query.where('type', 'in', filters.types);
+    if (filters.createdAfter) query = query.where('creation_time', '>=', filters.createdAfter);
+    if (filters.createdBefore) query = query.where('creation_time', '<=', filters.createdBefore);
+    if (page.nameFilter) {
+      // "The pattern can match any credentials parameter": user name, description or tag.
+      const pattern = likePattern(page.nameFilter);
+      query = query.where(({ or }) =>
+        or(['username_key', 'description_key', 'unique_id'].map((c) => sql<boolean>`lower(${sql.ref(c)}) like ${pattern} escape '\\'`)),
+      );
+    }
+    return fetchPage<CredentialsRow>(query, { ...page, nameFilter: undefined });
+  }
+
+  async get(id: string): Promise<CredentialsRow> {
+    const row = await this.store.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound(`Credentials record ${id} was not found.`, id);
+    return row;
+  }
+
+  async add(spec: Body): Promise<CredentialsRow> {
+    const type = spec.type as CredentialsType;
+    const password = text(spec.password) || undefined;
+    const privateKey = text(spec.privateKey) || undefined;
+    const passphrase = text(spec.passphrase) || undefined;
+    const rootPassword = text(spec.rootPassword) || undefined;
+    if (type === 'Standard') {
+      if (!password) throw badRequest('The request body is missing the required field "password" (Standard credentials need a password).');
+      for (const field of ['privateKey', 'passphrase', 'rootPassword', 'SSHPort', 'autoElevated', 'elevateToRoot', 'addToSudoers', 'useSu']) {
+        if (spec[field] !== undefined && spec[field] !== null) throw badRequest(`The field "${field}" applies to Linux credentials only.`);
+      }
+    } else {
+      if (!password && !privateKey) throw badRequest('The request body is missing the required field "password" or "privateKey" (Linux credentials need one of them).');
+      if (passphrase && !privateKey) throw badRequest('The field "passphrase" needs a "privateKey" to go with it.');
+      if (privateKey) checkPrivateKey(privateKey, passphrase);
+    }
+    const uniqueId = renamedField<string>(spec, 'tag', 'uniqueId') ?? '';
+    const now = toStoredInstant();
+    const row: CredentialsRow = {
+      id: randomUUID(),
+      type,
+      ...this.describedFields(type, spec, uniqueId),
+      ssh_port: type === 'Linux' ? ((spec.SSHPort as number | null | undefined) ?? 22) : 22,
+      elevate_to_root: renamedField<boolean>(spec, 'autoElevated', 'elevateToRoot') ? 1 : 0,
+      add_to_sudoers: flag(spec.addToSudoers) ? 1 : 0,
+      use_su: flag(spec.useSu) ? 1 : 0,
+      creation_time: now,
+    };
+    await this.refuseDuplicate(row);
+    await this.guardUnique(row, () =>
+      inTransaction(this.store.db, async (trx) => {
+        await trx.insertInto('credentials').values(row).execute();
+        await this.secrets.write(trx, ownerOf(row), { password, privateKey, passphrase, rootPassword });
+      }),
+    );
+    return row;
+  }
+
+  /** PUT: every non-secret field of the model; secrets change only through the change* calls. */
+  async edit(id: string, model: Body): Promise<CredentialsRow> {
+    const existing = await this.get(id);
+    if (model.id !== undefined && model.id !== id) throw badRequest(`The body's id ${String(model.id)} is not the id in the path (${id}).`, id);
+    if (model.type !== existing.type) throw badRequest(`The type of a credentials record cannot be changed (it is ${existing.type}); add a new record instead.`, id);
+    const uniqueId = renamedField<string>(model, 'tag', 'uniqueId') ?? existing.unique_id;
+    const linux = existing.type === 'Linux';
+    const elevate = renamedField<boolean>(model, 'autoElevated', 'elevateToRoot');
+    const row: CredentialsRow = {
+      ...existing,
+      ...this.describedFields(existing.type, { ...model, description: model.description ?? existing.description }, uniqueId),
+      ssh_port: linux ? ((model.SSHPort as number | null | undefined) ?? Number(existing.ssh_port)) : 22,
+      elevate_to_root: linux && elevate !== undefined ? (elevate ? 1 : 0) : existing.elevate_to_root,
+      add_to_sudoers: linux && flag(model.addToSudoers) !== undefined ? (model.addToSudoers ? 1 : 0) : existing.add_to_sudoers,
+      use_su: linux && flag(model.useSu) !== undefined ? (model.useSu ? 1 : 0) : existing.use_su,
+    };
+    await this.refuseDuplicate(row);
+    const { id: _id, creation_time: _c, type: _t, ...changes } = row;
+    await this.guardUnique(row, () => this.store.db.updateTable('credentials').set(changes).where('id', '=', id).execute());
+    return row;
+  }
+
+  async remove(id: string): Promise<void> {
+    await inTransaction(this.store.db, async (trx) => {
+      const row = await trx.selectFrom('credentials').select(['id', 'type', 'username']).where('id', '=', id).executeTakeFirst();
+      if (!row) throw notFound(`Credentials record ${id} was not found.`, id);
+      const users = await this.references.usersOf(trx, CREDENTIALS_KIND, id);
+      if (users.length > 0) {
+        throw badRequest(`Credentials record "${row.username}" (${id}) cannot be removed: it is used by ${describeUsers(users)}.`, id);
+      }
+      await this.secrets.removeAll(trx, ownerOf(row));
+      await trx.deleteFrom('credentials').where('id', '=', id).execute();
+    });
+  }
+
+  async changePassword(id: string, password: string): Promise<void> {
+    const row = await this.get(id);
+    await this.secrets.write(this.store.db, ownerOf(row), { password });
+  }
+
+  async changePrivateKey(id: string, privateKey: string, passphrase: string | undefined): Promise<void> {
+    const row = await this.get(id);
+    if (row.type !== 'Linux') throw badRequest(`Credentials record ${id} is of type ${row.type}; only Linux credentials have a private key.`, id);
+    checkPrivateKey(privateKey, passphrase || undefined);
+    // The passphrase belongs to the key: a new key without one clears the old passphrase.
+    await this.secrets.write(this.store.db, ownerOf(row), { privateKey, passphrase: passphrase || null });
+  }
+
+  async changeRootPassword(id: string, password: string): Promise<void> {
+    const row = await this.get(id);
+    if (row.type !== 'Linux') throw badRequest(`Credentials record ${id} is of type ${row.type}; only Linux credentials have a root password.`, id);
+    await this.secrets.write(this.store.db, ownerOf(row), { rootPassword: password });
+  }
+
+  /** Opens the record's secrets for a connection (managed servers, repositories). Never for a reply. */
+  async secretsFor(id: string): Promise<CredentialsSecrets> {
+    const row = await this.get(id);
+    return this.secrets.readAll(this.store.db, ownerOf(row)) as Promise<CredentialsSecrets>;
+  }
+
+  private describedFields(type: string, body: Body, uniqueId: string) {
+    const username = text(body.username) ?? '';
+    const description = text(body.description) ?? '';
+    return {
+      username,
+      username_key: username.toLowerCase(),
+      description,
+      description_key: description.toLowerCase(),
+      unique_id: uniqueId,
+      dedup_key: dedupKey(type, username, uniqueId),
+    };
+  }
+
+  private async refuseDuplicate(row: CredentialsRow): Promise<void> {
+    const other = await this.store.db.selectFrom('credentials').select(['id']).where('dedup_key', '=', row.dedup_key).where('id', '!=', row.id).executeTakeFirst();
+    if (other) throw duplicate(row, other.id);
+  }
+
+  private async guardUnique<T>(row: CredentialsRow, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const other = await this.store.db.selectFrom('credentials').select('id').where('dedup_key', '=', row.dedup_key).executeTakeFirst();
+      throw duplicate(row, other?.id);
+    }
+  }
+}
+
+function duplicate(row: CredentialsRow, otherId: string | undefined) {
+  const what = row.unique_id !== '' ? `the uniqueId (tag) "${row.unique_id}"` : `the user name "${row.username}" and no uniqueId (tag)`;
+  return badRequest(`A ${row.unique_id !== '' ? '' : `${row.type} `}credentials record with ${what} already exists${otherId ? ` (${otherId})` : ''}; give a different uniqueId (tag) to keep both.`, otherId);
+}
