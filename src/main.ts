@@ -4,6 +4,7 @@ import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 import { userCommand } from './cli/user-command.js';
 import { certCommand } from './cli/cert-command.js';
+import { rotateMasterKeyCommand } from './cli/vault-command.js';
 import { consoleOutput } from './cli/io.js';
 
 const USAGE = `Rampart: a Veeam Backup & Replication REST API compatible server
@@ -12,6 +13,7 @@ usage: rampart <command>
   serve                       run the HTTPS server (default)
   user list|add|passwd|role   manage users (see: rampart user)
   cert show|regenerate|import the server certificate (see: rampart cert)
+  rotate-master-key           re-seal every stored secret under a new master key
 
 Configuration comes from environment variables (see README).`;
 
@@ -45,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve();
+    case 'rotate-master-key':
+      return rotateMasterKeyCommand(rest, loadConfig(), consoleOutput);
     case 'user':
       return userCommand(rest, loadConfig(), consoleOutput);
     case 'cert':

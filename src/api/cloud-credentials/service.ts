@@ -123,7 +123,7 @@ export class CloudCredentialsService {
     if (model.id !== undefined && model.id !== id) throw badRequest(`The body's id ${String(model.id)} is not the id in the path (${id}).`, id);
     if (model.type !== existing.type) throw badRequest(`The type of a cloud credentials record cannot be changed (it is ${existing.type}); add a new record instead.`, id);
     const row: CloudCredentialsRow = { ...existing };
-    row.unique_id = renamedField<string>(model, 'tag', 'uniqueId') ?? existing.unique_id;
+    row.unique_id = renamedField<string>(model, 'tag', 'uniqueId', existing.unique_id) ?? existing.unique_id;
     row.description = typeof model.description === 'string' ? model.description : existing.description;
     if (existing.type === 'Amazon' || existing.type === 'Google') row.access_key = text(model.accessKey) ?? existing.access_key;
     if (existing.type === 'AzureStorage') row.account = text(model.account) ?? existing.account;

@@ -147,9 +147,9 @@ export class CredentialsService {
     const existing = await this.get(id);
     if (model.id !== undefined && model.id !== id) throw badRequest(`The body's id ${String(model.id)} is not the id in the path (${id}).`, id);
     if (model.type !== existing.type) throw badRequest(`The type of a credentials record cannot be changed (it is ${existing.type}); add a new record instead.`, id);
-    const uniqueId = renamedField<string>(model, 'tag', 'uniqueId') ?? existing.unique_id;
+    const uniqueId = renamedField<string>(model, 'tag', 'uniqueId', existing.unique_id) ?? existing.unique_id;
     const linux = existing.type === 'Linux';
-    const elevate = renamedField<boolean>(model, 'autoElevated', 'elevateToRoot');
+    const elevate = renamedField<boolean>(model, 'autoElevated', 'elevateToRoot', Number(existing.elevate_to_root) === 1);
     const row: CredentialsRow = {
       ...existing,
       ...this.describedFields(existing.type, { ...model, description: model.description ?? existing.description }, uniqueId),

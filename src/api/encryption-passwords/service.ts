@@ -81,7 +81,7 @@ export class EncryptionPasswordsService {
     const existing = await this.get(id);
     if (model.id !== undefined && model.id !== id) throw badRequest(`The body's id ${String(model.id)} is not the id in the path (${id}).`, id);
     const hint = model.hint as string;
-    const uniqueId = renamedField<string>(model, 'tag', 'uniqueId') ?? existing.unique_id;
+    const uniqueId = renamedField<string>(model, 'tag', 'uniqueId', existing.unique_id) ?? existing.unique_id;
     const row = { ...existing, hint, hint_key: hint.toLowerCase(), unique_id: uniqueId, dedup_key: dedupKey(hint, uniqueId), modification_time: toStoredInstant() };
     await this.refuseDuplicate(row);
     const { id: _id, verifier: _v, ...changes } = row;
