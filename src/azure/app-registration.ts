@@ -75,7 +75,7 @@ export class AzureAppRegistration {
       throw new AzureRegistrationError('The Microsoft identity platform answered the device code request without a code.');
     }
     const expiresAt = Date.now() + (Number(expiresIn) || 900) * 1000;
-    this.pending.set(userCode, { deviceCode, region, endpoints, expiresAt, intervalMs: Math.max(Number(interval) || 5, 0) * 1000 });
+    this.pending.set(userCode, { deviceCode, region, endpoints, expiresAt, intervalMs: pollSeconds(interval) * 1000 });
     return { url: uri, verificationCode: userCode, expiresAt: new Date(expiresAt) };
   }
 
@@ -168,6 +168,12 @@ export class AzureAppRegistration {
     const now = Date.now();
     for (const [code, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(code);
   }
+}
+
+/** Microsoft's poll interval (5 s when absent); 0 is honoured, as a stand-in may send it. */
+function pollSeconds(interval: unknown): number {
+  const n = Number(interval);
+  return interval === undefined || interval === null || !Number.isFinite(n) || n < 0 ? 5 : n;
 }
 
 async function jsonOf(res: Response): Promise<Json> {
