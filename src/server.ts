@@ -99,7 +99,12 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],
     });
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({
+      port: config.port,
+      host: config.host,
+      // Fastify cannot tell the listener is HTTPS (it comes from serverFactory).
+      listenTextResolver: (address) => `Server listening at ${address.replace(/^http:/, 'https:')}`,
+    });
     port = (listener.server.address() as AddressInfo).port;
     const shownHost = config.host === '::' || config.host === '0.0.0.0' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
 

@@ -4,7 +4,22 @@
  */
 export function formatInstant(value: Date | string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  const date = typeof value === 'string' ? new Date(value) : value;
+  if (typeof value === 'string') {
+    // Stored instants repeat on every poll of a list; formatting them is the hot part.
+    const known = formatted.get(value);
+    if (known !== undefined) return known;
+    const result = formatDate(new Date(value));
+    if (formatted.size >= FORMAT_CACHE_LIMIT) formatted.clear();
+    if (result !== null) formatted.set(value, result);
+    return result;
+  }
+  return formatDate(value);
+}
+
+const FORMAT_CACHE_LIMIT = 50_000;
+const formatted = new Map<string, string>();
+
+function formatDate(date: Date): string | null {
   if (Number.isNaN(date.getTime())) return null;
   const offsetMinutes = -date.getTimezoneOffset();
   const local = new Date(date.getTime() + offsetMinutes * 60_000);

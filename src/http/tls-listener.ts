@@ -18,6 +18,8 @@ export class TlsListener {
       cert: pair.certificatePem,
       key: pair.privateKeyPem,
       minVersion: 'TLSv1.2',
+      // Replies of tens of kilobytes (lists) must not wait for the client's delayed ACK.
+      noDelay: true,
       // Idle keep-alive connections are closed after 72 s, as common proxies expect.
       keepAliveTimeout: 72_000,
     });

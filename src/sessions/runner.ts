@@ -52,6 +52,7 @@ export class SessionStopped extends Error {}
 export class SessionRunner {
   private readonly active = new Map<string, ActiveSession>();
   private stopPoll: NodeJS.Timeout | undefined;
+  private changes = 0;
 
   constructor(
     private readonly store: Store,
@@ -74,6 +75,7 @@ export class SessionRunner {
       .where('node_id', '=', this.nodeId)
       .where('state', '!=', 'Stopped')
       .executeTakeFirst();
+    this.changes++;
     return Number(result.numUpdatedRows);
   }
 
@@ -107,6 +109,7 @@ export class SessionRunner {
       created_by: spec.createdBy ?? null,
     };
     await this.store.db.insertInto('sessions').values(row).execute();
+    this.changes++;
     const controller = new AbortController();
     const entry: ActiveSession = { controller, done: Promise.resolve(), nextLogId: 1 };
     this.active.set(id, entry);
@@ -127,6 +130,7 @@ export class SessionRunner {
       .where('id', '=', id)
       .where('state', '!=', 'Stopped')
       .execute();
+    this.changes++;
     const local = this.active.get(id);
     if (local && !local.controller.signal.aborted) {
       local.stopReason = reason;
@@ -146,6 +150,16 @@ export class SessionRunner {
     if (this.stopPoll) clearInterval(this.stopPoll);
     const all = Promise.all([...this.active.values()].map((e) => e.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, waitMs).unref())]);
+  }
+
+  /** Bumped after every write this runner makes, so cached session lists know they are stale. */
+  get generation(): number {
+    return this.changes;
+  }
+
+  /** For writers outside the runner (tests, imports) that change session rows. */
+  noteChange(): void {
+    this.changes++;
   }
 
   get runningCount(): number {
@@ -198,6 +212,7 @@ export class SessionRunner {
         })
         .where('id', '=', id)
         .execute();
+      this.changes++;
     } catch (err) {
       this.logger.error({ sessionId: id, err: (err as Error).message }, 'could not record the end of a session');
     } finally {
@@ -207,6 +222,7 @@ export class SessionRunner {
 
   private contextFor(id: string, entry: ActiveSession): SessionContext {
     const db = this.store.db;
+    const changed = () => this.changes++;
     return {
       sessionId: id,
       signal: entry.controller.signal,
@@ -235,6 +251,7 @@ export class SessionRunner {
       async progress(percent) {
         const clamped = Math.max(0, Math.min(100, Math.round(percent)));
         await db.updateTable('sessions').set({ progress_percent: clamped, usn: sql`usn + 1` }).where('id', '=', id).execute();
+        changed();
       },
     };
   }

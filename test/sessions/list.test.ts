@@ -84,6 +84,8 @@ describe('GET /api/v1/sessions paging, filters and order', () => {
     const renamed = await t.api.get('/api/v1/sessions?typeFilter=BackupJob', { token, version: '1.2-rev1' });
     expect(renamed.body.pagination.total).toBe(10);
     expect(renamed.body.data[0].sessionType).toBe('BackupJob');
+    expect(renamed.body.data[0].platformName).toBe('CustomPlatform');
+    expect((await list('?typeFilter=Job&limit=1')).body.data[0].platformName).toBeUndefined();
     expect((await list('?stateFilter=Working')).body.pagination.total).toBe(5);
     expect((await list('?resultFilter=Failed')).body.pagination.total).toBeGreaterThan(0);
     expect((await list('?typeFilter=Job&typeFilter=Infrastructure')).body.pagination.total).toBe(28);

@@ -22,16 +22,18 @@ interface SessionsQueryValues extends ListQuery {
  * Sessions and, with `automation`, the automation sessions: the same model, filters
  * and actions under another prefix.
  */
+const serializedPages = new WeakMap<object, string>();
+
 export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsService }, prefix = '/api/v1/sessions', automation = false): void {
   const tags = [automation ? 'Automation' : 'Sessions'];
 
   app.get(
     prefix,
     { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags, summary: 'Get all sessions', querystring: SessionsQuery, response: { 200: SessionsResult } } },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query as SessionsQueryValues;
       const page = pageRequestFrom(q, SESSION_ORDER_COLUMNS, { column: 'creation_time', asc: false });
-      const { records, total } = await deps.sessions.list(page, {
+      const result = await deps.sessions.list(page, {
         createdAfter: dateFilter('createdAfterFilter', q.createdAfterFilter),
         createdBefore: dateFilter('createdBeforeFilter', q.createdBeforeFilter),
         endedAfter: dateFilter('endedAfterFilter', q.endedAfterFilter),
@@ -41,9 +43,14 @@ export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsS
         results: enumFilter('resultFilter', q.resultFilter, SESSION_RESULTS),
         jobId: q.jobIdFilter,
         automation,
-      });
-      const data = records.map((r) => sessionModel(r, request.apiRevision));
-      return { data, pagination: pagination(total, data.length, page) };
+      }, request.apiRevision);
+      // A page polled again is sent as the same bytes: serialized once per cached answer.
+      let body = serializedPages.get(result);
+      if (body === undefined) {
+        body = JSON.stringify({ data: result.data, pagination: pagination(result.total, result.data.length, page) });
+        serializedPages.set(result, body);
+      }
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
 

@@ -1,5 +1,6 @@
 import type { Store } from '../../store/database.js';
 import { fetchPage, type PageRequest } from '../../store/paged-query.js';
+import { ResultCache } from '../../store/result-cache.js';
 import type { SessionsTable } from '../../store/schema.js';
 import type { Selectable } from 'kysely';
 import { formatInstant } from '../../http/dates.js';
@@ -39,18 +40,44 @@ export function sessionModel(record: SessionRecord, revision?: string) {
     resourceReference: record.resourceReference,
     parentSessionId: record.parentSessionId,
     usn: record.usn,
-    platformName: 'CustomPlatform',
-    platformId: '00000000-0000-0000-0000-000000000000',
+    // 1.2 added these; older revisions do not know them.
+    ...(isRevisionAtLeast(revision, '1.2-rev0') ? { platformName: 'CustomPlatform', platformId: '00000000-0000-0000-0000-000000000000' } : {}),
   };
 }
 
+/**
+ * Monitoring tools poll the same session list again and again; answers are cached
+ * until this node changes a session, and for at most one second (changes made by
+ * other nodes or the command line show up within that second).
+ */
+const LIST_CACHE_TTL_MS = 1000;
+
+export interface SessionPage {
+  readonly data: readonly ReturnType<typeof sessionModel>[];
+  readonly total: number;
+}
+
 export class SessionsService {
+  private readonly listCache = new ResultCache<SessionPage>(LIST_CACHE_TTL_MS);
+
   constructor(
     private readonly store: Store,
     private readonly runner: SessionRunner,
   ) {}
 
-  async list(page: PageRequest, filters: SessionFilters) {
+  /** One page of SessionModels as the client's revision sees them. Equal requests share one (frozen) answer. */
+  async list(page: PageRequest, filters: SessionFilters, revision?: string): Promise<SessionPage> {
+    const key = JSON.stringify([page, filters, revision]);
+    const generation = this.runner.generation;
+    const cached = this.listCache.get(key, generation);
+    if (cached) return cached;
+    const { records, total } = await this.query(page, filters);
+    const fresh = Object.freeze({ data: records.map((r) => sessionModel(r, revision)), total });
+    this.listCache.set(key, generation, fresh);
+    return fresh;
+  }
+
+  private async query(page: PageRequest, filters: SessionFilters) {
     let query = this.store.db.selectFrom('sessions');
     query = filters.automation ? query.where('session_type', '=', 'Automation') : query.where('session_type', '!=', 'Automation');
     if (filters.createdAfter) query = query.where('creation_time', '>=', filters.createdAfter);

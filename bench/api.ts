@@ -1,0 +1,105 @@
+// bench/api: Rampart's authenticated GET /api/v1/sessions?limit=100 over 10,000 stored
+// sessions against a bare Fastify HTTPS "hello" route, same connections and duration,
+// in one run. Prints both throughputs, the ratio, p99 latency and idle memory.
+//   npm run bench:api            (BENCH_SECONDS=10 BENCH_CONNECTIONS=16 by default)
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { openStore } from '../src/store/database.js';
+import { ApiClient } from '../test/support/client.js';
+import { buildServer, residentMiB, startChild } from './support/processes.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const SESSIONS = 10_000;
+const PASSWORD = 'Bench-Passw0rd!';
+
+async function seedSessions(dataDir: string): Promise<void> {
+  const store = await openStore(`sqlite:${path.join(dataDir, 'rampart.sqlite')}`);
+  const base = Date.now() - SESSIONS * 60_000;
+  const types = ['Infrastructure', 'Job', 'InfrastructureItemDeletion', 'RepositoryMaintenance'];
+  for (let start = 0; start < SESSIONS; start += 500) {
+    const rows = Array.from({ length: 500 }, (_, k) => {
+      const i = start + k;
+      const id = randomUUID();
+      return {
+        id,
+        name: `Session ${i}`,
+        activity_id: id,
+        session_type: types[i % types.length]!,
+        state: 'Stopped',
+        creation_time: new Date(base + i * 60_000).toISOString(),
+        end_time: new Date(base + i * 60_000 + 30_000).toISOString(),
+        progress_percent: 100,
+        result: i % 7 === 0 ? 'Failed' : 'Success',
+        result_message: i % 7 === 0 ? 'Something went wrong' : null,
+        is_canceled: 0,
+        resource_id: null,
+        resource_reference: null,
+        parent_session_id: null,
+        usn: 3,
+        node_id: 'bench',
+        created_by: 'bench',
+      };
+    });
+    await store.db.insertInto('sessions').values(rows).execute();
+  }
+  await store.close();
+}
+
+function load(url: string, headers: Record<string, string>): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers, tlsOptions: { rejectUnauthorized: false } } as autocannon.Options, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
+    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
+  });
+}
+
+const dataDir = await mkdtemp(path.join(tmpdir(), 'rampart-bench-api-'));
+await seedSessions(dataDir);
+buildServer();
+const { child: rampart, match } = await startChild(
+  ['dist/main.js', 'serve'],
+  { RAMPART_DATA_DIR: dataDir, RAMPART_PORT: '0', RAMPART_HOST: '127.0.0.1', RAMPART_ADMIN_PASSWORD: PASSWORD, RAMPART_LOG_LEVEL: 'warn' },
+  /Rampart is ready on (\S+)/,
+);
+const { child: bare, match: bareMatch } = await startChild(['bench/support/bare-hello.ts'], { BARE_BYTES: '54000' }, /ready (\d+)/);
+try {
+  const rampartUrl = match[1]!;
+  await new Promise((r) => setTimeout(r, 3000));
+  const idleMiB = await residentMiB(rampart.process.pid!);
+  const api = new ApiClient(rampartUrl);
+  const { access_token } = await api.login('administrator', PASSWORD);
+  const check = await api.get('/api/v1/sessions?limit=100', { token: access_token });
+  if (check.status !== 200 || check.body.data.length !== 100 || check.body.pagination.total !== SESSIONS) throw new Error(`unexpected answer: ${check.status}`);
+  await api.close();
+
+  // Warm both up, then measure.
+  const bareUrl = `https://127.0.0.1:${bareMatch[1]}/hello`;
+  const sessionsUrl = `${rampartUrl}/api/v1/sessions?limit=100`;
+  const headers = { 'x-api-version': '1.1-rev0', authorization: `Bearer ${access_token}` };
+  await load(bareUrl, {}).catch(() => undefined);
+  const baseline = await load(bareUrl, {});
+  // Not a target, a reference: the same bytes from a bare server, to show what the payload alone costs.
+  const sameBytes = await load(bareUrl.replace('/hello', '/sized'), {});
+  await load(sessionsUrl, headers);
+  const measured = await load(sessionsUrl, headers);
+  const ratio = measured.requests.average / baseline.requests.average;
+  const errors = measured.errors + measured.non2xx;
+
+  console.log(`bench/api: ${CONNECTIONS} connections, ${SECONDS} s each, ${SESSIONS} sessions stored`);
+  console.log(`  baseline  bare Fastify HTTPS GET /hello          ${baseline.requests.average.toFixed(0)} req/s  p99 ${baseline.latency.p99} ms`);
+  console.log(`  reference bare Fastify HTTPS, same ~54 KB precomputed  ${sameBytes.requests.average.toFixed(0)} req/s  p99 ${sameBytes.latency.p99} ms`);
+  console.log(`  rampart   GET /api/v1/sessions?limit=100 (auth)  ${measured.requests.average.toFixed(0)} req/s  p99 ${measured.latency.p99} ms  errors ${errors}`);
+  console.log(`  ratio     ${ratio.toFixed(3)}   (target >= 0.35)   vs same-bytes reference: ${(measured.requests.average / sameBytes.requests.average).toFixed(3)}`);
+  console.log(`  p99       ${measured.latency.p99} ms   (target <= 30 ms)`);
+  console.log(`  idle RSS  ${idleMiB.toFixed(1)} MiB   (target <= 150 MB)`);
+} finally {
+  await rampart.stop();
+  await bare.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}

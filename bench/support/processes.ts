@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+
+/** Builds dist/main.js, what `npm start` runs, so benchmarks measure the same thing. */
+export function buildServer(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+}
+
+export interface Child {
+  process: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an entry point as its own Node process (TypeScript through tsx, `.js` as is)
+ * and waits for `pattern` on stdout.
+ */
+export async function startChild(args: string[], env: Record<string, string>, pattern: RegExp): Promise<{ child: Child; match: RegExpExecArray }> {
+  const loader = args.some((a) => a.endsWith('.ts')) ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (c) => (out += c));
+  proc.stderr!.on('data', (c) => (out += c));
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const check = () => {
+      const m = pattern.exec(out);
+      if (m) resolve(m);
+    };
+    proc.stdout!.on('data', check);
+    proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${out}`)));
+  });
+  const child: Child = {
+    process: proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    },
+  };
+  return { child, match };
+}
+
+/** Resident memory of a process, in MiB, from /proc. */
+export async function residentMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
