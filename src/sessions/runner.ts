@@ -183,6 +183,8 @@ export class SessionRunner {
     let message: string | undefined;
     let canceled = false;
     try {
+      // Stopped before it began (e.g. a shutdown right after the start): the work never runs.
+      entry.controller.signal.throwIfAborted();
       const outcome = await work(ctx);
       if (outcome) ({ result, message } = outcome);
       if (entry.controller.signal.aborted) canceled = true;

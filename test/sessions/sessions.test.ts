@@ -126,3 +126,24 @@ describe('interrupted sessions', () => {
     }
   });
 });
+
+describe('graceful shutdown', () => {
+  it('stops running sessions (their work sees the stop) and records them as canceled', async () => {
+    const other = await startTestServer();
+    const session = await other.server.runner.start({ name: 'Work During Shutdown', type: 'Infrastructure' }, (ctx) =>
+      new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    );
+    const dataDir = other.dataDir;
+    await other.stop();
+    const again = await startTestServer({}, dataDir);
+    try {
+      const res = await again.api.get(`/api/v1/sessions/${session.id}`, { token: await again.adminToken() });
+      expect(res.body.state).toBe('Stopped');
+      expect(res.body.result).toEqual({ result: 'Failed', message: 'The server is shutting down.', isCanceled: true });
+    } finally {
+      await again.cleanup();
+      const { rm } = await import('node:fs/promises');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
