@@ -132,7 +132,7 @@ export class CredentialsService {
       use_su: flag(spec.useSu) ? 1 : 0,
       creation_time: now,
     };
-    await this.refuseDuplicate(row);
+    // No look-up first: the unique index on dedup_key refuses a duplicate, and guardUnique names it.
     await this.guardUnique(row, () =>
       inTransaction(this.store.db, async (trx) => {
         await trx.insertInto('credentials').values(row).execute();
