@@ -3,23 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { formatAwsTokenDate } from '../../http/dates.js';
 import { awsRoleName } from '../../auth/roles.js';
 import type { LoginService } from '../../auth/login.js';
-import { runGrant, type GrantForm } from '../oauth2/grants.js';
-import { TokenLoginSpec } from '../oauth2/schemas.js';
+import { runGrant, SUPPORTED_GRANTS, tokenFields, type GrantForm } from '../oauth2/grants.js';
+import { TokenLoginSpec, TokenModel } from '../oauth2/schemas.js';
 
+// `.issued`/`.expires` are exactly YYYY-MM-DDTHH:MM:SS here: the public Go SDK for this API panics otherwise.
 const RESTLogin = Type.Object({
-  access_token: Type.String(),
-  token_type: Type.String(),
-  refresh_token: Type.String(),
-  expires_in: Type.Integer(),
-  // The public Go SDK for this API panics unless these are exactly YYYY-MM-DDTHH:MM:SS.
+  ...TokenModel.properties,
   '.issued': Type.String(),
   '.expires': Type.String(),
   username: Type.String(),
   roleName: Type.String(),
   mfa_enabled: Type.Boolean(),
 });
-
-const GRANTS = ['password', 'refresh_token', 'authorization_code'] as const;
 
 /** Backup for AWS's token endpoints: same users, same tokens as /api/oauth2/token. */
 export function awsTokenRoutes(app: FastifyInstance, deps: { login: LoginService }): void {
@@ -30,14 +25,9 @@ export function awsTokenRoutes(app: FastifyInstance, deps: { login: LoginService
       schema: { tags: ['Token'], summary: 'Authenticate (Backup for AWS)', body: TokenLoginSpec, response: { 200: RESTLogin } },
     },
     async (request) => {
-      const issued = await runGrant(deps.login, request.body as GrantForm, request.ip, GRANTS);
+      const issued = await runGrant(deps.login, request.body as GrantForm, request.ip, SUPPORTED_GRANTS);
       return {
-        access_token: issued.accessToken,
-        token_type: 'bearer',
-        refresh_token: issued.refreshToken,
-        expires_in: issued.expiresInSeconds,
-        '.issued': formatAwsTokenDate(issued.issuedAt),
-        '.expires': formatAwsTokenDate(issued.expiresAt),
+        ...tokenFields(issued, formatAwsTokenDate),
         username: issued.user.name,
         roleName: awsRoleName(issued.user.role),
         mfa_enabled: false,

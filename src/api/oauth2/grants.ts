@@ -1,6 +1,21 @@
 import { badRequest } from '../../http/errors.js';
 import type { IssuedTokens, LoginService } from '../../auth/login.js';
 
+/** The grants both token endpoints accept. */
+export const SUPPORTED_GRANTS = ['password', 'refresh_token', 'authorization_code'] as const;
+
+/** The TokenModel fields both token endpoints answer with; each API writes its dates its own way. */
+export function tokenFields(issued: IssuedTokens, formatDate: (date: Date) => string) {
+  return {
+    access_token: issued.accessToken,
+    token_type: 'bearer',
+    refresh_token: issued.refreshToken,
+    expires_in: issued.expiresInSeconds,
+    '.issued': formatDate(issued.issuedAt),
+    '.expires': formatDate(issued.expiresAt),
+  };
+}
+
 export interface GrantForm {
   grant_type: string;
   username?: string;

@@ -2,10 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { formatInstant } from '../../http/dates.js';
 import { EmptySuccessSchema } from '../../http/schemas.js';
 import type { LoginService } from '../../auth/login.js';
-import { runGrant, type GrantForm } from './grants.js';
+import { runGrant, SUPPORTED_GRANTS, tokenFields, type GrantForm } from './grants.js';
 import { AuthorizationCodeModel, TokenLoginSpec, TokenModel } from './schemas.js';
-
-const GRANTS = ['password', 'refresh_token', 'authorization_code'] as const;
 
 export function oauth2Routes(app: FastifyInstance, deps: { login: LoginService }): void {
   app.post(
@@ -16,15 +14,8 @@ export function oauth2Routes(app: FastifyInstance, deps: { login: LoginService }
       schema: { tags: ['Login'], summary: 'Get access token', body: TokenLoginSpec, response: { 200: TokenModel } },
     },
     async (request) => {
-      const issued = await runGrant(deps.login, request.body as GrantForm, request.ip, GRANTS);
-      return {
-        access_token: issued.accessToken,
-        token_type: 'bearer',
-        refresh_token: issued.refreshToken,
-        expires_in: issued.expiresInSeconds,
-        '.issued': formatInstant(issued.issuedAt),
-        '.expires': formatInstant(issued.expiresAt),
-      };
+      const issued = await runGrant(deps.login, request.body as GrantForm, request.ip, SUPPORTED_GRANTS);
+      return tokenFields(issued, (date) => formatInstant(date)!);
     },
   );
 

@@ -1,20 +1,11 @@
 import { Type } from 'typebox';
 import { keyAlgorithmNames } from '../../pki/key-algorithms.js';
 import { stringEnum } from '../../http/paging.js';
+import { CertificateModel } from '../service/schemas.js';
 
-/** Backup for AWS `Certificate`: all ten fields required, keySize a string. */
-export const Certificate = Type.Object({
-  thumbprint: Type.String(),
-  serialNumber: Type.String(),
-  keyAlgorithm: Type.String(),
-  keySize: Type.String(),
-  subject: Type.String(),
-  issuedTo: Type.String(),
-  issuedBy: Type.String(),
-  validFrom: Type.String({ format: 'date-time' }),
-  validBy: Type.String({ format: 'date-time' }),
-  automaticallyGenerated: Type.Boolean(),
-});
+/** Backup for AWS `Certificate`: Backup & Replication's CertificateModel (without 1.3's isTrusted) plus automaticallyGenerated. */
+const { isTrusted: _notInThisApi, ...certificateFields } = CertificateModel.properties;
+export const Certificate = Type.Object({ ...certificateFields, automaticallyGenerated: Type.Boolean() });
 
 export const Certificates = Type.Object({ data: Type.Array(Certificate) });
 
