@@ -1,0 +1,18 @@
+import { opensshSha256Fingerprint } from '../pki/fingerprints.js';
+
+/** A host key as SSH sends it: the wire blob, its algorithm and OpenSSH's fingerprint of it. */
+export interface SshHostKey {
+  /** The public key blob (what known_hosts holds in base64). */
+  blob: Buffer;
+  /** `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, … (the blob's own type name). */
+  algorithm: string;
+  /** `SHA256:<unpadded base64>`, as `ssh-keygen -lf` prints it. */
+  fingerprint: string;
+}
+
+/** The blob starts with its type name as an SSH string (uint32 length, then bytes). */
+export function hostKeyFromBlob(blob: Buffer): SshHostKey {
+  const length = blob.length >= 4 ? blob.readUInt32BE(0) : 0;
+  const algorithm = length > 0 && length < 64 && blob.length >= 4 + length ? blob.subarray(4, 4 + length).toString('latin1') : 'unknown';
+  return { blob: Buffer.from(blob), algorithm, fingerprint: opensshSha256Fingerprint(blob) };
+}
