@@ -69,6 +69,27 @@ describe('GET /api/v1/settings/certificates', () => {
     expect(c.thumbprint).toBe(await served());
   });
 
+  it('details give every fingerprint form as openssl computes them, the names, key and validity', async () => {
+    const facts = await opensslFacts(await servedCertificatePem(t.server.port));
+    const d = (await t.api.get('/api/v1/settings/certificates/details', { ...V, token: viewer })).body;
+    expect(d.sha1Fingerprint).toBe(facts.sha1);
+    expect(d.thumbprint).toBe(facts.sha1.replace(/:/g, ''));
+    expect(d.sha256Fingerprint).toBe(facts.sha256);
+    expect(d.sha256Hex).toBe(facts.sha256.replace(/:/g, '').toLowerCase());
+    expect(Buffer.from(d.sha256Base64, 'base64').toString('hex')).toBe(d.sha256Hex);
+    expect(d.serialNumber.replace(/^00/, '')).toBe(facts.serial);
+    expect(d.subject).toBe(facts.subject);
+    expect(d.issuer).toBe(facts.issuer);
+    expect(d.keyType).toBe('EC');
+    expect(d.keyBits).toBe(facts.keyBits);
+    expect(Date.parse(d.validFrom)).toBe(facts.notBefore.getTime());
+    expect(Date.parse(d.validBy)).toBe(facts.notAfter.getTime());
+    for (const name of d.subjectAlternativeNames.dnsNames) expect(facts.sanLine).toContain(`DNS:${name}`);
+    expect(d.subjectAlternativeNames.ipAddresses).toEqual(['127.0.0.1', '::1']);
+    expect(d.expiresSoon).toBe(false);
+    expect(d.daysUntilExpiry).toBeGreaterThan(3000);
+  });
+
   it('needs the Backup for AWS version header', async () => {
     // 1.0-rev1 is a Backup & Replication revision, not a Backup for AWS one.
     const res = await t.api.get('/api/v1/settings/certificates', { version: '1.0-rev1', token: viewer });
