@@ -99,12 +99,20 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],
     });
-    await app.listen({
-      port: config.port,
-      host: config.host,
-      // Fastify cannot tell the listener is HTTPS (it comes from serverFactory).
-      listenTextResolver: (address) => `Server listening at ${address.replace(/^http:/, 'https:')}`,
-    });
+    const listen = (host: string) =>
+      app.listen({
+        port: config.port,
+        host,
+        // Fastify cannot tell the listener is HTTPS (it comes from serverFactory).
+        listenTextResolver: (address) => `Server listening at ${address.replace(/^http:/, 'https:')}`,
+      });
+    try {
+      await listen(config.host);
+    } catch (err) {
+      // "All interfaces" on a machine without IPv6: fall back to every IPv4 interface.
+      if (config.host !== '::' || !['EAFNOSUPPORT', 'EADDRNOTAVAIL'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await listen('0.0.0.0');
+    }
     port = (listener.server.address() as AddressInfo).port;
     const shownHost = config.host === '::' || config.host === '0.0.0.0' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
 
