@@ -27,6 +27,10 @@ import { cloudCredentialsRoutes } from './api/cloud-credentials/routes.js';
 import { encryptionPasswordsRoutes } from './api/encryption-passwords/routes.js';
 import { vaultRoutes } from './api/vault/routes.js';
 import { settingsCertificatesRoutes } from './api/settings-certificates/routes.js';
+import type { ConnectionService } from './api/connection/service.js';
+import type { ManagedServersService } from './api/managed-servers/service.js';
+import { connectionRoutes } from './api/connection/routes.js';
+import { managedServersRoutes } from './api/managed-servers/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -39,6 +43,8 @@ export interface AppDeps {
   sessions: SessionsService;
   vault: VaultSections;
   certificateSettings: CertificateSettingsService;
+  connection: ConnectionService;
+  managedServers: ManagedServersService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -105,6 +111,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   cloudCredentialsRoutes(app, { cloudCredentials: deps.vault.cloudCredentials });
   encryptionPasswordsRoutes(app, { encryptionPasswords: deps.vault.encryptionPasswords });
   vaultRoutes(app, { vault: deps.vault.vault });
+  connectionRoutes(app, { connection: deps.connection });
+  managedServersRoutes(app, { managedServers: deps.managedServers });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
 
   return app;

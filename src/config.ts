@@ -41,6 +41,8 @@ export interface RampartConfig {
   azureGraphUrl: string | undefined;
   /** Public client that signs in with the device code to register Azure applications. */
   azureClientId: string;
+  /** Bound on each TLS/SSH probe and SSH step towards a managed server (≤ 10 s: a probe never hangs longer). */
+  probeTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -169,5 +171,6 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     azureAuthorityUrl: baseUrl(src, 'RAMPART_AZURE_AUTHORITY_URL'),
     azureGraphUrl: baseUrl(src, 'RAMPART_AZURE_GRAPH_URL'),
     azureClientId: azureClientId(src),
+    probeTimeoutMs: integer(src, 'RAMPART_PROBE_TIMEOUT_MS', 10_000, 50, 10_000),
   };
 }

@@ -23,6 +23,8 @@ import { createVaultSections, type VaultSections } from './api/vault/sections.js
 import { CertificateRotation } from './certificates/rotation.js';
 import { startExpiryWarnings } from './certificates/expiry-warning.js';
 import { CertificateSettingsService } from './api/settings-certificates/service.js';
+import { ConnectionService } from './api/connection/service.js';
+import { ManagedServersService } from './api/managed-servers/service.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -72,6 +74,9 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     if (interrupted > 0) logger.warn({ count: interrupted }, 'marked sessions left running by the previous process as Failed');
     runner.startStopPolling();
     const vault = await createVaultSections(config, store, runner, logger);
+    const connection = new ConnectionService(vault.credentials, config.probeTimeoutMs);
+    const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
+    await managedServers.ensureBackupServer();
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair);
@@ -95,6 +100,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       sessions: new SessionsService(store, runner),
       vault,
       certificateSettings,
+      connection,
+      managedServers,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * Runs many probes with at most `concurrency` at a time, all under one
  * deadline: when it passes, the probes still running are aborted (they report
@@ -18,6 +20,8 @@ export async function runBatch<T, R>(
   probe: (item: T, signal: AbortSignal) => Promise<R>,
 ): Promise<BatchOutcome<R>[]> {
   const controller = new AbortController();
+  // Every running probe listens on the one deadline signal.
+  setMaxListeners(0, controller.signal);
   const timer = setTimeout(() => controller.abort(), options.deadlineMs);
   const results: BatchOutcome<R>[] = new Array(items.length);
   let next = 0;

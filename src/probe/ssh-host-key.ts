@@ -16,3 +16,13 @@ export function hostKeyFromBlob(blob: Buffer): SshHostKey {
   const algorithm = length > 0 && length < 64 && blob.length >= 4 + length ? blob.subarray(4, 4 + length).toString('latin1') : 'unknown';
   return { blob: Buffer.from(blob), algorithm, fingerprint: opensshSha256Fingerprint(blob) };
 }
+
+/**
+ * The host key algorithms to offer so the server presents the key of the
+ * pinned type: a host with ed25519, ECDSA and RSA keys would otherwise show
+ * whichever one ssh2 prefers, which may not be the one pinned.
+ */
+export function hostKeyAlgorithmsFor(algorithm: string | undefined): string[] | undefined {
+  if (!algorithm) return undefined;
+  return algorithm === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [algorithm];
+}

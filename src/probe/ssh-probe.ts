@@ -3,7 +3,7 @@ import ssh2 from 'ssh2';
 import { withinDeadline, type ProbeOptions } from './deadline.js';
 import { ProbeError, bareHost, describeTarget } from './errors.js';
 import { describePeer, recognizePeer } from './peer-banner.js';
-import { hostKeyFromBlob, type SshHostKey } from './ssh-host-key.js';
+import { hostKeyAlgorithmsFor, hostKeyFromBlob, type SshHostKey } from './ssh-host-key.js';
 import { connectTcp } from './tcp.js';
 
 export interface SshProbeResult extends SshHostKey {
@@ -42,7 +42,8 @@ export function sshExchangeFailure(host: string, port: number, firstBytes: Buffe
  * (so the server has proved it holds the key's private half) and the
  * connection closes before any login: no credentials are needed or sent.
  */
-export function probeSshHostKey(serverName: string, port: number, options: ProbeOptions): Promise<SshProbeResult> {
+export function probeSshHostKey(serverName: string, port: number, options: ProbeOptions & { hostKeyAlgorithm?: string }): Promise<SshProbeResult> {
+  const serverHostKey = hostKeyAlgorithmsFor(options.hostKeyAlgorithm);
   const host = bareHost(serverName);
   const started = performance.now();
   return withinDeadline(host, port, options, async (signal, progress) => {
@@ -62,6 +63,7 @@ export function probeSshHostKey(serverName: string, port: number, options: Probe
           username: 'rampart-probe',
           // Our own deadline governs; ssh2's must never fire first.
           readyTimeout: 60_000,
+          ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as ssh2.ServerHostKeyAlgorithm[] } } : {}),
           hostVerifier: (blob: Buffer) => {
             seen = Buffer.from(blob);
             return true;

@@ -3,7 +3,7 @@ import { fingerprintMatches } from '../pki/fingerprints.js';
 import { clampTimeout, withinDeadline, type ProbeOptions } from './deadline.js';
 import { ProbeError, bareHost, describeTarget } from './errors.js';
 import { recordFirstBytes, sshExchangeFailure } from './ssh-probe.js';
-import { hostKeyFromBlob, type SshHostKey } from './ssh-host-key.js';
+import { hostKeyAlgorithmsFor, hostKeyFromBlob, type SshHostKey } from './ssh-host-key.js';
 import { connectTcp } from './tcp.js';
 
 /** Who logs in, and how. Secrets stay in this object: never logged, never in a message. */
@@ -41,7 +41,14 @@ function loginFailure(target: string, login: SshLogin, err: Error): ProbeError {
  * exchange, before any credential is sent: a host presenting another key never
  * sees the password.
  */
-export function openSshSession(serverName: string, port: number, login: SshLogin, pinnedFingerprint: string, options: ProbeOptions): Promise<SshSession> {
+export function openSshSession(
+  serverName: string,
+  port: number,
+  login: SshLogin,
+  pinnedFingerprint: string,
+  options: ProbeOptions & { hostKeyAlgorithm?: string },
+): Promise<SshSession> {
+  const serverHostKey = hostKeyAlgorithmsFor(options.hostKeyAlgorithm);
   const host = bareHost(serverName);
   const target = describeTarget(host, port);
   const commandTimeoutMs = clampTimeout(options.timeoutMs);
@@ -76,6 +83,7 @@ export function openSshSession(serverName: string, port: number, login: SshLogin
             passphrase: login.passphrase,
             tryKeyboard: Boolean(login.password),
             readyTimeout: 60_000,
+            ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as ssh2.ServerHostKeyAlgorithm[] } } : {}),
             hostVerifier: (blob: Buffer) => {
               presented = hostKeyFromBlob(blob);
               return fingerprintMatches(pinnedFingerprint, blob);

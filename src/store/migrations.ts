@@ -164,6 +164,47 @@ const migrations: Record<string, Migration> = {
       throw new Error('downgrades are not supported');
     },
   },
+  '0003_managed_servers': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('managed_servers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('description_key', 'text', (c) => c.notNull())
+        .addColumn('credentials_id', 'text')
+        .addColumn('credentials_storage_type', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_reason', 'text')
+        .addColumn('is_backup_server', 'integer', (c) => c.notNull())
+        .addColumn('vi_host_type', 'text')
+        .addColumn('port', 'integer')
+        .addColumn('ssh_settings', 'text')
+        .addColumn('network_settings', 'text')
+        .addColumn('ssh_host_key', 'text')
+        .addColumn('ssh_host_key_algorithm', 'text')
+        .addColumn('ssh_fingerprint', 'text')
+        .addColumn('certificate_thumbprint', 'text')
+        .addColumn('certificate_sha256', 'text')
+        .addColumn('os_name', 'text')
+        .addColumn('kernel', 'text')
+        .addColumn('architecture', 'text')
+        .addColumn('root_free_bytes', 'bigint')
+        .addColumn('root_total_bytes', 'bigint')
+        .addColumn('facts_checked_at', 'text')
+        .addColumn('single_use_login', 'text')
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('managed_servers_credentials').on('managed_servers').column('credentials_id').execute();
+      await db.schema.createIndex('managed_servers_type').on('managed_servers').columns(['type', 'name_key']).execute();
+    },
+    async down() {
+      throw new Error('downgrades are not supported');
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

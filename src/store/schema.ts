@@ -149,6 +149,49 @@ export interface EncryptionPasswordsTable {
   modification_time: string;
 }
 
+/** Managed servers (api/managed-servers): the hosts Rampart talks to, with their pinned identities. */
+export interface ManagedServersTable {
+  id: string;
+  /** WindowsHost, LinuxHost or ViHost. */
+  type: string;
+  name: string;
+  name_key: string;
+  description: string;
+  description_key: string;
+  credentials_id: string | null;
+  /** Permanent or SingleUse (Linux). */
+  credentials_storage_type: string;
+  /** Available or Unavailable. */
+  status: string;
+  /** Why the last check made the server Unavailable. */
+  status_reason: string | null;
+  /** 1 for the backup server itself (this machine): never removed. */
+  is_backup_server: number;
+  vi_host_type: string | null;
+  /** ViHost: the vSphere port; WindowsHost: the TLS port checked. */
+  port: number | null;
+  /** JSON of LinuxHostSSHSettingsModel / WindowsHostPortsModel. */
+  ssh_settings: string | null;
+  network_settings: string | null;
+  /** The pinned SSH host key: wire blob in base64, its algorithm and SHA256 fingerprint. */
+  ssh_host_key: string | null;
+  ssh_host_key_algorithm: string | null;
+  ssh_fingerprint: string | null;
+  /** The pinned TLS certificate: SHA-1 thumbprint and SHA-256 (hex) of the leaf. */
+  certificate_thumbprint: string | null;
+  certificate_sha256: string | null;
+  os_name: string | null;
+  kernel: string | null;
+  architecture: string | null;
+  root_free_bytes: number | string | null;
+  root_total_bytes: number | string | null;
+  facts_checked_at: string | null;
+  /** JSON of the non-secret part of single-use credentials (user name, port, elevation); secrets are in vault_secrets. */
+  single_use_login: string | null;
+  creation_time: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   token_families: TokenFamiliesTable;
@@ -162,5 +205,6 @@ export interface Database {
   credentials: CredentialsTable;
   cloud_credentials: CloudCredentialsTable;
   encryption_passwords: EncryptionPasswordsTable;
+  managed_servers: ManagedServersTable;
 }
 

@@ -28,10 +28,10 @@ export interface TlsMaterial {
 
 const closeServer = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
-function listen(server: net.Server, host = '127.0.0.1'): Promise<number> {
+function listen(server: net.Server, host = '127.0.0.1', port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve((server.address() as net.AddressInfo).port));
+    server.listen(port, host, () => resolve((server.address() as net.AddressInfo).port));
   });
 }
 
@@ -124,7 +124,7 @@ const fakeHostOutput = (command: string) => {
 };
 
 /** An in-process SSH server (ssh2): password or public-key login, canned command output. */
-export async function startSsh2Peer(options: Ssh2PeerOptions, host = '127.0.0.1'): Promise<Peer & { logins: string[] }> {
+export async function startSsh2Peer(options: Ssh2PeerOptions, host = '127.0.0.1', port = 0): Promise<Peer & { logins: string[] }> {
   const logins: string[] = [];
   const allowedKey = options.authorizedKey ? ssh2.utils.parseKey(options.authorizedKey) : undefined;
   const server = new ssh2.Server({ hostKeys: options.hostKeys }, (client) => {
@@ -160,6 +160,6 @@ export async function startSsh2Peer(options: Ssh2PeerOptions, host = '127.0.0.1'
       });
     });
   });
-  const port = await listen(server as unknown as net.Server, host);
-  return { port, logins, close: () => closeServer(server as unknown as net.Server) };
+  const bound = await listen(server as unknown as net.Server, host, port);
+  return { port: bound, logins, close: () => closeServer(server as unknown as net.Server) };
 }

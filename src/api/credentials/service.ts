@@ -11,6 +11,9 @@ import { badRequest, notFound } from '../../http/errors.js';
 import { formatInstant, toStoredInstant } from '../../http/dates.js';
 import { renamedField } from '../../http/renamed-fields.js';
 import { checkPrivateKey } from './private-key.js';
+
+/** Other sections (managed servers' single-use credentials) check keys the same way. */
+export { checkPrivateKey };
 import type { CredentialsType } from './schemas.js';
 
 /** The owner kind of credentials secrets in the vault, and the target kind for reference finders. */
