@@ -31,11 +31,15 @@ import type { ConnectionService } from './api/connection/service.js';
 import type { ManagedServersService } from './api/managed-servers/service.js';
 import { connectionRoutes } from './api/connection/routes.js';
 import { managedServersRoutes } from './api/managed-servers/routes.js';
+import type { AutomationService } from './api/automation/service.js';
+import { automationRoutes } from './api/automation/routes.js';
 
 export interface AppDeps {
   logger: Logger;
   listener: TlsListener;
   bodyLimitBytes: number;
+  importBodyLimitBytes: number;
+  automation: AutomationService;
   store: Store;
   accessTokens: AccessTokens;
   login: LoginService;
@@ -113,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   vaultRoutes(app, { vault: deps.vault.vault });
   connectionRoutes(app, { connection: deps.connection });
   managedServersRoutes(app, { managedServers: deps.managedServers });
+  automationRoutes(app, { automation: deps.automation, sessions: deps.sessions, importBodyLimitBytes: deps.importBodyLimitBytes });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
 
   return app;

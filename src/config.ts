@@ -33,6 +33,8 @@ export interface RampartConfig {
   /** How long the previous certificate stays visible after a rotation. */
   certificateRotationGraceHours: number;
   bodyLimitBytes: number;
+  /** Body limit of the automation import routes (a whole configuration is bigger than any other request). */
+  importBodyLimitBytes: number;
   /** Base64 master key(s) from RAMPART_MASTER_KEY, current first; unset means `<dataDir>/master.key`. */
   masterKey: string | undefined;
   /** Overrides the Microsoft identity platform base URL for every Azure region (tests, sovereign clouds). */
@@ -167,6 +169,7 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     certificateExpiryWarningDays: integer(src, 'RAMPART_CERT_EXPIRY_WARNING_DAYS', 30, 0, 3650),
     certificateRotationGraceHours: integer(src, 'RAMPART_CERT_ROTATION_GRACE_HOURS', 168, 0, 87_600),
     bodyLimitBytes: integer(src, 'RAMPART_BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    importBodyLimitBytes: integer(src, 'RAMPART_IMPORT_BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     masterKey: masterKeys(src),
     azureAuthorityUrl: baseUrl(src, 'RAMPART_AZURE_AUTHORITY_URL'),
     azureGraphUrl: baseUrl(src, 'RAMPART_AZURE_GRAPH_URL'),

@@ -25,6 +25,7 @@ import { startExpiryWarnings } from './certificates/expiry-warning.js';
 import { CertificateSettingsService } from './api/settings-certificates/service.js';
 import { ConnectionService } from './api/connection/service.js';
 import { ManagedServersService } from './api/managed-servers/service.js';
+import { createAutomation } from './api/automation/sections/index.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -77,6 +78,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const connection = new ConnectionService(vault.credentials, config.probeTimeoutMs);
     const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
     await managedServers.ensureBackupServer();
+    const automation = createAutomation(runner, vault);
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair);
@@ -93,6 +95,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       logger,
       listener,
       bodyLimitBytes: config.bodyLimitBytes,
+      importBodyLimitBytes: config.importBodyLimitBytes,
+      automation,
       store,
       accessTokens,
       login,

@@ -1,7 +1,7 @@
-import { type Socket } from 'node:net';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
-import { describeCertificateDer, type CertificateDescription } from '../pki/describe.js';
+import type { CertificateDescription } from '../pki/describe.js';
+import { describeProbedCertificate } from './certificate-descriptions.js';
 import { withinDeadline, type ProbeOptions } from './deadline.js';
 import { ProbeError, bareHost, describeTarget } from './errors.js';
 import { describePeer, recognizePeer, type PeerBanner } from './peer-banner.js';
@@ -116,7 +116,7 @@ export function probeTlsCertificate(serverName: string, port: number, options: P
         host,
         port,
         der: peer.raw,
-        description: describeCertificateDer(peer.raw),
+        description: describeProbedCertificate(peer.raw),
         chain: chainOf(peer),
         trusted: secure.authorized && identityError === undefined,
         protocol: secure.getProtocol(),

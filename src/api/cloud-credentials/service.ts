@@ -92,22 +92,12 @@ export class CloudCredentialsService {
     return row;
   }
 
-  async add(spec: Body): Promise<CloudCredentialsRow> {
-    const type = spec.type as CloudCredentialsType;
-    const row = this.emptyRow(type, spec);
-    const secrets: Record<string, string | undefined> = {};
-    if (type === 'Amazon' || type === 'Google') {
-      row.access_key = required(text(spec.accessKey), 'accessKey', type);
-      secrets.secretKey = required(text(spec.secretKey), 'secretKey', type);
-    } else if (type === 'AzureStorage') {
-      row.account = required(text(spec.account), 'account', type);
-      secrets.sharedKey = required(text(spec.sharedKey), 'sharedKey', type);
-    } else {
-      row.connection_name = required(text(spec.connectionName), 'connectionName', type);
-      const mode = required(text(spec.creationMode), 'creationMode', type);
-      Object.assign(secrets, mode === 'NewAccount' ? await this.newAccount(row, spec.newAccount as Obj) : await this.existingAccount(row, spec.existingAccount as Obj));
-    }
-    this.name(row);
+  /**
+   * `secretMayBeMissing` is for imports: Veeam exports every record with empty
+   * secrets, so an imported record may arrive without one and waits for it to be set.
+   */
+  async add(spec: Body, options: { secretMayBeMissing?: boolean } = {}): Promise<CloudCredentialsRow> {
+    const { row, secrets } = await this.parse(spec, options.secretMayBeMissing ?? false);
     await this.refuseDuplicate(row);
     await this.guardUnique(row, () =>
       inTransaction(this.store.db, async (trx) => {
@@ -116,6 +106,59 @@ export class CloudCredentialsService {
       }),
     );
     return row;
+  }
+
+  /**
+   * An import's overwrite: every non-secret field from the spec, plus the secrets
+   * it carries (an empty one leaves the stored secret as it is), in one transaction.
+   */
+  async overwrite(id: string, spec: Body): Promise<CloudCredentialsRow> {
+    const existing = await this.get(id);
+    if (spec.type !== existing.type) throw badRequest(`The type of a cloud credentials record cannot be changed (it is ${existing.type}); add a new record instead.`, id);
+    const parsed = await this.parse(spec, true);
+    const row: CloudCredentialsRow = { ...parsed.row, id, creation_time: existing.creation_time };
+    const given = Object.fromEntries(Object.entries(parsed.secrets).filter(([, v]) => v !== undefined && v !== ''));
+    // Without a new secret the record keeps signing in the way it did.
+    if (Object.keys(given).length === 0) {
+      row.auth_method = existing.auth_method;
+      row.certificate_thumbprint = existing.certificate_thumbprint;
+    }
+    const secrets: Record<string, string | null | undefined> = { ...given };
+    if (given.secret) Object.assign(secrets, { certificate: null, certificatePassword: null });
+    if (given.certificate) Object.assign(secrets, { secret: null, certificatePassword: given.certificatePassword ?? null });
+    await this.refuseDuplicate(row);
+    const { id: _id, type: _t, creation_time: _c, ...changes } = row;
+    await this.guardUnique(row, () =>
+      inTransaction(this.store.db, async (trx) => {
+        await trx.updateTable('cloud_credentials').set(changes).where('id', '=', id).execute();
+        await this.secrets.write(trx, ownerOf(row), secrets);
+      }),
+    );
+    return row;
+  }
+
+  /** A spec as a row and its secrets, checked as each type needs. */
+  private async parse(spec: Body, secretMayBeMissing: boolean): Promise<{ row: CloudCredentialsRow; secrets: Record<string, string | undefined> }> {
+    const type = spec.type as CloudCredentialsType;
+    const row = this.emptyRow(type, spec);
+    const secrets: Record<string, string | undefined> = {};
+    const secret = (field: string) => (secretMayBeMissing ? text(spec[field]) : required(text(spec[field]), field, type));
+    if (type === 'Amazon' || type === 'Google') {
+      row.access_key = required(text(spec.accessKey), 'accessKey', type);
+      secrets.secretKey = secret('secretKey');
+    } else if (type === 'AzureStorage') {
+      row.account = required(text(spec.account), 'account', type);
+      secrets.sharedKey = secret('sharedKey');
+    } else {
+      row.connection_name = required(text(spec.connectionName), 'connectionName', type);
+      const mode = required(text(spec.creationMode), 'creationMode', type);
+      Object.assign(
+        secrets,
+        mode === 'NewAccount' ? await this.newAccount(row, spec.newAccount as Obj) : await this.existingAccount(row, spec.existingAccount as Obj, secretMayBeMissing),
+      );
+    }
+    this.name(row);
+    return { row, secrets };
   }
 
   async edit(id: string, model: Body): Promise<CloudCredentialsRow> {
@@ -235,7 +278,7 @@ export class CloudCredentialsService {
     row.dedup_key = dedupKey(row.type, row.name, row.unique_id);
   }
 
-  private async existingAccount(row: CloudCredentialsRow, account: Obj): Promise<Record<string, string | undefined>> {
+  private async existingAccount(row: CloudCredentialsRow, account: Obj, secretMayBeMissing = false): Promise<Record<string, string | undefined>> {
     if (!account) throw badRequest('The request body is missing the required field "existingAccount" (creationMode ExistingAccount needs it).');
     const deployment = account.deployment as Record<string, unknown>;
     const subscription = account.subscription as Record<string, unknown>;
@@ -249,6 +292,11 @@ export class CloudCredentialsService {
     if (secret) {
       row.auth_method = 'secret';
       return { secret };
+    }
+    if (secretMayBeMissing && !text(certificate?.certificate)) {
+      // Imported without its secret: it signs in the way the export said, once the secret is set.
+      row.auth_method = certificate ? 'certificate' : 'secret';
+      return {};
     }
     if (!certificate) throw badRequest('The request body is missing "existingAccount.subscription.secret" or "existingAccount.subscription.certificate" (the application needs one to sign in).');
     const { thumbprint } = await checkPfx(certificate.certificate, certificate.password ?? undefined);

@@ -107,22 +107,13 @@ export class CredentialsService {
     return row;
   }
 
-  async add(spec: Body): Promise<CredentialsRow> {
+  /**
+   * `secretMayBeMissing` is for imports: Veeam exports every record with empty
+   * secrets, so an imported record may arrive without one and waits for it to be set.
+   */
+  async add(spec: Body, options: { secretMayBeMissing?: boolean } = {}): Promise<CredentialsRow> {
     const type = spec.type as CredentialsType;
-    const password = text(spec.password) || undefined;
-    const privateKey = text(spec.privateKey) || undefined;
-    const passphrase = text(spec.passphrase) || undefined;
-    const rootPassword = text(spec.rootPassword) || undefined;
-    if (type === 'Standard') {
-      if (!password) throw badRequest('The request body is missing the required field "password" (Standard credentials need a password).');
-      for (const field of ['privateKey', 'passphrase', 'rootPassword', 'SSHPort', 'autoElevated', 'elevateToRoot', 'addToSudoers', 'useSu']) {
-        if (spec[field] !== undefined && spec[field] !== null) throw badRequest(`The field "${field}" applies to Linux credentials only.`);
-      }
-    } else {
-      if (!password && !privateKey) throw badRequest('The request body is missing the required field "password" or "privateKey" (Linux credentials need one of them).');
-      if (passphrase && !privateKey) throw badRequest('The field "passphrase" needs a "privateKey" to go with it.');
-      if (privateKey) checkPrivateKey(privateKey, passphrase);
-    }
+    const { password, privateKey, passphrase, rootPassword } = checkedSecrets(type, spec, options.secretMayBeMissing ?? false);
     const uniqueId = renamedField<string>(spec, 'tag', 'uniqueId') ?? '';
     const now = toStoredInstant();
     const row: CredentialsRow = {
@@ -164,6 +155,36 @@ export class CredentialsService {
     await this.refuseDuplicate(row);
     const { id: _id, creation_time: _c, type: _t, ...changes } = row;
     await this.guardUnique(row, () => this.store.db.updateTable('credentials').set(changes).where('id', '=', id).execute());
+    return row;
+  }
+
+  /**
+   * An import's overwrite: every non-secret field from the spec, plus the secrets
+   * it carries (an empty one leaves the stored secret as it is), in one transaction.
+   */
+  async overwrite(id: string, spec: Body): Promise<CredentialsRow> {
+    const existing = await this.get(id);
+    if (spec.type !== existing.type) throw badRequest(`The type of a credentials record cannot be changed (it is ${existing.type}); add a new record instead.`, id);
+    const { password, privateKey, passphrase, rootPassword } = checkedSecrets(existing.type as CredentialsType, spec, true);
+    const uniqueId = renamedField<string>(spec, 'tag', 'uniqueId') ?? '';
+    const linux = existing.type === 'Linux';
+    const row: CredentialsRow = {
+      ...existing,
+      ...this.describedFields(existing.type, spec, uniqueId),
+      ssh_port: linux ? ((spec.SSHPort as number | null | undefined) ?? 22) : 22,
+      elevate_to_root: linux && renamedField<boolean>(spec, 'autoElevated', 'elevateToRoot') ? 1 : 0,
+      add_to_sudoers: linux && flag(spec.addToSudoers) ? 1 : 0,
+      use_su: linux && flag(spec.useSu) ? 1 : 0,
+    };
+    await this.refuseDuplicate(row);
+    const { id: _id, creation_time: _c, type: _t, ...changes } = row;
+    await this.guardUnique(row, () =>
+      inTransaction(this.store.db, async (trx) => {
+        await trx.updateTable('credentials').set(changes).where('id', '=', id).execute();
+        // A new key replaces the old key's passphrase too.
+        await this.secrets.write(trx, ownerOf(row), { password, privateKey, passphrase: privateKey ? (passphrase ?? null) : undefined, rootPassword });
+      }),
+    );
     return row;
   }
 
@@ -232,6 +253,25 @@ export class CredentialsService {
       throw duplicate(row, other?.id);
     }
   }
+}
+
+/** The secrets a spec carries, checked against what its type allows and needs. */
+function checkedSecrets(type: CredentialsType, spec: Body, secretMayBeMissing: boolean) {
+  const password = text(spec.password) || undefined;
+  const privateKey = text(spec.privateKey) || undefined;
+  const passphrase = text(spec.passphrase) || undefined;
+  const rootPassword = text(spec.rootPassword) || undefined;
+  if (type === 'Standard') {
+    if (!password && !secretMayBeMissing) throw badRequest('The request body is missing the required field "password" (Standard credentials need a password).');
+    for (const field of ['privateKey', 'passphrase', 'rootPassword', 'SSHPort', 'autoElevated', 'elevateToRoot', 'addToSudoers', 'useSu']) {
+      if (spec[field] !== undefined && spec[field] !== null && spec[field] !== '') throw badRequest(`The field "${field}" applies to Linux credentials only.`);
+    }
+  } else {
+    if (!password && !privateKey && !secretMayBeMissing) throw badRequest('The request body is missing the required field "password" or "privateKey" (Linux credentials need one of them).');
+    if (passphrase && !privateKey) throw badRequest('The field "passphrase" needs a "privateKey" to go with it.');
+    if (privateKey) checkPrivateKey(privateKey, passphrase);
+  }
+  return { password, privateKey, passphrase, rootPassword };
 }
 
 function duplicate(row: CredentialsRow, otherId: string | undefined) {

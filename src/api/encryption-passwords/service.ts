@@ -52,8 +52,13 @@ export class EncryptionPasswordsService {
     return row;
   }
 
-  async add(spec: Body): Promise<EncryptionPasswordRow> {
-    const password = spec.password as string;
+  /**
+   * `secretMayBeMissing` is for imports (Veeam exports passwords empty): the record
+   * is created with no verifier and no sealed value until its password is set.
+   */
+  async add(spec: Body, options: { secretMayBeMissing?: boolean } = {}): Promise<EncryptionPasswordRow> {
+    const password = typeof spec.password === 'string' ? spec.password : '';
+    if (password === '' && !options.secretMayBeMissing) throw badRequest('The request body is missing the required field "password".');
     const hint = spec.hint as string;
     const uniqueId = renamedField<string>(spec, 'tag', 'uniqueId') ?? '';
     const row: EncryptionPasswordRow = {
@@ -66,11 +71,30 @@ export class EncryptionPasswordsService {
       modification_time: toStoredInstant(),
     };
     await this.refuseDuplicate(row);
-    row.verifier = await hashPassword(password);
+    row.verifier = password === '' ? '' : await hashPassword(password);
     await this.guardUnique(row, () =>
       inTransaction(this.store.db, async (trx) => {
         await trx.insertInto('encryption_passwords').values(row).execute();
-        await this.secrets.write(trx, ownerOf(row.id), { password });
+        if (password !== '') await this.secrets.write(trx, ownerOf(row.id), { password });
+      }),
+    );
+    return row;
+  }
+
+  /** An import's overwrite: hint and tag from the spec; the password only when it carries one. */
+  async overwrite(id: string, spec: Body): Promise<EncryptionPasswordRow> {
+    const existing = await this.get(id);
+    const hint = spec.hint as string;
+    const uniqueId = renamedField<string>(spec, 'tag', 'uniqueId') ?? '';
+    const password = typeof spec.password === 'string' ? spec.password : '';
+    const row = { ...existing, hint, hint_key: hint.toLowerCase(), unique_id: uniqueId, dedup_key: dedupKey(hint, uniqueId), modification_time: toStoredInstant() };
+    await this.refuseDuplicate(row);
+    if (password !== '') row.verifier = await hashPassword(password);
+    const { id: _id, ...changes } = row;
+    await this.guardUnique(row, () =>
+      inTransaction(this.store.db, async (trx) => {
+        await trx.updateTable('encryption_passwords').set(changes).where('id', '=', id).execute();
+        if (password !== '') await this.secrets.write(trx, ownerOf(id), { password });
       }),
     );
     return row;

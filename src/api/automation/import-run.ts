@@ -1,0 +1,120 @@
+import type { SessionContext, SessionOutcome } from '../../sessions/runner.js';
+import type { AutomationSection, ImportItem, ImportPlan } from './section.js';
+import type { ConflictMode } from './schemas.js';
+
+export interface ImportPart {
+  section: AutomationSection;
+  items: ImportItem[];
+}
+
+export interface ImportOptions {
+  onConflict: ConflictMode;
+  dryRun: boolean;
+  /** Called as objects are done (the command line prints it). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Progress is written at most this often: a database write per object would cost more than the object. */
+const PROGRESS_EVERY_MS = 200;
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * The import session's work: parts in the documented order, objects one by one.
+ * A stop is honoured between objects: what was done stays, the rest is listed.
+ */
+export async function runImport(ctx: SessionContext, parts: ImportPart[], options: ImportOptions): Promise<SessionOutcome> {
+  const ordered = [...parts].sort((a, b) => a.section.order - b.section.order);
+  const total = ordered.reduce((n, p) => n + p.items.length, 0);
+  const verb = options.dryRun ? 'Dry run of the import' : 'Import';
+  await ctx.log(`${verb} of ${total} object(s): ${ordered.map((p) => `${p.items.length} ${p.section.kind}`).join(', ')}; on conflict: ${options.onConflict}`);
+
+  const existing = new Map<AutomationSection, Map<string, string>>();
+  for (const p of ordered) existing.set(p.section, await p.section.existing());
+
+  if (options.onConflict === 'fail') {
+    const clashes = ordered.flatMap((p) => p.items.filter((i) => existing.get(p.section)!.has(i.identity)));
+    if (clashes.length > 0) {
+      for (const c of clashes) await ctx.log(`${c.label} already exists`, 'Failed', `At ${c.pointer}.`);
+      return { result: 'Failed', message: `${clashes.length} object(s) already exist and onConflict is fail: nothing was imported.` };
+    }
+  }
+
+  const planned = new Map<string, Set<string>>();
+  const plan: ImportPlan = { plannedIn: (kind, identity) => planned.get(kind)?.has(identity) ?? false };
+  const counts = { created: 0, overwritten: 0, skipped: 0, unresolved: 0, failed: 0, warnings: 0 };
+  let done = 0;
+  let lastProgress = Date.now();
+  let notImported: ImportItem[] = [];
+
+  for (const part of ordered) {
+    const { section } = part;
+    const mine = existing.get(section)!;
+    const plannedHere = planned.get(section.kind) ?? new Set<string>();
+    planned.set(section.kind, plannedHere);
+    for (let i = 0; i < part.items.length; i++) {
+      if (ctx.signal.aborted) {
+        notImported = [...part.items.slice(i), ...ordered.slice(ordered.indexOf(part) + 1).flatMap((p) => p.items)];
+        break;
+      }
+      const item = part.items[i]!;
+      try {
+        const missing = (await section.missingReferences?.(item, plan)) ?? [];
+        if (missing.length > 0) {
+          counts.unresolved++;
+          await ctx.log(`Skipped ${item.label}: missing ${missing.join(', ')}`, 'Warning', `At ${item.pointer}. Import the missing object first, or fix the reference.`);
+        } else {
+          const id = mine.get(item.identity);
+          const twice = plannedHere.has(item.identity);
+          if (twice || (id !== undefined && options.onConflict !== 'overwrite')) {
+            counts.skipped++;
+            await ctx.log(`Skipped ${item.label}: ${twice ? 'it appears twice in this import' : 'it already exists'}`, 'Succeeded', `At ${item.pointer}.`);
+          } else if (options.dryRun) {
+            plannedHere.add(item.identity);
+            if (id !== undefined) counts.overwritten++;
+            else counts.created++;
+            await ctx.log(`Would ${id !== undefined ? 'overwrite' : 'create'} ${item.label}`, 'Succeeded');
+          } else {
+            const warnings = id !== undefined ? await section.overwrite(item, id, ctx) : await section.create(item, ctx);
+            plannedHere.add(item.identity);
+            if (id !== undefined) counts.overwritten++;
+            else counts.created++;
+            await ctx.log(`${id !== undefined ? 'Overwrote' : 'Created'} ${item.label}`, 'Succeeded');
+            for (const w of warnings) {
+              counts.warnings++;
+              await ctx.log(`${item.label}: ${w}`, 'Warning');
+            }
+          }
+        }
+      } catch (err) {
+        counts.failed++;
+        await ctx.log(`Could not import ${item.label}`, 'Failed', errorText(err));
+      }
+      done++;
+      const now = Date.now();
+      if (now - lastProgress >= PROGRESS_EVERY_MS) {
+        lastProgress = now;
+        await ctx.progress(total === 0 ? 100 : (done * 100) / total);
+      }
+      options.onProgress?.(done, total);
+    }
+    if (notImported.length > 0) break;
+  }
+
+  const summary = options.dryRun
+    ? `would create ${counts.created}, would overwrite ${counts.overwritten}, would skip ${counts.skipped}`
+    : `created ${counts.created}, overwrote ${counts.overwritten}, skipped ${counts.skipped}`;
+  const problems = [
+    counts.unresolved > 0 ? `${counts.unresolved} skipped for missing references` : '',
+    counts.failed > 0 ? `${counts.failed} failed` : '',
+    counts.warnings > 0 ? `${counts.warnings} warning(s)` : '',
+  ].filter(Boolean);
+  if (notImported.length > 0) {
+    await ctx.log(`Stopped: ${notImported.length} object(s) were not imported`, 'Warning', notImported.map((i) => `${i.label} (${i.pointer})`).join('\n'));
+    return { result: 'Warning', message: `Stopped after ${done} of ${total} object(s): ${summary}; ${notImported.length} not imported.` };
+  }
+  const message = `${options.dryRun ? 'Dry run, nothing changed: ' : ''}${summary}${problems.length ? `; ${problems.join(', ')}` : ''}.`;
+  await ctx.log(message, problems.length ? 'Warning' : 'Succeeded');
+  if (counts.failed > 0 && counts.created + counts.overwritten === 0) return { result: 'Failed', message };
+  return { result: problems.length ? 'Warning' : 'Success', message };
+}
