@@ -33,6 +33,9 @@ import { connectionRoutes } from './api/connection/routes.js';
 import { managedServersRoutes } from './api/managed-servers/routes.js';
 import type { AutomationService } from './api/automation/service.js';
 import { automationRoutes } from './api/automation/routes.js';
+import type { RepositorySections } from './api/repositories/sections.js';
+import { repositoriesRoutes } from './api/repositories/routes.js';
+import { scaleOutRepositoriesRoutes } from './api/scale-out-repositories/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -46,6 +49,7 @@ export interface AppDeps {
   certificate: ServingCertificate;
   sessions: SessionsService;
   vault: VaultSections;
+  repositories: RepositorySections;
   certificateSettings: CertificateSettingsService;
   connection: ConnectionService;
   managedServers: ManagedServersService;
@@ -118,6 +122,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   connectionRoutes(app, { connection: deps.connection });
   managedServersRoutes(app, { managedServers: deps.managedServers });
   automationRoutes(app, { automation: deps.automation, sessions: deps.sessions, importBodyLimitBytes: deps.importBodyLimitBytes });
+  repositoriesRoutes(app, { repositories: deps.repositories.repositories, rescan: deps.repositories.rescan });
+  scaleOutRepositoriesRoutes(app, { scaleOut: deps.repositories.scaleOut });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
 
   return app;

@@ -45,6 +45,12 @@ export interface RampartConfig {
   azureClientId: string;
   /** Bound on each TLS/SSH probe and SSH step towards a managed server (≤ 10 s: a probe never hangs longer). */
   probeTimeoutMs: number;
+  /** Seconds between background measurements of every repository's capacity; 0 turns the periodic refresh off. */
+  repositoryRefreshSeconds: number;
+  /** Measurements in flight at once during a refresh (per host: a quarter of it, at least 1). */
+  repositoryRefreshConcurrency: number;
+  /** Bound on each request to a repository's host or service point, in checks and measurements. */
+  repositoryTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -175,5 +181,8 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     azureGraphUrl: baseUrl(src, 'RAMPART_AZURE_GRAPH_URL'),
     azureClientId: azureClientId(src),
     probeTimeoutMs: integer(src, 'RAMPART_PROBE_TIMEOUT_MS', 10_000, 50, 10_000),
+    repositoryRefreshSeconds: integer(src, 'RAMPART_REPOSITORY_REFRESH_SECONDS', 300, 0, 86_400),
+    repositoryRefreshConcurrency: integer(src, 'RAMPART_REPOSITORY_REFRESH_CONCURRENCY', 32, 1, 1024),
+    repositoryTimeoutMs: integer(src, 'RAMPART_REPOSITORY_TIMEOUT_MS', 10_000, 100, 120_000),
   };
 }

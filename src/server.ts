@@ -26,6 +26,8 @@ import { CertificateSettingsService } from './api/settings-certificates/service.
 import { ConnectionService } from './api/connection/service.js';
 import { ManagedServersService } from './api/managed-servers/service.js';
 import { createAutomation } from './api/automation/sections/index.js';
+import { createRepositorySections, type RepositorySections } from './api/repositories/sections.js';
+import { BackupServerOnlyHosts } from './api/repositories/backup-server-hosts.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -39,6 +41,8 @@ export interface RunningServer {
   generatedAdminPassword?: string;
   /** Master keyring, sealed-secret store, reference registry and the secret-holding sections. */
   vault: VaultSections;
+  /** Repositories, scale-out repositories and the states refresher. */
+  repositories: RepositorySections;
   close(): Promise<void>;
 }
 
@@ -79,6 +83,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
     await managedServers.ensureBackupServer();
     const automation = createAutomation(runner, vault);
+    const repositories = createRepositorySections(config, store, runner, vault, await BackupServerOnlyHosts.open(store), logger);
+    repositories.refresher.start();
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair);
@@ -103,6 +109,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       certificate,
       sessions: new SessionsService(store, runner),
       vault,
+      repositories,
       certificateSettings,
       connection,
       managedServers,
@@ -131,6 +138,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const close = () =>
       (closing ??= (async () => {
         const graceMs = config.shutdownGraceSeconds * 1000;
+        await repositories.refresher.stop();
         await runner.stopAll('The server is shutting down.', Math.min(graceMs, 5000));
         // app.close() stops accepting and waits for in-flight requests; the grace period bounds it.
         const timer = setTimeout(() => listener.server.closeAllConnections(), graceMs);
@@ -142,7 +150,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return { app, store, runner, certificate, users, vault, repositories, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

@@ -205,6 +205,69 @@ const migrations: Record<string, Migration> = {
       throw new Error('downgrades are not supported');
     },
   },
+  '0004_repositories': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('repositories')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('description_key', 'text', (c) => c.notNull())
+        .addColumn('unique_id', 'text', (c) => c.notNull())
+        .addColumn('host_id', 'text')
+        .addColumn('host_name', 'text')
+        .addColumn('path', 'text')
+        .addColumn('path_key', 'text')
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('access', 'text', (c) => c.notNull())
+        .addColumn('capacity_gb', 'double precision', (c) => c.notNull())
+        .addColumn('free_gb', 'double precision', (c) => c.notNull())
+        .addColumn('used_gb', 'double precision', (c) => c.notNull())
+        .addColumn('is_online', 'integer', (c) => c.notNull())
+        .addColumn('capacity_source', 'text', (c) => c.notNull())
+        .addColumn('measured_at', 'text')
+        .addColumn('state_error', 'text')
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('repositories_host').on('repositories').column('host_id').execute();
+      await db.schema.createIndex('repositories_type').on('repositories').columns(['type', 'name_key']).execute();
+      await db.schema
+        .createTable('scale_out_repositories')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('description_key', 'text', (c) => c.notNull())
+        .addColumn('unique_id', 'text', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('access', 'text', (c) => c.notNull())
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('scale_out_extents')
+        // Primary key on the repository: one repository belongs to at most one scale-out repository.
+        .addColumn('repository_id', 'text', (c) => c.primaryKey())
+        .addColumn('scale_out_id', 'text', (c) => c.notNull())
+        .addColumn('tier', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('sealed', 'integer', (c) => c.notNull())
+        .addColumn('maintenance', 'integer', (c) => c.notNull())
+        .addColumn('evacuating', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('scale_out_extents_sobr').on('scale_out_extents').columns(['scale_out_id', 'tier', 'position']).execute();
+      await db.schema
+        .createTable('repository_usage')
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('repository_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('repository_usage_pk', ['repository_id', 'session_id'])
+        .execute();
+    },
+    async down() {
+      throw new Error('downgrades are not supported');
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

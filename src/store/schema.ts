@@ -192,6 +192,67 @@ export interface ManagedServersTable {
   updated_at: string;
 }
 
+/** Backup repositories (api/repositories); the type-specific settings are JSON, the figures come from the refresher. */
+export interface RepositoriesTable {
+  id: string;
+  type: string;
+  name: string;
+  name_key: string;
+  description: string;
+  description_key: string;
+  unique_id: string;
+  host_id: string | null;
+  host_name: string | null;
+  /** Folder, share path or bucket/folder: what the list shows and filters as "Path". */
+  path: string | null;
+  path_key: string | null;
+  /** JSON of the type-specific part of the model (1.1 spellings). */
+  settings: string;
+  /** JSON of RepositoryAccessPermissionsModel. */
+  access: string;
+  capacity_gb: number;
+  free_gb: number;
+  used_gb: number;
+  is_online: number;
+  /** filesystem, sosapi, consumptionLimit or unknown. */
+  capacity_source: string;
+  measured_at: string | null;
+  /** Why the last measurement failed (the repository is then offline). */
+  state_error: string | null;
+  creation_time: string;
+}
+
+export interface ScaleOutRepositoriesTable {
+  id: string;
+  name: string;
+  name_key: string;
+  description: string;
+  description_key: string;
+  unique_id: string;
+  /** JSON of the placement policy, performance-tier advanced settings, capacity and archive tier settings. */
+  settings: string;
+  access: string;
+  creation_time: string;
+}
+
+/** A repository's membership of a scale-out repository, and its extent modes. */
+export interface ScaleOutExtentsTable {
+  repository_id: string;
+  scale_out_id: string;
+  /** performance, capacity or archive. */
+  tier: string;
+  position: number;
+  sealed: number;
+  maintenance: number;
+  evacuating: number;
+}
+
+/** Sessions that are using a repository while they run (what keeps maintenance mode pending). */
+export interface RepositoryUsageTable {
+  session_id: string;
+  repository_id: string;
+}
+
 export interface Database {
   users: UsersTable;
   token_families: TokenFamiliesTable;
@@ -206,5 +267,9 @@ export interface Database {
   cloud_credentials: CloudCredentialsTable;
   encryption_passwords: EncryptionPasswordsTable;
   managed_servers: ManagedServersTable;
+  repositories: RepositoriesTable;
+  scale_out_repositories: ScaleOutRepositoriesTable;
+  scale_out_extents: ScaleOutExtentsTable;
+  repository_usage: RepositoryUsageTable;
 }
 

@@ -1,0 +1,156 @@
+import { checkLocalFolder, measureLocalFolder } from '../../storage/local-folder.js';
+import { checkLinuxFolder, measureLinuxFolder } from '../../storage/linux-folder.js';
+import { checkObjectStorage, measureObjectStorage } from '../../storage/object-storage.js';
+import { amazonEndpoint, googleEndpoint, normalizeFolder, servicePointUrl, wasabiEndpoint, type ObjectStorageTarget } from '../../storage/object-endpoint.js';
+import { checkPortReachable, shareHost } from '../../storage/reachability.js';
+import { StorageCheckError, UNKNOWN_FIGURES, type StorageFigures } from '../../storage/figures.js';
+import type { StepRunner } from '../../storage/steps.js';
+import type { CloudCredentialsService } from '../cloud-credentials/service.js';
+import type { HostDirectory, RepositoryHost } from './hosts.js';
+import { valueAt, type Obj } from './settings.js';
+import { S3_TYPES } from './type-catalogue.js';
+import type { RepositoryType } from './schemas.js';
+
+export interface CheckDeps {
+  hosts: HostDirectory;
+  cloudCredentials: CloudCredentialsService;
+  /** Bound on each request to a host or service point. */
+  timeoutMs: number;
+}
+
+export interface CheckOptions {
+  signal?: AbortSignal;
+  /** False for a sealed extent: no probe writes. */
+  write?: boolean;
+}
+
+const LOCAL_TYPES = ['WinLocal', 'LinuxLocal', 'LinuxHardened'];
+
+/** Where the list shows a repository: host and path. */
+export function locate(type: string, settings: Obj, host: RepositoryHost | undefined): { hostId: string | null; hostName: string | null; path: string | null } {
+  if (LOCAL_TYPES.includes(type)) return { hostId: host?.id ?? null, hostName: host?.name ?? null, path: String(valueAt(settings, 'repository.path') ?? '') };
+  if (type === 'Smb' || type === 'Nfs') return { hostId: null, hostName: null, path: String(valueAt(settings, 'share.sharePath') ?? '') };
+  const holder = (settings.bucket ?? settings.container) as Obj | undefined;
+  const name = (holder?.bucketName ?? holder?.containerName) as string | undefined;
+  return { hostId: null, hostName: null, path: name ? `${name}/${normalizeFolder(String(holder?.folderName ?? ''))}` : null };
+}
+
+export async function objectTarget(type: string, settings: Obj, cloud: CloudCredentialsService): Promise<ObjectStorageTarget> {
+  const account = (settings.account ?? {}) as Obj;
+  const bucket = (settings.bucket ?? {}) as Obj;
+  const credentials = await cloud.get(String(account.credentialsId));
+  const secrets = await cloud.secretsFor(credentials.id);
+  const base = { bucket: String(bucket.bucketName), folder: normalizeFolder(String(bucket.folderName ?? '')), accessKey: credentials.access_key ?? '', secretKey: secrets.secretKey ?? '' };
+  switch (type) {
+    case 'AmazonS3':
+      return { ...base, region: String(bucket.regionId), endpoint: amazonEndpoint(String(bucket.regionId), String(account.regionType)), forcePathStyle: false };
+    case 'WasabiCloud':
+      return { ...base, region: String(account.regionId), endpoint: wasabiEndpoint(String(account.regionId)), forcePathStyle: false };
+    case 'GoogleCloud':
+      return { ...base, region: String(account.regionId), endpoint: googleEndpoint(), forcePathStyle: false };
+    default: {
+      let endpoint: string;
+      try {
+        endpoint = servicePointUrl(String(account.servicePoint));
+      } catch (err) {
+        throw new StorageCheckError(`The field "account.servicePoint": ${(err as Error).message}.`);
+      }
+      return { ...base, region: String(account.regionId), endpoint, forcePathStyle: true };
+    }
+  }
+}
+
+function consumptionLimit(settings: Obj) {
+  const limit = valueAt(settings, 'bucket.storageConsumptionLimit') as Obj | undefined;
+  return limit?.isEnabled === true ? { count: Number(limit.consumptionLimitCount), kind: limit.consumptionLimitKind as 'TB' | 'PB' } : undefined;
+}
+
+/**
+ * The real work of an add/edit session, by type: see docs/repositories.md for
+ * what each type verifies and what it only stores.
+ */
+export async function checkRepository(
+  type: RepositoryType,
+  settings: Obj,
+  host: RepositoryHost | undefined,
+  deps: CheckDeps,
+  steps: StepRunner,
+  options: CheckOptions = {},
+): Promise<StorageFigures> {
+  const write = options.write !== false;
+  if (LOCAL_TYPES.includes(type)) {
+    const folder = String(valueAt(settings, 'repository.path'));
+    if (host?.isBackupServer) {
+      await steps.note(`The repository host is the backup server itself: checking ${folder} on the local file system`);
+      return checkLocalFolder(folder, steps, { write });
+    }
+    if (type === 'WinLocal') {
+      await steps.note(`Windows host "${host?.name}": Rampart has no Windows agent, so the folder, its free space and write access are not verified`, true);
+      return UNKNOWN_FIGURES;
+    }
+    const shell = await steps.step(`Logging in to "${host?.name}" over SSH with its stored credentials`, () => deps.hosts.openShell(host!.id, options.signal), () => `Logged in to "${host?.name}"`);
+    try {
+      return await checkLinuxFolder(shell, folder, steps, { hardened: type === 'LinuxHardened', write });
+    } finally {
+      shell.close();
+    }
+  }
+  if (S3_TYPES.includes(type)) {
+    const target = await objectTarget(type, settings, deps.cloudCredentials);
+    const immutability = valueAt(settings, 'bucket.immutability') as Obj | undefined;
+    return checkObjectStorage(target, steps, {
+      timeoutMs: deps.timeoutMs,
+      signal: options.signal,
+      consumptionLimit: consumptionLimit(settings),
+      immutabilityDays: immutability?.isEnabled === true ? Number(immutability.daysCount) : undefined,
+      write,
+    });
+  }
+  if (type === 'Smb' || type === 'Nfs') {
+    const sharePath = String(valueAt(settings, 'share.sharePath'));
+    const protocol = type === 'Smb' ? 'smb' : 'nfs';
+    const server = shareHost(sharePath, protocol);
+    if (!server) throw new StorageCheckError(type === 'Smb' ? `The share path "${sharePath}" is not a UNC path such as \\\\server\\share\\folder.` : `The share path "${sharePath}" is not an NFS export such as server:/export/folder.`);
+    const port = type === 'Smb' ? 445 : 2049;
+    await steps.step(`Checking that ${server} answers on port ${port} (${type === 'Smb' ? 'SMB' : 'NFS'})`, () => checkPortReachable(server, port, deps.timeoutMs, type === 'Smb' ? 'SMB share' : 'NFS export'), () => `${server} answers on port ${port}`);
+    await steps.note('The share is not mounted from here: write access, free space and the share credentials are not verified (Rampart has no SMB/NFS client)', true);
+    return UNKNOWN_FIGURES;
+  }
+  await steps.note(`${type}: settings validated and stored; Rampart does not connect to this storage, so access and capacity are not verified`, true);
+  return UNKNOWN_FIGURES;
+}
+
+/** Whether the refresher can measure the type at all (others keep their stored figures). */
+export function isMeasurable(type: string, host: RepositoryHost | undefined): boolean {
+  if (LOCAL_TYPES.includes(type)) return Boolean(host?.isBackupServer) || (type !== 'WinLocal' && host?.type === 'LinuxHost');
+  return S3_TYPES.includes(type as RepositoryType) || type === 'Smb' || type === 'Nfs';
+}
+
+/** Background measurement: no writes, capacity only (reachability for shares). */
+export async function measureRepository(type: string, settings: Obj, host: RepositoryHost | undefined, deps: CheckDeps, signal: AbortSignal): Promise<StorageFigures> {
+  if (LOCAL_TYPES.includes(type)) {
+    const folder = String(valueAt(settings, 'repository.path'));
+    if (host?.isBackupServer) return measureLocalFolder(folder);
+    const shell = await deps.hosts.openShell(host!.id, signal);
+    try {
+      return await measureLinuxFolder(shell, folder);
+    } finally {
+      shell.close();
+    }
+  }
+  if (S3_TYPES.includes(type as RepositoryType)) {
+    return measureObjectStorage(await objectTarget(type, settings, deps.cloudCredentials), { timeoutMs: deps.timeoutMs, signal, consumptionLimit: consumptionLimit(settings) });
+  }
+  const sharePath = String(valueAt(settings, 'share.sharePath'));
+  const server = shareHost(sharePath, type === 'Smb' ? 'smb' : 'nfs') ?? '';
+  await checkPortReachable(server, type === 'Smb' ? 445 : 2049, deps.timeoutMs, type === 'Smb' ? 'SMB share' : 'NFS export');
+  return UNKNOWN_FIGURES;
+}
+
+/** Repositories on one host (or service point) share its slots in a refresh pass. */
+export function hostKeyOf(type: string, settings: Obj, hostId: string | null): string {
+  if (LOCAL_TYPES.includes(type)) return `host:${hostId}`;
+  const account = (settings.account ?? {}) as Obj;
+  if (type === 'Smb' || type === 'Nfs') return `share:${shareHost(String(valueAt(settings, 'share.sharePath')), type === 'Smb' ? 'smb' : 'nfs')}`;
+  return `s3:${String(account.servicePoint ?? account.regionId ?? valueAt(settings, 'bucket.regionId') ?? '')}`;
+}

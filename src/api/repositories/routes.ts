@@ -1,0 +1,110 @@
+import type { FastifyInstance } from 'fastify';
+import { enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { IdParams } from '../../http/schemas.js';
+import { SessionModel as SessionModelSchema } from '../sessions/schemas.js';
+import { sessionModel } from '../sessions/service.js';
+import {
+  AccessPermissionsModel,
+  AddQuery,
+  REPOSITORY_ORDER_COLUMNS,
+  REPOSITORY_TYPES,
+  RemoveQuery,
+  RepositoriesQuery,
+  RepositoriesResult,
+  RepositoryEdit,
+  RepositoryModel,
+  RepositorySpec,
+  RepositoryStatesResult,
+  RescanSpec,
+  STATES_ORDER_COLUMNS,
+  StatesQuery,
+} from './schemas.js';
+import { repositoryModel, repositoryStateModel } from './model.js';
+import type { RepositoriesService } from './service.js';
+import type { RepositoryRescan } from './rescan.js';
+
+const tags = ['Repositories'];
+const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
+const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
+
+interface RepoQuery extends ListQuery {
+  typeFilter?: string | string[];
+  hostIdFilter?: string;
+  pathFilter?: string;
+  vmbApiFilter?: string;
+}
+interface StateQuery extends ListQuery {
+  idFilter?: string;
+  typeFilter?: string | string[];
+  capacityFilter?: number;
+  freeSpaceFilter?: number;
+  usedSpaceFilter?: number;
+  isOnlineFilter?: boolean;
+}
+
+type Body = Record<string, unknown>;
+const idOf = (request: { params: unknown }) => (request.params as { id: string }).id;
+const who = (request: { principal?: { userName: string } }) => request.principal?.userName;
+
+/** /api/v1/backupInfrastructure/repositories */
+export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: RepositoriesService; rescan: RepositoryRescan }): void {
+  const prefix = '/api/v1/backupInfrastructure/repositories';
+
+  app.get(prefix, { config: read, schema: { tags, summary: 'Get all repositories', querystring: RepositoriesQuery, response: { 200: RepositoriesResult } } }, async (request) => {
+    const q = request.query as RepoQuery;
+    const page = pageRequestFrom(q, REPOSITORY_ORDER_COLUMNS, { column: 'name_key', asc: true });
+    const { rows, total } = await deps.repositories.list(page, {
+      types: enumFilter('typeFilter', q.typeFilter, REPOSITORY_TYPES),
+      hostId: q.hostIdFilter,
+      path: q.pathFilter,
+      vmbApi: q.vmbApiFilter,
+    });
+    return { data: rows.map(repositoryModel), pagination: pagination(total, rows.length, page) };
+  });
+
+  app.post(prefix, { config: write, schema: { tags, summary: 'Add repository', querystring: AddQuery, body: RepositorySpec, response: { 201: SessionModelSchema } } }, async (request, reply) => {
+    const session = await deps.repositories.add(request.body as Body, { overwriteOwner: (request.query as { overwriteOwner?: boolean }).overwriteOwner, createdBy: who(request) });
+    return reply.code(201).send(sessionModel(session, request.apiRevision));
+  });
+
+  app.get(`${prefix}/states`, { config: read, schema: { tags, summary: 'Get all repository states', querystring: StatesQuery, response: { 200: RepositoryStatesResult } } }, async (request) => {
+    const q = request.query as StateQuery;
+    const page = pageRequestFrom(q, STATES_ORDER_COLUMNS, { column: 'name_key', asc: true });
+    const { rows, total } = await deps.repositories.states(page, {
+      id: q.idFilter,
+      types: enumFilter('typeFilter', q.typeFilter, REPOSITORY_TYPES),
+      capacity: q.capacityFilter,
+      freeSpace: q.freeSpaceFilter,
+      usedSpace: q.usedSpaceFilter,
+      isOnline: q.isOnlineFilter,
+    });
+    return { data: rows.map(repositoryStateModel), pagination: pagination(total, rows.length, page) };
+  });
+
+  app.post(`${prefix}/rescan`, { config: write, schema: { tags, summary: 'Rescan repositories (1.2)', body: RescanSpec, response: { 201: SessionModelSchema } } }, async (request, reply) => {
+    const session = await deps.rescan.start((request.body as { repositoryIds: string[] }).repositoryIds, who(request));
+    return reply.code(201).send(sessionModel(session, request.apiRevision));
+  });
+
+  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get repository', params: IdParams, response: { 200: RepositoryModel } } }, async (request) =>
+    repositoryModel(await deps.repositories.get(idOf(request))),
+  );
+
+  app.put(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Edit repository', params: IdParams, body: RepositoryEdit, response: { 201: SessionModelSchema } } }, async (request, reply) => {
+    const session = await deps.repositories.edit(idOf(request), request.body as Body, who(request));
+    return reply.code(201).send(sessionModel(session, request.apiRevision));
+  });
+
+  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove repository', params: IdParams, querystring: RemoveQuery } }, async (request, reply) => {
+    await deps.repositories.remove(idOf(request), (request.query as { deleteBackups?: boolean }).deleteBackups === true);
+    return reply.code(204).send();
+  });
+
+  app.get(`${prefix}/:id/accessPermissions`, { config: read, schema: { tags, summary: 'Get repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } } }, async (request) =>
+    deps.repositories.accessPermissions(idOf(request)),
+  );
+
+  app.put(`${prefix}/:id/accessPermissions`, { config: write, schema: { tags, summary: 'Edit repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } } }, async (request) =>
+    deps.repositories.setAccessPermissions(idOf(request), request.body as Body),
+  );
+}

@@ -1,0 +1,104 @@
+import { Type } from 'typebox';
+import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../../http/paging.js';
+import { optionalText } from '../../http/nullable.js';
+
+/** ERepositoryType (same in 1.1 and 1.2). */
+export const REPOSITORY_TYPES = [
+  'WinLocal', 'LinuxLocal', 'Smb', 'Nfs', 'AzureBlob', 'AzureDataBox', 'AzureArchive', 'AmazonS3', 'AmazonSnowballEdge', 'AmazonS3Glacier',
+  'S3Compatible', 'GoogleCloud', 'IBMCloud', 'ExtendableRepository', 'DDBoost', 'ExaGrid', 'HPStoreOnceIntegration', 'Quantum', 'WasabiCloud',
+  'LinuxHardened', 'Infinidat', 'Fujitsu',
+] as const;
+export type RepositoryType = (typeof REPOSITORY_TYPES)[number];
+
+export const REPOSITORY_ORDER_COLUMNS = { Name: 'name_key', Description: 'description_key', Type: 'type', Host: 'host_name', Path: 'path_key' } as const;
+export const STATES_ORDER_COLUMNS = {
+  Name: 'name_key', Type: 'type', Host: 'host_name', Path: 'path_key', CapacityGB: 'capacity_gb', FreeGB: 'free_gb', UsedSpaceGB: 'used_gb', Description: 'description_key',
+} as const;
+
+export const RepositoriesQuery = listQuerySchema(Object.keys(REPOSITORY_ORDER_COLUMNS) as (keyof typeof REPOSITORY_ORDER_COLUMNS)[], {
+  typeFilter: Type.Optional(StringOrList),
+  hostIdFilter: Type.Optional(Type.String({ format: 'uuid' })),
+  pathFilter: Type.Optional(Type.String({ maxLength: 1024 })),
+  vmbApiFilter: Type.Optional(Type.String({ maxLength: 1024, description: 'Veeam Data Platform API filter; Rampart has no VMB API plug-ins, so a non-empty filter matches no repository.' })),
+  vmbApiPlatform: Type.Optional(Type.String({ format: 'uuid' })),
+});
+
+export const StatesQuery = listQuerySchema(Object.keys(STATES_ORDER_COLUMNS) as (keyof typeof STATES_ORDER_COLUMNS)[], {
+  idFilter: Type.Optional(Type.String({ format: 'uuid' })),
+  typeFilter: Type.Optional(StringOrList),
+  capacityFilter: Type.Optional(Type.Number({ description: 'Repositories with at least this capacity (GB).' })),
+  freeSpaceFilter: Type.Optional(Type.Number({ description: 'Repositories with at least this much free space (GB).' })),
+  usedSpaceFilter: Type.Optional(Type.Number({ description: 'Repositories with at least this much used space (GB).' })),
+  isOnlineFilter: Type.Optional(Type.Boolean({ description: '1.2: only online (true) or offline (false) repositories.' })),
+});
+
+export const AddQuery = Type.Object({ overwriteOwner: Type.Optional(Type.Boolean({ description: 'Take over a repository folder that another backup server owns.' })) });
+export const RemoveQuery = Type.Object({ deleteBackups: Type.Optional(Type.Boolean({ description: 'Also delete the backup files in the repository.' })) });
+
+/**
+ * RepositorySpec / RepositoryModel of every type and revision, open-ended: the
+ * service checks the fields each type needs and names what is missing, which a
+ * oneOf schema could not say clearly.
+ */
+export const RepositorySpec = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    description: optionalText({ maxLength: 1024 }),
+    tag: optionalText({ maxLength: 256, description: 'Tag (1.1 name of uniqueId).' }),
+    uniqueId: optionalText({ maxLength: 256, description: 'Unique ID (1.2 name of tag).' }),
+    type: stringEnum(REPOSITORY_TYPES, 'Repository type.'),
+  },
+  { additionalProperties: true },
+);
+
+export const RepositoryEdit = Type.Object(
+  { ...RepositorySpec.properties, id: Type.Optional(Type.String({ format: 'uuid' })) },
+  { additionalProperties: true },
+);
+
+export const RepositoryModel = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    description: Type.String(),
+    tag: Type.String(),
+    uniqueId: Type.String(),
+    type: stringEnum(REPOSITORY_TYPES),
+    kind: Type.String({ description: 'Listed as required by the 1.1-rev0 document: LocalStorage, NetworkStorage or ObjectStorage.' }),
+  },
+  { additionalProperties: true },
+);
+
+export const RepositoriesResult = Type.Object({ data: Type.Array(RepositoryModel), pagination: PaginationSchema });
+
+export const RepositoryStateModel = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  type: stringEnum(REPOSITORY_TYPES),
+  description: Type.String(),
+  hostId: Type.Optional(Type.String({ format: 'uuid' })),
+  hostName: Type.Optional(Type.String()),
+  path: Type.Optional(Type.String()),
+  capacityGB: Type.Number(),
+  freeGB: Type.Number(),
+  usedSpaceGB: Type.Number(),
+  isOnline: Type.Boolean(),
+  capacitySource: Type.String({ description: 'Rampart extension: filesystem, sosapi, consumptionLimit or unknown.' }),
+  measuredAt: Type.Union([Type.String(), Type.Null()], { description: 'Rampart extension: when the figures were measured.' }),
+  statusMessage: Type.Union([Type.String(), Type.Null()], { description: 'Rampart extension: why the repository is offline.' }),
+});
+
+export const RepositoryStatesResult = Type.Object({ data: Type.Array(RepositoryStateModel), pagination: PaginationSchema });
+
+export const ACCESS_POLICIES = ['DenyAll', 'AllowAll', 'AllowExplicit'] as const;
+export const AccessPermissionsModel = Type.Object(
+  {
+    accessPolicy: stringEnum(ACCESS_POLICIES),
+    accounts: Type.Optional(Type.Array(Type.String({ maxLength: 512 }), { maxItems: 1000 })),
+    encryptBackups: Type.Boolean(),
+    passwordId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
+  },
+  { additionalProperties: true },
+);
+
+export const RescanSpec = Type.Object({ repositoryIds: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: true });

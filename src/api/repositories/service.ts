@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Store } from '../../store/database.js';
+import { fetchPage, likePattern, type PageRequest } from '../../store/paged-query.js';
+import { inTransaction, type Executor } from '../../store/transaction.js';
+import { describeUsers, type ReferenceRegistry } from '../../store/references.js';
+import { isUniqueViolation } from '../../store/unique-violation.js';
+import type { SessionRunner } from '../../sessions/runner.js';
+import type { SessionRecord } from '../../sessions/model.js';
+import { toGB, StorageCheckError, type StorageFigures } from '../../storage/figures.js';
+import { badRequest, notFound } from '../../http/errors.js';
+import { renamedField } from '../../http/renamed-fields.js';
+import { toStoredInstant } from '../../http/dates.js';
+import { CREDENTIALS_KIND, type CredentialsService } from '../credentials/service.js';
+import { CLOUD_CREDENTIALS_KIND, type CloudCredentialsService } from '../cloud-credentials/service.js';
+import type { EncryptionPasswordsService } from '../encryption-passwords/service.js';
+import { checkRepository, locate, type CheckDeps } from './checks.js';
+import type { HostDirectory, RepositoryHost } from './hosts.js';
+import { repositoryModel, settingsOf, type RepositoryRow } from './model.js';
+import { referencesIn, settingsFrom, type Obj } from './settings.js';
+import { sessionSteps } from './session-steps.js';
+import { TYPE_CATALOGUE } from './type-catalogue.js';
+import { checkReferences } from './validation.js';
+import type { RepositoryType } from './schemas.js';
+
+/** Target kind under which the scale-out section registers "which scale-out repository uses repository X". */
+export const REPOSITORY_KIND = 'repositories';
+
+export interface RepositoryFilters {
+  types?: string[];
+  hostId?: string;
+  path?: string;
+  vmbApi?: string;
+}
+
+export interface StateFilters {
+  id?: string;
+  types?: string[];
+  capacity?: number;
+  freeSpace?: number;
+  usedSpace?: number;
+  isOnline?: boolean;
+}
+
+export interface AccessPermissions {
+  accessPolicy: 'DenyAll' | 'AllowAll' | 'AllowExplicit';
+  accounts: string[];
+  encryptBackups: boolean;
+  passwordId?: string | null;
+}
+
+/** What an extent's mode allows: the scale-out section answers for its extents. */
+export interface ExtentAccess {
+  read: boolean;
+  write: boolean;
+  /** "extent of scale-out repository X in maintenance mode" */
+  reason?: string;
+}
+export type ExtentAccessLookup = (repositoryId: string) => Promise<ExtentAccess>;
+
+export interface RepositoriesDeps {
+  store: Store;
+  runner: SessionRunner;
+  hosts: HostDirectory;
+  credentials: CredentialsService;
+  cloudCredentials: CloudCredentialsService;
+  encryptionPasswords: EncryptionPasswordsService;
+  references: ReferenceRegistry;
+  timeoutMs: number;
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const DEFAULT_ACCESS: AccessPermissions = { accessPolicy: 'AllowAll', accounts: [], encryptBackups: false, passwordId: null };
+
+export class RepositoriesService {
+  /** Set by the scale-out section; until then every repository is fully usable. */
+  extentAccess: ExtentAccessLookup = async () => ({ read: true, write: true });
+  /** Called after figures change (the states refresher's cache, if any). */
+  private readonly checkDeps: CheckDeps;
+
+  constructor(private readonly deps: RepositoriesDeps) {
+    this.checkDeps = { hosts: deps.hosts, cloudCredentials: deps.cloudCredentials, timeoutMs: deps.timeoutMs };
+    // Credentials and cloud credentials in use by a repository cannot be removed.
+    for (const kind of [CREDENTIALS_KIND, CLOUD_CREDENTIALS_KIND]) {
+      deps.references.register(kind, (db, id) => this.usersOfId(db, id));
+    }
+  }
+
+  get checks(): CheckDeps {
+    return this.checkDeps;
+  }
+
+  /** Repositories whose settings mention `id` (a credentials record, cloud credentials or a managed server). */
+  async usersOfId(db: Executor, id: string) {
+    const pattern = `%${id.toLowerCase()}%`;
+    const rows = await db
+      .selectFrom('repositories')
+      .select(['id', 'name', 'host_id', 'settings'])
+      .where(({ or, eb }) => or([eb('host_id', '=', id), eb(sql<string>`lower(settings)`, 'like', pattern)]))
+      .execute();
+    return rows.map((r) => ({ kind: 'repository', id: r.id, name: r.name }));
+  }
+
+  async list(page: PageRequest, filters: RepositoryFilters) {
+    let query = this.deps.store.db.selectFrom('repositories');
+    if (filters.types) query = query.where('type', 'in', filters.types);
+    if (filters.hostId) query = query.where('host_id', '=', filters.hostId.toLowerCase());
+    if (filters.path) query = query.where(sql<boolean>`path_key like ${likePattern(filters.path)} escape '\\'`);
+    // Rampart has no Veeam Data Platform (VMB API) plug-ins: no repository belongs to one.
+    if (filters.vmbApi) query = query.where(sql<boolean>`1 = 0`);
+    return fetchPage<RepositoryRow>(query, page, { nameColumn: 'name' });
+  }
+
+  async states(page: PageRequest, filters: StateFilters) {
+    let query = this.deps.store.db.selectFrom('repositories');
+    if (filters.id) query = query.where('id', '=', filters.id.toLowerCase());
+    if (filters.types) query = query.where('type', 'in', filters.types);
+    // The documented filters are single numbers; Rampart reads them as "at least" (GB).
+    if (filters.capacity !== undefined) query = query.where('capacity_gb', '>=', filters.capacity);
+    if (filters.freeSpace !== undefined) query = query.where('free_gb', '>=', filters.freeSpace);
+    if (filters.usedSpace !== undefined) query = query.where('used_gb', '>=', filters.usedSpace);
+    if (filters.isOnline !== undefined) query = query.where('is_online', '=', filters.isOnline ? 1 : 0);
+    return fetchPage<RepositoryRow>(query, page, { nameColumn: 'name' });
+  }
+
+  async get(id: string): Promise<RepositoryRow> {
+    const row = await this.deps.store.db.selectFrom('repositories').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
+    if (!row) throw notFound(`Repository ${id} was not found.`, id);
+    return row;
+  }
+
+  async getMany(ids: string[]): Promise<RepositoryRow[]> {
+    if (ids.length === 0) return [];
+    return this.deps.store.db.selectFrom('repositories').selectAll().where('id', 'in', ids.map((i) => i.toLowerCase())).execute();
+  }
+
+  async allRows(ids?: string[]): Promise<RepositoryRow[]> {
+    let q = this.deps.store.db.selectFrom('repositories').selectAll();
+    if (ids) q = q.where('id', 'in', ids.length ? ids : ['-']);
+    return q.execute();
+  }
+
+  async hostOf(row: Pick<RepositoryRow, 'host_id'>): Promise<RepositoryHost | undefined> {
+    return row.host_id ? this.deps.hosts.find(row.host_id) : undefined;
+  }
+
+  /** POST: validation first (400), then a session that checks the storage and stores the repository only if every check passed. */
+  async add(spec: Obj, options: { overwriteOwner?: boolean; createdBy?: string }): Promise<SessionRecord> {
+    const prepared = await this.prepare(spec);
+    await this.refuseDuplicateName(prepared.name, undefined);
+    const id = randomUUID();
+    return this.deps.runner.start(
+      { name: 'Infrastructure Item Saving', type: 'Infrastructure', resourceId: id, resourceReference: `/api/v1/backupInfrastructure/repositories/${id}`, createdBy: options.createdBy },
+      async (ctx) => {
+        const steps = sessionSteps(ctx);
+        await ctx.log(`Adding ${prepared.type} repository "${prepared.name}"${options.overwriteOwner ? ' (overwriteOwner: taking the folder over from any previous owner)' : ''}`);
+        const figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal });
+        ctx.signal.throwIfAborted();
+        await steps.step('Saving the repository', () => this.insert(id, prepared, figures), () => `Repository "${prepared.name}" saved`);
+      },
+    );
+  }
+
+  /** PUT: the full model; the type cannot change. The session re-checks the storage before anything is stored. */
+  async edit(id: string, model: Obj, createdBy?: string): Promise<SessionRecord> {
+    const existing = await this.get(id);
+    if (model.id !== undefined && String(model.id).toLowerCase() !== existing.id) throw badRequest(`The body's id ${String(model.id)} is not the id in the path (${id}).`, id);
+    if (model.type !== existing.type) throw badRequest(`The type of a repository cannot be changed (it is ${existing.type}); add a new repository instead.`, id);
+    const prepared = await this.prepare(model, existing);
+    await this.refuseDuplicateName(prepared.name, existing.id);
+    const access = await this.extentAccess(existing.id);
+    return this.deps.runner.start(
+      { name: 'Infrastructure Item Saving', type: 'Infrastructure', resourceId: existing.id, resourceReference: `/api/v1/backupInfrastructure/repositories/${existing.id}`, createdBy },
+      async (ctx) => {
+        const steps = sessionSteps(ctx);
+        await ctx.log(`Editing ${existing.type} repository "${existing.name}"`);
+        let figures: StorageFigures | undefined;
+        if (!access.read) {
+          await steps.note(`The repository is ${access.reason}: no reads or writes, so the storage is not checked; settings only`, true);
+        } else {
+          if (!access.write) await steps.note(`The repository is ${access.reason}: no new writes, so the write check is skipped`, true);
+          figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal, write: access.write });
+        }
+        ctx.signal.throwIfAborted();
+        await steps.step('Saving the repository', () => this.update(existing.id, prepared, figures), () => `Repository "${prepared.name}" saved`);
+      },
+    );
+  }
+
+  async remove(id: string, deleteBackups: boolean): Promise<void> {
+    await inTransaction(this.deps.store.db, async (trx) => {
+      const row = await trx.selectFrom('repositories').select(['id', 'name']).where('id', '=', id.toLowerCase()).executeTakeFirst();
+      if (!row) throw notFound(`Repository ${id} was not found.`, id);
+      const users = await this.deps.references.usersOf(trx, REPOSITORY_KIND, row.id);
+      if (users.length > 0) throw badRequest(`Repository "${row.name}" (${row.id}) cannot be removed: it is an extent of ${describeUsers(users)}. Remove it from there first.`, row.id);
+      // Rampart keeps no backups yet, so deleteBackups has nothing to delete; the folder itself is left as it is.
+      void deleteBackups;
+      await trx.deleteFrom('repositories').where('id', '=', row.id).execute();
+    });
+  }
+
+  async accessPermissions(id: string): Promise<AccessPermissions> {
+    const row = await this.get(id);
+    return { ...DEFAULT_ACCESS, ...(JSON.parse(row.access) as Partial<AccessPermissions>) };
+  }
+
+  async setAccessPermissions(id: string, body: Obj): Promise<AccessPermissions> {
+    const row = await this.get(id);
+    const access = await checkAccess(body, this.deps.encryptionPasswords);
+    await this.deps.store.db.updateTable('repositories').set({ access: JSON.stringify(access) }).where('id', '=', row.id).execute();
+    return access;
+  }
+
+  /** Stores a measurement made by the refresher or a rescan. */
+  async saveFigures(id: string, outcome: { figures?: StorageFigures; error?: string }, measuredAt: string): Promise<void> {
+    const f = outcome.figures;
+    const changes = f
+      ? { capacity_gb: toGB(f.capacityBytes), free_gb: toGB(f.freeBytes), used_gb: toGB(f.usedBytes), capacity_source: f.source, is_online: 1, state_error: null, measured_at: measuredAt }
+      : { is_online: 0, state_error: outcome.error ?? 'Unavailable', measured_at: measuredAt };
+    await this.deps.store.db.updateTable('repositories').set(changes).where('id', '=', id).execute();
+  }
+
+  private async prepare(body: Obj, existing?: RepositoryRow) {
+    const type = body.type as RepositoryType;
+    const def = TYPE_CATALOGUE[type];
+    if (!def) throw badRequest(`Repositories of type ${type} cannot be added through the REST API: the 1.1-rev0 document gives no specification for them. Supported types: ${Object.keys(TYPE_CATALOGUE).join(', ')}.`);
+    const name = (text(body.name) ?? '').trim();
+    if (!name) throw badRequest('The request body is missing the required field "name".');
+    if (body.description === undefined && !existing) throw badRequest('The request body is missing the required field "description".');
+    const description = text(body.description) ?? existing?.description ?? '';
+    const uniqueId = renamedField<string>(body, 'tag', 'uniqueId', existing?.unique_id) ?? existing?.unique_id ?? '';
+    const settings = settingsFrom(type, def, body, existing ? settingsOf(existing) : undefined);
+    const host = await checkReferences(type, referencesIn(def, settings), this.deps);
+    return { type, name, description, uniqueId, settings, host };
+  }
+
+  private async refuseDuplicateName(name: string, selfId: string | undefined): Promise<void> {
+    let q = this.deps.store.db.selectFrom('repositories').select('id').where('name_key', '=', name.toLowerCase());
+    if (selfId) q = q.where('id', '!=', selfId);
+    const other = await q.executeTakeFirst();
+    if (other) throw badRequest(`A repository named "${name}" already exists (${other.id}); choose another name.`, other.id);
+  }
+
+  private described(p: { type: string; name: string; description: string; uniqueId: string; settings: Obj; host: RepositoryHost | undefined }) {
+    const where = locate(p.type, p.settings, p.host);
+    return {
+      name: p.name,
+      name_key: p.name.toLowerCase(),
+      description: p.description,
+      description_key: p.description.toLowerCase(),
+      unique_id: p.uniqueId,
+      host_id: where.hostId,
+      host_name: where.hostName,
+      path: where.path,
+      path_key: where.path?.toLowerCase() ?? null,
+      settings: JSON.stringify(p.settings),
+    };
+  }
+
+  private figureColumns(figures: StorageFigures) {
+    return {
+      capacity_gb: toGB(figures.capacityBytes),
+      free_gb: toGB(figures.freeBytes),
+      used_gb: toGB(figures.usedBytes),
+      capacity_source: figures.source,
+      is_online: 1,
+      state_error: null,
+      measured_at: toStoredInstant(),
+    };
+  }
+
+  private async insert(id: string, p: Parameters<RepositoriesService['described']>[0], figures: StorageFigures): Promise<void> {
+    try {
+      await this.deps.store.db
+        .insertInto('repositories')
+        .values({ id, type: p.type, ...this.described(p), access: JSON.stringify(DEFAULT_ACCESS), ...this.figureColumns(figures), creation_time: toStoredInstant() })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StorageCheckError(`A repository named "${p.name}" was added meanwhile; choose another name.`);
+      throw err;
+    }
+  }
+
+  private async update(id: string, p: Parameters<RepositoriesService['described']>[0], figures: StorageFigures | undefined): Promise<void> {
+    try {
+      await this.deps.store.db
+        .updateTable('repositories')
+        .set({ ...this.described(p), ...(figures ? this.figureColumns(figures) : {}) })
+        .where('id', '=', id)
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StorageCheckError(`A repository named "${p.name}" was added meanwhile; choose another name.`);
+      throw err;
+    }
+  }
+}
+
+/** RepositoryAccessPermissionsModel, checked: explicit lists need accounts, encryption needs an existing password. */
+export async function checkAccess(body: Obj, passwords: EncryptionPasswordsService): Promise<AccessPermissions> {
+  const accounts = Array.isArray(body.accounts) ? (body.accounts as unknown[]).map(String) : [];
+  const policy = body.accessPolicy as AccessPermissions['accessPolicy'];
+  if (policy === 'AllowExplicit' && accounts.length === 0) throw badRequest('The field "accounts" must list at least one account when accessPolicy is AllowExplicit.');
+  const encrypt = body.encryptBackups === true;
+  const passwordId = text(body.passwordId)?.toLowerCase() ?? null;
+  if (encrypt) {
+    if (!passwordId) throw badRequest('The field "passwordId" is required when encryptBackups is true.');
+    await passwords.get(passwordId).catch((err) => {
+      if ((err as { status?: number }).status === 404) throw badRequest(`The encryption password in "passwordId" (${passwordId}) does not exist.`, passwordId);
+      throw err;
+    });
+  }
+  return { accessPolicy: policy, accounts: policy === 'AllowExplicit' ? accounts : [], encryptBackups: encrypt, passwordId: encrypt ? passwordId : null };
+}
+
+export { repositoryModel };

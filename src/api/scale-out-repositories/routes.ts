@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import { pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { IdParams } from '../../http/schemas.js';
+import { SessionModel as SessionModelSchema } from '../sessions/schemas.js';
+import { sessionModel } from '../sessions/service.js';
+import { AccessPermissionsModel } from '../repositories/schemas.js';
+import { ExtentMaintenanceSpec, RemoveQuery, SOBR_ORDER_COLUMNS, ScaleOutEdit, ScaleOutModel, ScaleOutQuery, ScaleOutResult, ScaleOutSpec, ScaleOutStateModel } from './schemas.js';
+import type { ScaleOutRepositoriesService } from './service.js';
+import type { ModeAction } from './modes.js';
+
+const tags = ['Repositories'];
+const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
+const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
+type Body = Record<string, unknown>;
+const idOf = (request: { params: unknown }) => (request.params as { id: string }).id;
+const who = (request: { principal?: { userName: string } }) => request.principal?.userName;
+
+const MODE_ACTIONS: { action: ModeAction; summary: string }[] = [
+  { action: 'enableSealedMode', summary: 'Enable sealed mode' },
+  { action: 'disableSealedMode', summary: 'Disable sealed mode' },
+  { action: 'enableMaintenanceMode', summary: 'Enable maintenance mode' },
+  { action: 'disableMaintenanceMode', summary: 'Disable maintenance mode' },
+  { action: 'evacuateBackups', summary: 'Evacuate backups from extents' },
+];
+
+/** /api/v1/backupInfrastructure/scaleOutRepositories */
+export function scaleOutRepositoriesRoutes(app: FastifyInstance, deps: { scaleOut: ScaleOutRepositoriesService }): void {
+  const prefix = '/api/v1/backupInfrastructure/scaleOutRepositories';
+
+  app.get(prefix, { config: read, schema: { tags, summary: 'Get all scale-out backup repositories', querystring: ScaleOutQuery, response: { 200: ScaleOutResult } } }, async (request) => {
+    const page = pageRequestFrom(request.query as ListQuery, SOBR_ORDER_COLUMNS, { column: 'name_key', asc: true });
+    const { rows, total } = await deps.scaleOut.list(page);
+    return { data: await deps.scaleOut.models(rows), pagination: pagination(total, rows.length, page) };
+  });
+
+  app.post(prefix, { config: write, schema: { tags, summary: 'Add scale-out backup repository', body: ScaleOutSpec, response: { 201: SessionModelSchema } } }, async (request, reply) => {
+    const session = await deps.scaleOut.add(request.body as Body, who(request));
+    return reply.code(201).send(sessionModel(session, request.apiRevision));
+  });
+
+  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get scale-out backup repository', params: IdParams, response: { 200: ScaleOutModel } } }, async (request) =>
+    (await deps.scaleOut.models([await deps.scaleOut.get(idOf(request))]))[0],
+  );
+
+  app.get(`${prefix}/:id/state`, { config: read, schema: { tags, summary: 'Rampart extension: capacity of a scale-out repository, aggregated from its extents', params: IdParams, response: { 200: ScaleOutStateModel } } }, async (request) =>
+    deps.scaleOut.state(idOf(request)),
+  );
+
+  app.put(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Edit scale-out backup repository', params: IdParams, body: ScaleOutEdit, response: { 201: SessionModelSchema } } }, async (request, reply) => {
+    const session = await deps.scaleOut.edit(idOf(request), request.body as Body, who(request));
+    return reply.code(201).send(sessionModel(session, request.apiRevision));
+  });
+
+  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove scale-out backup repository', params: IdParams, querystring: RemoveQuery } }, async (request, reply) => {
+    await deps.scaleOut.remove(idOf(request));
+    return reply.code(204).send();
+  });
+
+  app.get(`${prefix}/:id/accessPermissions`, { config: read, schema: { tags, summary: 'Get scale-out repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } } }, async (request) =>
+    deps.scaleOut.accessPermissions(idOf(request)),
+  );
+
+  app.put(`${prefix}/:id/accessPermissions`, { config: write, schema: { tags, summary: 'Edit scale-out repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } } }, async (request) =>
+    deps.scaleOut.setAccessPermissions(idOf(request), request.body as Body),
+  );
+
+  for (const { action, summary } of MODE_ACTIONS) {
+    app.post(`${prefix}/:id/${action}`, { config: write, schema: { tags, summary, params: IdParams, body: ExtentMaintenanceSpec, response: { 201: SessionModelSchema } } }, async (request, reply) => {
+      const session = await deps.scaleOut.changeMode(idOf(request), action, (request.body as { repositoryIds: string[] }).repositoryIds, who(request));
+      return reply.code(201).send(sessionModel(session, request.apiRevision));
+    });
+  }
+}
