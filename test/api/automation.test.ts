@@ -189,6 +189,20 @@ describe('automation export/import', () => {
     expect((await b.api.post('/api/v1/automation/credentials/import?onConflict=merge', { token: tokenB, json: changed })).status).toBe(400);
   });
 
+  it('a record its service refuses is logged Failed and the others of its batch land whole', async () => {
+    const credentials = [
+      { username: 'batch-ok-1', password: 'pw', type: 'Standard', tag: 'batch-1' },
+      { username: 'batch-bad', type: 'Linux', tag: 'batch-bad', linuxAdditionalSettings: { privateKey: 'not a key' } },
+      { username: 'batch-ok-2', password: 'pw', type: 'Standard', tag: 'batch-2' },
+    ];
+    const { session, log } = await importInto(b, tokenB, 'credentials', { credentials });
+    expect(session.result.result).toBe('Warning');
+    expect(session.result.message).toMatch(/created 2, .* 1 failed/);
+    expect(log.find((r) => r.status === 'Failed')).toMatchObject({ title: 'Could not import Linux credentials "batch-bad" (tag "batch-bad")' });
+    const names = (await exportFrom(b, tokenB, 'credentials', { names: ['batch-*'] })).credentials.map((c: any) => c.username).sort();
+    expect(names).toEqual(['batch-ok-1', 'batch-ok-2']);
+  });
+
   it('malformed collections are a 400 before anything is touched', async () => {
     const before = (await b.api.get('/api/v1/automation/sessions', { token: tokenB })).body.pagination.total;
     const good = { username: 'fresh', password: 'x', type: 'Standard', tag: 'fresh' };

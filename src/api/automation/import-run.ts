@@ -1,3 +1,5 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { LogStatus } from '../../sessions/model.js';
 import type { SessionContext, SessionOutcome } from '../../sessions/runner.js';
 import type { AutomationSection, ImportItem, ImportPlan } from './section.js';
 import type { ConflictMode } from './schemas.js';
@@ -16,12 +18,24 @@ export interface ImportOptions {
 
 /** Progress is written at most this often: a database write per object would cost more than the object. */
 const PROGRESS_EVERY_MS = 200;
+/**
+ * SQLite statements run synchronously, so an import would otherwise finish
+ * inside one event-loop turn and starve every other request (including the
+ * client polling this session). It yields this often.
+ */
+const YIELD_EVERY_MS = 20;
+/** Creations a section with a fast path takes at once; a stop waits at most one batch. */
+const BATCH = 200;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+type Counts = { created: number; overwritten: number; skipped: number; unresolved: number; failed: number; warnings: number };
+
 /**
- * The import session's work: parts in the documented order, objects one by one.
- * A stop is honoured between objects: what was done stays, the rest is listed.
+ * The import session's work: parts in the documented order, objects one by one
+ * (creations of a section with a fast path in batches). A stop is honoured
+ * between objects: what was done stays, the rest is listed in the log. A
+ * stopped session ends Failed and canceled, like every stopped session.
  */
 export async function runImport(ctx: SessionContext, parts: ImportPart[], options: ImportOptions): Promise<SessionOutcome> {
   const ordered = [...parts].sort((a, b) => a.section.order - b.section.order);
@@ -35,17 +49,61 @@ export async function runImport(ctx: SessionContext, parts: ImportPart[], option
   if (options.onConflict === 'fail') {
     const clashes = ordered.flatMap((p) => p.items.filter((i) => existing.get(p.section)!.has(i.identity)));
     if (clashes.length > 0) {
-      for (const c of clashes) await ctx.log(`${c.label} already exists`, 'Failed', `At ${c.pointer}.`);
+      await ctx.logMany(clashes.map((c) => ({ title: `${c.label} already exists`, status: 'Failed', description: `At ${c.pointer}.` })));
       return { result: 'Failed', message: `${clashes.length} object(s) already exist and onConflict is fail: nothing was imported.` };
     }
   }
 
   const planned = new Map<string, Set<string>>();
   const plan: ImportPlan = { plannedIn: (kind, identity) => planned.get(kind)?.has(identity) ?? false };
-  const counts = { created: 0, overwritten: 0, skipped: 0, unresolved: 0, failed: 0, warnings: 0 };
+  const counts: Counts = { created: 0, overwritten: 0, skipped: 0, unresolved: 0, failed: 0, warnings: 0 };
+  // Log records wait here and go in together: in order, one statement per batch.
+  const pendingLog: { title: string; status: LogStatus; description?: string }[] = [];
+  const log = (title: string, status: LogStatus, description?: string) => pendingLog.push({ title, status, description });
+  const flushLog = async () => {
+    if (pendingLog.length > 0) await ctx.logMany(pendingLog.splice(0));
+  };
+  let pendingCreates: ImportItem[] = [];
   let done = 0;
   let lastProgress = Date.now();
+  let lastYield = Date.now();
   let notImported: ImportItem[] = [];
+
+  const created = (item: ImportItem, warnings: string[], overwrote: boolean) => {
+    if (overwrote) counts.overwritten++;
+    else counts.created++;
+    log(`${overwrote ? 'Overwrote' : 'Created'} ${item.label}`, 'Succeeded');
+    for (const w of warnings) {
+      counts.warnings++;
+      log(`${item.label}: ${w}`, 'Warning');
+    }
+  };
+  const failed = (item: ImportItem, err: unknown) => {
+    counts.failed++;
+    log(`Could not import ${item.label}`, 'Failed', errorText(err));
+  };
+  const advance = async (n: number) => {
+    done += n;
+    options.onProgress?.(done, total);
+    const now = Date.now();
+    if (now - lastYield >= YIELD_EVERY_MS) {
+      await nextTurn();
+      lastYield = Date.now();
+    }
+    if (now - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = now;
+      await flushLog();
+      await ctx.progress(total === 0 ? 100 : (done * 100) / total);
+    }
+  };
+  const flushCreates = async (section: AutomationSection) => {
+    if (pendingCreates.length === 0) return;
+    const batch = pendingCreates;
+    pendingCreates = [];
+    const results = await section.createMany!(batch);
+    results.forEach((r, i) => (r instanceof Error ? failed(batch[i]!, r) : created(batch[i]!, r, false)));
+    await advance(batch.length);
+  };
 
   for (const part of ordered) {
     const { section } = part;
@@ -54,50 +112,44 @@ export async function runImport(ctx: SessionContext, parts: ImportPart[], option
     planned.set(section.kind, plannedHere);
     for (let i = 0; i < part.items.length; i++) {
       if (ctx.signal.aborted) {
+        await flushCreates(section);
         notImported = [...part.items.slice(i), ...ordered.slice(ordered.indexOf(part) + 1).flatMap((p) => p.items)];
         break;
       }
       const item = part.items[i]!;
       try {
         const missing = (await section.missingReferences?.(item, plan)) ?? [];
+        const id = mine.get(item.identity);
+        const twice = plannedHere.has(item.identity);
         if (missing.length > 0) {
           counts.unresolved++;
-          await ctx.log(`Skipped ${item.label}: missing ${missing.join(', ')}`, 'Warning', `At ${item.pointer}. Import the missing object first, or fix the reference.`);
+          log(`Skipped ${item.label}: missing ${missing.join(', ')}`, 'Warning', `At ${item.pointer}. Import the missing object first, or fix the reference.`);
+        } else if (twice || (id !== undefined && options.onConflict !== 'overwrite')) {
+          counts.skipped++;
+          log(`Skipped ${item.label}: ${twice ? 'it appears twice in this import' : 'it already exists'}`, 'Succeeded', `At ${item.pointer}.`);
+        } else if (options.dryRun) {
+          plannedHere.add(item.identity);
+          if (id !== undefined) counts.overwritten++;
+          else counts.created++;
+          log(`Would ${id !== undefined ? 'overwrite' : 'create'} ${item.label}`, 'Succeeded');
+        } else if (id === undefined && section.createMany) {
+          plannedHere.add(item.identity);
+          pendingCreates.push(item);
+          if (pendingCreates.length >= BATCH) await flushCreates(section);
+          continue;
         } else {
-          const id = mine.get(item.identity);
-          const twice = plannedHere.has(item.identity);
-          if (twice || (id !== undefined && options.onConflict !== 'overwrite')) {
-            counts.skipped++;
-            await ctx.log(`Skipped ${item.label}: ${twice ? 'it appears twice in this import' : 'it already exists'}`, 'Succeeded', `At ${item.pointer}.`);
-          } else if (options.dryRun) {
-            plannedHere.add(item.identity);
-            if (id !== undefined) counts.overwritten++;
-            else counts.created++;
-            await ctx.log(`Would ${id !== undefined ? 'overwrite' : 'create'} ${item.label}`, 'Succeeded');
-          } else {
-            const warnings = id !== undefined ? await section.overwrite(item, id, ctx) : await section.create(item, ctx);
-            plannedHere.add(item.identity);
-            if (id !== undefined) counts.overwritten++;
-            else counts.created++;
-            await ctx.log(`${id !== undefined ? 'Overwrote' : 'Created'} ${item.label}`, 'Succeeded');
-            for (const w of warnings) {
-              counts.warnings++;
-              await ctx.log(`${item.label}: ${w}`, 'Warning');
-            }
-          }
+          // A section that logs its own steps (checks against the host) writes after what came before.
+          await flushLog();
+          const warnings = id !== undefined ? await section.overwrite(item, id, ctx) : await section.create(item, ctx);
+          plannedHere.add(item.identity);
+          created(item, warnings, id !== undefined);
         }
       } catch (err) {
-        counts.failed++;
-        await ctx.log(`Could not import ${item.label}`, 'Failed', errorText(err));
+        failed(item, err);
       }
-      done++;
-      const now = Date.now();
-      if (now - lastProgress >= PROGRESS_EVERY_MS) {
-        lastProgress = now;
-        await ctx.progress(total === 0 ? 100 : (done * 100) / total);
-      }
-      options.onProgress?.(done, total);
+      await advance(1);
     }
+    await flushCreates(section);
     if (notImported.length > 0) break;
   }
 
@@ -110,11 +162,13 @@ export async function runImport(ctx: SessionContext, parts: ImportPart[], option
     counts.warnings > 0 ? `${counts.warnings} warning(s)` : '',
   ].filter(Boolean);
   if (notImported.length > 0) {
-    await ctx.log(`Stopped: ${notImported.length} object(s) were not imported`, 'Warning', notImported.map((i) => `${i.label} (${i.pointer})`).join('\n'));
+    log(`Stopped: ${notImported.length} object(s) were not imported`, 'Warning', notImported.map((i) => `${i.label} (${i.pointer})`).join('\n'));
+    await flushLog();
     return { result: 'Warning', message: `Stopped after ${done} of ${total} object(s): ${summary}; ${notImported.length} not imported.` };
   }
   const message = `${options.dryRun ? 'Dry run, nothing changed: ' : ''}${summary}${problems.length ? `; ${problems.join(', ')}` : ''}.`;
-  await ctx.log(message, problems.length ? 'Warning' : 'Succeeded');
+  log(message, problems.length ? 'Warning' : 'Succeeded');
+  await flushLog();
   if (counts.failed > 0 && counts.created + counts.overwritten === 0) return { result: 'Failed', message };
   return { result: problems.length ? 'Warning' : 'Success', message };
 }

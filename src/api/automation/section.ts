@@ -41,6 +41,8 @@ export interface AutomationSection {
   missingReferences?(item: ImportItem, plan: ImportPlan): Promise<string[]>;
   /** Creates the object (all or nothing); returns warnings for the log. */
   create(item: ImportItem, ctx: SessionContext): Promise<string[]>;
+  /** Optional fast path for many creations at once; per item its warnings or what refused it (each still all or nothing). */
+  createMany?(items: ImportItem[]): Promise<(string[] | Error)[]>;
   /** Replaces the existing object's settings with the item's (all or nothing); returns warnings. */
   overwrite(item: ImportItem, id: string, ctx: SessionContext): Promise<string[]>;
 }

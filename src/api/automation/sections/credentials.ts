@@ -82,6 +82,10 @@ export function credentialsSection(service: CredentialsService): AutomationSecti
       await service.add(spec(item.raw), { secretMayBeMissing: true });
       return missingSecretWarning(item.raw);
     },
+    async createMany(items: ImportItem[]) {
+      const results = await service.addMany(items.map((i) => spec(i.raw)), { secretMayBeMissing: true });
+      return results.map((r, i) => (r instanceof Error ? r : missingSecretWarning(items[i]!.raw)));
+    },
     async overwrite(item: ImportItem, id: string) {
       await service.overwrite(id, spec(item.raw));
       return missingSecretWarning(item.raw).length > 0 ? ['overwritten without a password: the stored secrets were kept'] : [];
