@@ -5,6 +5,7 @@ import { startServer } from './server.js';
 import { userCommand } from './cli/user-command.js';
 import { certCommand } from './cli/cert-command.js';
 import { rotateMasterKeyCommand } from './cli/vault-command.js';
+import { exportCommand, importCommand } from './cli/automation-command.js';
 import { consoleOutput } from './cli/io.js';
 
 const USAGE = `Rampart: a Veeam Backup & Replication REST API compatible server
@@ -14,6 +15,10 @@ usage: rampart <command>
   user list|add|passwd|role   manage users (see: rampart user)
   cert show|regenerate|import the server certificate (see: rampart cert)
   rotate-master-key           re-seal every stored secret under a new master key
+  export --to FILE [--kinds …] [--seal]
+                              export the configuration (see: rampart export --help)
+  import FILE [--dry-run] [--on-conflict skip|overwrite|fail]
+                              import an exported configuration
 
 Configuration comes from environment variables (see README).`;
 
@@ -49,6 +54,10 @@ async function main(argv: string[]): Promise<number> {
       return serve();
     case 'rotate-master-key':
       return rotateMasterKeyCommand(rest, loadConfig(), consoleOutput);
+    case 'export':
+      return exportCommand(rest, loadConfig(), consoleOutput);
+    case 'import':
+      return importCommand(rest, loadConfig(), consoleOutput);
     case 'user':
       return userCommand(rest, loadConfig(), consoleOutput);
     case 'cert':

@@ -56,12 +56,9 @@ export class AutomationService {
     return collection;
   }
 
-  /** Several kinds in one object keyed by kind (the command line's file), sealed under one derived key. */
-  async exportMany(kinds: string[], passphrase?: string): Promise<Record<string, Record<string, unknown>>> {
-    const key = passphrase !== undefined ? await derive(passphrase) : undefined;
-    const out: Record<string, Record<string, unknown>> = {};
-    for (const kind of kinds) out[this.section(kind).kind] = await this.export(kind, {}, undefined, key);
-    return out;
+  /** One key for several exports (the command line's file): the KDF runs once. */
+  deriveKey(passphrase: string): Promise<PassphraseKey> {
+    return derive(passphrase);
   }
 
   /**
