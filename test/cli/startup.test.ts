@@ -35,7 +35,7 @@ function startProcess(env: Record<string, string>): { child: ChildProcessWithout
 }
 
 describe('start-up', () => {
-  it('first start creates the database, certificate and administrator, prints the password once, and shuts down gracefully', async () => {
+  it('first start creates the database, certificate and administrator, prints the password once, and shuts down gracefully', { timeout: 180_000 }, async () => {
     const dataDir = await tempDir();
     const port = String(20000 + Math.floor(Math.random() * 20000));
     const first = startProcess({ RAMPART_DATA_DIR: dataDir, RAMPART_PORT: port });
@@ -73,7 +73,7 @@ describe('start-up', () => {
     expect(await new Promise((r) => second.child.once('exit', r))).toBe(0);
   });
 
-  it('stops with a clear message on bad configuration', async () => {
+  it('stops with a clear message on bad configuration', { timeout: 180_000 }, async () => {
     for (const [env, message] of [
       [{ RAMPART_PORT: 'ninety' }, /RAMPART_PORT: "ninety" is not a whole number/],
       [{ RAMPART_PORT: '70000' }, /RAMPART_PORT: 70000 is out of range/],
@@ -92,7 +92,8 @@ describe('start-up', () => {
 });
 
 describe('admin command line', () => {
-  it('adds, lists and changes users; a password change signs the user out', async () => {
+  // Nine command-line processes, each starting TypeScript through tsx: slow on a busy 2-core machine.
+  it('adds, lists and changes users; a password change signs the user out', { timeout: 240_000 }, async () => {
     const dataDir = await tempDir();
     const env = { ...process.env, RAMPART_DATA_DIR: dataDir, RAMPART_ADMIN_PASSWORD: 'First-Admin-Pw1' };
     const cli = (args: string[], input?: string) =>
