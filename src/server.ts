@@ -27,7 +27,7 @@ import { ConnectionService } from './api/connection/service.js';
 import { ManagedServersService } from './api/managed-servers/service.js';
 import { createAutomation } from './api/automation/sections/index.js';
 import { createRepositorySections, type RepositorySections } from './api/repositories/sections.js';
-import { BackupServerOnlyHosts } from './api/repositories/backup-server-hosts.js';
+import { ManagedServerHosts } from './api/repositories/managed-server-hosts.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -83,7 +83,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
     await managedServers.ensureBackupServer();
     const automation = createAutomation(runner, vault);
-    const repositories = createRepositorySections(config, store, runner, vault, await BackupServerOnlyHosts.open(store), logger);
+    const repositories = createRepositorySections(config, store, runner, vault, new ManagedServerHosts(managedServers, connection.probeTimeoutMs), logger);
     repositories.refresher.start();
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);

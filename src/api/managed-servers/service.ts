@@ -11,12 +11,12 @@ import { logStep } from '../../sessions/steps.js';
 import { badRequest, notFound } from '../../http/errors.js';
 import { ProbeError } from '../../probe/errors.js';
 import { CREDENTIALS_KIND } from '../credentials/service.js';
-import { readSingleUseCredentials, type ConnectionService } from '../connection/service.js';
+import { linuxSettingsOf, readSingleUseCredentials, type ConnectionService, type SingleUseCredentials } from '../connection/service.js';
 import { ensureBackupServer } from './backup-server.js';
 import { checkIdentity, storedPinOf, PinChanged } from './host-checks.js';
 import type { ManagedServerRow } from './model.js';
 import { planServer } from './plan.js';
-import { singleUseOwner, storeSingleUse } from './single-use.js';
+import { singleUseOwner, storeSingleUse, takeSingleUse } from './single-use.js';
 import { addServer, editServer, rescanServer, type WorkDeps } from './work.js';
 import { exportKnownHosts, importKnownHosts, type ImportResult } from './known-hosts.js';
 
@@ -56,6 +56,19 @@ export class ManagedServersService {
       const rows = await db.selectFrom('managed_servers').select(['id', 'name']).where('credentials_id', '=', credentialsId).execute();
       return rows.map((r) => ({ kind: 'managed server', id: r.id, name: r.name }));
     });
+  }
+
+  /**
+   * The login another section uses to work on a Linux server now: the permanent
+   * credentials record's, or the server's single-use credentials, taken out of
+   * the vault by this call (used once, then gone). Undefined when the
+   * single-use ones were already used. Secrets stay in the returned object.
+   */
+  async takeLinuxLogin(row: ManagedServerRow): Promise<SingleUseCredentials | undefined> {
+    if (row.credentials_storage_type === 'SingleUse') return takeSingleUse(this.store, this.secrets, row.id);
+    if (!row.credentials_id) return undefined;
+    const credentials = await this.connection.credentialsFor('LinuxHost', row.credentials_id);
+    return { settings: linuxSettingsOf(credentials), secrets: await this.connection.secretsFor(row.credentials_id) };
   }
 
   /** Creates the backup server's own record if this is the first start; returns its id. */

@@ -88,7 +88,12 @@ export async function checkRepository(
       await steps.note(`Windows host "${host?.name}": Rampart has no Windows agent, so the folder, its free space and write access are not verified`, true);
       return UNKNOWN_FIGURES;
     }
-    const shell = await steps.step(`Logging in to "${host?.name}" over SSH with its stored credentials`, () => deps.hosts.openShell(host!.id, options.signal), () => `Logged in to "${host?.name}"`);
+    const singleUse = host?.credentialsStorageType === 'SingleUse';
+    const shell = await steps.step(
+      `Logging in to "${host?.name}" over SSH with its stored ${singleUse ? 'single-use ' : ''}credentials (host key checked against the pin)`,
+      () => deps.hosts.openShell(host!.id, options.signal),
+      () => `Logged in to "${host?.name}"${singleUse ? ': the single-use credentials were used once and discarded' : ''}`,
+    );
     try {
       return await checkLinuxFolder(shell, folder, steps, { hardened: type === 'LinuxHardened', write });
     } finally {
@@ -120,18 +125,22 @@ export async function checkRepository(
   return UNKNOWN_FIGURES;
 }
 
-/** Whether the refresher can measure the type at all (others keep their stored figures). */
+/**
+ * Whether the refresher can measure the type at all (others keep their stored
+ * figures). Not a Linux host on single-use credentials: they are kept for the
+ * next operation (an add, edit or rescan), never used up in the background.
+ */
 export function isMeasurable(type: string, host: RepositoryHost | undefined): boolean {
-  if (LOCAL_TYPES.includes(type)) return Boolean(host?.isBackupServer) || (type !== 'WinLocal' && host?.type === 'LinuxHost');
+  if (LOCAL_TYPES.includes(type)) return Boolean(host?.isBackupServer) || (type !== 'WinLocal' && host?.type === 'LinuxHost' && host.credentialsStorageType !== 'SingleUse');
   return S3_TYPES.includes(type as RepositoryType) || type === 'Smb' || type === 'Nfs';
 }
 
-/** Background measurement: no writes, capacity only (reachability for shares). */
-export async function measureRepository(type: string, settings: Obj, host: RepositoryHost | undefined, deps: CheckDeps, signal: AbortSignal): Promise<StorageFigures> {
+/** Measurement (refresher, rescan): no writes, capacity only (reachability for shares). `background`: nobody asked for it (the refresher). */
+export async function measureRepository(type: string, settings: Obj, host: RepositoryHost | undefined, deps: CheckDeps, signal: AbortSignal, options: { background?: boolean } = {}): Promise<StorageFigures> {
   if (LOCAL_TYPES.includes(type)) {
     const folder = String(valueAt(settings, 'repository.path'));
     if (host?.isBackupServer) return measureLocalFolder(folder);
-    const shell = await deps.hosts.openShell(host!.id, signal);
+    const shell = await deps.hosts.openShell(host!.id, signal, { background: options.background });
     try {
       return await measureLinuxFolder(shell, folder);
     } finally {

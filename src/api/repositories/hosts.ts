@@ -19,10 +19,15 @@ export interface HostShell extends RemoteShell {
 /**
  * The managed servers the repositories section may point at, and a way to log
  * in to a Linux one with its stored credentials. server.ts provides it from the
- * managed-servers section.
+ * managed-servers section (ManagedServerHosts); the repositories service
+ * registers itself as a user of managed servers in the ReferenceRegistry.
  */
 export interface HostDirectory {
   find(id: string): Promise<RepositoryHost | undefined>;
-  openShell(id: string, signal?: AbortSignal): Promise<HostShell>;
-  /** Who uses managed server X: the repositories section registers its finder here when the directory supports it. */
+  /**
+   * Logs in to a managed Linux host. `background`: a measurement nobody asked
+   * for (the states refresher), which must never take single-use credentials
+   * kept for the next operation; it is refused on such hosts instead.
+   */
+  openShell(id: string, signal?: AbortSignal, options?: { background?: boolean }): Promise<HostShell>;
 }

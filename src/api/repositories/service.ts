@@ -14,6 +14,7 @@ import { toStoredInstant } from '../../http/dates.js';
 import { CREDENTIALS_KIND, type CredentialsService } from '../credentials/service.js';
 import { CLOUD_CREDENTIALS_KIND, type CloudCredentialsService } from '../cloud-credentials/service.js';
 import type { EncryptionPasswordsService } from '../encryption-passwords/service.js';
+import { MANAGED_SERVER_KIND } from '../managed-servers/service.js';
 import { checkRepository, locate, type CheckDeps } from './checks.js';
 import type { HostDirectory, RepositoryHost } from './hosts.js';
 import { repositoryModel, settingsOf, type RepositoryRow } from './model.js';
@@ -80,8 +81,8 @@ export class RepositoriesService {
 
   constructor(private readonly deps: RepositoriesDeps) {
     this.checkDeps = { hosts: deps.hosts, cloudCredentials: deps.cloudCredentials, timeoutMs: deps.timeoutMs };
-    // Credentials and cloud credentials in use by a repository cannot be removed.
-    for (const kind of [CREDENTIALS_KIND, CLOUD_CREDENTIALS_KIND]) {
+    // Credentials, cloud credentials and managed servers (host, mount or gateway server) in use by a repository cannot be removed.
+    for (const kind of [CREDENTIALS_KIND, CLOUD_CREDENTIALS_KIND, MANAGED_SERVER_KIND]) {
       deps.references.register(kind, (db, id) => this.usersOfId(db, id));
     }
   }
