@@ -31,6 +31,8 @@ import type { ConnectionService } from './api/connection/service.js';
 import type { ManagedServersService } from './api/managed-servers/service.js';
 import { connectionRoutes } from './api/connection/routes.js';
 import { managedServersRoutes } from './api/managed-servers/routes.js';
+import type { ProxiesService } from './api/proxies/service.js';
+import { proxiesRoutes } from './api/proxies/routes.js';
 import type { AutomationService } from './api/automation/service.js';
 import { automationRoutes } from './api/automation/routes.js';
 import type { RepositorySections } from './api/repositories/sections.js';
@@ -53,6 +55,7 @@ export interface AppDeps {
   certificateSettings: CertificateSettingsService;
   connection: ConnectionService;
   managedServers: ManagedServersService;
+  proxies: ProxiesService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -121,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   vaultRoutes(app, { vault: deps.vault.vault });
   connectionRoutes(app, { connection: deps.connection });
   managedServersRoutes(app, { managedServers: deps.managedServers });
+  proxiesRoutes(app, { proxies: deps.proxies });
   automationRoutes(app, { automation: deps.automation, sessions: deps.sessions, importBodyLimitBytes: deps.importBodyLimitBytes });
   repositoriesRoutes(app, { repositories: deps.repositories.repositories, rescan: deps.repositories.rescan });
   scaleOutRepositoriesRoutes(app, { scaleOut: deps.repositories.scaleOut });

@@ -26,6 +26,7 @@ import { CertificateSettingsService } from './api/settings-certificates/service.
 import { ConnectionService } from './api/connection/service.js';
 import { ManagedServersService } from './api/managed-servers/service.js';
 import { createAutomation } from './api/automation/sections/index.js';
+import { ProxiesService } from './api/proxies/service.js';
 import { createRepositorySections, type RepositorySections } from './api/repositories/sections.js';
 import { ManagedServerHosts } from './api/repositories/managed-server-hosts.js';
 
@@ -82,7 +83,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const connection = new ConnectionService(vault.credentials, config.probeTimeoutMs);
     const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
     await managedServers.ensureBackupServer();
-    const automation = createAutomation(runner, vault);
+    const proxies = new ProxiesService(store, runner, managedServers, vault.references);
+    const automation = createAutomation(runner, vault, { managedServers, proxies });
     const repositories = createRepositorySections(config, store, runner, vault, new ManagedServerHosts(managedServers, connection.probeTimeoutMs), logger);
     repositories.refresher.start();
 
@@ -113,6 +115,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       certificateSettings,
       connection,
       managedServers,
+      proxies,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],

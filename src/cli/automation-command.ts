@@ -7,6 +7,9 @@ import { openStore } from '../store/database.js';
 import { SessionRunner } from '../sessions/runner.js';
 import { createVaultSections } from '../api/vault/sections.js';
 import { createAutomation } from '../api/automation/sections/index.js';
+import { ConnectionService } from '../api/connection/service.js';
+import { ManagedServersService } from '../api/managed-servers/service.js';
+import { ProxiesService } from '../api/proxies/service.js';
 import { CONFLICT_MODES, type ConflictMode } from '../api/automation/schemas.js';
 import { ApiError } from '../http/errors.js';
 import { option, readPasswordFromStdin, type CliOutput } from './io.js';
@@ -33,7 +36,10 @@ async function openAutomation(config: RampartConfig) {
   // Its own node id: the server's start-up must never take the command's sessions for its own leftovers.
   const runner = new SessionRunner(store, `cli-${randomUUID()}`, logger);
   const vault = await createVaultSections(config, store, runner, logger);
-  return { store, runner, automation: createAutomation(runner, vault) };
+  // The same services as the server: importing servers and proxies runs the same host checks.
+  const managedServers = new ManagedServersService(store, runner, new ConnectionService(vault.credentials, config.probeTimeoutMs), vault.secrets, vault.references);
+  const proxies = new ProxiesService(store, runner, managedServers, vault.references);
+  return { store, runner, automation: createAutomation(runner, vault, { managedServers, proxies }) };
 }
 
 async function passphrase(): Promise<string> {

@@ -268,6 +268,27 @@ const migrations: Record<string, Migration> = {
       throw new Error('downgrades are not supported');
     },
   },
+  '0005_proxies': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('proxies')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('description_key', 'text', (c) => c.notNull())
+        .addColumn('host_id', 'text', (c) => c.notNull().unique())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('proxies_name').on('proxies').column('name_key').execute();
+    },
+    async down() {
+      throw new Error('downgrades are not supported');
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

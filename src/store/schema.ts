@@ -253,6 +253,23 @@ export interface RepositoryUsageTable {
   repository_id: string;
 }
 
+/** Backup proxies (api/proxies): one per managed server, named after it. */
+export interface ProxiesTable {
+  id: string;
+  type: string;
+  /** The host's name, copied: a managed server's name never changes, and list order and filters run in SQL. */
+  name: string;
+  name_key: string;
+  description: string;
+  description_key: string;
+  /** Unique: a server is one proxy. */
+  host_id: string;
+  /** JSON of ProxyServerSettingsModel without hostId (1.1 spellings). */
+  settings: string;
+  creation_time: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   token_families: TokenFamiliesTable;
@@ -271,5 +288,6 @@ export interface Database {
   scale_out_repositories: ScaleOutRepositoriesTable;
   scale_out_extents: ScaleOutExtentsTable;
   repository_usage: RepositoryUsageTable;
+  proxies: ProxiesTable;
 }
 

@@ -5,16 +5,17 @@ import { fetchPage, likePattern, type PageRequest } from '../../store/paged-quer
 import { inTransaction } from '../../store/transaction.js';
 import { describeUsers, type ReferenceRegistry } from '../../store/references.js';
 import type { SecretStore } from '../../vault/secret-store.js';
-import type { SessionRunner } from '../../sessions/runner.js';
+import type { SessionContext, SessionOutcome, SessionRunner } from '../../sessions/runner.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import { logStep } from '../../sessions/steps.js';
 import { badRequest, notFound } from '../../http/errors.js';
 import { ProbeError } from '../../probe/errors.js';
 import { CREDENTIALS_KIND } from '../credentials/service.js';
-import { linuxSettingsOf, readSingleUseCredentials, type ConnectionService, type SingleUseCredentials } from '../connection/service.js';
+import { DEFAULT_PORTS, linuxSettingsOf, readSingleUseCredentials, type ConnectionService, type SingleUseCredentials } from '../connection/service.js';
 import { ensureBackupServer } from './backup-server.js';
 import { checkIdentity, storedPinOf, PinChanged } from './host-checks.js';
 import type { ManagedServerRow } from './model.js';
+import type { ManagedServerType } from '../connection/schemas.js';
 import { planServer } from './plan.js';
 import { singleUseOwner, storeSingleUse, takeSingleUse } from './single-use.js';
 import { addServer, editServer, rescanServer, type WorkDeps } from './work.js';
@@ -37,6 +38,9 @@ export interface ManagedServerFilters {
 }
 
 type Body = Record<string, unknown>;
+
+/** The add/edit work reports progress for its own session; inside an import the import owns the progress. */
+const withoutProgress = (ctx: SessionContext): SessionContext => ({ ...ctx, progress: async () => undefined });
 
 const reference = (id: string) => `/api/v1/backupInfrastructure/managedServers/${id}`;
 
@@ -104,15 +108,58 @@ export class ManagedServersService {
 
   async edit(id: string, model: Body, createdBy: string): Promise<SessionRecord> {
     const existing = await this.get(id);
+    this.refuseEdit(existing, model);
+    if (Number(existing.is_backup_server) === 1) return this.editBackupServer(existing, model, createdBy);
+    const plan = await planServer(model, this.connection, existing);
+    plan.name = existing.name;
+    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) => editServer(ctx, this.work, existing, plan));
+  }
+
+  /**
+   * An add inside a session another section runs (an import): the same plan,
+   * host checks and log steps as add(), without a session of its own. Throws
+   * what add() would answer 400 with, or what its session would fail with.
+   */
+  async addInSession(ctx: SessionContext, spec: Body): Promise<SessionOutcome> {
+    const plan = await planServer(spec, this.connection);
+    await this.refuseDuplicateName(plan.name);
+    return addServer(withoutProgress(ctx), this.work, randomUUID(), plan);
+  }
+
+  /** edit() inside a session another section runs (an import overwriting a server). */
+  async editInSession(ctx: SessionContext, id: string, model: Body): Promise<SessionOutcome> {
+    const existing = await this.get(id);
+    this.refuseEdit(existing, model);
+    if (Number(existing.is_backup_server) === 1) throw badRequest(`Server "${existing.name}" is the backup server itself: an import does not change it.`, id);
+    const plan = await planServer(model, this.connection, existing);
+    plan.name = existing.name;
+    return editServer(withoutProgress(ctx), this.work, existing, plan);
+  }
+
+  /**
+   * For sections whose objects live on a server (proxies): probes it now and
+   * checks what it presents against its pin (SSH host key or TLS certificate),
+   * each step in the caller's session. The backup server itself is not probed.
+   */
+  async checkReachable(ctx: SessionContext, id: string): Promise<ManagedServerRow> {
+    const row = await this.get(id);
+    if (Number(row.is_backup_server) === 1) {
+      await ctx.log(`Server "${row.name}" is the backup server itself: nothing to probe`, 'Succeeded');
+      return row;
+    }
+    const type = row.type as ManagedServerType;
+    const check = await checkIdentity(ctx, this.connection, { type, name: row.name, port: row.port ?? DEFAULT_PORTS[type] }, storedPinOf(row), undefined);
+    if (check.firstUse) throw new ProbeError('CommandFailed', `Server "${row.name}" has no pinned identity: rescan or edit it first.`);
+    return row;
+  }
+
+  private refuseEdit(existing: ManagedServerRow, model: Body): void {
+    const id = existing.id;
     if (model.id !== undefined && model.id !== id) throw badRequest(`The body's id ${String(model.id)} is not the id in the path (${id}).`, id);
     if (model.type !== existing.type) throw badRequest(`The type of a managed server cannot be changed (it is ${existing.type}).`, id);
     if (String(model.name).trim().toLowerCase() !== existing.name_key) {
       throw badRequest(`The name of a managed server cannot be changed (it is "${existing.name}", the host whose identity is pinned); remove the server and add the other host.`, id);
     }
-    if (Number(existing.is_backup_server) === 1) return this.editBackupServer(existing, model, createdBy);
-    const plan = await planServer(model, this.connection, existing);
-    plan.name = existing.name;
-    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) => editServer(ctx, this.work, existing, plan));
   }
 
   async remove(id: string, createdBy: string): Promise<SessionRecord> {

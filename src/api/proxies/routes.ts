@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { EmptySuccessSchema, IdParams } from '../../http/schemas.js';
+import { SessionModel } from '../sessions/schemas.js';
+import { sessionModel } from '../sessions/service.js';
+import { PROXY_ORDER_COLUMNS, PROXY_TYPES, ProxiesQuery, ProxiesResult, ProxyEdit, ProxyModel, ProxySpec } from './schemas.js';
+import { proxyModel } from './model.js';
+import type { ProxiesService } from './service.js';
+
+interface ProxiesQueryValues extends ListQuery {
+  typeFilter?: string | string[];
+  hostIdFilter?: string;
+}
+
+const tags = ['Proxies'];
+const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
+const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
+
+/** /api/v1/backupInfrastructure/proxies: VMware backup proxies, each a role of a managed server. */
+export function proxiesRoutes(app: FastifyInstance, deps: { proxies: ProxiesService }): void {
+  const prefix = '/api/v1/backupInfrastructure/proxies';
+  const id = (request: { params: unknown }) => (request.params as { id: string }).id.toLowerCase();
+  const user = (request: { principal?: { userName: string } }) => request.principal!.userName;
+
+  app.get(prefix, { config: read, schema: { tags, summary: 'Get All Proxies', querystring: ProxiesQuery, response: { 200: ProxiesResult } } }, async (request) => {
+    const q = request.query as ProxiesQueryValues;
+    const page = pageRequestFrom(q, PROXY_ORDER_COLUMNS, { column: 'name_key', asc: true });
+    const { rows, total } = await deps.proxies.list(page, { types: enumFilter('typeFilter', q.typeFilter, PROXY_TYPES), hostId: q.hostIdFilter?.toLowerCase() });
+    return { data: rows.map(proxyModel), pagination: pagination(total, rows.length, page) };
+  });
+
+  app.post(prefix, { config: write, schema: { tags, summary: 'Add Proxy', body: ProxySpec, response: { 201: SessionModel } } }, async (request, reply) => {
+    const session = await deps.proxies.add(request.body as Record<string, unknown>, user(request));
+    return reply.code(201).send(sessionModel(session, request.apiRevision));
+  });
+
+  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get Proxy', params: IdParams, response: { 200: ProxyModel } } }, async (request) => proxyModel(await deps.proxies.get(id(request))));
+
+  app.put(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Edit Proxy', params: IdParams, body: ProxyEdit, response: { 201: SessionModel } } }, async (request, reply) => {
+    const session = await deps.proxies.edit(id(request), request.body as Record<string, unknown>, user(request));
+    return reply.code(201).send(sessionModel(session, request.apiRevision));
+  });
+
+  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove Proxy', params: IdParams, response: { 204: EmptySuccessSchema } } }, async (request, reply) => {
+    await deps.proxies.remove(id(request));
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,84 @@
+import { Type } from 'typebox';
+import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../../http/paging.js';
+
+export const PROXY_TYPES = ['ViProxy'] as const;
+export const TRANSPORT_MODES = ['auto', 'directAccess', 'virtualAppliance', 'network'] as const;
+export const VMWARE_INVENTORY_TYPES = [
+  'Unknown', 'VirtualMachine', 'vCenterServer', 'Datacenter', 'Cluster', 'Host', 'ResourcePool', 'Folder', 'Datastore', 'DatastoreCluster',
+  'StoragePolicy', 'Template', 'ComputeResource', 'VirtualApp', 'Tag', 'Category', 'Multitag', 'Network',
+] as const;
+
+export const PROXY_ORDER_COLUMNS = { Name: 'name_key', Type: 'type', Description: 'description_key' } as const;
+
+export const ProxiesQuery = listQuerySchema(Object.keys(PROXY_ORDER_COLUMNS) as (keyof typeof PROXY_ORDER_COLUMNS)[], {
+  typeFilter: Type.Optional(StringOrList),
+  hostIdFilter: Type.Optional(Type.String({ format: 'uuid' })),
+});
+
+/**
+ * A datastore as 1.1 (VmwareObjectModel) and 1.2 (InventoryObjectModel, with
+ * `platform`) describe it: the VMware fields are checked, the rest kept as sent.
+ */
+const Datastore = Type.Object(
+  {
+    platform: Type.Optional(stringEnum(['VMware'] as const, '1.2: the inventory platform.')),
+    hostName: Type.String({ minLength: 1, maxLength: 255 }),
+    name: Type.String({ minLength: 1, maxLength: 255 }),
+    type: stringEnum(VMWARE_INVENTORY_TYPES),
+    objectId: Type.Optional(Type.String({ maxLength: 255 })),
+    size: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+/** ProxyDatastoreSettingsModel: `autoSelect` (1.1) and `autoSelectEnabled` (1.2) are one field; either is accepted, both are emitted. */
+export const ConnectedDatastores = Type.Object(
+  {
+    autoSelect: Type.Optional(Type.Boolean({ description: '1.1 name of autoSelectEnabled.' })),
+    autoSelectEnabled: Type.Optional(Type.Boolean({ description: '1.2 name of autoSelect.' })),
+    datastores: Type.Optional(
+      Type.Array(Type.Object({ datastore: Datastore, vmCount: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }), { maxItems: 4096 }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The settings every ProxyServerSettings* shape shares (the model's hostId, the import spec's hostName aside). */
+export const proxySettingsFields = {
+  transportMode: Type.Optional(stringEnum(TRANSPORT_MODES, 'Transport mode of the backup proxy.')),
+  failoverToNetwork: Type.Optional(Type.Boolean()),
+  hostToProxyEncryption: Type.Optional(Type.Boolean()),
+  connectedDatastores: Type.Optional(ConnectedDatastores),
+  maxTaskCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 512, description: 'Maximum number of concurrent tasks.' })),
+};
+
+export const ProxyServerSettings = Type.Object(
+  { hostId: Type.String({ format: 'uuid', description: 'ID of the managed server that is the proxy.' }), ...proxySettingsFields },
+  { additionalProperties: false },
+);
+
+/** ProxySpec (ViProxySpec): no name, the proxy is named after its server. */
+export const ProxySpec = Type.Object({
+  description: Type.String({ maxLength: 1024 }),
+  type: stringEnum(PROXY_TYPES),
+  server: ProxyServerSettings,
+});
+
+/** ProxyModel as PUT takes it: name and id are read back from the stored proxy, not changed. */
+export const ProxyEdit = Type.Object({
+  id: Type.Optional(Type.String({ format: 'uuid' })),
+  name: Type.Optional(Type.String({ maxLength: 255 })),
+  description: Type.String({ maxLength: 1024 }),
+  type: stringEnum(PROXY_TYPES),
+  server: ProxyServerSettings,
+});
+
+export const ProxyModel = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  description: Type.String(),
+  type: stringEnum(PROXY_TYPES),
+  server: ProxyServerSettings,
+});
+
+export const ProxiesResult = Type.Object({ data: Type.Array(ProxyModel), pagination: PaginationSchema });
