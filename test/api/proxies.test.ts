@@ -3,6 +3,7 @@ import ssh2 from 'ssh2';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTlsMaterial, startSsh2Peer, startTlsPeer, type Peer } from '../support/peers.js';
 import { opensslFacts } from '../support/tls.js';
+import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 
 const BASE = '/api/v1/backupInfrastructure/proxies';
 const SERVERS = '/api/v1/backupInfrastructure/managedServers';
@@ -42,7 +43,8 @@ let linuxHostId: string;
 let linuxPeer: Peer & { logins: string[] };
 
 beforeAll(async () => {
-  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '3000' });
+  // On PostgreSQL when one is given (the automation round trip covers proxies on SQLite).
+  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '3000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
   token = await t.adminToken();
   // A vCenter stand-in (TLS) named "localhost", a Linux stand-in (ssh2) named "127.0.0.1".
   const standard = await credentials({ type: 'Standard', username: 'administrator@vsphere.local', password: 'Vi-Secret-1' });
