@@ -1,6 +1,11 @@
 import { checkLocalFolder, measureLocalFolder } from '../../storage/local-folder.js';
 import { checkLinuxFolder, measureLinuxFolder } from '../../storage/linux-folder.js';
-import { checkObjectStorage, measureObjectStorage } from '../../storage/object-storage.js';
+
+/**
+ * The AWS SDK is large (tens of MB resident); it is loaded the first time an
+ * object-storage repository is checked, not by every server at start.
+ */
+const objectStorage = () => import('../../storage/object-storage.js');
 import { amazonEndpoint, googleEndpoint, normalizeFolder, servicePointUrl, wasabiEndpoint, type ObjectStorageTarget } from '../../storage/object-endpoint.js';
 import { checkPortReachable, shareHost } from '../../storage/reachability.js';
 import { StorageCheckError, UNKNOWN_FIGURES, type StorageFigures } from '../../storage/figures.js';
@@ -103,7 +108,7 @@ export async function checkRepository(
   if (S3_TYPES.includes(type)) {
     const target = await objectTarget(type, settings, deps.cloudCredentials);
     const immutability = valueAt(settings, 'bucket.immutability') as Obj | undefined;
-    return checkObjectStorage(target, steps, {
+    return (await objectStorage()).checkObjectStorage(target, steps, {
       timeoutMs: deps.timeoutMs,
       signal: options.signal,
       consumptionLimit: consumptionLimit(settings),
@@ -148,7 +153,7 @@ export async function measureRepository(type: string, settings: Obj, host: Repos
     }
   }
   if (S3_TYPES.includes(type as RepositoryType)) {
-    return measureObjectStorage(await objectTarget(type, settings, deps.cloudCredentials), { timeoutMs: deps.timeoutMs, signal, consumptionLimit: consumptionLimit(settings) });
+    return (await objectStorage()).measureObjectStorage(await objectTarget(type, settings, deps.cloudCredentials), { timeoutMs: deps.timeoutMs, signal, consumptionLimit: consumptionLimit(settings) });
   }
   const sharePath = String(valueAt(settings, 'share.sharePath'));
   const server = shareHost(sharePath, type === 'Smb' ? 'smb' : 'nfs') ?? '';
