@@ -84,8 +84,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
     await managedServers.ensureBackupServer();
     const proxies = new ProxiesService(store, runner, managedServers, vault.references);
-    const automation = createAutomation(runner, vault, { managedServers, proxies });
     const repositories = createRepositorySections(config, store, runner, vault, new ManagedServerHosts(managedServers, connection.probeTimeoutMs), logger);
+    const automation = createAutomation(runner, vault, { managedServers, proxies, repositories: repositories.repositories });
     repositories.refresher.start();
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);

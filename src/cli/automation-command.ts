@@ -10,12 +10,14 @@ import { createAutomation } from '../api/automation/sections/index.js';
 import { ConnectionService } from '../api/connection/service.js';
 import { ManagedServersService } from '../api/managed-servers/service.js';
 import { ProxiesService } from '../api/proxies/service.js';
+import { createRepositorySections } from '../api/repositories/sections.js';
+import { ManagedServerHosts } from '../api/repositories/managed-server-hosts.js';
 import { CONFLICT_MODES, type ConflictMode } from '../api/automation/schemas.js';
 import { ApiError } from '../http/errors.js';
 import { option, readPasswordFromStdin, type CliOutput } from './io.js';
 
 const EXPORT_USAGE = `usage:
-  rampart export --to FILE [--kinds credentials,encryptionPasswords,…] [--seal]
+  rampart export --to FILE [--kinds credentials,encryptionPasswords,cloudcredentials,managedServers,repositories,proxies] [--seal]
 
 Writes the configuration to FILE as one JSON object keyed by kind, each value the
 documented collection. Secrets are empty, as Veeam exports them; with --seal they
@@ -37,9 +39,12 @@ async function openAutomation(config: RampartConfig) {
   const runner = new SessionRunner(store, `cli-${randomUUID()}`, logger);
   const vault = await createVaultSections(config, store, runner, logger);
   // The same services as the server: importing servers and proxies runs the same host checks.
-  const managedServers = new ManagedServersService(store, runner, new ConnectionService(vault.credentials, config.probeTimeoutMs), vault.secrets, vault.references);
+  const connection = new ConnectionService(vault.credentials, config.probeTimeoutMs);
+  const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
   const proxies = new ProxiesService(store, runner, managedServers, vault.references);
-  return { store, runner, automation: createAutomation(runner, vault, { managedServers, proxies }) };
+  // Repositories too run their storage checks as the server would; the states refresher is never started here.
+  const { repositories } = createRepositorySections(config, store, runner, vault, new ManagedServerHosts(managedServers, connection.probeTimeoutMs), logger);
+  return { store, runner, automation: createAutomation(runner, vault, { managedServers, proxies, repositories }) };
 }
 
 async function passphrase(): Promise<string> {

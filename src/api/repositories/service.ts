@@ -5,7 +5,7 @@ import { fetchPage, likePattern, type PageRequest } from '../../store/paged-quer
 import { inTransaction, type Executor } from '../../store/transaction.js';
 import { describeUsers, type ReferenceRegistry } from '../../store/references.js';
 import { isUniqueViolation } from '../../store/unique-violation.js';
-import type { SessionRunner } from '../../sessions/runner.js';
+import type { SessionContext, SessionRunner } from '../../sessions/runner.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import { toGB, StorageCheckError, type StorageFigures } from '../../storage/figures.js';
 import { badRequest, notFound } from '../../http/errors.js';
@@ -71,6 +71,7 @@ export interface RepositoriesDeps {
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+type Prepared = Awaited<ReturnType<RepositoriesService['prepare']>>;
 const DEFAULT_ACCESS: AccessPermissions = { accessPolicy: 'AllowAll', accounts: [], encryptBackups: false, passwordId: null };
 
 export class RepositoriesService {
@@ -152,40 +153,68 @@ export class RepositoriesService {
     const id = randomUUID();
     return this.deps.runner.start(
       { name: 'Infrastructure Item Saving', type: 'Infrastructure', resourceId: id, resourceReference: `/api/v1/backupInfrastructure/repositories/${id}`, createdBy: options.createdBy },
-      async (ctx) => {
-        const steps = sessionSteps(ctx);
-        await ctx.log(`Adding ${prepared.type} repository "${prepared.name}"${options.overwriteOwner ? ' (overwriteOwner: taking the folder over from any previous owner)' : ''}`);
-        const figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal });
-        ctx.signal.throwIfAborted();
-        await steps.step('Saving the repository', () => this.insert(id, prepared, figures), () => `Repository "${prepared.name}" saved`);
-      },
+      (ctx) => this.addSteps(ctx, id, prepared, options.overwriteOwner === true),
     );
+  }
+
+  /**
+   * add() inside a session another section runs (an automation import): the same
+   * validation, storage checks and save, each step a record of that session's log.
+   * Nothing is stored unless every check passed. Returns the new repository's id.
+   */
+  async addInSession(ctx: SessionContext, spec: Obj): Promise<string> {
+    const prepared = await this.prepare(spec);
+    await this.refuseDuplicateName(prepared.name, undefined);
+    const id = randomUUID();
+    await this.addSteps(ctx, id, prepared, false);
+    return id;
+  }
+
+  /** edit() inside a session another section runs (an import overwriting a repository). */
+  async editInSession(ctx: SessionContext, id: string, model: Obj): Promise<void> {
+    const { existing, prepared, access } = await this.prepareEdit(id, model);
+    await this.editSteps(ctx, existing, prepared, access);
+  }
+
+  private async addSteps(ctx: SessionContext, id: string, prepared: Prepared, overwriteOwner: boolean): Promise<void> {
+    const steps = sessionSteps(ctx);
+    await ctx.log(`Adding ${prepared.type} repository "${prepared.name}"${overwriteOwner ? ' (overwriteOwner: taking the folder over from any previous owner)' : ''}`);
+    const figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal });
+    ctx.signal.throwIfAborted();
+    await steps.step('Saving the repository', () => this.insert(id, prepared, figures), () => `Repository "${prepared.name}" saved`);
   }
 
   /** PUT: the full model; the type cannot change. The session re-checks the storage before anything is stored. */
   async edit(id: string, model: Obj, createdBy?: string): Promise<SessionRecord> {
+    const { existing, prepared, access } = await this.prepareEdit(id, model);
+    return this.deps.runner.start(
+      { name: 'Infrastructure Item Saving', type: 'Infrastructure', resourceId: existing.id, resourceReference: `/api/v1/backupInfrastructure/repositories/${existing.id}`, createdBy },
+      (ctx) => this.editSteps(ctx, existing, prepared, access),
+    );
+  }
+
+  private async prepareEdit(id: string, model: Obj) {
     const existing = await this.get(id);
     if (model.id !== undefined && String(model.id).toLowerCase() !== existing.id) throw badRequest(`The body's id ${String(model.id)} is not the id in the path (${id}).`, id);
     if (model.type !== existing.type) throw badRequest(`The type of a repository cannot be changed (it is ${existing.type}); add a new repository instead.`, id);
     const prepared = await this.prepare(model, existing);
     await this.refuseDuplicateName(prepared.name, existing.id);
     const access = await this.extentAccess(existing.id);
-    return this.deps.runner.start(
-      { name: 'Infrastructure Item Saving', type: 'Infrastructure', resourceId: existing.id, resourceReference: `/api/v1/backupInfrastructure/repositories/${existing.id}`, createdBy },
-      async (ctx) => {
-        const steps = sessionSteps(ctx);
-        await ctx.log(`Editing ${existing.type} repository "${existing.name}"`);
-        let figures: StorageFigures | undefined;
-        if (!access.read) {
-          await steps.note(`The repository is ${access.reason}: no reads or writes, so the storage is not checked; settings only`, true);
-        } else {
-          if (!access.write) await steps.note(`The repository is ${access.reason}: no new writes, so the write check is skipped`, true);
-          figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal, write: access.write });
-        }
-        ctx.signal.throwIfAborted();
-        await steps.step('Saving the repository', () => this.update(existing.id, prepared, figures), () => `Repository "${prepared.name}" saved`);
-      },
-    );
+    return { existing, prepared, access };
+  }
+
+  private async editSteps(ctx: SessionContext, existing: RepositoryRow, prepared: Prepared, access: ExtentAccess): Promise<void> {
+    const steps = sessionSteps(ctx);
+    await ctx.log(`Editing ${existing.type} repository "${existing.name}"`);
+    let figures: StorageFigures | undefined;
+    if (!access.read) {
+      await steps.note(`The repository is ${access.reason}: no reads or writes, so the storage is not checked; settings only`, true);
+    } else {
+      if (!access.write) await steps.note(`The repository is ${access.reason}: no new writes, so the write check is skipped`, true);
+      figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal, write: access.write });
+    }
+    ctx.signal.throwIfAborted();
+    await steps.step('Saving the repository', () => this.update(existing.id, prepared, figures), () => `Repository "${prepared.name}" saved`);
   }
 
   async remove(id: string, deleteBackups: boolean): Promise<void> {

@@ -92,3 +92,6 @@ export function cloudCredentialsSection(service: CloudCredentialsService): Autom
     },
   };
 }
+
+/** The identity a repository's cloud credentials reference resolves against within one import. */
+export const cloudCredentialsIdentity = identity;
