@@ -35,14 +35,17 @@ export interface RepositoriesSectionDeps {
 }
 
 export function repositoriesSection(deps: RepositoriesSectionDeps): AutomationSection {
-  const directory = async (): Promise<Directory> => {
+  /** What this server has, loaded only for the kinds the item references (10,000 credentials need not be read for a local folder). */
+  const directory = async (refs?: NamedReference[]): Promise<Directory> => {
+    const needs = (kind: NamedReference['kind']) => !refs || refs.some((r) => r.kind === kind);
     const [servers, credentials, cloud] = await Promise.all([
-      deps.servers.list({ skip: 0, limit: MAX_LIMIT, orderBy: 'name_key', orderAsc: true }, {}),
-      deps.credentials.list({ skip: 0, limit: MAX_LIMIT, orderBy: 'username_key', orderAsc: true }, {}),
-      deps.cloudCredentials.list({ skip: 0, limit: MAX_LIMIT, orderBy: 'name_key', orderAsc: true }, undefined),
+      needs('server') ? deps.servers.list({ skip: 0, limit: MAX_LIMIT, orderBy: 'name_key', orderAsc: true }, {}) : { rows: [] },
+      needs('credentials') ? deps.credentials.list({ skip: 0, limit: MAX_LIMIT, orderBy: 'username_key', orderAsc: true }, {}) : { rows: [] },
+      needs('cloud') ? deps.cloudCredentials.list({ skip: 0, limit: MAX_LIMIT, orderBy: 'name_key', orderAsc: true }, undefined) : { rows: [] },
     ]);
     return { servers: new Map(servers.rows.map((r) => [r.name_key, r.id])), credentials: credentials.rows, cloud: cloud.rows };
   };
+  const directoryFor = (item: ImportItem) => directory(referencesOf(item.raw));
 
   return {
     kind: 'repositories',
@@ -81,17 +84,18 @@ export function repositoriesSection(deps: RepositoriesSectionDeps): AutomationSe
       return new Map((await deps.repositories.allRows()).map((r) => [repositoryIdentity(r.name), r.id]));
     },
     async missingReferences(item: ImportItem, plan: ImportPlan) {
-      const dir = await directory();
-      return referencesOf(item.raw)
+      const refs = referencesOf(item.raw);
+      const dir = await directory(refs);
+      return refs
         .filter((ref) => !resolveReference(dir, ref) && !plan.plannedIn(...plannedAs(ref)))
         .map(describeReference);
     },
     async create(item, ctx) {
-      await deps.repositories.addInSession(ctx, specFromItem(item.raw, await directory()));
+      await deps.repositories.addInSession(ctx, specFromItem(item.raw, await directoryFor(item)));
       return [];
     },
     async overwrite(item, id, ctx) {
-      await deps.repositories.editInSession(ctx, id, specFromItem(item.raw, await directory()));
+      await deps.repositories.editInSession(ctx, id, specFromItem(item.raw, await directoryFor(item)));
       return [];
     },
   };
