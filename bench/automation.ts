@@ -4,34 +4,19 @@
 // and reports objects/s and how often the session's progress changed (polled every 100 ms).
 //   npm run bench:automation     (BENCH_RECORDS=10000 BENCH_REPOSITORIES=1000 BENCH_LOG_LEVEL=warn)
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiClient } from '../test/support/client.js';
+import { startRampart } from './support/processes.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
 const REPOSITORIES = Number(process.env.BENCH_REPOSITORIES ?? 1_000);
 const PASSWORD = 'Bench-Passw0rd!';
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
-async function startServer(dataDir: string) {
-  const proc = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), '--import', 'tsx', path.join(root, 'src/main.ts'), 'serve'], {
-    cwd: root,
-    env: { ...process.env, RAMPART_DATA_DIR: dataDir, RAMPART_PORT: '0', RAMPART_HOST: '127.0.0.1', RAMPART_ADMIN_PASSWORD: PASSWORD, RAMPART_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stderr!.on('data', (c) => (out += c));
-  const port = await new Promise<number>((resolve, reject) => {
-    proc.stdout!.on('data', (c: Buffer) => {
-      if (!out.includes('is ready')) out += c.toString();
-      const m = /is ready on https:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
-  return { port, stop: () => new Promise<void>((r) => (proc.exitCode !== null ? r() : (proc.once('exit', () => r()), proc.kill('SIGTERM')))) };
+/** The server as `npm start` runs it (log level from BENCH_LOG_LEVEL, default 'warn'). */
+function startServer(dataDir: string) {
+  return startRampart(dataDir, PASSWORD, { RAMPART_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn' });
 }
 
 async function main() {

@@ -3,13 +3,13 @@
 // AES-256-GCM encrypt+decrypt of the same bytes, all in one run.
 //   npm run bench:vault     (BENCH_RECORDS=10000 BENCH_CONNECTIONS=16 BENCH_LOG_LEVEL=info)
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { ApiClient } from '../test/support/client.js';
+import { startRampart } from './support/processes.js';
 import { MasterKeyring } from '../src/vault/master-keyring.js';
 import { openSecret, sealSecret } from '../src/vault/envelope.js';
 
@@ -17,26 +17,10 @@ const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const PAGE = 200;
 const PASSWORD = 'Bench-Passw0rd!';
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
-async function startServer(dataDir: string) {
-  const proc = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), '--import', 'tsx', path.join(root, 'src/main.ts'), 'serve'], {
-    cwd: root,
-    env: { ...process.env, RAMPART_DATA_DIR: dataDir, RAMPART_PORT: '0', RAMPART_HOST: '127.0.0.1', RAMPART_ADMIN_PASSWORD: PASSWORD, RAMPART_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stderr!.on('data', (c) => (out += c));
-  const port = await new Promise<number>((resolve, reject) => {
-    proc.stdout!.on('data', (c: Buffer) => {
-      // Keep draining the log pipe so the server never blocks on it.
-      if (!out.includes('is ready')) out += c.toString();
-      const m = /is ready on https:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
-  return { port, stop: () => new Promise<void>((r) => (proc.exitCode !== null ? r() : (proc.once('exit', () => r()), proc.kill('SIGTERM')))) };
+/** The server as `npm start` runs it (log level from BENCH_LOG_LEVEL, default 'info'). */
+function startServer(dataDir: string) {
+  return startRampart(dataDir, PASSWORD, { RAMPART_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' });
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {

@@ -22,7 +22,7 @@ export interface Child {
  */
 export async function startChild(args: string[], env: Record<string, string>, pattern: RegExp): Promise<{ child: Child; match: RegExpExecArray }> {
   // The bundle runs with the flags `npm start` gives it (see package.json), so benchmarks measure what users run.
-  const loader = args.some((a) => a.endsWith('.ts')) ? ['--import', 'tsx'] : args[0] === 'dist/main.js' ? SERVER_NODE_FLAGS : [];
+  const loader = args.some((a) => a.endsWith('.ts')) ? ['--import', 'tsx'] : args.includes('dist/main.js') ? SERVER_NODE_FLAGS : [];
   const proc = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (c) => (out += c));
@@ -51,4 +51,27 @@ export async function startChild(args: string[], env: Record<string, string>, pa
 export async function residentMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+export interface RampartProcess {
+  url: string;
+  port: number;
+  child: Child;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts Rampart as `npm start` runs it (the dist bundle, same Node flags)
+ * on a free loopback port with `dataDir`. BENCH_PROFILE=<dir> adds a CPU profile.
+ */
+export async function startRampart(dataDir: string, password: string, env: Record<string, string> = {}): Promise<RampartProcess> {
+  buildServer();
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const { child, match } = await startChild(
+    [...profile, 'dist/main.js', 'serve'],
+    { RAMPART_DATA_DIR: dataDir, RAMPART_PORT: '0', RAMPART_HOST: '127.0.0.1', RAMPART_ADMIN_PASSWORD: password, RAMPART_LOG_LEVEL: 'warn', ...env },
+    /Rampart is ready on (\S+)/,
+  );
+  const url = match[1]!;
+  return { url, port: Number(new URL(url).port), child, stop: () => child.stop() };
 }

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { CertificateModel as ServiceCertificateModel } from '../service/schemas.js';
 import { stringEnum } from '../../http/paging.js';
 import { optionalText } from '../../http/nullable.js';
 
@@ -43,16 +44,10 @@ export const HostConnectionSpec = Type.Object(
   { additionalProperties: true },
 );
 
+/** The documented CertificateModel; `isTrusted` only for 1.3+ clients, whose parsers require it. */
+const { isTrusted: _always, ...certificateFields } = ServiceCertificateModel.properties;
 export const CertificateModel = Type.Object({
-  thumbprint: Type.String(),
-  serialNumber: Type.String(),
-  keyAlgorithm: Type.String(),
-  keySize: Type.String(),
-  subject: Type.String(),
-  issuedTo: Type.String(),
-  issuedBy: Type.String(),
-  validFrom: Type.String({ format: 'date-time' }),
-  validBy: Type.String({ format: 'date-time' }),
+  ...certificateFields,
   isTrusted: Type.Optional(Type.Boolean({ description: '1.3 and later: the certificate chains to a CA this server trusts and names the host.' })),
 });
 
