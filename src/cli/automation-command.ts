@@ -41,6 +41,8 @@ async function openAutomation(config: RampartConfig) {
   // The same services as the server: importing servers and proxies runs the same host checks.
   const connection = new ConnectionService(vault.credentials, config.probeTimeoutMs);
   const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
+  // As `serve` does: the backup server is always a managed server, also in a data folder no server has started on yet.
+  await managedServers.ensureBackupServer();
   const proxies = new ProxiesService(store, runner, managedServers, vault.references);
   // Repositories too run their storage checks as the server would; the states refresher is never started here.
   const { repositories } = createRepositorySections(config, store, runner, vault, new ManagedServerHosts(managedServers, connection.probeTimeoutMs), logger);
