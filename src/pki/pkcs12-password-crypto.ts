@@ -1,5 +1,8 @@
 import { webcrypto } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+
+/** node-forge is only needed for legacy files: loaded on first use, not at every start (it is a few MB resident). */
+const loadForge = async (): Promise<typeof forge> => (await import('node-forge')).default;
 import * as pkijs from 'pkijs';
 import { CertificateInputError, inputError } from './errors.js';
 
@@ -123,16 +126,16 @@ interface ForgeDecipher {
 interface ForgePbe {
   getCipherForPKCS12PBE(oid: string, params: forge.asn1.Asn1, password: string): ForgeDecipher;
 }
-const forgePbe = (forge.pki as unknown as { pbe: ForgePbe }).pbe;
-
-function decryptPkcs12Pbe(oid: string, parametersDer: Buffer, ciphertext: Buffer, password: string): Buffer {
+async function decryptPkcs12Pbe(oid: string, parametersDer: Buffer, ciphertext: Buffer, password: string): Promise<Buffer> {
+  const forge = await loadForge();
+  const forgePbe = (forge.pki as unknown as { pbe: ForgePbe }).pbe;
   let parameters: forge.asn1.Asn1;
   try {
     parameters = forge.asn1.fromDer(forge.util.createBuffer(parametersDer.toString('binary')));
   } catch {
     throw inputError('NotPkcs12');
   }
-  const iterationCount = pbeIterationCount(parameters);
+  const iterationCount = pbeIterationCount(forge, parameters);
   if (iterationCount > maxPkcs12KdfIterations) throw tooManyIterations(iterationCount);
   let decipher: ForgeDecipher;
   try {
@@ -147,7 +150,7 @@ function decryptPkcs12Pbe(oid: string, parametersDer: Buffer, ciphertext: Buffer
 }
 
 /** `pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }` */
-function pbeIterationCount(parameters: forge.asn1.Asn1): number {
+function pbeIterationCount(forge: typeof import('node-forge'), parameters: forge.asn1.Asn1): number {
   const fields = Array.isArray(parameters.value) ? parameters.value : [];
   const iterations = fields[1];
   if (iterations === undefined || typeof iterations.value !== 'string') throw inputError('NotPkcs12');

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
@@ -19,7 +18,7 @@ export class StoreError extends Error {}
 
 /** Opens the database named by `url` (`sqlite:<file>` or `postgres://…`) and brings its schema up to date. */
 export async function openStore(url: string): Promise<Store> {
-  const store = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url);
+  const store = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : await openPostgres(url);
   try {
     await migrate(store.db);
   } catch (err) {
@@ -42,7 +41,9 @@ function openSqlite(file: string): Store {
   return { db, kind: 'sqlite', close: () => db.destroy() };
 }
 
-function openPostgres(url: string): Store {
+async function openPostgres(url: string): Promise<Store> {
+  // Loaded only when PostgreSQL is configured: an embedded-SQLite server does not carry the driver.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
