@@ -70,8 +70,15 @@ const { child: rampart, match } = await startChild(
 let bare: Awaited<ReturnType<typeof startChild>>['child'] | undefined;
 try {
   const rampartUrl = match[1]!;
+  // Idle memory: right after start, and once V8's memory reducer has run on a server left idle
+  // (it shrinks the heap grown during start-up some 30-45 s later). The target is about the latter.
   await new Promise((r) => setTimeout(r, 3000));
-  const idleMiB = await residentMiB(rampart.process.pid!);
+  const startMiB = await residentMiB(rampart.process.pid!);
+  let idleMiB = startMiB;
+  for (let waited = 0; waited < 60_000; waited += 5000) {
+    await new Promise((r) => setTimeout(r, 5000));
+    idleMiB = await residentMiB(rampart.process.pid!);
+  }
   const api = new ApiClient(rampartUrl);
   const { access_token } = await api.login('administrator', PASSWORD);
   const check = await api.get('/api/v1/sessions?limit=100', { token: access_token });
@@ -102,7 +109,7 @@ try {
   console.log(`  rampart   GET /api/v1/sessions?limit=100 (auth)  ${measured.requests.average.toFixed(0)} req/s  p99 ${measured.latency.p99} ms  errors ${errors}`);
   console.log(`  ratio     ${ratio.toFixed(3)}   (target >= 0.35)   vs same-bytes reference: ${(measured.requests.average / sameBytes.requests.average).toFixed(3)}`);
   console.log(`  p99       ${measured.latency.p99} ms   (target <= 30 ms)`);
-  console.log(`  idle RSS  ${idleMiB.toFixed(1)} MiB   (target <= 150 MB)`);
+  console.log(`  idle RSS  ${idleMiB.toFixed(1)} MiB after 60 s idle (${startMiB.toFixed(1)} MiB 3 s after start)   (target <= 150 MB)`);
 } finally {
   await rampart.stop();
   await bare?.stop();

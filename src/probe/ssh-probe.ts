@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
+import { ssh2 as loadSsh2 } from './ssh2-library.js';
 import { withinDeadline, type ProbeOptions } from './deadline.js';
 import { ProbeError, bareHost, describeTarget } from './errors.js';
 import { describePeer, recognizePeer } from './peer-banner.js';
@@ -50,7 +51,7 @@ export function probeSshHostKey(serverName: string, port: number, options: Probe
     const socket = await connectTcp(host, port, signal);
     progress.phase = 'ssh';
     const firstBytes = recordFirstBytes(socket);
-    const client = new ssh2.Client();
+    const client = new (loadSsh2().Client)();
     signal.addEventListener('abort', () => client.end(), { once: true });
     try {
       const key = await new Promise<Buffer>((resolve, reject) => {

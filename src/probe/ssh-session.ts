@@ -1,4 +1,5 @@
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
+import { ssh2 as loadSsh2 } from './ssh2-library.js';
 import { fingerprintMatches } from '../pki/fingerprints.js';
 import { clampTimeout, withinDeadline, type ProbeOptions } from './deadline.js';
 import { ProbeError, bareHost, describeTarget } from './errors.js';
@@ -56,7 +57,7 @@ export function openSshSession(
     const socket = await connectTcp(host, port, signal);
     progress.phase = 'ssh';
     const firstBytes = recordFirstBytes(socket);
-    const client = new ssh2.Client();
+    const client = new (loadSsh2().Client)();
     const abort = () => client.end();
     signal.addEventListener('abort', abort, { once: true });
     let presented: SshHostKey | undefined;

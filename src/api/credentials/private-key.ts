@@ -1,10 +1,8 @@
-import ssh2 from 'ssh2';
+import { ssh2 } from '../../probe/ssh2-library.js';
 import { badRequest } from '../../http/errors.js';
 
-const { utils } = ssh2;
-
 function parseError(key: string, passphrase: string | undefined): Error | undefined {
-  const parsed = utils.parseKey(key, passphrase);
+  const parsed = ssh2().utils.parseKey(key, passphrase);
   if (parsed instanceof Error) return parsed;
   const first = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!first) return new Error('empty');
