@@ -13,8 +13,7 @@ import { ProxiesService } from '../api/proxies/service.js';
 import { createRepositorySections } from '../api/repositories/sections.js';
 import { ManagedServerHosts } from '../api/repositories/managed-server-hosts.js';
 import { CONFLICT_MODES, type ConflictMode } from '../api/automation/schemas.js';
-import { ApiError } from '../http/errors.js';
-import { option, readPasswordFromStdin, type CliOutput } from './io.js';
+import { option, readPasswordFromStdin, reportingUserErrors, type CliOutput } from './io.js';
 
 const EXPORT_USAGE = `usage:
   rampart export --to FILE [--kinds credentials,encryptionPasswords,cloudcredentials,managedServers,repositories,proxies] [--seal]
@@ -60,7 +59,7 @@ export async function exportCommand(args: string[], config: RampartConfig, out: 
     return file ? 0 : 2;
   }
   const { store, automation } = await openAutomation(config);
-  try {
+  return reportingUserErrors(out, () => store.close(), async () => {
     const kinds = option(args, '--kinds')?.split(',').map((k) => k.trim()).filter(Boolean) ?? automation.all.map((s) => s.kind);
     const seal = args.includes('--seal') ? await passphrase() : undefined;
     if (seal === '') {
@@ -78,15 +77,7 @@ export async function exportCommand(args: string[], config: RampartConfig, out: 
     await writeFile(file, JSON.stringify(result, null, 2) + '\n', { mode: 0o600 });
     out.print(`wrote ${file}${seal !== undefined ? ' (sealed)' : ' (secrets empty)'}`);
     return 0;
-  } catch (err) {
-    if (err instanceof ApiError) {
-      out.error(err.message);
-      return 1;
-    }
-    throw err;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 export async function importCommand(args: string[], config: RampartConfig, out: CliOutput): Promise<number> {
@@ -108,7 +99,7 @@ export async function importCommand(args: string[], config: RampartConfig, out: 
     return 2;
   }
   const { store, runner, automation } = await openAutomation(config);
-  try {
+  return reportingUserErrors(out, () => store.close(), async () => {
     const single = option(args, '--kind');
     const entries = single ? [[single, content] as const] : Object.entries(content);
     const parts = [];
@@ -144,13 +135,5 @@ export async function importCommand(args: string[], config: RampartConfig, out: 
     for (const r of log) if (r.status === 'Warning' || r.status === 'Failed') out.print(`${r.status}: ${r.title}`);
     out.print(`${ended.result}: ${ended.resultMessage ?? ''}`);
     return ended.result === 'Failed' ? 1 : 0;
-  } catch (err) {
-    if (err instanceof ApiError) {
-      out.error(err.message);
-      return 1;
-    }
-    throw err;
-  } finally {
-    await store.close();
-  }
+  });
 }

@@ -2,8 +2,7 @@ import type { RampartConfig } from '../config.js';
 import { openStore } from '../store/database.js';
 import { MasterKeyring } from '../vault/master-keyring.js';
 import { rotateMasterKey } from '../vault/rotation.js';
-import { VaultError } from '../vault/errors.js';
-import { option, type CliOutput } from './io.js';
+import { option, reportingUserErrors, type CliOutput } from './io.js';
 
 const USAGE = `usage:
   rampart rotate-master-key [--batch-size N]
@@ -26,7 +25,7 @@ export async function rotateMasterKeyCommand(args: string[], config: RampartConf
     return 2;
   }
   const store = await openStore(config.databaseUrl);
-  try {
+  return reportingUserErrors(out, () => store.close(), async () => {
     const keyring = MasterKeyring.open(config.dataDir, config.masterKey);
     out.print(`master key ${keyring.currentKeyId} is current (${keyring.source === 'file' ? keyring.file : 'RAMPART_MASTER_KEY'})`);
     let shown = -1;
@@ -49,13 +48,5 @@ export async function rotateMasterKeyCommand(args: string[], config: RampartConf
       out.error(`still holding master key(s) ${report.keptKeyIds.join(', ')}${keyring.source === 'environment' ? ': remove them from RAMPART_MASTER_KEY once no secret needs them' : ''}`);
     }
     return report.failed.length > 0 ? 1 : 0;
-  } catch (err) {
-    if (err instanceof VaultError) {
-      out.error(err.message);
-      return 1;
-    }
-    throw err;
-  } finally {
-    await store.close();
-  }
+  });
 }
