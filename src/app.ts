@@ -7,6 +7,7 @@ import './http/route-config.js';
 import { installErrorHandling } from './http/error-handling.js';
 import { installRequestConventions } from './http/request-conventions.js';
 import { installRequestLog } from './http/request-log.js';
+import { lazyRequestLogger } from './http/lazy-request-logger.js';
 import type { TlsListener } from './http/tls-listener.js';
 import { ErrorSchema } from './http/schemas.js';
 import { PRODUCT_VERSION } from './version.js';
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     // Fastify's own per-request lines are off: http/request-log.ts writes one line of ours instead.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: deps.bodyLimitBytes,
     serverFactory: (handler) => {
       deps.listener.server.on('request', handler);

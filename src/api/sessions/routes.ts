@@ -22,7 +22,7 @@ interface SessionsQueryValues extends ListQuery {
  * Sessions and, with `automation`, the automation sessions: the same model, filters
  * and actions under another prefix.
  */
-const serializedPages = new WeakMap<object, string>();
+const serializedPages = new WeakMap<object, Buffer>();
 
 export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsService }, prefix = '/api/v1/sessions', automation = false): void {
   const tags = [automation ? 'Automation' : 'Sessions'];
@@ -44,10 +44,11 @@ export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsS
         jobId: q.jobIdFilter,
         automation,
       }, request.apiRevision);
-      // A page polled again is sent as the same bytes: serialized once per cached answer.
+      // A page polled again is sent as the same bytes: serialized and UTF-8 encoded once
+      // per cached answer (encoding a 45 KB page costs as much as the rest of the request).
       let body = serializedPages.get(result);
       if (body === undefined) {
-        body = JSON.stringify({ data: result.data, pagination: pagination(result.total, result.data.length, page) });
+        body = Buffer.from(JSON.stringify({ data: result.data, pagination: pagination(result.total, result.data.length, page) }));
         serializedPages.set(result, body);
       }
       return reply.type('application/json; charset=utf-8').send(body);
