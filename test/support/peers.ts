@@ -60,8 +60,9 @@ export async function makeTlsMaterial(key: 'rsa' | 'ec', options: { chained?: bo
 }
 
 /** A TLS server that answers HTTP over TLS (a stand-in for vCenter's or WinRM's HTTPS port). */
-export async function startTlsPeer(material: TlsMaterial, host = '127.0.0.1'): Promise<Peer & { requests: string[] }> {
+export async function startTlsPeer(material: TlsMaterial, host = '127.0.0.1'): Promise<Peer & { requests: string[]; connections(): number }> {
   const requests: string[] = [];
+  let connections = 0;
   const server = tls.createServer({ key: material.keyPem, cert: material.certPem }, (socket) => {
     socket.on('error', () => undefined);
     socket.once('data', (chunk) => {
@@ -70,8 +71,10 @@ export async function startTlsPeer(material: TlsMaterial, host = '127.0.0.1'): P
     });
   });
   server.on('tlsClientError', () => undefined);
+  // Every TCP connection, handshake done or not: a probe that only reads the certificate counts too.
+  server.on('connection', () => connections++);
   const port = await listen(server, host);
-  return { port, requests, close: () => closeServer(server) };
+  return { port, requests, connections: () => connections, close: () => closeServer(server) };
 }
 
 export async function startHttpPeer(): Promise<Peer> {
