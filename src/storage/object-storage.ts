@@ -42,7 +42,9 @@ function where(target: ObjectStorageTarget): string {
 }
 
 /** A message that says what to fix; never the secret key, never the raw signature details. */
-export function describeS3Failure(err: unknown, target: ObjectStorageTarget): string {
+export function describeS3Failure(err: unknown, target: ObjectStorageTarget, stopped?: AbortSignal): string {
+  // Stopped by whoever runs the check (a stopped session): not the service point's fault.
+  if (stopped?.aborted) return `The check of the ${where(target)} was canceled.`;
   const e = err as { name?: string; Code?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const status = e?.$metadata?.httpStatusCode;
   const name = e?.name ?? e?.Code ?? '';
@@ -111,7 +113,7 @@ export async function measureObjectStorage(target: ObjectStorageTarget, options:
   try {
     return await figures(client, target, options, timedSignal(options, 3));
   } catch (err) {
-    throw new StorageCheckError(describeS3Failure(err, target));
+    throw new StorageCheckError(describeS3Failure(err, target, options.signal));
   } finally {
     client.destroy();
   }
@@ -130,7 +132,7 @@ export async function checkObjectStorage(target: ObjectStorageTarget, steps: Ste
       return await work(timedSignal(options, 2));
     } catch (err) {
       if (err instanceof StorageCheckError) throw err;
-      throw new StorageCheckError(describeS3Failure(err, target));
+      throw new StorageCheckError(describeS3Failure(err, target, options.signal));
     }
   };
   try {

@@ -145,6 +145,11 @@ export async function runImport(ctx: SessionContext, parts: ImportPart[], option
           created(item, warnings, id !== undefined);
         }
       } catch (err) {
+        // Stopped while this object's checks ran: it was not imported (its work left nothing behind), like the ones after it.
+        if (ctx.signal.aborted) {
+          notImported = [...part.items.slice(i), ...ordered.slice(ordered.indexOf(part) + 1).flatMap((p) => p.items)];
+          break;
+        }
         failed(item, err);
       }
       await advance(1);
