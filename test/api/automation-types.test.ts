@@ -12,8 +12,9 @@ import { added, backupServerOf, exportFrom, importInto, PROXIES, REPOS, SERVERS,
  * Round trips of the object types the other automation tests leave out:
  * ViHost and WindowsHost servers (local TLS stand-ins present their
  * certificates), a proxy on the Windows server, and repositories of every type
- * that can be checked or stored here, several referencing the Windows server as
- * gateway, mount server or proxy appliance by name. Built on server A through
+ * that can be checked or stored here (all but WasabiCloud and GoogleCloud, whose
+ * checks go to fixed public endpoints), several referencing the Windows server
+ * as gateway, mount server or proxy appliance by name. Built on server A through
  * the API, exported, imported into a fresh server B, exported again from B.
  */
 
@@ -54,6 +55,9 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     vcThumbprint = (await opensslFacts(vcMaterial.leafPem)).sha1.replace(/:/g, '');
     winThumbprint = (await opensslFacts(winMaterial.leafPem)).sha1.replace(/:/g, '');
     [tokenA, tokenB] = await Promise.all([a.adminToken(), b.adminToken()]);
+    // AmazonS3 repositories use the SDK's Amazon endpoint for their region; the SDK's own override
+    // (AWS_ENDPOINT_URL_S3, for clients given no endpoint) sends them to the local S3 instead of AWS.
+    process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
     root = await mkdtemp(path.join(tmpdir(), 'rampart-types-'));
     backupA = await backupServerOf(a, tokenA);
 
@@ -94,6 +98,12 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
         mountServer: backupMount, proxyAppliance: { managedServerId: winIdA },
       },
       {
+        type: 'AmazonS3', name: 'aws', description: 'Amazon S3 (the local S3 here)', enableTaskLimit: true, maxTaskCount: 4,
+        account: { credentialsId: s3Creds, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } },
+        bucket: { regionId: 'us-east-1', bucketName: 'moved', folderName: 'aws', infrequentAccessStorage: { isEnabled: true, singleZoneEnabled: false } },
+        mountServer: backupMount, proxyAppliance: { ec2InstanceType: 't3.medium', vpc: 'vpc-1', subnet: 'subnet-1', securityGroup: 'sg-1', redirectorPort: 443 },
+      },
+      {
         type: 'AmazonSnowballEdge', name: 'snowball', description: 'edge device',
         account: { servicePoint: s3.endpoint, regionId: 'snow', credentialsId: s3Creds, connectionSettings: { connectionType: 'Direct' } },
         bucket: { bucketName: 'moved', folderName: 'snow' }, mountServer: backupMount,
@@ -115,6 +125,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     for (const spec of repositories) await added(a, tokenA, REPOS, spec);
   });
   afterAll(async () => {
+    delete process.env.AWS_ENDPOINT_URL_S3;
     await Promise.all([a?.cleanup(), b?.cleanup(), s3?.stop(), vc?.close(), win?.close(), shares?.close()]);
     if (root) await rm(root, { recursive: true, force: true });
   });
@@ -207,6 +218,15 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
       enableTaskLimit: true, maxTaskCount: 8, proxyAppliance: { managedServerName: WIN },
       account: { servicePoint: s3.endpoint, regionId: 'us-south', credentials: { name: S3_ACCESS_KEY, tag: 's3-key', type: 'Amazon' }, connectionSettings: { connectionType: 'SelectedGateway', gatewayServers: [WIN] } },
     });
+    expect(exported.AmazonS3Storages).toEqual([
+      {
+        name: 'aws', description: 'Amazon S3 (the local S3 here)', tag: '', type: 'AmazonS3', enableTaskLimit: true, maxTaskCount: 4,
+        account: { regionType: 'Global', credentials: { name: S3_ACCESS_KEY, tag: 's3-key', type: 'Amazon' }, connectionSettings: { connectionType: 'Direct' } },
+        bucket: { regionId: 'us-east-1', bucketName: 'moved', folderName: 'aws', infrequentAccessStorage: { isEnabled: true, singleZoneEnabled: false } },
+        mountServer: { mountServerName: backupA.name, writeCacheFolder: '/var/cache/veeam', vPowerNFSEnabled: false },
+        proxyAppliance: { ec2InstanceType: 't3.medium', vpc: 'vpc-1', subnet: 'subnet-1', securityGroup: 'sg-1', redirectorPort: 443 },
+      },
+    ]);
     for (const key of ['AmazonSnowballEdgeStorages', 'AmazonS3GlacierStorages', 'AzureArchiveStorages', 'AzureDataBoxStorages']) expect(exported[key], key).toHaveLength(1);
     if (shares) {
       expect(exported.SmbRepositories[0].share).toEqual({
@@ -215,7 +235,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
       expect(exported.NfsRepositories[0].share).toEqual({ sharePath: `${shares.host}:/export/veeam`, gatewayServer: { autoSelect: true } });
     }
     const total = Object.values(exported as Record<string, unknown[]>).reduce((n, list) => n + list.length, 0);
-    expect(total).toBe(shares ? 10 : 8);
+    expect(total).toBe(shares ? 11 : 9);
 
     const cloud = await exportFrom(a, tokenA, 'cloudcredentials', {}, '?seal=true', SEAL);
     expect((await importInto(b, tokenB, 'cloudcredentials', cloud, '', SEAL)).session.result.result).toBe('Success');
@@ -228,7 +248,8 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     expect(titles).toContain(`Warning: Windows host "${WIN}": Rampart has no Windows agent, so the folder, its free space and write access are not verified`);
     expect(titles).toContain(`Succeeded: Folder ${path.join(root, 'hardened')} exists`);
     expect(titles).toContain(`Succeeded: Wrote, read back and deleted a probe file in ${path.join(root, 'hardened')}`);
-    expect(titles.filter((x) => x === 'Succeeded: Bucket "moved" exists and the credentials are accepted')).toHaveLength(2);
+    expect(titles.filter((x) => x === 'Succeeded: Bucket "moved" exists and the credentials are accepted')).toHaveLength(3);
+    expect(titles).toContain('Succeeded: Folder "aws" is in place');
     expect(titles).toContain('Warning: AzureBlob: settings validated and stored; Rampart does not connect to this storage, so access and capacity are not verified');
     if (shares && smbBefore) {
       expect(titles).toContain(`Succeeded: ${shares.host} answers on port 445`);
