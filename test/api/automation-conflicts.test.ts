@@ -173,4 +173,27 @@ describe('automation import conflicts of managed servers, repositories and proxi
     // Exporting now gives the edited collection back.
     expect((await exportFrom(t, token, 'proxies', { names: [WIN] })).proxies[0]).toMatchObject({ description: 'proxy, faster', server: { transportMode: 'directAccess', maxTaskCount: 6 } });
   });
+
+  it('overwrite re-pins a server whose new certificate the collection names (with a Warning); skip leaves the old pin; the stale file afterwards changes nothing', async () => {
+    // The vCenter now answers elsewhere with another certificate (here: the Windows stand-in's port and certificate), and the file says so.
+    const moved = { viHosts: [{ ...structuredClone(exported.managedServers.viHosts[0]), port: win.port, certificateThumbprint: winThumbprint }] };
+    const skipped = await importInto(t, token, 'managedServers', moved);
+    expect(titlesOf(skipped.log)).toContain(`Succeeded: Skipped ViHost "${VC}": it already exists`);
+    expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({ port: vc.port, certificateThumbprint: vcThumbprint });
+
+    const repinned = await importInto(t, token, 'managedServers', moved, '?onConflict=overwrite');
+    const titles = titlesOf(repinned.log);
+    expect(repinned.session.result, titles.join('\n')).toMatchObject({ result: 'Warning', message: 'created 0, overwrote 1, skipped 0; 1 warning(s).' });
+    const warning = repinned.log.find((r) => r.title === 'The certificate thumbprint changed and the request names the new one: re-pinned');
+    expect(warning?.description).toBe(`Old: thumbprint ${vcThumbprint}. New: thumbprint ${winThumbprint}.`);
+    expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({ id: ids.vcId, port: win.port, certificateThumbprint: winThumbprint, status: 'Available' });
+
+    // The old file again: its thumbprint is not what the host presents. Nothing of the edit lands; the host still presents its pin, so the server stays Available.
+    const before = await infrastructureRows(t);
+    const stale = await importInto(t, token, 'managedServers', { viHosts: [{ ...exported.managedServers.viHosts[0], description: 'must not land', port: win.port }] }, '?onConflict=overwrite');
+    expect(stale.session.result.result).toBe('Failed');
+    expect(stale.log.find((r) => r.title === `Could not import ViHost "${VC}"`)?.description).toContain(`expected ${vcThumbprint}, the host presents thumbprint ${winThumbprint}`);
+    expect(await infrastructureRows(t)).toEqual(before);
+    expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({ description: 'vCenter', port: win.port, certificateThumbprint: winThumbprint, status: 'Available' });
+  });
 });
