@@ -58,7 +58,7 @@ async function ensureFirstAdministrator(users: UserDirectory, config: RampartCon
 /** Opens everything the server needs, in dependency order, and starts listening. */
 export async function startServer(config: RampartConfig, logger: Logger): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { backgroundCheckpoints: true });
   try {
     const nodeId = await loadNodeId(config.dataDir);
     const installationId = await settingOrInit(store.db, 'installation_id', randomUUID());

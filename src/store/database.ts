@@ -4,6 +4,8 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
+import { AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite-checkpointer.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -17,8 +19,8 @@ export interface Store {
 export class StoreError extends Error {}
 
 /** Opens the database named by `url` (`sqlite:<file>` or `postgres://…`) and brings its schema up to date. */
-export async function openStore(url: string): Promise<Store> {
-  const store = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : await openPostgres(url);
+export async function openStore(url: string, options: { backgroundCheckpoints?: boolean } = {}): Promise<Store> {
+  const store = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length), options.backgroundCheckpoints ?? false) : await openPostgres(url);
   try {
     await migrate(store.db);
   } catch (err) {
@@ -28,7 +30,11 @@ export async function openStore(url: string): Promise<Store> {
   return store;
 }
 
-function openSqlite(file: string): Store {
+/**
+ * `backgroundCheckpoints` (the server's store): WAL checkpoints run on a worker
+ * thread instead of inside commits; see sqlite-checkpointer.ts.
+ */
+function openSqlite(file: string, backgroundCheckpoints: boolean): Store {
   mkdirSync(path.dirname(file), { recursive: true });
   const native = new SQLite(file);
   // WAL lets readers (the API) and the single writer (sessions, logins) proceed together;
@@ -37,8 +43,17 @@ function openSqlite(file: string): Store {
   native.pragma('synchronous = NORMAL');
   native.pragma('busy_timeout = 5000');
   native.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
-  return { db, kind: 'sqlite', close: () => db.destroy() };
+  const checkpointer = backgroundCheckpoints ? startCheckpointer(file) : undefined;
+  if (checkpointer) native.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) });
+  return {
+    db,
+    kind: 'sqlite',
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 async function openPostgres(url: string): Promise<Store> {
