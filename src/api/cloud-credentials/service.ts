@@ -4,6 +4,7 @@ import type { Store } from '../../store/database.js';
 import type { CloudCredentialsTable } from '../../store/schema.js';
 import { fetchPage, likePattern, type PageRequest } from '../../store/paged-query.js';
 import { inTransaction } from '../../store/transaction.js';
+import { inGroupedTransaction } from '../../store/group-commit.js';
 import { describeUsers, type ReferenceRegistry } from '../../store/references.js';
 import { isUniqueViolation } from '../../store/unique-violation.js';
 import type { SecretOwner, SecretStore } from '../../vault/secret-store.js';
@@ -99,8 +100,9 @@ export class CloudCredentialsService {
   async add(spec: Body, options: { secretMayBeMissing?: boolean } = {}): Promise<CloudCredentialsRow> {
     const { row, secrets } = await this.parse(spec, options.secretMayBeMissing ?? false);
     await this.refuseDuplicate(row);
+    // Grouped: adds arriving together share one commit (store/group-commit.ts).
     await this.guardUnique(row, () =>
-      inTransaction(this.store.db, async (trx) => {
+      inGroupedTransaction(this.store.db, async (trx) => {
         await trx.insertInto('cloud_credentials').values(row).execute();
         await this.secrets.write(trx, ownerOf(row), secrets);
       }),

@@ -4,6 +4,7 @@ import type { Store } from '../../store/database.js';
 import type { CredentialsTable } from '../../store/schema.js';
 import { fetchPage, likePattern, type PageRequest } from '../../store/paged-query.js';
 import { inTransaction } from '../../store/transaction.js';
+import { inGroupedTransaction } from '../../store/group-commit.js';
 import { describeUsers, type ReferenceRegistry } from '../../store/references.js';
 import { isUniqueViolation } from '../../store/unique-violation.js';
 import type { SecretOwner, SecretStore } from '../../vault/secret-store.js';
@@ -114,8 +115,9 @@ export class CredentialsService {
   async add(spec: Body, options: { secretMayBeMissing?: boolean } = {}): Promise<CredentialsRow> {
     const { row, secrets } = this.prepare(spec, options.secretMayBeMissing ?? false);
     // No look-up first: the unique index on dedup_key refuses a duplicate, and guardUnique names it.
+    // Grouped: adds arriving together share one commit (store/group-commit.ts).
     await this.guardUnique(row, () =>
-      inTransaction(this.store.db, async (trx) => {
+      inGroupedTransaction(this.store.db, async (trx) => {
         await trx.insertInto('credentials').values(row).execute();
         await this.secrets.write(trx, ownerOf(row), secrets);
       }),

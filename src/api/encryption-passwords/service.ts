@@ -4,6 +4,7 @@ import type { Store } from '../../store/database.js';
 import type { EncryptionPasswordsTable } from '../../store/schema.js';
 import { fetchPage, type PageRequest } from '../../store/paged-query.js';
 import { inTransaction } from '../../store/transaction.js';
+import { inGroupedTransaction } from '../../store/group-commit.js';
 import { describeUsers, type ReferenceRegistry } from '../../store/references.js';
 import { isUniqueViolation } from '../../store/unique-violation.js';
 import type { SecretOwner, SecretStore } from '../../vault/secret-store.js';
@@ -72,8 +73,9 @@ export class EncryptionPasswordsService {
     };
     await this.refuseDuplicate(row);
     row.verifier = password === '' ? '' : await hashPassword(password);
+    // Grouped: adds arriving together share one commit (store/group-commit.ts).
     await this.guardUnique(row, () =>
-      inTransaction(this.store.db, async (trx) => {
+      inGroupedTransaction(this.store.db, async (trx) => {
         await trx.insertInto('encryption_passwords').values(row).execute();
         if (password !== '') await this.secrets.write(trx, ownerOf(row.id), { password });
       }),
