@@ -39,6 +39,8 @@ interface ActiveSession {
   done: Promise<void>;
   stopReason?: string;
   nextLogId: number;
+  /** Log records written with status Warning (a session that logged one cannot end Success). */
+  warnings: number;
 }
 
 /** Thrown by the work (or by `throwIfStopped`) to end a session as canceled. */
@@ -113,7 +115,7 @@ export class SessionRunner {
     await this.store.db.insertInto('sessions').values(row).execute();
     this.changes++;
     const controller = new AbortController();
-    const entry: ActiveSession = { controller, done: Promise.resolve(), nextLogId: 1 };
+    const entry: ActiveSession = { controller, done: Promise.resolve(), nextLogId: 1, warnings: 0 };
     this.active.set(id, entry);
     // The work starts on the next tick so the caller can answer 201 with the fresh session first.
     entry.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.execute(id, entry, work));
@@ -189,6 +191,11 @@ export class SessionRunner {
       entry.controller.signal.throwIfAborted();
       const outcome = await work(ctx);
       if (outcome) ({ result, message } = outcome);
+      // Veeam ends a session that raised warnings with Warning; monitoring reads the result, not the log.
+      if (result === 'Success' && entry.warnings > 0) {
+        result = 'Warning';
+        message ??= `Completed with ${entry.warnings} warning(s); see the session log.`;
+      }
       if (entry.controller.signal.aborted) canceled = true;
     } catch (err) {
       canceled = entry.controller.signal.aborted;
@@ -231,6 +238,7 @@ export class SessionRunner {
       sessionId: id,
       signal: entry.controller.signal,
       async log(title, status = 'Succeeded', description = '') {
+        if (status === 'Warning') entry.warnings++;
         const recordId = entry.nextLogId++;
         const now = new Date().toISOString();
         await db
@@ -241,6 +249,7 @@ export class SessionRunner {
       },
       async logMany(records) {
         const now = new Date().toISOString();
+        entry.warnings += records.filter((r) => r.status === 'Warning').length;
         const rows = records.map((r) => ({
           session_id: id,
           record_id: entry.nextLogId++,
@@ -254,6 +263,7 @@ export class SessionRunner {
         for (let i = 0; i < rows.length; i += 500) await db.insertInto('session_logs').values(rows.slice(i, i + 500)).execute();
       },
       async updateLog(recordId, status, title, description) {
+        if (status === 'Warning') entry.warnings++;
         await db
           .updateTable('session_logs')
           .set({

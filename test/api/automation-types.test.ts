@@ -242,7 +242,9 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     const smbBefore = shares ? { ...shares.connections } : undefined;
     const imported = await importInto(b, tokenB, 'repositories', exported);
     const titles = titlesOf(imported.log);
-    expect(imported.session.result.result, titles.join('\n')).toBe('Success');
+    // The Windows folders and shares cannot be verified from here: warnings in the log, so the import ends Warning.
+    expect(imported.session.result.result, titles.join('\n')).toBe('Warning');
+    expect(titles.some((x) => x.startsWith('Warning: ') && /not verified/.test(x)), titles.join('\n')).toBe(true);
     expect(titles.filter((x) => /^Succeeded: Repository ".*" saved$/.test(x))).toHaveLength(total);
     // The checks each type gets when added by hand, in the import's log.
     expect(titles).toContain(`Warning: Windows host "${WIN}": Rampart has no Windows agent, so the folder, its free space and write access are not verified`);

@@ -54,6 +54,24 @@ describe('session runner through the API', () => {
     expect(logs.body.records[0].description).toBe('details here');
   });
 
+  it('a session that logged a warning ends Warning even when its work reports nothing else, and Failed stays Failed', async () => {
+    const quiet = await t.server.runner.start({ name: 'Quiet Warning', type: 'Infrastructure' }, async (ctx) => {
+      await ctx.logMany([{ title: 'Fine' }, { title: 'The folder could not be verified', status: 'Warning' }]);
+    });
+    expect((await waitUntilStopped(quiet.id)).result).toEqual({ result: 'Warning', message: 'Completed with 1 warning(s); see the session log.', isCanceled: false });
+    const worded = await t.server.runner.start({ name: 'Worded Warning', type: 'Infrastructure' }, async (ctx) => {
+      const step = await ctx.log('Checking', 'None');
+      await ctx.updateLog(step, 'Warning', 'Checked, with a doubt');
+      return { result: 'Success', message: 'Repository saved.' };
+    });
+    expect((await waitUntilStopped(worded.id)).result).toEqual({ result: 'Warning', message: 'Repository saved.', isCanceled: false });
+    const failed = await t.server.runner.start({ name: 'Failed Warning', type: 'Infrastructure' }, async (ctx) => {
+      await ctx.log('Odd', 'Warning');
+      throw new Error('then it broke');
+    });
+    expect((await waitUntilStopped(failed.id)).result).toEqual({ result: 'Failed', message: 'then it broke', isCanceled: false });
+  });
+
   it('records a thrown error as Failed with its message', async () => {
     const session = await t.server.runner.start({ name: 'Failing Work', type: 'Infrastructure' }, async () => {
       throw new Error('the disk is full');
