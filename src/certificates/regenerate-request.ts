@@ -65,7 +65,7 @@ export function parseKeyAlgorithm(value: unknown): KeyAlgorithmName {
  */
 export function parseIdentity(commonName: unknown, subjectAlternativeNames: unknown): Pick<RegenerateRequest, 'commonName' | 'dnsNames' | 'ipAddresses'> {
   const defaults = defaultServerIdentity();
-  if (commonName !== undefined && (typeof commonName !== 'string' || commonName.trim() === '' || commonName.length > 64 || /[\u0000-\u001f]/.test(commonName))) {
+  if (commonName !== undefined && (typeof commonName !== 'string' || commonName.trim() === '' || commonName.length > 64 || /\p{Cc}/u.test(commonName))) {
     throw new CertificateRequestError('commonName must be 1-64 printable characters.');
   }
   const cn = typeof commonName === 'string' ? commonName.trim() : defaults.commonName;

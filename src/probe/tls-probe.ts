@@ -36,7 +36,7 @@ function chainOf(peer: tls.DetailedPeerCertificate): Buffer[] {
   return chain;
 }
 
-function handshake(socket: Socket, host: string, port: number): Promise<tls.TLSSocket> {
+function handshake(socket: Socket, host: string): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const secure = tls.connect({
       socket,
@@ -103,7 +103,7 @@ export function probeTlsCertificate(serverName: string, port: number, options: P
     progress.phase = 'tls';
     let secure: tls.TLSSocket;
     try {
-      secure = await handshake(socket, host, port);
+      secure = await handshake(socket, host);
     } catch (err) {
       socket.destroy();
       throw await explainFailure(err as NodeJS.ErrnoException, host, port, signal);

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/client.js';
-import { run } from '../support/tls.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

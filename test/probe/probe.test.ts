@@ -7,7 +7,7 @@ import { readHostFacts, checkElevation } from '../../src/probe/host-facts.js';
 import { checkHttps } from '../../src/probe/https-check.js';
 import { runBatch } from '../../src/probe/batch.js';
 import { ProbeError } from '../../src/probe/errors.js';
-import { closedPort, makeTlsMaterial, startHttpPeer, startSilentPeer, startSsh2Peer, startTlsPeer, type Peer, type TlsMaterial } from '../support/peers.js';
+import { closedPort, makeTlsMaterial, startHttpPeer, startSilentPeer, startSsh2Peer, startTlsPeer, type Peer } from '../support/peers.js';
 import { haveSshd, isRoot, keyscanFingerprints, startSshd, TEST_PASSWORD, TEST_USER, type Sshd } from '../support/sshd.js';
 import { opensslFacts } from '../support/tls.js';
 

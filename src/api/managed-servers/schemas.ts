@@ -18,7 +18,7 @@ export const ManagedServersQuery = listQuerySchema(Object.keys(MANAGED_SERVER_OR
   viTypeFilter: Type.Optional(StringOrList),
 });
 
-const nullable = (schema: Record<string, unknown>) => Type.Optional(Type.Unsafe<any>({ ...schema, type: [schema.type as string, 'null'] }));
+const nullable = (schema: Record<string, unknown>) => Type.Optional(Type.Unsafe<unknown>({ ...schema, type: [schema.type as string, 'null'] }));
 const portNumber = { type: 'integer', minimum: 0, maximum: 65535 };
 
 const SshSettingsFields = {
