@@ -51,6 +51,10 @@ export interface RampartConfig {
   repositoryRefreshConcurrency: number;
   /** Bound on each request to a repository's host or service point, in checks and measurements. */
   repositoryTimeoutMs: number;
+  /** Where WasabiCloud repositories are reached: a URL template, `{region}` = the repository's region; undefined = Wasabi's public endpoints. */
+  wasabiEndpoint: string | undefined;
+  /** Where GoogleCloud repositories are reached (S3 interoperability API); undefined = Google's public endpoint. */
+  googleStorageEndpoint: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -99,6 +103,35 @@ function baseUrl(src: Source, key: string): string | undefined {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${key}: must be an http:// or https:// URL`);
   if (url.search || url.hash) throw new ConfigError(`${key}: must be a base URL without query or fragment`);
   return url.toString().replace(/\/+$/, '');
+}
+
+/** The public endpoints; a key set to one of them is no override. */
+export const DEFAULT_WASABI_ENDPOINT = 'https://s3.{region}.wasabisys.com';
+export const DEFAULT_GOOGLE_STORAGE_ENDPOINT = 'https://storage.googleapis.com';
+
+/**
+ * An S3 endpoint that replaces a public one: a base URL (http or https, no query,
+ * no user name); with `region`, it may hold `{region}` (host or path), the only
+ * placeholder. Undefined when unset or set to the public endpoint itself.
+ */
+function endpointOverride(src: Source, key: string, fallback: string, region: boolean): string | undefined {
+  const raw = src[key]?.trim();
+  if (!raw) return undefined;
+  if (/[{}]/.test(region ? raw.replaceAll('{region}', '') : raw)) {
+    throw new ConfigError(region ? `${key}: "${raw}" has a placeholder other than {region}, the only one there is` : `${key}: "${raw}" must be a URL without placeholders`);
+  }
+  const parse = (url: string) => new URL(url.replaceAll('{region}', 'us-east-1'));
+  let url: URL;
+  try {
+    url = parse(raw);
+  } catch {
+    throw new ConfigError(`${key}: "${raw}" is not a URL (e.g. ${fallback})`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${key}: "${raw}" must be an http:// or https:// URL`);
+  if (url.search || url.hash) throw new ConfigError(`${key}: "${raw}" must be a base URL without query or fragment`);
+  if (url.username || url.password) throw new ConfigError(`${key}: must not hold a user name or password (the cloud credentials sign each request)`);
+  const normal = (u: URL) => u.toString().replace(/\/+$/, '');
+  return normal(url) === normal(parse(fallback)) ? undefined : raw.replace(/\/+$/, '');
 }
 
 function masterKeys(src: Source): string | undefined {
@@ -184,5 +217,7 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     repositoryRefreshSeconds: integer(src, 'RAMPART_REPOSITORY_REFRESH_SECONDS', 300, 0, 86_400),
     repositoryRefreshConcurrency: integer(src, 'RAMPART_REPOSITORY_REFRESH_CONCURRENCY', 32, 1, 1024),
     repositoryTimeoutMs: integer(src, 'RAMPART_REPOSITORY_TIMEOUT_MS', 10_000, 100, 120_000),
+    wasabiEndpoint: endpointOverride(src, 'RAMPART_WASABI_ENDPOINT', DEFAULT_WASABI_ENDPOINT, true),
+    googleStorageEndpoint: endpointOverride(src, 'RAMPART_GOOGLE_STORAGE_ENDPOINT', DEFAULT_GOOGLE_STORAGE_ENDPOINT, false),
   };
 }

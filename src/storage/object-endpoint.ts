@@ -31,9 +31,37 @@ export function amazonEndpoint(regionId: string, regionType: string): string | u
   return undefined;
 }
 
-export const wasabiEndpoint = (regionId: string) => `https://s3.${regionId}.wasabisys.com`;
-/** Google Cloud Storage through its S3 interoperability API (HMAC keys). */
-export const googleEndpoint = () => 'https://storage.googleapis.com';
+/**
+ * Replacements for the public endpoints of WasabiCloud and GoogleCloud
+ * repositories (RAMPART_WASABI_ENDPOINT, RAMPART_GOOGLE_STORAGE_ENDPOINT: a
+ * private endpoint, a gateway, a local stand-in); undefined = the public one.
+ */
+export interface PublicCloudEndpoints {
+  /** URL template; `{region}` is replaced by the repository's region id. */
+  wasabi?: string | undefined;
+  google?: string | undefined;
+}
+
+type Endpoint = Pick<ObjectStorageTarget, 'endpoint' | 'forcePathStyle'>;
+
+/**
+ * Wasabi: `https://s3.<region>.wasabisys.com`, addressed virtual-host style as
+ * Wasabi documents. An override is addressed path style: a private endpoint or
+ * gateway need not have a DNS name for every bucket, and the public services
+ * accept path style too.
+ */
+export function wasabiEndpoint(regionId: string, template?: string): Endpoint {
+  // The region goes into a host name (or a path): only the characters a region id has.
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(regionId)) throw new Error(`"${regionId}" is not a region id such as us-east-1`);
+  if (template === undefined) return { endpoint: `https://s3.${regionId}.wasabisys.com`, forcePathStyle: false };
+  return { endpoint: template.replaceAll('{region}', regionId), forcePathStyle: true };
+}
+
+/** Google Cloud Storage through its S3 interoperability API (HMAC keys); an override is addressed path style, as for Wasabi. */
+export function googleEndpoint(override?: string): Endpoint {
+  if (override === undefined) return { endpoint: 'https://storage.googleapis.com', forcePathStyle: false };
+  return { endpoint: override, forcePathStyle: true };
+}
 
 export function normalizeFolder(folder: string): string {
   return folder.replace(/^\/+|\/+$/g, '');

@@ -6,7 +6,7 @@ import { checkLinuxFolder, measureLinuxFolder } from '../../storage/linux-folder
  * object-storage repository is checked, not by every server at start.
  */
 const objectStorage = () => import('../../storage/object-storage.js');
-import { amazonEndpoint, googleEndpoint, normalizeFolder, servicePointUrl, wasabiEndpoint, type ObjectStorageTarget } from '../../storage/object-endpoint.js';
+import { amazonEndpoint, googleEndpoint, normalizeFolder, servicePointUrl, wasabiEndpoint, type ObjectStorageTarget, type PublicCloudEndpoints } from '../../storage/object-endpoint.js';
 import { checkPortReachable, shareHost } from '../../storage/reachability.js';
 import { StorageCheckError, UNKNOWN_FIGURES, type StorageFigures } from '../../storage/figures.js';
 import type { StepRunner } from '../../storage/steps.js';
@@ -21,6 +21,8 @@ export interface CheckDeps {
   cloudCredentials: CloudCredentialsService;
   /** Bound on each request to a host or service point. */
   timeoutMs: number;
+  /** Where WasabiCloud and GoogleCloud repositories are reached when not at the public endpoints. */
+  endpoints: PublicCloudEndpoints;
 }
 
 export interface CheckOptions {
@@ -40,7 +42,7 @@ export function locate(type: string, settings: Obj, host: RepositoryHost | undef
   return { hostId: null, hostName: null, path: name ? `${name}/${normalizeFolder(String(holder?.folderName ?? ''))}` : null };
 }
 
-export async function objectTarget(type: string, settings: Obj, cloud: CloudCredentialsService): Promise<ObjectStorageTarget> {
+export async function objectTarget(type: string, settings: Obj, cloud: CloudCredentialsService, endpoints: PublicCloudEndpoints): Promise<ObjectStorageTarget> {
   const account = (settings.account ?? {}) as Obj;
   const bucket = (settings.bucket ?? {}) as Obj;
   const credentials = await cloud.get(String(account.credentialsId));
@@ -49,10 +51,17 @@ export async function objectTarget(type: string, settings: Obj, cloud: CloudCred
   switch (type) {
     case 'AmazonS3':
       return { ...base, region: String(bucket.regionId), endpoint: amazonEndpoint(String(bucket.regionId), String(account.regionType)), forcePathStyle: false };
-    case 'WasabiCloud':
-      return { ...base, region: String(account.regionId), endpoint: wasabiEndpoint(String(account.regionId)), forcePathStyle: false };
+    case 'WasabiCloud': {
+      let endpoint: ReturnType<typeof wasabiEndpoint>;
+      try {
+        endpoint = wasabiEndpoint(String(account.regionId), endpoints.wasabi);
+      } catch (err) {
+        throw new StorageCheckError(`The field "account.regionId": ${(err as Error).message}.`);
+      }
+      return { ...base, region: String(account.regionId), ...endpoint };
+    }
     case 'GoogleCloud':
-      return { ...base, region: String(account.regionId), endpoint: googleEndpoint(), forcePathStyle: false };
+      return { ...base, region: String(account.regionId), ...googleEndpoint(endpoints.google) };
     default: {
       let endpoint: string;
       try {
@@ -106,7 +115,7 @@ export async function checkRepository(
     }
   }
   if (S3_TYPES.includes(type)) {
-    const target = await objectTarget(type, settings, deps.cloudCredentials);
+    const target = await objectTarget(type, settings, deps.cloudCredentials, deps.endpoints);
     const immutability = valueAt(settings, 'bucket.immutability') as Obj | undefined;
     return (await objectStorage()).checkObjectStorage(target, steps, {
       timeoutMs: deps.timeoutMs,
@@ -153,7 +162,7 @@ export async function measureRepository(type: string, settings: Obj, host: Repos
     }
   }
   if (S3_TYPES.includes(type as RepositoryType)) {
-    return (await objectStorage()).measureObjectStorage(await objectTarget(type, settings, deps.cloudCredentials), { timeoutMs: deps.timeoutMs, signal, consumptionLimit: consumptionLimit(settings) });
+    return (await objectStorage()).measureObjectStorage(await objectTarget(type, settings, deps.cloudCredentials, deps.endpoints), { timeoutMs: deps.timeoutMs, signal, consumptionLimit: consumptionLimit(settings) });
   }
   const sharePath = String(valueAt(settings, 'share.sharePath'));
   const server = shareHost(sharePath, type === 'Smb' ? 'smb' : 'nfs') ?? '';

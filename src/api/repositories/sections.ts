@@ -28,6 +28,7 @@ export function createRepositorySections(config: RampartConfig, store: Store, ru
     encryptionPasswords: vault.encryptionPasswords,
     references: vault.references,
     timeoutMs: config.repositoryTimeoutMs,
+    endpoints: { wasabi: config.wasabiEndpoint, google: config.googleStorageEndpoint },
   });
   const rescan = new RepositoryRescan(store, runner, repositories, config.repositoryTimeoutMs);
   const scaleOut = new ScaleOutRepositoriesService({ store, runner, repositories, rescan, encryptionPasswords: vault.encryptionPasswords, references: vault.references });

@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../../store/unique-violation.js';
 import type { SessionContext, SessionRunner } from '../../sessions/runner.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import { toGB, StorageCheckError, type StorageFigures } from '../../storage/figures.js';
+import type { PublicCloudEndpoints } from '../../storage/object-endpoint.js';
 import { badRequest, notFound } from '../../http/errors.js';
 import { renamedField } from '../../http/renamed-fields.js';
 import { toStoredInstant } from '../../http/dates.js';
@@ -68,6 +69,7 @@ export interface RepositoriesDeps {
   encryptionPasswords: EncryptionPasswordsService;
   references: ReferenceRegistry;
   timeoutMs: number;
+  endpoints: PublicCloudEndpoints;
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -81,7 +83,7 @@ export class RepositoriesService {
   private readonly checkDeps: CheckDeps;
 
   constructor(private readonly deps: RepositoriesDeps) {
-    this.checkDeps = { hosts: deps.hosts, cloudCredentials: deps.cloudCredentials, timeoutMs: deps.timeoutMs };
+    this.checkDeps = { hosts: deps.hosts, cloudCredentials: deps.cloudCredentials, timeoutMs: deps.timeoutMs, endpoints: deps.endpoints };
     // Credentials, cloud credentials and managed servers (host, mount or gateway server) in use by a repository cannot be removed.
     for (const kind of [CREDENTIALS_KIND, CLOUD_CREDENTIALS_KIND, MANAGED_SERVER_KIND]) {
       deps.references.register(kind, (db, id) => this.usersOfId(db, id));
