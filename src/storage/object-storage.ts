@@ -120,6 +120,21 @@ export async function measureObjectStorage(target: ObjectStorageTarget, options:
 }
 
 /**
+ * HeadBucket. Its answers have no body, so a 403 does not say whether the secret
+ * key is wrong, the access key unknown or a permission missing; a one-key
+ * listing (a GET, whose error answer names its code) tells them apart.
+ */
+async function openBucket(client: S3Client, bucket: string, signal: AbortSignal): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 403) throw err;
+    await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 }), { abortSignal: signal });
+    throw err;
+  }
+}
+
+/**
  * The add/edit checks: the service point answers and the credentials work
  * (HeadBucket), the bucket exists, object lock is on when immutability is asked
  * for, the folder is created (a zero-byte "folder/" marker), a probe object is
@@ -137,7 +152,7 @@ export async function checkObjectStorage(target: ObjectStorageTarget, steps: Ste
   };
   try {
     await steps.step(`Connecting to ${target.endpoint ?? `region ${target.region}`} and opening bucket "${target.bucket}"`, () =>
-      call((signal) => client.send(new HeadBucketCommand({ Bucket: target.bucket }), { abortSignal: signal })),
+      call((signal) => openBucket(client, target.bucket, signal)),
       () => `Bucket "${target.bucket}" exists and the credentials are accepted`,
     );
     if (options.immutabilityDays !== undefined) {
