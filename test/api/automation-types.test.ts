@@ -12,8 +12,8 @@ import { added, backupServerOf, exportFrom, importInto, PROXIES, REPOS, SERVERS,
  * Round trips of the object types the other automation tests leave out:
  * ViHost and WindowsHost servers (local TLS stand-ins present their
  * certificates), a proxy on the Windows server, and repositories of every type
- * that can be checked or stored here (all but WasabiCloud and GoogleCloud, whose
- * checks go to fixed public endpoints), several referencing the Windows server
+ * that can be checked or stored here (WasabiCloud and GoogleCloud travel in
+ * repositories-wasabi-google.test.ts, with their endpoints overridden), several referencing the Windows server
  * as gateway, mount server or proxy appliance by name. Built on server A through
  * the API, exported, imported into a fresh server B, exported again from B.
  */
