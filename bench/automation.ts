@@ -29,7 +29,14 @@ async function main() {
     const credentials = Array.from({ length: RECORDS }, (_, i) =>
       i % 2 === 0
         ? { type: 'Standard', username: `CORP\\svc-${i}`, password: `Pw-${i}-secret`, description: `bench ${i}`, tag: `bench-${i}` }
-        : { type: 'Linux', username: `linux-${i}`, password: `Pw-${i}-secret`, description: `bench ${i}`, tag: `bench-${i}`, linuxAdditionalSettings: { SSHPort: 22, autoElevated: true } },
+        : {
+            type: 'Linux',
+            username: `linux-${i}`,
+            password: `Pw-${i}-secret`,
+            description: `bench ${i}`,
+            tag: `bench-${i}`,
+            linuxAdditionalSettings: { SSHPort: 22, autoElevated: true },
+          },
     );
     const body = JSON.stringify({ credentials });
     const run = await timedImport(api, token, 'credentials', body);
@@ -40,8 +47,13 @@ async function main() {
     const host = (await api.get('/api/v1/backupInfrastructure/managedServers', { token })).body.data[0].name as string;
     const folders = path.join(dataDir, 'bench-repositories');
     const LinuxLocalRepositories = Array.from({ length: REPOSITORIES }, (_, i) => ({
-      name: `bench-repo-${i}`, description: `bench ${i}`, tag: '', type: 'LinuxLocal', hostName: host,
-      repository: { path: path.join(folders, `repo-${i}`) }, mountServer: { mountServerName: host, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+      name: `bench-repo-${i}`,
+      description: `bench ${i}`,
+      tag: '',
+      type: 'LinuxLocal',
+      hostName: host,
+      repository: { path: path.join(folders, `repo-${i}`) },
+      mountServer: { mountServerName: host, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
     }));
     const repoRun = await timedImport(api, token, 'repositories', JSON.stringify({ LinuxLocalRepositories }));
     const repoCount = (await api.get('/api/v1/backupInfrastructure/repositories?limit=0', { token })).body.pagination.total;
@@ -78,7 +90,9 @@ function report(what: string, objects: number, run: Awaited<ReturnType<typeof ti
   const gaps = run.changes.slice(1).map((t, i) => t - run.changes[i]!);
   console.log(`automation import: ${what} on SQLite`);
   console.log(`  201 answered after ${run.accepted.toFixed(0)} ms (parse + schema check + session start)`);
-  console.log(`  session ended ${run.result} after ${run.totalMs.toFixed(0)} ms: ${((objects * 1000) / run.totalMs).toFixed(0)} objects/s${target ? ` (target ≥ ${target}/s)` : ''}; ${stored} in the database`);
+  console.log(
+    `  session ended ${run.result} after ${run.totalMs.toFixed(0)} ms: ${((objects * 1000) / run.totalMs).toFixed(0)} objects/s${target ? ` (target ≥ ${target}/s)` : ''}; ${stored} in the database`,
+  );
   console.log(`  progress changed ${run.changes.length} times; longest gap between changes ${gaps.length ? Math.max(...gaps).toFixed(0) : '-'} ms (target ≤ 1000 ms)`);
 }
 

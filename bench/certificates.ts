@@ -44,17 +44,14 @@ async function load(port: number): Promise<LoadResult> {
   let failed = 0;
   const once = () =>
     new Promise<void>((resolve) => {
-      const req = https.get(
-        { host: '127.0.0.1', port, path: '/api/v1/serverTime', headers: { 'x-api-version': '1.1-rev0' }, agent: false, rejectUnauthorized: false },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 200) done++;
-            else failed++;
-            resolve();
-          });
-        },
-      );
+      const req = https.get({ host: '127.0.0.1', port, path: '/api/v1/serverTime', headers: { 'x-api-version': '1.1-rev0' }, agent: false, rejectUnauthorized: false }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) done++;
+          else failed++;
+          resolve();
+        });
+      });
       req.on('error', () => {
         failed++;
         resolve();
@@ -98,7 +95,9 @@ try {
       while (seen === before) seen = await handshakeFingerprint(port);
       times.push(performance.now() - started);
     }
-    console.log(`  ${keyAlgorithm.padEnd(10)} request -> first handshake with the new certificate: median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms  (target median <= ${target} ms)`);
+    console.log(
+      `  ${keyAlgorithm.padEnd(10)} request -> first handshake with the new certificate: median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms  (target median <= ${target} ms)`,
+    );
   }
 
   await load(port); // warm-up
@@ -117,7 +116,9 @@ try {
   const busy = await load(port);
   await rotating;
   console.log(`  load without rotations : ${quiet.perSecond.toFixed(0)} req/s, failed ${quiet.failed}  (a new TCP connection and TLS handshake per request, 16 at once)`);
-  console.log(`  load with ${rotations} rotations  : ${busy.perSecond.toFixed(0)} req/s, failed ${busy.failed}${rotationFailures ? `, rotation failures ${rotationFailures}` : ''}`);
+  console.log(
+    `  load with ${rotations} rotations  : ${busy.perSecond.toFixed(0)} req/s, failed ${busy.failed}${rotationFailures ? `, rotation failures ${rotationFailures}` : ''}`,
+  );
   console.log(`  throughput ratio       : ${(busy.perSecond / quiet.perSecond).toFixed(3)}  (target >= 0.80, 0 failed requests)`);
   await api.close();
 } finally {

@@ -108,11 +108,15 @@ try {
   console.log(`  TLS  API connectionCertificate (HTTPS, RSA-2048 peer)  ${m.apiTls.toFixed(2)}`);
   console.log(`  TLS  bare in-process tls.connect                       ${m.bareTls.toFixed(2)}`);
   console.log(`  TLS  openssl s_client (process)                         ${m.opensslTls.toFixed(2)}`);
-  console.log(`       API / bare = ${(m.apiTls / m.bareTls).toFixed(2)}x (target <= 3x: ${ok(m.apiTls <= 3 * m.bareTls)});  API / openssl = ${(m.apiTls / m.opensslTls).toFixed(2)} (target < 1: ${ok(m.apiTls < m.opensslTls)})`);
+  console.log(
+    `       API / bare = ${(m.apiTls / m.bareTls).toFixed(2)}x (target <= 3x: ${ok(m.apiTls <= 3 * m.bareTls)});  API / openssl = ${(m.apiTls / m.opensslTls).toFixed(2)} (target < 1: ${ok(m.apiTls < m.opensslTls)})`,
+  );
   console.log(`  SSH  API connectionCertificate (sshd, ed25519)        ${m.apiSsh.toFixed(2)}`);
   console.log(`  SSH  ssh-keyscan -t ed25519 (process)                   ${m.keyscan.toFixed(2)}`);
   console.log(`       API / ssh-keyscan = ${(m.apiSsh / m.keyscan).toFixed(2)} (target < 1: ${ok(m.apiSsh < m.keyscan)})`);
-  console.log(`  batch ${LISTENERS} concurrent TLS probes of ${LISTENERS} listeners: total ${m.batch.toFixed(0)} ms (runs: ${batchTimes.map((x) => x.toFixed(0)).join(', ')}; target <= 2000: ${ok(m.batch <= 2000)})`);
+  console.log(
+    `  batch ${LISTENERS} concurrent TLS probes of ${LISTENERS} listeners: total ${m.batch.toFixed(0)} ms (runs: ${batchTimes.map((x) => x.toFixed(0)).join(', ')}; target <= 2000: ${ok(m.batch <= 2000)})`,
+  );
 } finally {
   await Promise.all(listeners.map((l) => l.close()));
   await peer.close();

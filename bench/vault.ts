@@ -74,7 +74,15 @@ async function main() {
           headers,
           setupRequest: (req: any) => {
             const i = n++;
-            return { ...req, body: JSON.stringify({ type: 'Standard', username: `bench-user-${i}`, password: `bench-secret-${i}-${randomBytes(6).toString('hex')}`, description: `bench record ${i}` }) };
+            return {
+              ...req,
+              body: JSON.stringify({
+                type: 'Standard',
+                username: `bench-user-${i}`,
+                password: `bench-secret-${i}-${randomBytes(6).toString('hex')}`,
+                description: `bench record ${i}`,
+              }),
+            };
           },
         },
       ],
@@ -118,8 +126,12 @@ async function main() {
     });
 
     console.log(`bench/vault (${RECORDS} records, ${CONNECTIONS} connections, server log level ${process.env.BENCH_LOG_LEVEL ?? 'info'})`);
-    console.log(`  add credentials:   ${addsPerSecond.toFixed(0)} records/s  (${adds.requests.total} requests in ${addSeconds.toFixed(2)} s, ${addErrors} errors, p99 ${adds.latency.p99} ms, load generator used ${(clientShare * 100).toFixed(0)}% of a core)  target >= 1000`);
-    console.log(`  list, pages of ${PAGE}: ${pagesPerSecond.toFixed(0)} pages/s = ${(pagesPerSecond * PAGE).toFixed(0)} records/s  (${reads.requests.total} pages in ${readSeconds.toFixed(2)} s, ${reads.non2xx + reads.errors} errors, p99 ${reads.latency.p99} ms)  target >= 200 pages/s`);
+    console.log(
+      `  add credentials:   ${addsPerSecond.toFixed(0)} records/s  (${adds.requests.total} requests in ${addSeconds.toFixed(2)} s, ${addErrors} errors, p99 ${adds.latency.p99} ms, load generator used ${(clientShare * 100).toFixed(0)}% of a core)  target >= 1000`,
+    );
+    console.log(
+      `  list, pages of ${PAGE}: ${pagesPerSecond.toFixed(0)} pages/s = ${(pagesPerSecond * PAGE).toFixed(0)} records/s  (${reads.requests.total} pages in ${readSeconds.toFixed(2)} s, ${reads.non2xx + reads.errors} errors, p99 ${reads.latency.p99} ms)  target >= 200 pages/s`,
+    );
     console.log(`  seal+open one secret: ${sealOpen.toFixed(2)} µs; bare AES-256-GCM encrypt+decrypt: ${bare.toFixed(2)} µs; ratio ${(sealOpen / bare).toFixed(2)}x`);
     if (addErrors > 0 || reads.non2xx + reads.errors > 0) process.exitCode = 1;
   } finally {

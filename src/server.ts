@@ -47,7 +47,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-
 async function ensureFirstAdministrator(users: UserDirectory, config: RampartConfig): Promise<string | undefined> {
   if ((await users.count()) > 0) return undefined;
   const password = config.adminPassword ?? generatePassword(randomBytes);

@@ -56,7 +56,11 @@ export class LoginThrottle {
         const lockedUntil = failures >= limit ? new Date(now.getTime() + this.settings.lockoutSeconds * 1000).toISOString() : null;
         const values = { failures, last_failure_at: now.toISOString(), locked_until: lockedUntil ?? row?.locked_until ?? null };
         if (row) await trx.updateTable('login_failures').set(values).where('key', '=', key).execute();
-        else await trx.insertInto('login_failures').values({ key, ...values }).execute();
+        else
+          await trx
+            .insertInto('login_failures')
+            .values({ key, ...values })
+            .execute();
       });
     }
   }

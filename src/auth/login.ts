@@ -133,12 +133,7 @@ export class LoginService {
 
   private async revokeFamily(familyId: string, reason: string): Promise<void> {
     const now = new Date().toISOString();
-    await this.store.db
-      .updateTable('token_families')
-      .set({ revoked_at: now, revoked_reason: reason })
-      .where('id', '=', familyId)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await this.store.db.updateTable('token_families').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', familyId).where('revoked_at', 'is', null).execute();
     const family = await this.store.db.selectFrom('token_families').select('expires_at').where('id', '=', familyId).executeTakeFirst();
     this.revocations.markFamilyRevoked(familyId, family ? Date.parse(family.expires_at) : Date.now() + 86_400_000);
   }

@@ -30,7 +30,10 @@ export class UserDirectory {
   constructor(private readonly store: Store) {}
 
   async count(): Promise<number> {
-    const row = await this.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.store.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -80,11 +83,7 @@ export class UserDirectory {
   }
 
   async setRole(name: string, role: Role): Promise<void> {
-    const result = await this.store.db
-      .updateTable('users')
-      .set({ role, tokens_valid_after: toStoredInstant() })
-      .where('name_key', '=', name.toLowerCase())
-      .executeTakeFirst();
+    const result = await this.store.db.updateTable('users').set({ role, tokens_valid_after: toStoredInstant() }).where('name_key', '=', name.toLowerCase()).executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw new UserError(`No user named "${name}".`);
   }
 }

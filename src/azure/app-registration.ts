@@ -84,7 +84,9 @@ export class AzureAppRegistration {
     this.forgetExpired();
     const pending = this.pending.get(verificationCode);
     if (!pending) {
-      throw new AzureRegistrationError(`The verification code "${verificationCode.slice(0, 32)}" is unknown or expired; request a new one with POST /api/v1/cloudCredentials/appRegistration.`);
+      throw new AzureRegistrationError(
+        `The verification code "${verificationCode.slice(0, 32)}" is unknown or expired; request a new one with POST /api/v1/cloudCredentials/appRegistration.`,
+      );
     }
     const accessToken = await this.redeem(pending, verificationCode);
     // The code is single-use from here on: a retry after a Graph failure needs a fresh sign-in.
@@ -151,7 +153,9 @@ export class AzureAppRegistration {
     const json = await jsonOf(res);
     if (res.status < 200 || res.status >= 300) {
       const err = json.error as Json | undefined;
-      throw new AzureRegistrationError(`Microsoft Graph refused ${method} ${new URL(url).pathname}: ${String(err?.code ?? res.status)}${err?.message ? ` (${String(err.message).slice(0, 300)})` : ''}.`);
+      throw new AzureRegistrationError(
+        `Microsoft Graph refused ${method} ${new URL(url).pathname}: ${String(err?.code ?? res.status)}${err?.message ? ` (${String(err.message).slice(0, 300)})` : ''}.`,
+      );
     }
     return json;
   }

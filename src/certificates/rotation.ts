@@ -38,11 +38,7 @@ export class CertificateRotation {
     });
   }
 
-  private async run(
-    name: string,
-    actor: string,
-    produce: (ctx: SessionContext) => Promise<{ pair: CertificateKeyPair; automaticallyGenerated: boolean }>,
-  ): Promise<SessionRecord> {
+  private async run(name: string, actor: string, produce: (ctx: SessionContext) => Promise<{ pair: CertificateKeyPair; automaticallyGenerated: boolean }>): Promise<SessionRecord> {
     const session = await this.runner.start({ name, type: CERTIFICATE_SESSION_TYPE, createdBy: actor }, async (ctx) => {
       await ctx.log(`Requested by ${actor}`);
       await ctx.log(`Current certificate: ${summary(this.serving.current.description)}`);

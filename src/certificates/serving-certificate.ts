@@ -57,7 +57,12 @@ export class ServingCertificate {
     const validBy = new Date();
     validBy.setUTCFullYear(validBy.getUTCFullYear() + FIRST_CERTIFICATE_YEARS);
     const pair = await generateSelfSignedCertificate({ ...defaultServerIdentity(), keyAlgorithm: 'ECDSA-P256', validBy });
-    const serving = new ServingCertificate(dataDir, logger, { pair, description: describeCertificate(pair.certificatePem), automaticallyGenerated: true, installedAt: new Date() }, undefined);
+    const serving = new ServingCertificate(
+      dataDir,
+      logger,
+      { pair, description: describeCertificate(pair.certificatePem), automaticallyGenerated: true, installedAt: new Date() },
+      undefined,
+    );
     await writePairAtomically(dataDir, pair);
     await serving.saveMeta();
     logger.info({ thumbprint: serving.state.description.thumbprint }, 'generated the server certificate');

@@ -59,25 +59,33 @@ export async function exportCommand(args: string[], config: RampartConfig, out: 
     return file ? 0 : 2;
   }
   const { store, automation } = await openAutomation(config);
-  return reportingUserErrors(out, () => store.close(), async () => {
-    const kinds = option(args, '--kinds')?.split(',').map((k) => k.trim()).filter(Boolean) ?? automation.all.map((s) => s.kind);
-    const seal = args.includes('--seal') ? await passphrase() : undefined;
-    if (seal === '') {
-      out.error('--seal needs a passphrase (RAMPART_SEAL_PASSPHRASE or standard input)');
-      return 2;
-    }
-    const result: Record<string, unknown> = {};
-    const key = seal !== undefined ? await automation.deriveKey(seal) : undefined;
-    for (const kind of kinds) {
-      const collection = await automation.export(kind, {}, undefined, key);
-      const count = automation.section(kind).items(collection).length;
-      result[automation.section(kind).kind] = collection;
-      out.print(`exported ${count} ${kind}`);
-    }
-    await writeFile(file, JSON.stringify(result, null, 2) + '\n', { mode: 0o600 });
-    out.print(`wrote ${file}${seal !== undefined ? ' (sealed)' : ' (secrets empty)'}`);
-    return 0;
-  });
+  return reportingUserErrors(
+    out,
+    () => store.close(),
+    async () => {
+      const kinds =
+        option(args, '--kinds')
+          ?.split(',')
+          .map((k) => k.trim())
+          .filter(Boolean) ?? automation.all.map((s) => s.kind);
+      const seal = args.includes('--seal') ? await passphrase() : undefined;
+      if (seal === '') {
+        out.error('--seal needs a passphrase (RAMPART_SEAL_PASSPHRASE or standard input)');
+        return 2;
+      }
+      const result: Record<string, unknown> = {};
+      const key = seal !== undefined ? await automation.deriveKey(seal) : undefined;
+      for (const kind of kinds) {
+        const collection = await automation.export(kind, {}, undefined, key);
+        const count = automation.section(kind).items(collection).length;
+        result[automation.section(kind).kind] = collection;
+        out.print(`exported ${count} ${kind}`);
+      }
+      await writeFile(file, JSON.stringify(result, null, 2) + '\n', { mode: 0o600 });
+      out.print(`wrote ${file}${seal !== undefined ? ' (sealed)' : ' (secrets empty)'}`);
+      return 0;
+    },
+  );
 }
 
 export async function importCommand(args: string[], config: RampartConfig, out: CliOutput): Promise<number> {
@@ -99,41 +107,45 @@ export async function importCommand(args: string[], config: RampartConfig, out: 
     return 2;
   }
   const { store, runner, automation } = await openAutomation(config);
-  return reportingUserErrors(out, () => store.close(), async () => {
-    const single = option(args, '--kind');
-    const entries = single ? [[single, content] as const] : Object.entries(content);
-    const parts = [];
-    for (const [kind, collection] of entries) {
-      const section = automation.section(kind);
-      // The same schema the API checks: a malformed file changes nothing.
-      const error = [...Value.Errors(section.importSchema, collection)][0];
-      if (error) {
-        out.error(`${file}: ${kind}${error.instancePath}: ${error.message}`);
-        return 2;
-      }
-      parts.push({ kind: section.kind, collection: collection as Record<string, unknown> });
-    }
-    const sealed = parts.some((p) => p.collection.rampartSeal);
-    let shown = -1;
-    const session = await automation.startImport(parts, {
-      onConflict,
-      dryRun: args.includes('--dry-run'),
-      passphrase: sealed ? await passphrase() : undefined,
-      createdBy: 'command line',
-      onProgress: (done, total) => {
-        const percent = total === 0 ? 100 : Math.floor((done * 100) / total);
-        if (percent >= shown + 10 || done === total) {
-          shown = percent;
-          out.print(`imported ${done}/${total}`);
+  return reportingUserErrors(
+    out,
+    () => store.close(),
+    async () => {
+      const single = option(args, '--kind');
+      const entries = single ? [[single, content] as const] : Object.entries(content);
+      const parts = [];
+      for (const [kind, collection] of entries) {
+        const section = automation.section(kind);
+        // The same schema the API checks: a malformed file changes nothing.
+        const error = [...Value.Errors(section.importSchema, collection)][0];
+        if (error) {
+          out.error(`${file}: ${kind}${error.instancePath}: ${error.message}`);
+          return 2;
         }
-      },
-    });
-    out.print(`import session ${session.id} started`);
-    await runner.settled(session.id);
-    const ended = (await runner.find(session.id))!;
-    const log = await store.db.selectFrom('session_logs').select(['status', 'title']).where('session_id', '=', session.id).orderBy('record_id').execute();
-    for (const r of log) if (r.status === 'Warning' || r.status === 'Failed') out.print(`${r.status}: ${r.title}`);
-    out.print(`${ended.result}: ${ended.resultMessage ?? ''}`);
-    return ended.result === 'Failed' ? 1 : 0;
-  });
+        parts.push({ kind: section.kind, collection: collection as Record<string, unknown> });
+      }
+      const sealed = parts.some((p) => p.collection.rampartSeal);
+      let shown = -1;
+      const session = await automation.startImport(parts, {
+        onConflict,
+        dryRun: args.includes('--dry-run'),
+        passphrase: sealed ? await passphrase() : undefined,
+        createdBy: 'command line',
+        onProgress: (done, total) => {
+          const percent = total === 0 ? 100 : Math.floor((done * 100) / total);
+          if (percent >= shown + 10 || done === total) {
+            shown = percent;
+            out.print(`imported ${done}/${total}`);
+          }
+        },
+      });
+      out.print(`import session ${session.id} started`);
+      await runner.settled(session.id);
+      const ended = (await runner.find(session.id))!;
+      const log = await store.db.selectFrom('session_logs').select(['status', 'title']).where('session_id', '=', session.id).orderBy('record_id').execute();
+      for (const r of log) if (r.status === 'Warning' || r.status === 'Failed') out.print(`${r.status}: ${r.title}`);
+      out.print(`${ended.result}: ${ended.resultMessage ?? ''}`);
+      return ended.result === 'Failed' ? 1 : 0;
+    },
+  );
 }

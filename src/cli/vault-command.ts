@@ -25,28 +25,34 @@ export async function rotateMasterKeyCommand(args: string[], config: RampartConf
     return 2;
   }
   const store = await openStore(config.databaseUrl);
-  return reportingUserErrors(out, () => store.close(), async () => {
-    const keyring = MasterKeyring.open(config.dataDir, config.masterKey);
-    out.print(`master key ${keyring.currentKeyId} is current (${keyring.source === 'file' ? keyring.file : 'RAMPART_MASTER_KEY'})`);
-    let shown = -1;
-    const report = await rotateMasterKey(store, keyring, config.dataDir, {
-      batchSize,
-      // Longer than a running server's 500 ms re-check of the key file.
-      settleMs: 2000,
-      onProgress: (done, total) => {
-        const percent = total === 0 ? 100 : Math.floor((done * 100) / total);
-        if (percent >= shown + 10 || done === total) {
-          shown = percent;
-          out.print(`re-sealed ${done}/${total}`);
-        }
-      },
-    });
-    out.print(`master key ${report.currentKeyId} is now current; re-sealed ${report.resealed} secret(s)`);
-    if (report.retiredKeyIds.length > 0) out.print(`retired master key(s): ${report.retiredKeyIds.join(', ')}`);
-    for (const f of report.failed) out.error(`did not open, left as it was: ${f.ownerKind} ${f.ownerId} ${f.field}: ${f.reason}`);
-    if (report.keptKeyIds.length > 0) {
-      out.error(`still holding master key(s) ${report.keptKeyIds.join(', ')}${keyring.source === 'environment' ? ': remove them from RAMPART_MASTER_KEY once no secret needs them' : ''}`);
-    }
-    return report.failed.length > 0 ? 1 : 0;
-  });
+  return reportingUserErrors(
+    out,
+    () => store.close(),
+    async () => {
+      const keyring = MasterKeyring.open(config.dataDir, config.masterKey);
+      out.print(`master key ${keyring.currentKeyId} is current (${keyring.source === 'file' ? keyring.file : 'RAMPART_MASTER_KEY'})`);
+      let shown = -1;
+      const report = await rotateMasterKey(store, keyring, config.dataDir, {
+        batchSize,
+        // Longer than a running server's 500 ms re-check of the key file.
+        settleMs: 2000,
+        onProgress: (done, total) => {
+          const percent = total === 0 ? 100 : Math.floor((done * 100) / total);
+          if (percent >= shown + 10 || done === total) {
+            shown = percent;
+            out.print(`re-sealed ${done}/${total}`);
+          }
+        },
+      });
+      out.print(`master key ${report.currentKeyId} is now current; re-sealed ${report.resealed} secret(s)`);
+      if (report.retiredKeyIds.length > 0) out.print(`retired master key(s): ${report.retiredKeyIds.join(', ')}`);
+      for (const f of report.failed) out.error(`did not open, left as it was: ${f.ownerKind} ${f.ownerId} ${f.field}: ${f.reason}`);
+      if (report.keptKeyIds.length > 0) {
+        out.error(
+          `still holding master key(s) ${report.keptKeyIds.join(', ')}${keyring.source === 'environment' ? ': remove them from RAMPART_MASTER_KEY once no secret needs them' : ''}`,
+        );
+      }
+      return report.failed.length > 0 ? 1 : 0;
+    },
+  );
 }

@@ -3,17 +3,7 @@ import { ApiError } from './errors.js';
 import type { ApiFamily } from './route-config.js';
 
 /** Every Backup & Replication revision seen in clients in the wild (API-NOTES §8). */
-export const VBR_REVISIONS = [
-  '1.0-rev1',
-  '1.0-rev2',
-  '1.1-rev0',
-  '1.1-rev1',
-  '1.1-rev2',
-  '1.2-rev0',
-  '1.2-rev1',
-  '1.3-rev0',
-  '1.3-rev1',
-] as const;
+export const VBR_REVISIONS = ['1.0-rev1', '1.0-rev2', '1.1-rev0', '1.1-rev1', '1.1-rev2', '1.2-rev0', '1.2-rev1', '1.3-rev0', '1.3-rev1'] as const;
 
 /** Backup for AWS: 1.0-rev0, the revision of the certificate API, and the later 1.x ones. */
 export const VBA_REVISIONS = ['1.0-rev0', '1.1-rev0', '1.2-rev0', '1.3-rev0', '1.4-rev0', '1.5-rev0', '1.6-rev0', '1.7-rev0'] as const;
@@ -37,19 +27,11 @@ export function negotiateRevision(request: FastifyRequest, family: ApiFamily): s
   const raw = request.headers['x-api-version'];
   const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
   if (!value) {
-    throw new ApiError(
-      400,
-      'UnexpectedContent',
-      `The x-api-version header is required. The following versions are supported: ${supportedList(family)}.`,
-    );
+    throw new ApiError(400, 'UnexpectedContent', `The x-api-version header is required. The following versions are supported: ${supportedList(family)}.`);
   }
   const normalized = value.replace(/^v/i, '').toLowerCase();
   if (!lookup[family].has(normalized)) {
-    throw new ApiError(
-      400,
-      'UnexpectedContent',
-      `Unsupported RESTAPI version "${value.slice(0, 40)}". The following versions are supported: ${supportedList(family)}.`,
-    );
+    throw new ApiError(400, 'UnexpectedContent', `Unsupported RESTAPI version "${value.slice(0, 40)}". The following versions are supported: ${supportedList(family)}.`);
   }
   return normalized;
 }

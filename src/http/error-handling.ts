@@ -49,10 +49,18 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error.validation) return sendApiError(request, reply, new ApiError(400, 'UnexpectedContent', describeValidation(error)));
     const status = error.statusCode ?? 500;
     if (status === 413) {
-      return sendApiError(request, reply, new ApiError(413, 'UnexpectedContent', `The request body is larger than the server accepts (${request.routeOptions?.bodyLimit ?? app.initialConfig.bodyLimit} bytes).`));
+      return sendApiError(
+        request,
+        reply,
+        new ApiError(413, 'UnexpectedContent', `The request body is larger than the server accepts (${request.routeOptions?.bodyLimit ?? app.initialConfig.bodyLimit} bytes).`),
+      );
     }
     if (status === 415) {
-      return sendApiError(request, reply, new ApiError(415, 'UnexpectedContent', `Content-Type "${request.headers['content-type'] ?? ''}" is not accepted here; send application/json.`));
+      return sendApiError(
+        request,
+        reply,
+        new ApiError(415, 'UnexpectedContent', `Content-Type "${request.headers['content-type'] ?? ''}" is not accepted here; send application/json.`),
+      );
     }
     if (status >= 400 && status < 500) {
       // Fastify's own client errors (bad JSON, empty body…): its message says what is wrong and holds no secret.

@@ -34,11 +34,7 @@ export interface ListQuery {
  * Maps the API's list parameters to a page request. When no order is asked for, the
  * section's default applies (e.g. newest sessions first).
  */
-export function pageRequestFrom(
-  query: ListQuery,
-  columns: Record<string, string>,
-  fallback: { column: string; asc: boolean },
-): PageRequest {
+export function pageRequestFrom(query: ListQuery, columns: Record<string, string>, fallback: { column: string; asc: boolean }): PageRequest {
   const column = query.orderColumn ? columns[query.orderColumn] : fallback.column;
   if (!column) throw badRequest(`Invalid query parameter "orderColumn": must be one of: ${Object.keys(columns).join(', ')}.`);
   return {
@@ -64,7 +60,10 @@ export function pagination(total: number, count: number, request: { skip: number
 /** `typeFilter=A`, `typeFilter=A&typeFilter=B` (1.3 clients) and `typeFilter=A,B` all mean the same. */
 export function filterValues(value: string | string[] | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const list = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const list = (Array.isArray(value) ? value : [value])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   return list.length > 0 ? list : undefined;
 }
 

@@ -4,7 +4,18 @@ import { stringEnum } from './paging.js';
 /** The documented error model; every 4xx/5xx on Backup & Replication routes has this shape. */
 export const ErrorSchema = Type.Object(
   {
-    errorCode: stringEnum(['AccessDenied', 'ExpiredToken', 'InvalidToken', 'InvalidURI', 'MethodNotAllowed', 'NotFound', 'NotImplemented', 'ServiceUnavailable', 'UnexpectedContent', 'UnknownError']),
+    errorCode: stringEnum([
+      'AccessDenied',
+      'ExpiredToken',
+      'InvalidToken',
+      'InvalidURI',
+      'MethodNotAllowed',
+      'NotFound',
+      'NotImplemented',
+      'ServiceUnavailable',
+      'UnexpectedContent',
+      'UnknownError',
+    ]),
     message: Type.String(),
     resourceId: Type.Optional(Type.String()),
   },

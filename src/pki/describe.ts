@@ -77,9 +77,7 @@ function describeKey(certificate: X509Certificate): KeyFacts {
     case 'ec': {
       const curveName = details.namedCurve ?? 'unknown';
       const curve = ecCurves[curveName];
-      return curve
-        ? { keyAlgorithm: curve.name, keyType: 'EC', keyBits: curve.bits }
-        : { keyAlgorithm: `ECDSA_${curveName}`, keyType: 'EC', keyBits: 0 };
+      return curve ? { keyAlgorithm: curve.name, keyType: 'EC', keyBits: curve.bits } : { keyAlgorithm: `ECDSA_${curveName}`, keyType: 'EC', keyBits: 0 };
     }
     case 'ed25519':
       return { keyAlgorithm: 'Ed25519', keyType: 'Ed25519', keyBits: 256 };

@@ -6,16 +6,7 @@
  * Messages never contain a password, a passphrase or key material.
  */
 export type CertificateInputReason =
-  | 'NotPkcs12'
-  | 'NotPem'
-  | 'WrongPassword'
-  | 'NoPrivateKey'
-  | 'NoCertificate'
-  | 'KeyMismatch'
-  | 'Expired'
-  | 'NotYetValid'
-  | 'UnsupportedKey'
-  | 'UnsupportedEncryption';
+  'NotPkcs12' | 'NotPem' | 'WrongPassword' | 'NoPrivateKey' | 'NoCertificate' | 'KeyMismatch' | 'Expired' | 'NotYetValid' | 'UnsupportedKey' | 'UnsupportedEncryption';
 
 export class CertificateInputError extends Error {
   constructor(
@@ -36,8 +27,7 @@ export const certificateInputMessages = {
   NoCertificate: 'The file holds no certificate.',
   KeyMismatch: 'The private key does not belong to the certificate.',
   UnsupportedKey: 'The private key type is not supported.',
-  UnsupportedEncryption:
-    'The file is protected with an encryption algorithm that is not supported; export it again with AES-256 or TripleDES.',
+  UnsupportedEncryption: 'The file is protected with an encryption algorithm that is not supported; export it again with AES-256 or TripleDES.',
 } as const satisfies Partial<Record<CertificateInputReason, string>>;
 
 /** Shorthand for throwing a reason with its standard message. */

@@ -18,7 +18,10 @@ export function digest(algorithm: FingerprintAlgorithm, material: Uint8Array): B
 
 /** `AA:BB:...`, the way OpenSSL and Node's X509Certificate print fingerprints. */
 export function colonHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  return Buffer.from(bytes)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
 }
 
 /** SHA-1 of the DER, 40 uppercase hex digits: the thumbprint Windows (and Veeam) shows. */

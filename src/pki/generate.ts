@@ -111,13 +111,8 @@ export async function generateSelfSignedCertificate(opts: SelfSignedCertificateO
   const ipAddresses = opts.ipAddresses.map(canonicalIp);
   const { keys, signingAlgorithm, isRsa } = await createKeys(algorithm);
 
-  const usages = isRsa
-    ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-    : x509.KeyUsageFlags.digitalSignature;
-  const alternativeNames = [
-    ...opts.dnsNames.map((value) => ({ type: 'dns' as const, value })),
-    ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),
-  ];
+  const usages = isRsa ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature;
+  const alternativeNames = [...opts.dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ipAddresses.map((value) => ({ type: 'ip' as const, value }))];
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(usages, true),

@@ -55,9 +55,4 @@ export function certificateDers(text: string): Buffer[] {
 }
 
 /** Labels of the private-key blocks Rampart reads (PKCS#8, encrypted PKCS#8, PKCS#1 RSA, SEC1 EC). */
-export const privateKeyLabels: ReadonlySet<string> = new Set([
-  'PRIVATE KEY',
-  'ENCRYPTED PRIVATE KEY',
-  'RSA PRIVATE KEY',
-  'EC PRIVATE KEY',
-]);
+export const privateKeyLabels: ReadonlySet<string> = new Set(['PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY']);

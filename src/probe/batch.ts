@@ -14,11 +14,7 @@ export type BatchOutcome<R> = { ok: true; value: R; elapsedMs: number } | { ok: 
 
 export class BatchDeadlinePassed extends Error {}
 
-export async function runBatch<T, R>(
-  items: readonly T[],
-  options: BatchOptions,
-  probe: (item: T, signal: AbortSignal) => Promise<R>,
-): Promise<BatchOutcome<R>[]> {
+export async function runBatch<T, R>(items: readonly T[], options: BatchOptions, probe: (item: T, signal: AbortSignal) => Promise<R>): Promise<BatchOutcome<R>[]> {
   const controller = new AbortController();
   // Every running probe listens on the one deadline signal.
   setMaxListeners(0, controller.signal);

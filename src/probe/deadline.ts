@@ -35,12 +35,7 @@ export function clampTimeout(timeoutMs: number): number {
  * the returned promise settles at that moment either way, so nothing can hang
  * past the deadline. What the work returns in time (an open SSH session) stays open.
  */
-export async function withinDeadline<T>(
-  host: string,
-  port: number,
-  options: ProbeOptions,
-  work: (signal: AbortSignal, progress: ProbeProgress) => Promise<T>,
-): Promise<T> {
+export async function withinDeadline<T>(host: string, port: number, options: ProbeOptions, work: (signal: AbortSignal, progress: ProbeProgress) => Promise<T>): Promise<T> {
   const timeoutMs = clampTimeout(options.timeoutMs);
   const target = describeTarget(host, port);
   const progress: ProbeProgress = { phase: 'connect' };

@@ -23,7 +23,11 @@ export function parseHostFacts(output: string): LinuxHostFacts {
   const uname = unamePart.trim().split(/\s+/);
   const architecture = uname.length >= 3 ? uname[uname.length - 1]! : '';
   const kernel = uname.length >= 3 ? uname.slice(0, -1).join(' ') : uname.join(' ');
-  const field = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(osRelease)?.[1]?.trim().replace(/^"(.*)"$/, '$1');
+  const field = (name: string) =>
+    new RegExp(`^${name}=(.*)$`, 'm')
+      .exec(osRelease)?.[1]
+      ?.trim()
+      .replace(/^"(.*)"$/, '$1');
   const osName = field('PRETTY_NAME') ?? [field('NAME'), field('VERSION')].filter(Boolean).join(' ');
   // POSIX df: "Filesystem 1024-blocks Used Available Capacity Mounted on", then one line (which may wrap under -P: never).
   const dfLine = dfPart.trim().split('\n').slice(1).join(' ').trim().split(/\s+/);

@@ -44,7 +44,8 @@ export function checkHttps(serverName: string, port: number, pinnedThumbprint: s
           const head = received.slice(0, end < 0 ? received.length : end);
           const statusLine = head.split('\r\n')[0] ?? '';
           const match = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(statusLine);
-          if (!match) return reject(new ProbeError('WrongProtocol', `${target} speaks TLS but did not answer HTTP (it sent "${statusLine.replace(/[^\x20-\x7e]/g, '?').slice(0, 60)}").`));
+          if (!match)
+            return reject(new ProbeError('WrongProtocol', `${target} speaks TLS but did not answer HTTP (it sent "${statusLine.replace(/[^\x20-\x7e]/g, '?').slice(0, 60)}").`));
           resolve({ statusLine, statusCode: Number(match[1]), server: /^server:\s*(.*)$/im.exec(head)?.[1]?.trim() });
         });
         secure.once('error', (err) => reject(new ProbeError('HandshakeFailed', `The HTTPS request to ${target} failed: ${err.message}.`)));

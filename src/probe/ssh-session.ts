@@ -31,9 +31,15 @@ export interface SshSession {
 function loginFailure(target: string, login: SshLogin, err: Error): ProbeError {
   const method = login.privateKey ? 'the private key' : 'the password';
   if (/cannot parse privatekey|passphrase/i.test(err.message)) {
-    return new ProbeError('AuthenticationFailed', `The private key of user "${login.username}" cannot be opened: ${/passphrase/i.test(err.message) ? 'wrong or missing passphrase' : 'unreadable key'}.`);
+    return new ProbeError(
+      'AuthenticationFailed',
+      `The private key of user "${login.username}" cannot be opened: ${/passphrase/i.test(err.message) ? 'wrong or missing passphrase' : 'unreadable key'}.`,
+    );
   }
-  return new ProbeError('AuthenticationFailed', `${target} refused the login of user "${login.username}" with ${method} (wrong ${login.privateKey ? 'key' : 'password'}, or the account may not log in over SSH).`);
+  return new ProbeError(
+    'AuthenticationFailed',
+    `${target} refused the login of user "${login.username}" with ${method} (wrong ${login.privateKey ? 'key' : 'password'}, or the account may not log in over SSH).`,
+  );
 }
 
 /**
@@ -67,7 +73,12 @@ export function openSshSession(
         client.once('handshake', () => (progress.phase = 'auth'));
         client.on('error', (err: Error & { level?: string }) => {
           if (presented && !fingerprintMatches(pinnedFingerprint, presented.blob)) {
-            reject(new ProbeError('HostKeyMismatch', `The host key of ${target} does not match the pinned fingerprint: expected ${pinnedFingerprint}, the host presents ${presented.fingerprint} (${presented.algorithm}). Nothing was sent to it.`));
+            reject(
+              new ProbeError(
+                'HostKeyMismatch',
+                `The host key of ${target} does not match the pinned fingerprint: expected ${pinnedFingerprint}, the host presents ${presented.fingerprint} (${presented.algorithm}). Nothing was sent to it.`,
+              ),
+            );
           } else if (err.level === 'client-authentication' || /authentication methods failed|privatekey|passphrase/i.test(err.message)) {
             reject(loginFailure(target, login, err));
           } else {

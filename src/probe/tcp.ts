@@ -8,7 +8,8 @@ export function socketFailure(err: NodeJS.ErrnoException, host: string, port: nu
   const target = describeTarget(host, port);
   const code = err.code ?? '';
   if (nameErrors.has(code)) return new ProbeError('NameNotResolved', `The name "${host}" does not resolve (DNS answered ${code}); check the spelling or use an IP address.`);
-  if (code === 'ECONNREFUSED') return new ProbeError('ConnectionRefused', `The connection to ${target} was refused: nothing listens on port ${port} there, or a firewall rejects it.`);
+  if (code === 'ECONNREFUSED')
+    return new ProbeError('ConnectionRefused', `The connection to ${target} was refused: nothing listens on port ${port} there, or a firewall rejects it.`);
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
     return new ProbeError('Unreachable', `${target} is unreachable from this server (${code}).`);
   }

@@ -241,10 +241,7 @@ export class SessionRunner {
         if (status === 'Warning') entry.warnings++;
         const recordId = entry.nextLogId++;
         const now = new Date().toISOString();
-        await db
-          .insertInto('session_logs')
-          .values({ session_id: id, record_id: recordId, status, start_time: now, update_time: now, title, description })
-          .execute();
+        await db.insertInto('session_logs').values({ session_id: id, record_id: recordId, status, start_time: now, update_time: now, title, description }).execute();
         return recordId;
       },
       async logMany(records) {
@@ -260,7 +257,11 @@ export class SessionRunner {
           description: r.description ?? '',
         }));
         // 7 values a row: well under every dialect's bound-parameter limit.
-        for (let i = 0; i < rows.length; i += 500) await db.insertInto('session_logs').values(rows.slice(i, i + 500)).execute();
+        for (let i = 0; i < rows.length; i += 500)
+          await db
+            .insertInto('session_logs')
+            .values(rows.slice(i, i + 500))
+            .execute();
       },
       async updateLog(recordId, status, title, description) {
         if (status === 'Warning') entry.warnings++;
@@ -278,7 +279,11 @@ export class SessionRunner {
       },
       async progress(percent) {
         const clamped = Math.max(0, Math.min(100, Math.round(percent)));
-        await db.updateTable('sessions').set({ progress_percent: clamped, usn: sql`usn + 1` }).where('id', '=', id).execute();
+        await db
+          .updateTable('sessions')
+          .set({ progress_percent: clamped, usn: sql`usn + 1` })
+          .where('id', '=', id)
+          .execute();
         changed();
       },
     };

@@ -43,35 +43,57 @@ export interface LinuxFolderCheck {
 export async function checkLinuxFolder(shell: RemoteShell, folder: string, steps: StepRunner, options: LinuxFolderCheck = {}): Promise<StorageFigures> {
   if (!folder.startsWith('/')) throw new StorageCheckError(`The path "${folder}" is not absolute; give the full path of the folder on the Linux host (e.g. /mnt/backups).`);
   const q = shellQuote(folder);
-  await steps.step(`Creating folder ${folder} on the host if missing`, async () => {
-    const out = await mustRun(shell, `if [ -d ${q} ]; then echo exists; elif [ -e ${q} ]; then echo notdir; else mkdir -p -m 700 -- ${q} && echo created; fi`, (e) => `Cannot create the folder ${folder} on the host: ${e}.`);
-    const what = out.trim();
-    if (what === 'notdir') throw new StorageCheckError(`The path ${folder} exists on the host but is not a folder.`);
-    return what;
-  }, (what) => `Folder ${folder} ${what}`);
+  await steps.step(
+    `Creating folder ${folder} on the host if missing`,
+    async () => {
+      const out = await mustRun(
+        shell,
+        `if [ -d ${q} ]; then echo exists; elif [ -e ${q} ]; then echo notdir; else mkdir -p -m 700 -- ${q} && echo created; fi`,
+        (e) => `Cannot create the folder ${folder} on the host: ${e}.`,
+      );
+      const what = out.trim();
+      if (what === 'notdir') throw new StorageCheckError(`The path ${folder} exists on the host but is not a folder.`);
+      return what;
+    },
+    (what) => `Folder ${folder} ${what}`,
+  );
   if (options.hardened) {
-    await steps.step(`Checking ownership and permissions of ${folder} for immutability`, async () => {
-      const out = await mustRun(shell, `id -un; stat -c '%U %a' -- ${q}`, (e) => `Cannot read the owner of ${folder}: ${e}.`);
-      const [login, statLine] = out.trim().split('\n');
-      const [owner, mode] = (statLine ?? '').split(' ');
-      if (owner !== login) throw new StorageCheckError(`The folder ${folder} belongs to "${owner}", not to the account "${login}" the repository logs in with; run: chown ${login} ${folder}.`);
-      if (!/^[0-7]?[0-7]00$/.test(mode ?? '')) throw new StorageCheckError(`The folder ${folder} has mode ${mode}; a hardened repository folder must be closed to group and others; run: chmod 700 ${folder}.`);
-      return `${owner} ${mode}`;
-    }, (v) => `Owner and mode ${v}: fit for immutable backups`);
+    await steps.step(
+      `Checking ownership and permissions of ${folder} for immutability`,
+      async () => {
+        const out = await mustRun(shell, `id -un; stat -c '%U %a' -- ${q}`, (e) => `Cannot read the owner of ${folder}: ${e}.`);
+        const [login, statLine] = out.trim().split('\n');
+        const [owner, mode] = (statLine ?? '').split(' ');
+        if (owner !== login)
+          throw new StorageCheckError(`The folder ${folder} belongs to "${owner}", not to the account "${login}" the repository logs in with; run: chown ${login} ${folder}.`);
+        if (!/^[0-7]?[0-7]00$/.test(mode ?? ''))
+          throw new StorageCheckError(`The folder ${folder} has mode ${mode}; a hardened repository folder must be closed to group and others; run: chmod 700 ${folder}.`);
+        return `${owner} ${mode}`;
+      },
+      (v) => `Owner and mode ${v}: fit for immutable backups`,
+    );
   }
   if (options.write !== false) {
-    await steps.step(`Checking that ${folder} is writable`, async () => {
-      const file = `${folder.replace(/\/+$/, '')}/.rampart-probe-${randomUUID()}`;
-      const content = randomUUID();
-      const f = shellQuote(file);
-      try {
-        await mustRun(shell, `set -o noclobber; cat > ${f}`, (e) => `Cannot write to ${folder} on the host: ${e}.`, content);
-        const back = await mustRun(shell, `cat -- ${f}`, (e) => `Cannot read back the probe file in ${folder}: ${e}.`);
-        if (back !== content) throw new StorageCheckError(`The probe file written to ${folder} read back different content: the storage is not reliable.`);
-      } finally {
-        await shell.run(`rm -f -- ${f}`).catch(() => undefined);
-      }
-    }, () => `Wrote, read back and deleted a probe file in ${folder}`);
+    await steps.step(
+      `Checking that ${folder} is writable`,
+      async () => {
+        const file = `${folder.replace(/\/+$/, '')}/.rampart-probe-${randomUUID()}`;
+        const content = randomUUID();
+        const f = shellQuote(file);
+        try {
+          await mustRun(shell, `set -o noclobber; cat > ${f}`, (e) => `Cannot write to ${folder} on the host: ${e}.`, content);
+          const back = await mustRun(shell, `cat -- ${f}`, (e) => `Cannot read back the probe file in ${folder}: ${e}.`);
+          if (back !== content) throw new StorageCheckError(`The probe file written to ${folder} read back different content: the storage is not reliable.`);
+        } finally {
+          await shell.run(`rm -f -- ${f}`).catch(() => undefined);
+        }
+      },
+      () => `Wrote, read back and deleted a probe file in ${folder}`,
+    );
   }
-  return steps.step(`Measuring the volume of ${folder}`, () => measureLinuxFolder(shell, folder), (f) => `Capacity ${((f.capacityBytes ?? 0) / 1024 ** 3).toFixed(2)} GB, free ${((f.freeBytes ?? 0) / 1024 ** 3).toFixed(2)} GB`);
+  return steps.step(
+    `Measuring the volume of ${folder}`,
+    () => measureLinuxFolder(shell, folder),
+    (f) => `Capacity ${((f.capacityBytes ?? 0) / 1024 ** 3).toFixed(2)} GB, free ${((f.freeBytes ?? 0) / 1024 ** 3).toFixed(2)} GB`,
+  );
 }

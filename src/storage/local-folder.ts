@@ -43,35 +43,48 @@ export async function measureLocalFolder(folder: string): Promise<StorageFigures
  * `write: false` (a sealed extent) skips the write probe.
  */
 export async function checkLocalFolder(folder: string, steps: StepRunner, options: { write?: boolean } = {}): Promise<StorageFigures> {
-  if (!path.isAbsolute(folder)) throw new StorageCheckError(`The path "${folder}" is not absolute; give the full path of the folder on the backup server (e.g. /var/backups/veeam).`);
-  await steps.step(`Creating folder ${folder} if missing`, async () => {
-    try {
-      const existing = await stat(folder).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
-      if (existing && !existing.isDirectory()) throw new StorageCheckError(`The path ${folder} exists but is not a folder.`);
-      if (!existing) await mkdir(folder, { recursive: true, mode: 0o750 });
-      return existing ? 'exists' : 'created';
-    } catch (err) {
-      if (err instanceof StorageCheckError) throw err;
-      throw new StorageCheckError(`Cannot create the folder ${folder}: ${reason(err)}.`);
-    }
-  }, (what) => `Folder ${folder} ${what}`);
-  if (options.write !== false) {
-    await steps.step(`Checking that ${folder} is writable`, async () => {
-      const file = path.join(folder, probeName());
-      const content = randomUUID();
+  if (!path.isAbsolute(folder))
+    throw new StorageCheckError(`The path "${folder}" is not absolute; give the full path of the folder on the backup server (e.g. /var/backups/veeam).`);
+  await steps.step(
+    `Creating folder ${folder} if missing`,
+    async () => {
       try {
-        await writeFile(file, content, { flag: 'wx' });
-        const back = await readFile(file, 'utf8');
-        if (back !== content) throw new StorageCheckError(`The probe file written to ${folder} read back different content: the storage is not reliable.`);
+        const existing = await stat(folder).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+        if (existing && !existing.isDirectory()) throw new StorageCheckError(`The path ${folder} exists but is not a folder.`);
+        if (!existing) await mkdir(folder, { recursive: true, mode: 0o750 });
+        return existing ? 'exists' : 'created';
       } catch (err) {
         if (err instanceof StorageCheckError) throw err;
-        throw new StorageCheckError(`Cannot write to ${folder}: ${reason(err)}.`);
-      } finally {
-        await unlink(file).catch(() => undefined);
+        throw new StorageCheckError(`Cannot create the folder ${folder}: ${reason(err)}.`);
       }
-    }, () => `Wrote, read back and deleted a probe file in ${folder}`);
+    },
+    (what) => `Folder ${folder} ${what}`,
+  );
+  if (options.write !== false) {
+    await steps.step(
+      `Checking that ${folder} is writable`,
+      async () => {
+        const file = path.join(folder, probeName());
+        const content = randomUUID();
+        try {
+          await writeFile(file, content, { flag: 'wx' });
+          const back = await readFile(file, 'utf8');
+          if (back !== content) throw new StorageCheckError(`The probe file written to ${folder} read back different content: the storage is not reliable.`);
+        } catch (err) {
+          if (err instanceof StorageCheckError) throw err;
+          throw new StorageCheckError(`Cannot write to ${folder}: ${reason(err)}.`);
+        } finally {
+          await unlink(file).catch(() => undefined);
+        }
+      },
+      () => `Wrote, read back and deleted a probe file in ${folder}`,
+    );
   }
-  return steps.step(`Measuring the volume of ${folder}`, () => measureLocalFolder(folder), (f) => `Capacity ${gb(f.capacityBytes)} GB, free ${gb(f.freeBytes)} GB`);
+  return steps.step(
+    `Measuring the volume of ${folder}`,
+    () => measureLocalFolder(folder),
+    (f) => `Capacity ${gb(f.capacityBytes)} GB, free ${gb(f.freeBytes)} GB`,
+  );
 }
 
 const gb = (bytes: number | null) => (bytes === null ? '?' : (bytes / 1024 ** 3).toFixed(2));

@@ -1,13 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  GetObjectLockConfigurationCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, GetObjectLockConfigurationCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { consumptionLimitBytes, StorageCheckError, type StorageFigures } from './figures.js';
 import { capacityXmlKeys, parseCapacityXml } from './sosapi.js';
 import type { ObjectStorageTarget } from './object-endpoint.js';
@@ -51,9 +43,12 @@ export function describeS3Failure(err: unknown, target: ObjectStorageTarget, sto
   if (name === 'NoSuchBucket' || (status === 404 && name === 'NotFound')) return `The ${where(target)} does not exist; create it first or correct the bucket name.`;
   if (name === 'InvalidAccessKeyId') return `The service point does not know the access key "${target.accessKey}"; check the cloud credentials.`;
   if (name === 'SignatureDoesNotMatch') return `The service point refused the secret key of access key "${target.accessKey}"; check the cloud credentials.`;
-  if (status === 403 || name === 'AccessDenied' || name === 'Forbidden') return `Access to the ${where(target)} is denied for access key "${target.accessKey}"; grant it read and write access.`;
-  if (name === 'TimeoutError' || name === 'AbortError' || /timed? ?out|ETIMEDOUT|socket hang up/i.test(e?.message ?? '')) return `The service point of the ${where(target)} did not answer in time; check that it is running and reachable.`;
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ECONNRESET/.test(`${e?.code ?? ''} ${e?.message ?? ''} ${name}`)) return `Cannot connect to the service point of the ${where(target)} (${e?.code ?? e?.message}); check the address and that it is running.`;
+  if (status === 403 || name === 'AccessDenied' || name === 'Forbidden')
+    return `Access to the ${where(target)} is denied for access key "${target.accessKey}"; grant it read and write access.`;
+  if (name === 'TimeoutError' || name === 'AbortError' || /timed? ?out|ETIMEDOUT|socket hang up/i.test(e?.message ?? ''))
+    return `The service point of the ${where(target)} did not answer in time; check that it is running and reachable.`;
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ECONNRESET/.test(`${e?.code ?? ''} ${e?.message ?? ''} ${name}`))
+    return `Cannot connect to the service point of the ${where(target)} (${e?.code ?? e?.message}); check the address and that it is running.`;
   return `The ${where(target)} answered with an error: ${name || 'error'}${status ? ` (HTTP ${status})` : ''}${e?.message && e.message !== name ? `: ${e.message.slice(0, 200)}` : ''}.`;
 }
 
@@ -72,10 +67,9 @@ async function usedBytesUnder(client: S3Client, target: ObjectStorageTarget, sig
   let used = 0;
   let token: string | undefined;
   for (let page = 0; page < MAX_LIST_PAGES; page++) {
-    const out = await client.send(
-      new ListObjectsV2Command({ Bucket: target.bucket, Prefix: target.folder ? `${target.folder}/` : undefined, ContinuationToken: token }),
-      { abortSignal: signal },
-    );
+    const out = await client.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: target.folder ? `${target.folder}/` : undefined, ContinuationToken: token }), {
+      abortSignal: signal,
+    });
     for (const o of out.Contents ?? []) used += o.Size ?? 0;
     if (!out.IsTruncated || !out.NextContinuationToken) break;
     token = out.NextContinuationToken;
@@ -151,54 +145,68 @@ export async function checkObjectStorage(target: ObjectStorageTarget, steps: Ste
     }
   };
   try {
-    await steps.step(`Connecting to ${target.endpoint ?? `region ${target.region}`} and opening bucket "${target.bucket}"`, () =>
-      call((signal) => openBucket(client, target.bucket, signal)),
+    await steps.step(
+      `Connecting to ${target.endpoint ?? `region ${target.region}`} and opening bucket "${target.bucket}"`,
+      () => call((signal) => openBucket(client, target.bucket, signal)),
       () => `Bucket "${target.bucket}" exists and the credentials are accepted`,
     );
     if (options.immutabilityDays !== undefined) {
-      await steps.step(`Checking object lock on bucket "${target.bucket}" for ${options.immutabilityDays}-day immutability`, () =>
-        call(async (signal) => {
-          try {
-            const out = await client.send(new GetObjectLockConfigurationCommand({ Bucket: target.bucket }), { abortSignal: signal });
-            if (out.ObjectLockConfiguration?.ObjectLockEnabled !== 'Enabled') throw new Error('disabled');
-          } catch (err) {
-            const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-            if (err instanceof Error && err.message === 'disabled') throw new StorageCheckError(`Bucket "${target.bucket}" does not have object lock enabled, so backups in it cannot be made immutable; use a bucket created with object lock, or turn immutability off.`);
-            if (e.name === 'ObjectLockConfigurationNotFoundError' || e.$metadata?.httpStatusCode === 404 || e.$metadata?.httpStatusCode === 501 || e.name === 'NotImplemented') {
-              throw new StorageCheckError(`Bucket "${target.bucket}" has no object lock configuration (the storage answered ${e.name ?? 'an error'}), so backups in it cannot be made immutable; use a bucket created with object lock, or turn immutability off.`);
+      await steps.step(
+        `Checking object lock on bucket "${target.bucket}" for ${options.immutabilityDays}-day immutability`,
+        () =>
+          call(async (signal) => {
+            try {
+              const out = await client.send(new GetObjectLockConfigurationCommand({ Bucket: target.bucket }), { abortSignal: signal });
+              if (out.ObjectLockConfiguration?.ObjectLockEnabled !== 'Enabled') throw new Error('disabled');
+            } catch (err) {
+              const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+              if (err instanceof Error && err.message === 'disabled')
+                throw new StorageCheckError(
+                  `Bucket "${target.bucket}" does not have object lock enabled, so backups in it cannot be made immutable; use a bucket created with object lock, or turn immutability off.`,
+                );
+              if (e.name === 'ObjectLockConfigurationNotFoundError' || e.$metadata?.httpStatusCode === 404 || e.$metadata?.httpStatusCode === 501 || e.name === 'NotImplemented') {
+                throw new StorageCheckError(
+                  `Bucket "${target.bucket}" has no object lock configuration (the storage answered ${e.name ?? 'an error'}), so backups in it cannot be made immutable; use a bucket created with object lock, or turn immutability off.`,
+                );
+              }
+              throw err;
             }
-            throw err;
-          }
-        }),
+          }),
         () => 'Object lock is enabled',
       );
     }
     if (options.write !== false) {
-      await steps.step(`Creating folder "${target.folder}" in bucket "${target.bucket}"`, () =>
-        call((signal) => client.send(new PutObjectCommand({ Bucket: target.bucket, Key: `${target.folder}/`, Body: new Uint8Array(0) }), { abortSignal: signal })),
+      await steps.step(
+        `Creating folder "${target.folder}" in bucket "${target.bucket}"`,
+        () => call((signal) => client.send(new PutObjectCommand({ Bucket: target.bucket, Key: `${target.folder}/`, Body: new Uint8Array(0) }), { abortSignal: signal })),
         () => `Folder "${target.folder}" is in place`,
       );
-      await steps.step(`Checking that bucket "${target.bucket}" is writable`, () =>
-        call(async (signal) => {
-          const key = `${target.folder}/.rampart-probe-${randomUUID()}`;
-          const content = randomUUID();
-          try {
-            await client.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: content }), { abortSignal: signal });
-            const back = await readText(client, target.bucket, key, signal);
-            if (back !== content) throw new StorageCheckError(`The probe object written to bucket "${target.bucket}" read back different content: the storage is not reliable.`);
-          } finally {
-            await client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: key }), { abortSignal: signal }).catch(() => undefined);
-          }
-        }),
+      await steps.step(
+        `Checking that bucket "${target.bucket}" is writable`,
+        () =>
+          call(async (signal) => {
+            const key = `${target.folder}/.rampart-probe-${randomUUID()}`;
+            const content = randomUUID();
+            try {
+              await client.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: content }), { abortSignal: signal });
+              const back = await readText(client, target.bucket, key, signal);
+              if (back !== content) throw new StorageCheckError(`The probe object written to bucket "${target.bucket}" read back different content: the storage is not reliable.`);
+            } finally {
+              await client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: key }), { abortSignal: signal }).catch(() => undefined);
+            }
+          }),
         () => 'Wrote, read back and deleted a probe object',
       );
     }
-    return await steps.step('Reading the capacity of the bucket', () => call((signal) => figures(client, target, options, signal)), (f) =>
-      f.source === 'sosapi'
-        ? `Capacity from the bucket's Smart Object Storage API: ${gb(f.capacityBytes)} GB, free ${gb(f.freeBytes)} GB`
-        : f.source === 'consumptionLimit'
-          ? `No capacity report in the bucket; capacity is the storage consumption limit: ${gb(f.capacityBytes)} GB, used ${gb(f.usedBytes)} GB`
-          : `No capacity report in the bucket and no consumption limit: capacity unknown, used ${gb(f.usedBytes)} GB`,
+    return await steps.step(
+      'Reading the capacity of the bucket',
+      () => call((signal) => figures(client, target, options, signal)),
+      (f) =>
+        f.source === 'sosapi'
+          ? `Capacity from the bucket's Smart Object Storage API: ${gb(f.capacityBytes)} GB, free ${gb(f.freeBytes)} GB`
+          : f.source === 'consumptionLimit'
+            ? `No capacity report in the bucket; capacity is the storage consumption limit: ${gb(f.capacityBytes)} GB, used ${gb(f.usedBytes)} GB`
+            : `No capacity report in the bucket and no consumption limit: capacity unknown, used ${gb(f.usedBytes)} GB`,
     );
   } finally {
     client.destroy();

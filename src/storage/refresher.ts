@@ -129,7 +129,7 @@ export class StatesRefresher {
     await new Promise<void>((resolveAll) => {
       const pump = () => {
         if (this.controller.signal.aborted) queue.length = 0;
-        for (let i = 0; i < queue.length && inFlight < this.options.concurrency; ) {
+        for (let i = 0; i < queue.length && inFlight < this.options.concurrency;) {
           const target = queue[i]!;
           if (deadHosts.has(target.hostKey)) {
             queue.splice(i, 1);

@@ -299,4 +299,3 @@ export const migrationProvider: MigrationProvider = {
 
 /** Used by tests to prove the list is applied in order on both dialects. */
 export const migrationNames = Object.keys(migrations);
-

@@ -47,7 +47,10 @@ export async function fetchPage<Row>(
   }
   const direction = request.orderAsc ? 'asc' : 'desc';
   const [countRow, rows] = await Promise.all([
-    filtered.clearSelect().select((eb) => eb.fn.countAll().as('total')).executeTakeFirst(),
+    filtered
+      .clearSelect()
+      .select((eb) => eb.fn.countAll().as('total'))
+      .executeTakeFirst(),
     request.limit === 0
       ? Promise.resolve([])
       : filtered

@@ -27,7 +27,10 @@ export class ReferenceRegistry {
     this.finders.set(targetKind, list);
     return () => {
       const current = this.finders.get(targetKind) ?? [];
-      this.finders.set(targetKind, current.filter((f) => f !== finder));
+      this.finders.set(
+        targetKind,
+        current.filter((f) => f !== finder),
+      );
     };
   }
 

@@ -1,4 +1,3 @@
-
 /**
  * Table shapes as Kysely sees them. Portable across SQLite and PostgreSQL:
  * ids are uuid text, instants are ISO-8601 UTC text (fixed width, so they sort
@@ -290,4 +289,3 @@ export interface Database {
   repository_usage: RepositoryUsageTable;
   proxies: ProxiesTable;
 }
-

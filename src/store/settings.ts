@@ -7,6 +7,10 @@ export async function readSetting(db: Executor, key: string): Promise<string | u
 
 /** Inserts the value unless the key already holds one; returns the value that is stored now. */
 export async function settingOrInit(db: Executor, key: string, value: string): Promise<string> {
-  await db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  await db
+    .insertInto('settings')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
   return (await readSetting(db, key)) ?? value;
 }

@@ -38,12 +38,14 @@ const TAG_BYTES = 16;
 function contextBytes(purpose: 'data' | 'wrap', keyId: string, context: SecretContext): Buffer {
   // Length-prefixed parts: no choice of field values can make two contexts encode alike.
   const parts = [VERSION, purpose, keyId, context.kind, context.type, context.recordId, context.field];
-  return Buffer.concat(parts.map((p) => {
-    const b = Buffer.from(p, 'utf8');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(b.length);
-    return Buffer.concat([len, b]);
-  }));
+  return Buffer.concat(
+    parts.map((p) => {
+      const b = Buffer.from(p, 'utf8');
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(b.length);
+      return Buffer.concat([len, b]);
+    }),
+  );
 }
 
 function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer, iv: Buffer = randomBytes(IV_BYTES)): { iv: Buffer; sealed: Buffer } {

@@ -100,7 +100,10 @@ export class MasterKeyring {
   /** Makes a fresh key current; the old ones stay until retired. Only a file keyring can do this. */
   addNewCurrentKey(): MasterKey {
     if (this.source !== 'file') {
-      throw new VaultError('BadMasterKey', 'The master key comes from RAMPART_MASTER_KEY: put the new key first in that list (keep the old one after it) and restart, then rotate.');
+      throw new VaultError(
+        'BadMasterKey',
+        'The master key comes from RAMPART_MASTER_KEY: put the new key first in that list (keep the old one after it) and restart, then rotate.',
+      );
     }
     this.reloadFile();
     const key = randomBytes(32);

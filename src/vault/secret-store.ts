@@ -85,7 +85,11 @@ export class SecretStore {
         })),
     );
     // 7 values a row: 500 rows stay under every dialect's bound-parameter limit.
-    for (let i = 0; i < rows.length; i += 500) await db.insertInto('vault_secrets').values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await db
+        .insertInto('vault_secrets')
+        .values(rows.slice(i, i + 500))
+        .execute();
   }
 
   /** Opens one secret; undefined when the record has none in that field. Throws VaultError when it does not open. */

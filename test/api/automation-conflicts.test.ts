@@ -17,7 +17,11 @@ import { added, backupServerOf, exportFrom, importInto, infrastructureRows, PROX
 const VC = '127.0.0.2';
 const WIN = '127.0.0.3';
 const NEW_VC = '127.0.0.5';
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 describe('automation import conflicts of managed servers, repositories and proxies', () => {
   let vc: Peer & { requests: string[]; connections(): number };
@@ -35,7 +39,11 @@ describe('automation import conflicts of managed servers, repositories and proxi
 
   beforeAll(async () => {
     const [vcMaterial, winMaterial] = await Promise.all([makeTlsMaterial('ec', { cn: 'vcenter.test' }), makeTlsMaterial('ec', { cn: 'win.test' })]);
-    [vc, win, t] = await Promise.all([startTlsPeer(vcMaterial, '::'), startTlsPeer(winMaterial, '::'), startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0' })]);
+    [vc, win, t] = await Promise.all([
+      startTlsPeer(vcMaterial, '::'),
+      startTlsPeer(winMaterial, '::'),
+      startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0' }),
+    ]);
     vcThumbprint = (await opensslFacts(vcMaterial.leafPem)).sha1.replace(/:/g, '');
     winThumbprint = (await opensslFacts(winMaterial.leafPem)).sha1.replace(/:/g, '');
     token = await t.adminToken();
@@ -43,12 +51,41 @@ describe('automation import conflicts of managed servers, repositories and proxi
     const backup = await backupServerOf(t, token);
     const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: 'administrator@vsphere.local', password: 'Vi-Secret-1', tag: 'vc-admin' } });
     expect(creds.status).toBe(201);
-    const vcId = await added(t, token, SERVERS, { name: VC, description: 'vCenter', type: 'ViHost', credentialsId: creds.body.id, port: vc.port, certificateThumbprint: vcThumbprint });
-    const winId = await added(t, token, SERVERS, { name: WIN, description: 'Windows', type: 'WindowsHost', credentialsId: creds.body.id, port: win.port, certificateThumbprint: winThumbprint, networkSettings: { portRangeStart: 2600, portRangeEnd: 2700 } });
+    const vcId = await added(t, token, SERVERS, {
+      name: VC,
+      description: 'vCenter',
+      type: 'ViHost',
+      credentialsId: creds.body.id,
+      port: vc.port,
+      certificateThumbprint: vcThumbprint,
+    });
+    const winId = await added(t, token, SERVERS, {
+      name: WIN,
+      description: 'Windows',
+      type: 'WindowsHost',
+      credentialsId: creds.body.id,
+      port: win.port,
+      certificateThumbprint: winThumbprint,
+      networkSettings: { portRangeStart: 2600, portRangeEnd: 2700 },
+    });
     const proxyId = await added(t, token, PROXIES, { description: 'proxy', type: 'ViProxy', server: { hostId: winId, transportMode: 'network', maxTaskCount: 2 } });
     const mountServer = { mountServerId: backup.id, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false };
-    const localId = await added(t, token, REPOS, { type: 'LinuxLocal', name: 'local-0', description: 'folder', hostId: backup.id, repository: { path: path.join(root, 'local-0') }, mountServer });
-    const winLocalId = await added(t, token, REPOS, { type: 'WinLocal', name: 'win-local', description: 'on Windows', hostId: winId, repository: { path: 'D:\\Backups' }, mountServer: { ...mountServer, mountServerId: winId } });
+    const localId = await added(t, token, REPOS, {
+      type: 'LinuxLocal',
+      name: 'local-0',
+      description: 'folder',
+      hostId: backup.id,
+      repository: { path: path.join(root, 'local-0') },
+      mountServer,
+    });
+    const winLocalId = await added(t, token, REPOS, {
+      type: 'WinLocal',
+      name: 'win-local',
+      description: 'on Windows',
+      hostId: winId,
+      repository: { path: 'D:\\Backups' },
+      mountServer: { ...mountServer, mountServerId: winId },
+    });
     ids = { vcId, winId, proxyId, localId, winLocalId };
     for (const kind of ['managedServers', 'repositories', 'proxies']) exported[kind] = await exportFrom(t, token, kind);
   });
@@ -60,7 +97,10 @@ describe('automation import conflicts of managed servers, repositories and proxi
   /** The exported servers with edits and one server that does not exist yet. */
   function editedServers() {
     const servers = structuredClone(exported.managedServers);
-    Object.assign(servers.viHosts.find((s: any) => s.name === VC), { description: 'vCenter, rebuilt', viHostType: 'ESXi' });
+    Object.assign(
+      servers.viHosts.find((s: any) => s.name === VC),
+      { description: 'vCenter, rebuilt', viHostType: 'ESXi' },
+    );
     servers.windowsHosts[0].networkSettings = { ...servers.windowsHosts[0].networkSettings, portRangeStart: 2800, portRangeEnd: 2900 };
     servers.windowsHosts[0].description = 'Windows, new ports';
     servers.viHosts.push({ ...servers.viHosts[0], name: NEW_VC, description: 'newcomer' });
@@ -94,7 +134,10 @@ describe('automation import conflicts of managed servers, repositories and proxi
       const { session, log } = await importInto(t, token, kind, collection, '?onConflict=fail');
       expect(session.result, kind).toMatchObject({ result: 'Failed', message: `${clashes.length} object(s) already exist and onConflict is fail: nothing was imported.` });
       expect(log.filter((r) => r.status === 'Failed').map((r) => r.title)).toEqual(clashes);
-      expect(titlesOf(log).some((x) => /Created|Overwrote|Adding|Editing|Connecting/.test(x)), titlesOf(log).join('\n')).toBe(false);
+      expect(
+        titlesOf(log).some((x) => /Created|Overwrote|Adding|Editing|Connecting/.test(x)),
+        titlesOf(log).join('\n'),
+      ).toBe(false);
       expect(await infrastructureRows(t), kind).toEqual(before);
       expect(connections(), `${kind}: no host was probed`).toBe(probes);
     }
@@ -115,8 +158,17 @@ describe('automation import conflicts of managed servers, repositories and proxi
     // Overwriting is editing: the pinned certificate is checked again on each host.
     expect(titles.filter((x) => x === 'Succeeded: The certificate thumbprint matches the pin')).toHaveLength(2);
     expect(connections()).toBeGreaterThan(probes);
-    expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({ name: VC, description: 'vCenter, rebuilt', viHostType: 'ESXi', certificateThumbprint: vcThumbprint, status: 'Available' });
-    expect((await t.api.get(`${SERVERS}/${ids.winId}`, { token })).body).toMatchObject({ description: 'Windows, new ports', networkSettings: { portRangeStart: 2800, portRangeEnd: 2900 } });
+    expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({
+      name: VC,
+      description: 'vCenter, rebuilt',
+      viHostType: 'ESXi',
+      certificateThumbprint: vcThumbprint,
+      status: 'Available',
+    });
+    expect((await t.api.get(`${SERVERS}/${ids.winId}`, { token })).body).toMatchObject({
+      description: 'Windows, new ports',
+      networkSettings: { portRangeStart: 2800, portRangeEnd: 2900 },
+    });
     expect((await t.api.get(`${SERVERS}?typeFilter=ViHost,WindowsHost`, { token })).body.pagination.total).toBe(3);
 
     // All or nothing: the check refuses the host (its exported pin is another certificate), so nothing of the edit lands.
@@ -134,13 +186,19 @@ describe('automation import conflicts of managed servers, repositories and proxi
     const titles = titlesOf(log);
     // The Windows repository's folder cannot be verified: a warning in the log, so the session ends Warning.
     expect(session.result, titles.join('\n')).toMatchObject({ result: 'Warning', message: 'created 1, overwrote 2, skipped 0.' });
-    expect(titles.some((x) => x.startsWith('Warning: ') && /not verified/.test(x)), titles.join('\n')).toBe(true);
+    expect(
+      titles.some((x) => x.startsWith('Warning: ') && /not verified/.test(x)),
+      titles.join('\n'),
+    ).toBe(true);
     expect(titles).toContain('Succeeded: Editing LinuxLocal repository "local-0"');
     expect(titles).toContain(`Succeeded: Wrote, read back and deleted a probe file in ${path.join(root, 'local-0')}`);
     expect(titles).toContain('Succeeded: Overwrote LinuxLocal repository "local-0"');
     expect(titles).toContain('Succeeded: Overwrote WinLocal repository "win-local"');
     expect(titles).toContain('Succeeded: Created LinuxLocal repository "newcomer"');
-    expect((await t.api.get(`${REPOS}/${ids.localId}`, { token })).body).toMatchObject({ description: 'folder, limited', repository: { path: path.join(root, 'local-0'), enableTaskLimit: true, maxTaskCount: 3 } });
+    expect((await t.api.get(`${REPOS}/${ids.localId}`, { token })).body).toMatchObject({
+      description: 'folder, limited',
+      repository: { path: path.join(root, 'local-0'), enableTaskLimit: true, maxTaskCount: 3 },
+    });
     expect((await t.api.get(`${REPOS}/${ids.winLocalId}`, { token })).body).toMatchObject({ hostId: ids.winId, repository: { path: 'E:\\Backups' } });
     expect((await t.api.get(REPOS, { token })).body.pagination.total).toBe(3);
 
@@ -149,7 +207,12 @@ describe('automation import conflicts of managed servers, repositories and proxi
     await writeFile(blocker, 'a file, not a folder');
     const current = await exportFrom(t, token, 'repositories', { names: ['local-0'] });
     const moved = { ...current.LinuxLocalRepositories[0], description: 'must not land', repository: { path: path.join(blocker, 'sub') } };
-    const retyped = { ...current.LinuxLocalRepositories[0], type: 'LinuxHardened', description: 'must not land', repository: { path: path.join(root, 'hard'), makeRecentBackupsImmutableDays: 7 } };
+    const retyped = {
+      ...current.LinuxLocalRepositories[0],
+      type: 'LinuxHardened',
+      description: 'must not land',
+      repository: { path: path.join(root, 'hard'), makeRecentBackupsImmutableDays: 7 },
+    };
     const before = await infrastructureRows(t);
     const refused = await importInto(t, token, 'repositories', { LinuxLocalRepositories: [moved] }, '?onConflict=overwrite');
     expect(refused.session.result.result).toBe('Failed');
@@ -170,10 +233,18 @@ describe('automation import conflicts of managed servers, repositories and proxi
     expect(titles).toContain(`Succeeded: Created ViProxy "${VC}"`);
     expect(titles.some((x) => x.startsWith(`Succeeded: ${WIN}:${win.port} presents certificate ${winThumbprint}`))).toBe(true);
     expect(win.connections()).toBeGreaterThan(probes);
-    expect((await t.api.get(`${PROXIES}/${ids.proxyId}`, { token })).body).toMatchObject({ id: ids.proxyId, name: WIN, description: 'proxy, faster', server: { hostId: ids.winId, transportMode: 'directAccess', maxTaskCount: 6 } });
+    expect((await t.api.get(`${PROXIES}/${ids.proxyId}`, { token })).body).toMatchObject({
+      id: ids.proxyId,
+      name: WIN,
+      description: 'proxy, faster',
+      server: { hostId: ids.winId, transportMode: 'directAccess', maxTaskCount: 6 },
+    });
     expect((await t.api.get(PROXIES, { token })).body.pagination.total).toBe(2);
     // Exporting now gives the edited collection back.
-    expect((await exportFrom(t, token, 'proxies', { names: [WIN] })).proxies[0]).toMatchObject({ description: 'proxy, faster', server: { transportMode: 'directAccess', maxTaskCount: 6 } });
+    expect((await exportFrom(t, token, 'proxies', { names: [WIN] })).proxies[0]).toMatchObject({
+      description: 'proxy, faster',
+      server: { transportMode: 'directAccess', maxTaskCount: 6 },
+    });
   });
 
   it('overwrite re-pins a server whose new certificate the collection names (with a Warning); skip leaves the old pin; the stale file afterwards changes nothing', async () => {
@@ -192,10 +263,21 @@ describe('automation import conflicts of managed servers, repositories and proxi
 
     // The old file again: its thumbprint is not what the host presents. Nothing of the edit lands; the host still presents its pin, so the server stays Available.
     const before = await infrastructureRows(t);
-    const stale = await importInto(t, token, 'managedServers', { viHosts: [{ ...exported.managedServers.viHosts[0], description: 'must not land', port: win.port }] }, '?onConflict=overwrite');
+    const stale = await importInto(
+      t,
+      token,
+      'managedServers',
+      { viHosts: [{ ...exported.managedServers.viHosts[0], description: 'must not land', port: win.port }] },
+      '?onConflict=overwrite',
+    );
     expect(stale.session.result.result).toBe('Failed');
     expect(stale.log.find((r) => r.title === `Could not import ViHost "${VC}"`)?.description).toContain(`expected ${vcThumbprint}, the host presents thumbprint ${winThumbprint}`);
     expect(await infrastructureRows(t)).toEqual(before);
-    expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({ description: 'vCenter', port: win.port, certificateThumbprint: winThumbprint, status: 'Available' });
+    expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({
+      description: 'vCenter',
+      port: win.port,
+      certificateThumbprint: winThumbprint,
+      status: 'Available',
+    });
   });
 });

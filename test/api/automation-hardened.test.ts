@@ -30,11 +30,24 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
 
   /** Adds the sshd host (the 1.2 way, with single-use credentials) and stores single-use credentials for the next operation. */
   async function addHost(t: TestServer, token: string): Promise<string> {
-    const probe = await t.api.post('/api/v1/connectionCertificate', { token, version: '1.2-rev1', json: { serverName: '127.0.0.1', type: 'LinuxHost', port: sshd.port, credentialsStorageType: 'SingleUse', singleUseCredentials: singleUse() } });
+    const probe = await t.api.post('/api/v1/connectionCertificate', {
+      token,
+      version: '1.2-rev1',
+      json: { serverName: '127.0.0.1', type: 'LinuxHost', port: sshd.port, credentialsStorageType: 'SingleUse', singleUseCredentials: singleUse() },
+    });
     expect(probe.status, probe.text).toBe(201);
     const res = await t.api.post(SERVERS, {
-      token, version: '1.2-rev1',
-      json: { name: '127.0.0.1', description: 'hardened host', type: 'LinuxHost', credentialsStorageType: 'SingleUse', singleUseCredentials: singleUse(), sshFingerprint: probe.body.fingerprint, port: sshd.port },
+      token,
+      version: '1.2-rev1',
+      json: {
+        name: '127.0.0.1',
+        description: 'hardened host',
+        type: 'LinuxHost',
+        credentialsStorageType: 'SingleUse',
+        singleUseCredentials: singleUse(),
+        sshFingerprint: probe.body.fingerprint,
+        port: sshd.port,
+      },
     });
     expect(res.status, res.text).toBe(201);
     await t.server.runner.settled(res.body.id);
@@ -61,7 +74,11 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
     folder = path.join(userDir, 'hardened');
     const hostId = await addHost(a, tokenA);
     await added(a, tokenA, REPOS, {
-      type: 'LinuxHardened', name: 'immutable', description: 'hardened on sshd', tag: 'hr-1', hostId,
+      type: 'LinuxHardened',
+      name: 'immutable',
+      description: 'hardened on sshd',
+      tag: 'hr-1',
+      hostId,
       repository: { path: folder, makeRecentBackupsImmutableDays: 30, maxTaskCount: 2 },
       mountServer: { mountServerId: hostId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
     });
@@ -77,7 +94,11 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
     const exported = await exportFrom(a, tokenA, 'repositories');
     expect(exported.LinuxHardenedRepositories).toEqual([
       {
-        name: 'immutable', description: 'hardened on sshd', tag: 'hr-1', type: 'LinuxHardened', hostName: '127.0.0.1',
+        name: 'immutable',
+        description: 'hardened on sshd',
+        tag: 'hr-1',
+        type: 'LinuxHardened',
+        hostName: '127.0.0.1',
         repository: { path: folder, makeRecentBackupsImmutableDays: 30, maxTaskCount: 2 },
         mountServer: { mountServerName: '127.0.0.1', writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
       },
@@ -110,7 +131,9 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
     const before = await infrastructureRows(b);
     const refused = await importInto(b, tokenB, 'repositories', changed, '?onConflict=overwrite');
     expect(refused.session.result.result).toBe('Failed');
-    expect(refused.log.find((r) => r.title === 'Could not import LinuxHardened repository "immutable"')?.description).toMatch(/single-use credentials of server "127.0.0.1" were already used/);
+    expect(refused.log.find((r) => r.title === 'Could not import LinuxHardened repository "immutable"')?.description).toMatch(
+      /single-use credentials of server "127.0.0.1" were already used/,
+    );
     expect(await infrastructureRows(b)).toEqual(before);
     // With new ones it goes through.
     await giveSingleUse(b, tokenB, hostB);

@@ -28,10 +28,22 @@ describe.skipIf(!haveSshd)('automation of managed servers and proxies (real sshd
   beforeAll(async () => {
     [sshd, a, b] = await Promise.all([startSshd(), startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000' }), startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000' })]);
     [tokenA, tokenB] = await Promise.all([a.adminToken(), b.adminToken()]);
-    const creds = await a.api.post('/api/v1/credentials', { token: tokenA, json: { type: 'Linux', username: TEST_USER, privateKey: sshd.userKey, SSHPort: sshd.port, uniqueId: 'sshd-key' } });
+    const creds = await a.api.post('/api/v1/credentials', {
+      token: tokenA,
+      json: { type: 'Linux', username: TEST_USER, privateKey: sshd.userKey, SSHPort: sshd.port, uniqueId: 'sshd-key' },
+    });
     expect(creds.status, creds.text).toBe(201);
-    const probe = await a.api.post('/api/v1/connectionCertificate', { token: tokenA, json: { serverName: 'localhost', credentialsId: creds.body.id, type: 'LinuxHost', port: sshd.port } });
-    const hostId = await saved(a, tokenA, SERVERS, { name: 'localhost', description: 'real sshd', type: 'LinuxHost', credentialsId: creds.body.id, sshFingerprint: probe.body.fingerprint });
+    const probe = await a.api.post('/api/v1/connectionCertificate', {
+      token: tokenA,
+      json: { serverName: 'localhost', credentialsId: creds.body.id, type: 'LinuxHost', port: sshd.port },
+    });
+    const hostId = await saved(a, tokenA, SERVERS, {
+      name: 'localhost',
+      description: 'real sshd',
+      type: 'LinuxHost',
+      credentialsId: creds.body.id,
+      sshFingerprint: probe.body.fingerprint,
+    });
     await saved(a, tokenA, PROXIES, { description: 'proxy on sshd', type: 'ViProxy', server: { hostId, transportMode: 'network', hostToProxyEncryption: true, maxTaskCount: 3 } });
   });
   afterAll(async () => {
@@ -60,7 +72,14 @@ describe.skipIf(!haveSshd)('automation of managed servers and proxies (real sshd
       {
         description: 'proxy on sshd',
         type: 'ViProxy',
-        server: { hostName: 'localhost', transportMode: 'network', failoverToNetwork: true, hostToProxyEncryption: true, connectedDatastores: { autoSelect: true, autoSelectEnabled: true, datastores: [] }, maxTaskCount: 3 },
+        server: {
+          hostName: 'localhost',
+          transportMode: 'network',
+          failoverToNetwork: true,
+          hostToProxyEncryption: true,
+          connectedDatastores: { autoSelect: true, autoSelectEnabled: true, datastores: [] },
+          maxTaskCount: 3,
+        },
       },
     ]);
     expect(JSON.stringify(proxies)).not.toMatch(/hostId|"id"/);
@@ -101,7 +120,13 @@ describe.skipIf(!haveSshd)('automation of managed servers and proxies (real sshd
   });
 
   it('an unresolved credentials or server reference skips the object with a log naming it; the session ends Warning', async () => {
-    const ghost = { name: 'ghost.example', description: '', type: 'LinuxHost', credentials: { credentialsName: 'nobody', credentialsTag: 'missing' }, sshFingerprint: 'SHA256:' + 'A'.repeat(43) };
+    const ghost = {
+      name: 'ghost.example',
+      description: '',
+      type: 'LinuxHost',
+      credentials: { credentialsName: 'nobody', credentialsTag: 'missing' },
+      sshFingerprint: 'SHA256:' + 'A'.repeat(43),
+    };
     const servers = await importInto(b, tokenB, 'managedServers', { linuxHosts: [ghost] });
     expect(servers.session.result.result).toBe('Warning');
     expect(servers.log.map((r) => r.title)).toContain('Skipped LinuxHost "ghost.example": missing credentials "nobody" (tag "missing")');

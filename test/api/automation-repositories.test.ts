@@ -42,17 +42,29 @@ describe.each(dialects)('automation of repositories on %s', (_kind, env) => {
     const backupId = (await a.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
     backupServerName = (await a.api.get(`/api/v1/backupInfrastructure/managedServers/${backupId}`, { token: tokenA })).body.name;
     const mountServer = { mountServerId: backupId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false };
-    const cloud = await a.api.post('/api/v1/cloudCredentials', { token: tokenA, json: { type: 'Amazon', accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, description: 'local s3', uniqueId: 's3-key' } });
+    const cloud = await a.api.post('/api/v1/cloudCredentials', {
+      token: tokenA,
+      json: { type: 'Amazon', accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, description: 'local s3', uniqueId: 's3-key' },
+    });
     expect(cloud.status, cloud.text).toBe(201);
     for (const [i, extra] of [{}, { taskLimitEnabled: true, maxTaskCount: 4 }, { readWriteLimitEnabled: true, readWriteRate: 100 }].entries()) {
       await added(a, tokenA, {
-        type: 'LinuxLocal', name: `local-${i}`, description: `folder ${i}`, tag: `tag-${i}`, hostId: backupId,
-        repository: { path: path.join(root, `repo-${i}`), ...extra }, mountServer,
+        type: 'LinuxLocal',
+        name: `local-${i}`,
+        description: `folder ${i}`,
+        tag: `tag-${i}`,
+        hostId: backupId,
+        repository: { path: path.join(root, `repo-${i}`), ...extra },
+        mountServer,
       });
     }
     await added(a, tokenA, {
-      type: 'S3Compatible', name: 'object', description: 'on the local S3', account: { servicePoint: s3.endpoint, regionId: 'us-east-1', credentialsId: cloud.body.id, connectionSettings: { connectionType: 'Direct' } },
-      bucket: { bucketName: 'moved', folderName: 'veeam' }, mountServer,
+      type: 'S3Compatible',
+      name: 'object',
+      description: 'on the local S3',
+      account: { servicePoint: s3.endpoint, regionId: 'us-east-1', credentialsId: cloud.body.id, connectionSettings: { connectionType: 'Direct' } },
+      bucket: { bucketName: 'moved', folderName: 'veeam' },
+      mountServer,
     });
   });
   afterAll(async () => {
@@ -63,17 +75,44 @@ describe.each(dialects)('automation of repositories on %s', (_kind, env) => {
   it('exports the documented collection: PascalCase keys, no ids, references by name', async () => {
     const out = await exportFrom(a, tokenA, 'repositories');
     expect(Object.keys(out).sort()).toEqual(
-      ['WindowsLocalRepositories', 'LinuxLocalRepositories', 'SmbRepositories', 'NfsRepositories', 'AzureBlobStorages', 'AzureDataBoxStorages', 'AmazonS3Storages', 'AmazonSnowballEdgeStorages',
-        'S3CompatibleStorages', 'GoogleCloudStorages', 'IBMCloudStorages', 'AmazonS3GlacierStorages', 'AzureArchiveStorages', 'WasabiCloudStorages', 'LinuxHardenedRepositories'].sort(),
+      [
+        'WindowsLocalRepositories',
+        'LinuxLocalRepositories',
+        'SmbRepositories',
+        'NfsRepositories',
+        'AzureBlobStorages',
+        'AzureDataBoxStorages',
+        'AmazonS3Storages',
+        'AmazonSnowballEdgeStorages',
+        'S3CompatibleStorages',
+        'GoogleCloudStorages',
+        'IBMCloudStorages',
+        'AmazonS3GlacierStorages',
+        'AzureArchiveStorages',
+        'WasabiCloudStorages',
+        'LinuxHardenedRepositories',
+      ].sort(),
     );
     expect(out.LinuxLocalRepositories).toHaveLength(3);
     expect(out.LinuxLocalRepositories[1]).toEqual({
-      name: 'local-1', description: 'folder 1', tag: 'tag-1', type: 'LinuxLocal', hostName: backupServerName,
+      name: 'local-1',
+      description: 'folder 1',
+      tag: 'tag-1',
+      type: 'LinuxLocal',
+      hostName: backupServerName,
       repository: { path: path.join(root, 'repo-1'), enableTaskLimit: true, maxTaskCount: 4 },
       mountServer: { mountServerName: backupServerName, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
     });
     expect(out.S3CompatibleStorages).toEqual([
-      expect.objectContaining({ name: 'object', account: { servicePoint: s3.endpoint, regionId: 'us-east-1', credentials: { name: S3_ACCESS_KEY, tag: 's3-key', type: 'Amazon' }, connectionSettings: { connectionType: 'Direct' } } }),
+      expect.objectContaining({
+        name: 'object',
+        account: {
+          servicePoint: s3.endpoint,
+          regionId: 'us-east-1',
+          credentials: { name: S3_ACCESS_KEY, tag: 's3-key', type: 'Amazon' },
+          connectionSettings: { connectionType: 'Direct' },
+        },
+      }),
     ]);
     expect(JSON.stringify(out)).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-|(server|credentials|host)Ids?"|secret/i);
     const filtered = await exportFrom(a, tokenA, 'repositories', { types: ['S3Compatible'] });

@@ -16,7 +16,11 @@ import { backupServerOf, exportFrom, finished, infrastructureRows, REPOS, SERVER
  * once, not after its timeout.
  */
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('stopping an import of managed servers and repositories in the middle', () => {
@@ -42,7 +46,9 @@ describe('stopping an import of managed servers and repositories in the middle',
     token = await t.adminToken();
     root = await mkdtemp(path.join(tmpdir(), 'rampart-stop-'));
     backupName = (await backupServerOf(t, token)).name;
-    expect((await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: 'administrator@vsphere.local', password: 'x', tag: 'vc-admin' } })).status).toBe(201);
+    expect((await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: 'administrator@vsphere.local', password: 'x', tag: 'vc-admin' } })).status).toBe(
+      201,
+    );
     expect((await t.api.post('/api/v1/cloudCredentials', { token, json: { type: 'Amazon', accessKey: 'AKIASTOP', secretKey: 'x', tag: 's3-stop' } })).status).toBe(201);
   });
   afterAll(async () => {
@@ -67,7 +73,15 @@ describe('stopping an import of managed servers and repositories in the middle',
   }
 
   it('managed servers: the two imported before the stop stay whole; the one being probed and the rest are not imported and are listed', async () => {
-    const vi = (n: number, port: number) => ({ name: `127.0.0.${n}`, description: `server ${n}`, type: 'ViHost', viHostType: 'VC', credentials: { credentialsName: 'administrator@vsphere.local', credentialsTag: 'vc-admin' }, port, certificateThumbprint: thumbprint });
+    const vi = (n: number, port: number) => ({
+      name: `127.0.0.${n}`,
+      description: `server ${n}`,
+      type: 'ViHost',
+      viHostType: 'VC',
+      credentials: { credentialsName: 'administrator@vsphere.local', credentialsTag: 'vc-admin' },
+      port,
+      certificateThumbprint: thumbprint,
+    });
     const viHosts = [vi(11, vc.port), vi(12, vc.port), { ...vi(13, silent.port), name: '127.0.0.1' }, vi(14, vc.port), vi(15, vc.port)];
     const { session, log, stopTookMs } = await stopWhileBusy('managedServers', { viHosts }, new RegExp(`^Connecting to 127\\.0\\.0\\.1:${silent.port} `));
     const titles = titlesOf(log);
@@ -78,25 +92,51 @@ describe('stopping an import of managed servers and repositories in the middle',
     expect(titles.filter((x) => x.startsWith('Succeeded: Created'))).toEqual(['Succeeded: Created ViHost "127.0.0.11"', 'Succeeded: Created ViHost "127.0.0.12"']);
     expect((await exportFrom(t, token, 'managedServers')).viHosts).toEqual(viHosts.slice(0, 2));
     const list = (await t.api.get(`${SERVERS}?typeFilter=ViHost`, { token })).body.data;
-    expect(list.map((s: any) => [s.name, s.status, s.certificateThumbprint])).toEqual([['127.0.0.11', 'Available', thumbprint], ['127.0.0.12', 'Available', thumbprint]]);
+    expect(list.map((s: any) => [s.name, s.status, s.certificateThumbprint])).toEqual([
+      ['127.0.0.11', 'Available', thumbprint],
+      ['127.0.0.12', 'Available', thumbprint],
+    ]);
 
     // What was not imported, the server in flight included, is listed in the log; nothing of it exists.
     const stopped = log.find((r) => r.title.startsWith('Stopped:'));
     expect(stopped?.title, titles.join('\n')).toBe('Stopped: 3 object(s) were not imported');
     expect(stopped!.description.split('\n')).toEqual(['ViHost "127.0.0.1" (/viHosts/2)', 'ViHost "127.0.0.14" (/viHosts/3)', 'ViHost "127.0.0.15" (/viHosts/4)']);
-    expect(titles.some((x) => x.startsWith('Failed: Could not import')), titles.join('\n')).toBe(false);
+    expect(
+      titles.some((x) => x.startsWith('Failed: Could not import')),
+      titles.join('\n'),
+    ).toBe(false);
     // The step in flight says it was cut short, not that the host failed.
-    expect(log.find((r) => r.title === `Connecting to 127.0.0.1:${silent.port} (TLS)`)).toMatchObject({ status: 'Failed', description: `The probe of 127.0.0.1:${silent.port} was canceled.` });
+    expect(log.find((r) => r.title === `Connecting to 127.0.0.1:${silent.port} (TLS)`)).toMatchObject({
+      status: 'Failed',
+      description: `The probe of 127.0.0.1:${silent.port} was canceled.`,
+    });
     const rows = await infrastructureRows(t);
     expect(rows.managedServers.map((r) => r.name).sort()).toEqual(['127.0.0.11', '127.0.0.12', backupName].sort());
   });
 
   it('repositories: the two imported before the stop stay whole; the one being checked and the rest are not imported, listed, and no folder of theirs is made', async () => {
-    const local = (n: number) => ({ name: `r-${n}`, description: `folder ${n}`, tag: `r${n}`, type: 'LinuxLocal', hostName: backupName, repository: { path: path.join(root, `r-${n}`) }, mountServer: { mountServerName: backupName, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false } });
+    const local = (n: number) => ({
+      name: `r-${n}`,
+      description: `folder ${n}`,
+      tag: `r${n}`,
+      type: 'LinuxLocal',
+      hostName: backupName,
+      repository: { path: path.join(root, `r-${n}`) },
+      mountServer: { mountServerName: backupName, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+    });
     const hanging = {
-      name: 'r-3', description: 'service point that never answers', tag: 'r3', type: 'S3Compatible',
-      account: { servicePoint: `http://127.0.0.1:${hole.port}`, regionId: 'us-east-1', credentials: { name: 'AKIASTOP', tag: 's3-stop', type: 'Amazon' }, connectionSettings: { connectionType: 'Direct' } },
-      bucket: { bucketName: 'never', folderName: 'veeam' }, mountServer: { mountServerName: backupName, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+      name: 'r-3',
+      description: 'service point that never answers',
+      tag: 'r3',
+      type: 'S3Compatible',
+      account: {
+        servicePoint: `http://127.0.0.1:${hole.port}`,
+        regionId: 'us-east-1',
+        credentials: { name: 'AKIASTOP', tag: 's3-stop', type: 'Amazon' },
+        connectionSettings: { connectionType: 'Direct' },
+      },
+      bucket: { bucketName: 'never', folderName: 'veeam' },
+      mountServer: { mountServerName: backupName, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
     };
     // Items are imported in the documented key order: LinuxLocal, then S3Compatible, then LinuxHardened.
     const hardened = (n: number) => ({ ...local(n), type: 'LinuxHardened', repository: { path: path.join(root, `r-${n}`), makeRecentBackupsImmutableDays: 7 } });
@@ -108,10 +148,20 @@ describe('stopping an import of managed servers and repositories in the middle',
     expect(titles.filter((x) => x.startsWith('Succeeded: Created'))).toEqual(['Succeeded: Created LinuxLocal repository "r-1"', 'Succeeded: Created LinuxLocal repository "r-2"']);
     const stopped = log.find((r) => r.title.startsWith('Stopped:'));
     expect(stopped?.title, titles.join('\n')).toBe('Stopped: 3 object(s) were not imported');
-    expect(stopped!.description.split('\n')).toEqual(['S3Compatible repository "r-3" (/S3CompatibleStorages/0)', 'LinuxHardened repository "r-4" (/LinuxHardenedRepositories/0)', 'LinuxHardened repository "r-5" (/LinuxHardenedRepositories/1)']);
-    expect(titles.some((x) => x.startsWith('Failed: Could not import')), titles.join('\n')).toBe(false);
+    expect(stopped!.description.split('\n')).toEqual([
+      'S3Compatible repository "r-3" (/S3CompatibleStorages/0)',
+      'LinuxHardened repository "r-4" (/LinuxHardenedRepositories/0)',
+      'LinuxHardened repository "r-5" (/LinuxHardenedRepositories/1)',
+    ]);
+    expect(
+      titles.some((x) => x.startsWith('Failed: Could not import')),
+      titles.join('\n'),
+    ).toBe(false);
     const endpoint = `http://127.0.0.1:${hole.port}`;
-    expect(log.find((r) => r.title === `Connecting to ${endpoint} and opening bucket "never"`)).toMatchObject({ status: 'Failed', description: `The check of the bucket "never" at ${endpoint} was canceled.` });
+    expect(log.find((r) => r.title === `Connecting to ${endpoint} and opening bucket "never"`)).toMatchObject({
+      status: 'Failed',
+      description: `The check of the bucket "never" at ${endpoint} was canceled.`,
+    });
     expect((await exportFrom(t, token, 'repositories')).LinuxLocalRepositories).toEqual([local(1), local(2)]);
     expect((await t.api.get(`${REPOS}?orderColumn=Name`, { token })).body.data.map((r: any) => r.name)).toEqual(['r-1', 'r-2']);
     expect(await exists(path.join(root, 'r-1'))).toBe(true);

@@ -50,7 +50,8 @@ export async function infrastructureSession(t: TestServer, token: string, url: s
 export async function added(t: TestServer, token: string, url: string, json: unknown): Promise<string> {
   const { session, log, resourceId } = await infrastructureSession(t, token, url, json);
   const expected = log.some((r) => r.status === 'Warning') ? 'Warning' : 'Success';
-  if (session.result.result !== expected) throw new Error(`${url}: ${session.result.result} ${session.result.message}\n${log.map((r) => `${r.status}: ${r.title} ${r.description}`).join('\n')}`);
+  if (session.result.result !== expected)
+    throw new Error(`${url}: ${session.result.result} ${session.result.message}\n${log.map((r) => `${r.status}: ${r.title} ${r.description}`).join('\n')}`);
   return resourceId;
 }
 

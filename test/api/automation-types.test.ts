@@ -66,60 +66,160 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
       expect(res.status, res.text).toBe(201);
       return res.body.id as string;
     };
-    const vcCreds = await post('/api/v1/credentials', { type: 'Standard', username: 'administrator@vsphere.local', password: 'Vi-Secret-1', tag: 'vc-admin', description: 'vCenter' });
+    const vcCreds = await post('/api/v1/credentials', {
+      type: 'Standard',
+      username: 'administrator@vsphere.local',
+      password: 'Vi-Secret-1',
+      tag: 'vc-admin',
+      description: 'vCenter',
+    });
     const winCreds = await post('/api/v1/credentials', { type: 'Standard', username: 'CORP\\backup', password: 'Win-Secret-1', tag: 'win-admin', description: 'Windows and SMB' });
     const s3Creds = await post('/api/v1/cloudCredentials', { type: 'Amazon', accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, description: 'local s3', tag: 's3-key' });
     const azureCreds = await post('/api/v1/cloudCredentials', { type: 'AzureStorage', account: 'storeacct', sharedKey: 'Shared-Key-1', tag: 'azure-key' });
 
-    await added(a, tokenA, SERVERS, { name: VC, description: 'vCenter stand-in', type: 'ViHost', credentialsId: vcCreds, port: vc.port, certificateThumbprint: vcThumbprint, viHostType: 'VC' });
-    await added(a, tokenA, SERVERS, { name: ESXI, description: 'ESXi stand-in', type: 'ViHost', credentialsId: vcCreds, port: vc.port, certificateThumbprint: vcThumbprint.toLowerCase(), viHostType: 'ESXi' });
-    winIdA = await added(a, tokenA, SERVERS, {
-      name: WIN, description: 'Windows stand-in', type: 'WindowsHost', credentialsId: winCreds, port: win.port, certificateThumbprint: winThumbprint,
-      networkSettings: { components: [{ componentName: 'Transport', port: 6162 }, { componentName: 'DeployerSvc', port: 6160 }], portRangeStart: 2600, portRangeEnd: 2700, serverSide: true },
+    await added(a, tokenA, SERVERS, {
+      name: VC,
+      description: 'vCenter stand-in',
+      type: 'ViHost',
+      credentialsId: vcCreds,
+      port: vc.port,
+      certificateThumbprint: vcThumbprint,
+      viHostType: 'VC',
     });
-    await added(a, tokenA, PROXIES, { description: 'proxy on Windows', type: 'ViProxy', server: { hostId: winIdA, transportMode: 'network', failoverToNetwork: false, hostToProxyEncryption: true, maxTaskCount: 4 } });
+    await added(a, tokenA, SERVERS, {
+      name: ESXI,
+      description: 'ESXi stand-in',
+      type: 'ViHost',
+      credentialsId: vcCreds,
+      port: vc.port,
+      certificateThumbprint: vcThumbprint.toLowerCase(),
+      viHostType: 'ESXi',
+    });
+    winIdA = await added(a, tokenA, SERVERS, {
+      name: WIN,
+      description: 'Windows stand-in',
+      type: 'WindowsHost',
+      credentialsId: winCreds,
+      port: win.port,
+      certificateThumbprint: winThumbprint,
+      networkSettings: {
+        components: [
+          { componentName: 'Transport', port: 6162 },
+          { componentName: 'DeployerSvc', port: 6160 },
+        ],
+        portRangeStart: 2600,
+        portRangeEnd: 2700,
+        serverSide: true,
+      },
+    });
+    await added(a, tokenA, PROXIES, {
+      description: 'proxy on Windows',
+      type: 'ViProxy',
+      server: { hostId: winIdA, transportMode: 'network', failoverToNetwork: false, hostToProxyEncryption: true, maxTaskCount: 4 },
+    });
 
     const backupMount = { mountServerId: backupA.id, writeCacheFolder: '/var/cache/veeam', vPowerNFSEnabled: false };
     const winMount = { mountServerId: winIdA, writeCacheFolder: 'C:\\Cache', vPowerNFSEnabled: true, vPowerNFSPortSettings: { mountPort: 1063, vPowerNFSPort: 1058 } };
     const repositories: Record<string, unknown>[] = [
-      { type: 'WinLocal', name: 'win-local', description: 'D: on Windows', tag: 'wl-1', hostId: winIdA, repository: { path: 'D:\\Backups', enableTaskLimit: true, maxTaskCount: 4, advancedSettings: { perVmBackup: true, RotatedDriveCleanupMode: 'Disabled' } }, mountServer: winMount },
-      { type: 'LinuxHardened', name: 'hardened', description: 'immutable', hostId: backupA.id, repository: { path: path.join(root, 'hardened'), makeRecentBackupsImmutableDays: 14, useFastCloningOnXFSVolumes: true }, mountServer: backupMount },
       {
-        type: 'AzureBlob', name: 'azure-blob', description: 'blob via gateway', tag: 'az-1',
+        type: 'WinLocal',
+        name: 'win-local',
+        description: 'D: on Windows',
+        tag: 'wl-1',
+        hostId: winIdA,
+        repository: { path: 'D:\\Backups', enableTaskLimit: true, maxTaskCount: 4, advancedSettings: { perVmBackup: true, RotatedDriveCleanupMode: 'Disabled' } },
+        mountServer: winMount,
+      },
+      {
+        type: 'LinuxHardened',
+        name: 'hardened',
+        description: 'immutable',
+        hostId: backupA.id,
+        repository: { path: path.join(root, 'hardened'), makeRecentBackupsImmutableDays: 14, useFastCloningOnXFSVolumes: true },
+        mountServer: backupMount,
+      },
+      {
+        type: 'AzureBlob',
+        name: 'azure-blob',
+        description: 'blob via gateway',
+        tag: 'az-1',
         account: { credentialsId: azureCreds, regionType: 'Global', connectionSettings: { connectionType: 'SelectedGateway', gatewayServerIds: [winIdA] } },
         container: { containerName: 'backups', folderName: 'veeam', storageConsumptionLimit: { isEnabled: true, consumptionLimitCount: 5, consumptionLimitKind: 'TB' } },
         proxyAppliance: { subscriptionId: 'sub-1', instanceSize: 'Standard_B2s', resourceGroup: 'rg-veeam', virtualNetwork: 'vnet', subnet: 'default', redirectorPort: 443 },
         mountServer: backupMount,
       },
       {
-        type: 'IBMCloud', name: 'ibm', description: 'IBM COS on the local S3', enableTaskLimit: true, maxTaskCount: 8,
+        type: 'IBMCloud',
+        name: 'ibm',
+        description: 'IBM COS on the local S3',
+        enableTaskLimit: true,
+        maxTaskCount: 8,
         account: { servicePoint: s3.endpoint, regionId: 'us-south', credentialsId: s3Creds, connectionSettings: { connectionType: 'SelectedGateway', gatewayServerIds: [winIdA] } },
         bucket: { bucketName: 'moved', folderName: 'ibm', storageConsumptionLimit: { isEnabled: true, consumptionLimitCount: 2, consumptionLimitKind: 'PB' } },
-        mountServer: backupMount, proxyAppliance: { managedServerId: winIdA },
+        mountServer: backupMount,
+        proxyAppliance: { managedServerId: winIdA },
       },
       {
-        type: 'AmazonS3', name: 'aws', description: 'Amazon S3 (the local S3 here)', enableTaskLimit: true, maxTaskCount: 4,
+        type: 'AmazonS3',
+        name: 'aws',
+        description: 'Amazon S3 (the local S3 here)',
+        enableTaskLimit: true,
+        maxTaskCount: 4,
         account: { credentialsId: s3Creds, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } },
         bucket: { regionId: 'us-east-1', bucketName: 'moved', folderName: 'aws', infrequentAccessStorage: { isEnabled: true, singleZoneEnabled: false } },
-        mountServer: backupMount, proxyAppliance: { ec2InstanceType: 't3.medium', vpc: 'vpc-1', subnet: 'subnet-1', securityGroup: 'sg-1', redirectorPort: 443 },
+        mountServer: backupMount,
+        proxyAppliance: { ec2InstanceType: 't3.medium', vpc: 'vpc-1', subnet: 'subnet-1', securityGroup: 'sg-1', redirectorPort: 443 },
       },
       {
-        type: 'AmazonSnowballEdge', name: 'snowball', description: 'edge device',
+        type: 'AmazonSnowballEdge',
+        name: 'snowball',
+        description: 'edge device',
         account: { servicePoint: s3.endpoint, regionId: 'snow', credentialsId: s3Creds, connectionSettings: { connectionType: 'Direct' } },
-        bucket: { bucketName: 'moved', folderName: 'snow' }, mountServer: backupMount,
+        bucket: { bucketName: 'moved', folderName: 'snow' },
+        mountServer: backupMount,
       },
-      { type: 'AmazonS3Glacier', name: 'glacier', description: 'archive', account: { credentialsId: s3Creds, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } }, bucket: { regionId: 'eu-west-1', bucketName: 'cold', folderName: 'veeam', immutabilityEnabled: true, useDeepArchive: true } },
-      { type: 'AzureArchive', name: 'azure-archive', description: 'archive tier', account: { credentialsId: azureCreds, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } }, container: { containerName: 'archive', folderName: 'veeam' }, proxyAppliance: { subscriptionId: 'sub-1', resourceGroup: 'rg-archive' } },
-      { type: 'AzureDataBox', name: 'databox', description: 'Data Box', account: { serviceEndpoint: 'https://databox.example', credentialsId: azureCreds, connectionSettings: { connectionType: 'Direct' } }, container: { containerName: 'box', folderName: 'veeam' } },
+      {
+        type: 'AmazonS3Glacier',
+        name: 'glacier',
+        description: 'archive',
+        account: { credentialsId: s3Creds, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } },
+        bucket: { regionId: 'eu-west-1', bucketName: 'cold', folderName: 'veeam', immutabilityEnabled: true, useDeepArchive: true },
+      },
+      {
+        type: 'AzureArchive',
+        name: 'azure-archive',
+        description: 'archive tier',
+        account: { credentialsId: azureCreds, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } },
+        container: { containerName: 'archive', folderName: 'veeam' },
+        proxyAppliance: { subscriptionId: 'sub-1', resourceGroup: 'rg-archive' },
+      },
+      {
+        type: 'AzureDataBox',
+        name: 'databox',
+        description: 'Data Box',
+        account: { serviceEndpoint: 'https://databox.example', credentialsId: azureCreds, connectionSettings: { connectionType: 'Direct' } },
+        container: { containerName: 'box', folderName: 'veeam' },
+      },
     ];
     if (shares) {
       repositories.push(
         {
-          type: 'Smb', name: 'smb-share', description: 'SMB via the Windows gateway', tag: 'smb-1',
+          type: 'Smb',
+          name: 'smb-share',
+          description: 'SMB via the Windows gateway',
+          tag: 'smb-1',
           share: { sharePath: `\\\\${shares.host}\\backups\\veeam`, credentialsId: winCreds, gatewayServer: { autoSelect: false, gatewayServerIds: [winIdA] } },
-          repository: { enableTaskLimit: true, maxTaskCount: 2, enableReadWriteLimit: true, readWriteRate: 200 }, mountServer: winMount,
+          repository: { enableTaskLimit: true, maxTaskCount: 2, enableReadWriteLimit: true, readWriteRate: 200 },
+          mountServer: winMount,
         },
-        { type: 'Nfs', name: 'nfs-export', description: 'NFS', share: { sharePath: `${shares.host}:/export/veeam`, gatewayServer: { autoSelect: true } }, repository: { maxTaskCount: 3 }, mountServer: backupMount },
+        {
+          type: 'Nfs',
+          name: 'nfs-export',
+          description: 'NFS',
+          share: { sharePath: `${shares.host}:/export/veeam`, gatewayServer: { autoSelect: true } },
+          repository: { maxTaskCount: 3 },
+          mountServer: backupMount,
+        },
       );
     }
     for (const spec of repositories) await added(a, tokenA, REPOS, spec);
@@ -134,13 +234,43 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     const servers = await exportFrom(a, tokenA, 'managedServers');
     expect(servers.linuxHosts).toEqual([]);
     expect(servers.viHosts).toEqual([
-      { name: VC, description: 'vCenter stand-in', type: 'ViHost', credentials: { credentialsName: 'administrator@vsphere.local', credentialsTag: 'vc-admin' }, viHostType: 'VC', port: vc.port, certificateThumbprint: vcThumbprint },
-      { name: ESXI, description: 'ESXi stand-in', type: 'ViHost', credentials: { credentialsName: 'administrator@vsphere.local', credentialsTag: 'vc-admin' }, viHostType: 'ESXi', port: vc.port, certificateThumbprint: vcThumbprint },
+      {
+        name: VC,
+        description: 'vCenter stand-in',
+        type: 'ViHost',
+        credentials: { credentialsName: 'administrator@vsphere.local', credentialsTag: 'vc-admin' },
+        viHostType: 'VC',
+        port: vc.port,
+        certificateThumbprint: vcThumbprint,
+      },
+      {
+        name: ESXI,
+        description: 'ESXi stand-in',
+        type: 'ViHost',
+        credentials: { credentialsName: 'administrator@vsphere.local', credentialsTag: 'vc-admin' },
+        viHostType: 'ESXi',
+        port: vc.port,
+        certificateThumbprint: vcThumbprint,
+      },
     ]);
     expect(servers.windowsHosts).toEqual([
       {
-        name: WIN, description: 'Windows stand-in', type: 'WindowsHost', credentials: { credentialsName: 'CORP\\backup', credentialsTag: 'win-admin' }, port: win.port, certificateThumbprint: winThumbprint,
-        networkSettings: { components: [{ componentName: 'Transport', port: 6162 }, { componentName: 'DeployerSvc', port: 6160 }], portRangeStart: 2600, portRangeEnd: 2700, serverThisSide: true, serverSide: true },
+        name: WIN,
+        description: 'Windows stand-in',
+        type: 'WindowsHost',
+        credentials: { credentialsName: 'CORP\\backup', credentialsTag: 'win-admin' },
+        port: win.port,
+        certificateThumbprint: winThumbprint,
+        networkSettings: {
+          components: [
+            { componentName: 'Transport', port: 6162 },
+            { componentName: 'DeployerSvc', port: 6160 },
+          ],
+          portRangeStart: 2600,
+          portRangeEnd: 2700,
+          serverThisSide: true,
+          serverSide: true,
+        },
       },
     ]);
     expect(JSON.stringify(servers)).not.toMatch(UUID);
@@ -152,8 +282,15 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     const titles = titlesOf(imported.log);
     expect(imported.session.result.result, titles.join('\n')).toBe('Success');
     // The same checks as adding by hand, each step in the import's log: the real certificate each stand-in presents, compared with the exported pin.
-    for (const [name, port, thumbprint] of [[VC, vc.port, vcThumbprint], [`[${ESXI}]`, vc.port, vcThumbprint], [WIN, win.port, winThumbprint]] as const) {
-      expect(titles.some((x) => x.startsWith(`Succeeded: ${name}:${port} presents certificate ${thumbprint} (`)), `${name} presents ${thumbprint}\n${titles.join('\n')}`).toBe(true);
+    for (const [name, port, thumbprint] of [
+      [VC, vc.port, vcThumbprint],
+      [`[${ESXI}]`, vc.port, vcThumbprint],
+      [WIN, win.port, winThumbprint],
+    ] as const) {
+      expect(
+        titles.some((x) => x.startsWith(`Succeeded: ${name}:${port} presents certificate ${thumbprint} (`)),
+        `${name} presents ${thumbprint}\n${titles.join('\n')}`,
+      ).toBe(true);
     }
     expect(titles.filter((x) => x === 'Succeeded: The certificate thumbprint matches the one given')).toHaveLength(3);
     // ViHost: a real HTTPS request on the checked certificate; both ViHosts asked the vCenter stand-in.
@@ -167,7 +304,12 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     const listB = (await b.api.get(`${SERVERS}?typeFilter=ViHost,WindowsHost&orderColumn=Name`, { token: tokenB })).body.data;
     expect(listB).toHaveLength(3);
     expect(listB.map(portable)).toEqual(listA.map(portable));
-    expect(listB.find((s: any) => s.name === WIN)).toMatchObject({ status: 'Available', port: win.port, certificateThumbprint: winThumbprint, networkSettings: { portRangeStart: 2600, serverSide: true } });
+    expect(listB.find((s: any) => s.name === WIN)).toMatchObject({
+      status: 'Available',
+      port: win.port,
+      certificateThumbprint: winThumbprint,
+      networkSettings: { portRangeStart: 2600, serverSide: true },
+    });
     const credsB = (await b.api.get('/api/v1/credentials', { token: tokenB })).body.data;
     for (const s of listB) {
       expect(credsB.map((c: any) => c.id)).toContain(s.credentialsId);
@@ -179,14 +321,27 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     const refused = await importInto(b, tokenB, 'managedServers', forged);
     expect(refused.session.result.result).toBe('Failed');
     expect(titlesOf(refused.log)).toContain('Failed: The certificate thumbprint does not match');
-    expect(refused.log.find((r) => r.title === 'Could not import WindowsHost "127.0.0.4"')?.description).toContain(`expected ${vcThumbprint}, the host presents thumbprint ${winThumbprint}`);
+    expect(refused.log.find((r) => r.title === 'Could not import WindowsHost "127.0.0.4"')?.description).toContain(
+      `expected ${vcThumbprint}, the host presents thumbprint ${winThumbprint}`,
+    );
     expect((await b.api.get(`${SERVERS}?nameFilter=127.0.0.4`, { token: tokenB })).body.pagination.total).toBe(0);
   });
 
   it('proxies: the proxy on the Windows server is imported after its server is probed against its pin', async () => {
     const proxies = await exportFrom(a, tokenA, 'proxies');
     expect(proxies.proxies).toEqual([
-      { description: 'proxy on Windows', type: 'ViProxy', server: { hostName: WIN, transportMode: 'network', failoverToNetwork: false, hostToProxyEncryption: true, connectedDatastores: { autoSelect: true, autoSelectEnabled: true, datastores: [] }, maxTaskCount: 4 } },
+      {
+        description: 'proxy on Windows',
+        type: 'ViProxy',
+        server: {
+          hostName: WIN,
+          transportMode: 'network',
+          failoverToNetwork: false,
+          hostToProxyEncryption: true,
+          connectedDatastores: { autoSelect: true, autoSelectEnabled: true, datastores: [] },
+          maxTaskCount: 4,
+        },
+      },
     ]);
     const imported = await importInto(b, tokenB, 'proxies', proxies);
     const titles = titlesOf(imported.log);
@@ -204,23 +359,58 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     expect(JSON.stringify(exported)).not.toMatch(UUID);
     expect(exported.WindowsLocalRepositories).toEqual([
       {
-        name: 'win-local', description: 'D: on Windows', tag: 'wl-1', type: 'WinLocal', hostName: WIN,
+        name: 'win-local',
+        description: 'D: on Windows',
+        tag: 'wl-1',
+        type: 'WinLocal',
+        hostName: WIN,
         repository: { path: 'D:\\Backups', enableTaskLimit: true, maxTaskCount: 4, advancedSettings: { perVmBackup: true, RotatedDriveCleanupMode: 'Disabled' } },
         mountServer: { mountServerName: WIN, writeCacheFolder: 'C:\\Cache', vPowerNFSEnabled: true, vPowerNFSPortSettings: { mountPort: 1063, vPowerNFSPort: 1058 } },
       },
     ]);
     expect(exported.LinuxHardenedRepositories).toEqual([
-      { name: 'hardened', description: 'immutable', tag: '', type: 'LinuxHardened', hostName: backupA.name, repository: { path: path.join(root, 'hardened'), makeRecentBackupsImmutableDays: 14, useFastCloningOnXFSVolumes: true }, mountServer: { mountServerName: backupA.name, writeCacheFolder: '/var/cache/veeam', vPowerNFSEnabled: false } },
+      {
+        name: 'hardened',
+        description: 'immutable',
+        tag: '',
+        type: 'LinuxHardened',
+        hostName: backupA.name,
+        repository: { path: path.join(root, 'hardened'), makeRecentBackupsImmutableDays: 14, useFastCloningOnXFSVolumes: true },
+        mountServer: { mountServerName: backupA.name, writeCacheFolder: '/var/cache/veeam', vPowerNFSEnabled: false },
+      },
     ]);
-    expect(exported.AzureBlobStorages[0].account).toEqual({ regionType: 'Global', credentials: { name: 'storeacct', tag: 'azure-key', type: 'AzureStorage' }, connectionSettings: { connectionType: 'SelectedGateway', gatewayServers: [WIN] } });
-    expect(exported.AzureBlobStorages[0].proxyAppliance).toEqual({ subscriptionId: 'sub-1', instanceSize: 'Standard_B2s', resourceGroup: 'rg-veeam', virtualNetwork: 'vnet', subnet: 'default', redirectorPort: 443 });
+    expect(exported.AzureBlobStorages[0].account).toEqual({
+      regionType: 'Global',
+      credentials: { name: 'storeacct', tag: 'azure-key', type: 'AzureStorage' },
+      connectionSettings: { connectionType: 'SelectedGateway', gatewayServers: [WIN] },
+    });
+    expect(exported.AzureBlobStorages[0].proxyAppliance).toEqual({
+      subscriptionId: 'sub-1',
+      instanceSize: 'Standard_B2s',
+      resourceGroup: 'rg-veeam',
+      virtualNetwork: 'vnet',
+      subnet: 'default',
+      redirectorPort: 443,
+    });
     expect(exported.IBMCloudStorages[0]).toMatchObject({
-      enableTaskLimit: true, maxTaskCount: 8, proxyAppliance: { managedServerName: WIN },
-      account: { servicePoint: s3.endpoint, regionId: 'us-south', credentials: { name: S3_ACCESS_KEY, tag: 's3-key', type: 'Amazon' }, connectionSettings: { connectionType: 'SelectedGateway', gatewayServers: [WIN] } },
+      enableTaskLimit: true,
+      maxTaskCount: 8,
+      proxyAppliance: { managedServerName: WIN },
+      account: {
+        servicePoint: s3.endpoint,
+        regionId: 'us-south',
+        credentials: { name: S3_ACCESS_KEY, tag: 's3-key', type: 'Amazon' },
+        connectionSettings: { connectionType: 'SelectedGateway', gatewayServers: [WIN] },
+      },
     });
     expect(exported.AmazonS3Storages).toEqual([
       {
-        name: 'aws', description: 'Amazon S3 (the local S3 here)', tag: '', type: 'AmazonS3', enableTaskLimit: true, maxTaskCount: 4,
+        name: 'aws',
+        description: 'Amazon S3 (the local S3 here)',
+        tag: '',
+        type: 'AmazonS3',
+        enableTaskLimit: true,
+        maxTaskCount: 4,
         account: { regionType: 'Global', credentials: { name: S3_ACCESS_KEY, tag: 's3-key', type: 'Amazon' }, connectionSettings: { connectionType: 'Direct' } },
         bucket: { regionId: 'us-east-1', bucketName: 'moved', folderName: 'aws', infrequentAccessStorage: { isEnabled: true, singleZoneEnabled: false } },
         mountServer: { mountServerName: backupA.name, writeCacheFolder: '/var/cache/veeam', vPowerNFSEnabled: false },
@@ -230,7 +420,9 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     for (const key of ['AmazonSnowballEdgeStorages', 'AmazonS3GlacierStorages', 'AzureArchiveStorages', 'AzureDataBoxStorages']) expect(exported[key], key).toHaveLength(1);
     if (shares) {
       expect(exported.SmbRepositories[0].share).toEqual({
-        sharePath: `\\\\${shares.host}\\backups\\veeam`, credentials: { credentialsName: 'CORP\\backup', credentialsTag: 'win-admin' }, gatewayServer: { autoSelect: false, gatewayServerName: WIN, gatewayServerNames: [WIN] },
+        sharePath: `\\\\${shares.host}\\backups\\veeam`,
+        credentials: { credentialsName: 'CORP\\backup', credentialsTag: 'win-admin' },
+        gatewayServer: { autoSelect: false, gatewayServerName: WIN, gatewayServerNames: [WIN] },
       });
       expect(exported.NfsRepositories[0].share).toEqual({ sharePath: `${shares.host}:/export/veeam`, gatewayServer: { autoSelect: true } });
     }
@@ -244,7 +436,10 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     const titles = titlesOf(imported.log);
     // The Windows folders and shares cannot be verified from here: warnings in the log, so the import ends Warning.
     expect(imported.session.result.result, titles.join('\n')).toBe('Warning');
-    expect(titles.some((x) => x.startsWith('Warning: ') && /not verified/.test(x)), titles.join('\n')).toBe(true);
+    expect(
+      titles.some((x) => x.startsWith('Warning: ') && /not verified/.test(x)),
+      titles.join('\n'),
+    ).toBe(true);
     expect(titles.filter((x) => /^Succeeded: Repository ".*" saved$/.test(x))).toHaveLength(total);
     // The checks each type gets when added by hand, in the import's log.
     expect(titles).toContain(`Warning: Windows host "${WIN}": Rampart has no Windows agent, so the folder, its free space and write access are not verified`);

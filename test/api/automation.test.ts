@@ -14,7 +14,16 @@ async function buildConfiguration(t: TestServer, token: string, keys: SshKeys, p
     return res.body;
   };
   await post('/api/v1/credentials', { type: 'Standard', username: 'CORP\\backup', password: 'Std-Secret-1', description: 'Domain account', tag: 'std-1' });
-  await post('/api/v1/credentials', { type: 'Linux', username: 'root', password: 'Lx-Secret-1', tag: 'lx-1', SSHPort: 2222, autoElevated: true, addToSudoers: true, rootPassword: 'Root-Secret-1' });
+  await post('/api/v1/credentials', {
+    type: 'Linux',
+    username: 'root',
+    password: 'Lx-Secret-1',
+    tag: 'lx-1',
+    SSHPort: 2222,
+    autoElevated: true,
+    addToSudoers: true,
+    rootPassword: 'Root-Secret-1',
+  });
   await post('/api/v1/credentials', { type: 'Linux', username: 'keyuser', privateKey: keys.opensshEncrypted, passphrase: keys.passphrase, description: 'key' });
   await post('/api/v1/cloudCredentials', { type: 'Amazon', accessKey: 'AKIAEXAMPLE1', secretKey: 'AKIA-SECRET-1', description: 'aws', tag: 'aws-1' });
   await post('/api/v1/cloudCredentials', { type: 'AzureStorage', account: 'storeacct', sharedKey: 'Shared-Key-1' });
@@ -22,7 +31,10 @@ async function buildConfiguration(t: TestServer, token: string, keys: SshKeys, p
     type: 'AzureCompute',
     connectionName: 'azure-app',
     creationMode: 'ExistingAccount',
-    existingAccount: { deployment: { deploymentType: 'MicrosoftAzure', region: 'Global' }, subscription: { tenantId: 'tenant-1', applicationId: 'app-1', secret: 'Client-Secret-1' } },
+    existingAccount: {
+      deployment: { deploymentType: 'MicrosoftAzure', region: 'Global' },
+      subscription: { tenantId: 'tenant-1', applicationId: 'app-1', secret: 'Client-Secret-1' },
+    },
   });
   await post('/api/v1/cloudCredentials', {
     type: 'AzureCompute',
@@ -74,7 +86,11 @@ describe('automation export/import', () => {
     });
     expect(exported.cloudcredentials.amazon).toEqual([{ type: 'Amazon', description: 'aws', tag: 'aws-1', uniqueId: 'aws-1', accessKey: 'AKIAEXAMPLE1', secretKey: '' }]);
     expect(exported.cloudcredentials.azureCompute).toHaveLength(2);
-    expect(exported.cloudcredentials.azureCompute.find((c: any) => c.connectionName === 'azure-cert').existingAccount.subscription.certificate).toEqual({ certificate: '', formatType: 'pfx', password: '' });
+    expect(exported.cloudcredentials.azureCompute.find((c: any) => c.connectionName === 'azure-cert').existingAccount.subscription.certificate).toEqual({
+      certificate: '',
+      formatType: 'pfx',
+      password: '',
+    });
     expect(exported.encryptionPasswords).toEqual({ encryptionPasswords: [{ password: '', hint: 'vault hint', tag: 'enc-1', uniqueId: 'enc-1' }] });
   });
 

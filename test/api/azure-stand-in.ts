@@ -52,7 +52,14 @@ export async function startAzureStandIn(clientId: string): Promise<AzureStandIn>
       const userCode = `RMP${String(++counter).padStart(5, '0')}`;
       const deviceCode = `device-${randomUUID()}`;
       devices.set(deviceCode, { userCode, polls: 0 });
-      return send(200, { device_code: deviceCode, user_code: userCode, verification_uri: 'https://microsoft.com/devicelogin', expires_in: 900, interval: 0, message: `To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ${userCode} to authenticate.` });
+      return send(200, {
+        device_code: deviceCode,
+        user_code: userCode,
+        verification_uri: 'https://microsoft.com/devicelogin',
+        expires_in: 900,
+        interval: 0,
+        message: `To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ${userCode} to authenticate.`,
+      });
     }
     if (req.method === 'POST' && path === '/organizations/oauth2/v2.0/token') {
       if (body.grant_type !== 'urn:ietf:params:oauth:grant-type:device_code') return oauthError('unsupported_grant_type', 'AADSTS70003: grant type.');
@@ -86,7 +93,12 @@ export async function startAzureStandIn(clientId: string): Promise<AzureStandIn>
         if (!applications.has(add[1])) return send(404, { error: { code: 'Request_ResourceNotFound', message: 'no such application' } });
         const secretText = `Gen~${randomUUID().replace(/-/g, '')}Sx`;
         state.issuedSecrets.push(secretText);
-        return send(200, { keyId: randomUUID(), displayName: (body.passwordCredential as { displayName?: string })?.displayName, secretText, endDateTime: (body.passwordCredential as { endDateTime?: string })?.endDateTime });
+        return send(200, {
+          keyId: randomUUID(),
+          displayName: (body.passwordCredential as { displayName?: string })?.displayName,
+          secretText,
+          endDateTime: (body.passwordCredential as { endDateTime?: string })?.endDateTime,
+        });
       }
     }
     send(404, { error: { code: 'NotFound', message: `${req.method} ${path}` } });

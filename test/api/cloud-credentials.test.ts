@@ -48,7 +48,10 @@ describe('cloud credentials: add and read every type', () => {
       type: 'AzureCompute',
       connectionName: 'Azure prod',
       creationMode: 'ExistingAccount',
-      existingAccount: { deployment: { deploymentType: 'MicrosoftAzure', region: 'Global' }, subscription: { tenantId: 'tenant-1', applicationId: 'app-1', secret: 'Client~Secret~0001' } },
+      existingAccount: {
+        deployment: { deploymentType: 'MicrosoftAzure', region: 'Global' },
+        subscription: { tenantId: 'tenant-1', applicationId: 'app-1', secret: 'Client~Secret~0001' },
+      },
     });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
@@ -94,17 +97,38 @@ describe('cloud credentials: add and read every type', () => {
     ['NewAccount without newAccount', { type: 'AzureCompute', connectionName: 'c', creationMode: 'NewAccount' }, /"newAccount"/],
     [
       'neither secret nor certificate',
-      { type: 'AzureCompute', connectionName: 'c', creationMode: 'ExistingAccount', existingAccount: { deployment: { deploymentType: 'MicrosoftAzure' }, subscription: { tenantId: 't', applicationId: 'a' } } },
+      {
+        type: 'AzureCompute',
+        connectionName: 'c',
+        creationMode: 'ExistingAccount',
+        existingAccount: { deployment: { deploymentType: 'MicrosoftAzure' }, subscription: { tenantId: 't', applicationId: 'a' } },
+      },
       /secret" or .*certificate"/,
     ],
     [
       'wrong PFX password',
-      { type: 'AzureCompute', connectionName: 'c', creationMode: 'ExistingAccount', existingAccount: { deployment: { deploymentType: 'MicrosoftAzure' }, subscription: { tenantId: 't', applicationId: 'a', certificate: { certificate: 'PFX', formatType: 'pfx', password: 'wrong-pfx-password' } } } },
+      {
+        type: 'AzureCompute',
+        connectionName: 'c',
+        creationMode: 'ExistingAccount',
+        existingAccount: {
+          deployment: { deploymentType: 'MicrosoftAzure' },
+          subscription: { tenantId: 't', applicationId: 'a', certificate: { certificate: 'PFX', formatType: 'pfx', password: 'wrong-pfx-password' } },
+        },
+      },
       /certificate password is wrong/,
     ],
     [
       'not a PFX',
-      { type: 'AzureCompute', connectionName: 'c', creationMode: 'ExistingAccount', existingAccount: { deployment: { deploymentType: 'MicrosoftAzure' }, subscription: { tenantId: 't', applicationId: 'a', certificate: { certificate: Buffer.from('hello, not a pfx').toString('base64'), formatType: 'pfx' } } } },
+      {
+        type: 'AzureCompute',
+        connectionName: 'c',
+        creationMode: 'ExistingAccount',
+        existingAccount: {
+          deployment: { deploymentType: 'MicrosoftAzure' },
+          subscription: { tenantId: 't', applicationId: 'a', certificate: { certificate: Buffer.from('hello, not a pfx').toString('base64'), formatType: 'pfx' } },
+        },
+      },
       /not a PKCS#12/,
     ],
   ])('400 for %s', async (_label, body, message) => {
@@ -143,14 +167,33 @@ describe('cloud credentials: list, edit, change secrets, remove', () => {
   });
 
   it('PUT edits non-secret fields only', async () => {
-    const created = await add({ type: 'AzureCompute', connectionName: 'to-edit', creationMode: 'ExistingAccount', existingAccount: { deployment: { deploymentType: 'MicrosoftAzure' }, subscription: { tenantId: 't', applicationId: 'a', secret: 'Keep~This~Secret' } } });
+    const created = await add({
+      type: 'AzureCompute',
+      connectionName: 'to-edit',
+      creationMode: 'ExistingAccount',
+      existingAccount: { deployment: { deploymentType: 'MicrosoftAzure' }, subscription: { tenantId: 't', applicationId: 'a', secret: 'Keep~This~Secret' } },
+    });
     const id = created.body.id;
     const put = await t.api.request('PUT', `/api/v1/cloudCredentials/${id}`, {
       token,
-      json: { ...created.body, connectionName: 'edited', description: 'd', uniqueId: 'az-edited', deployment: { deploymentType: 'MicrosoftAzure', region: 'Government' }, subscription: { tenantId: 't2', applicationId: 'a2', secret: 'ignored' } },
+      json: {
+        ...created.body,
+        connectionName: 'edited',
+        description: 'd',
+        uniqueId: 'az-edited',
+        deployment: { deploymentType: 'MicrosoftAzure', region: 'Government' },
+        subscription: { tenantId: 't2', applicationId: 'a2', secret: 'ignored' },
+      },
     });
     expect(put.status, put.text).toBe(200);
-    expect(put.body).toMatchObject({ connectionName: 'edited', description: 'd', tag: 'az-edited', uniqueId: 'az-edited', deployment: { region: 'Government' }, subscription: { tenantId: 't2', applicationId: 'a2', secret: null } });
+    expect(put.body).toMatchObject({
+      connectionName: 'edited',
+      description: 'd',
+      tag: 'az-edited',
+      uniqueId: 'az-edited',
+      deployment: { region: 'Government' },
+      subscription: { tenantId: 't2', applicationId: 'a2', secret: null },
+    });
     expect(await secretsOf(id)).toEqual({ secret: 'Keep~This~Secret' });
     expect((await t.api.request('PUT', `/api/v1/cloudCredentials/${id}`, { token, json: { ...put.body, type: 'Amazon' } })).status).toBe(400);
   });
@@ -168,13 +211,22 @@ describe('cloud credentials: list, edit, change secrets, remove', () => {
   });
 
   it('changeCertificate opens the PFX, answers 201 with the model, and replaces a client secret', async () => {
-    const created = await add({ type: 'AzureCompute', connectionName: 'cert-change', creationMode: 'ExistingAccount', existingAccount: { deployment: { deploymentType: 'MicrosoftAzure' }, subscription: { tenantId: 't', applicationId: 'a', secret: 'Before~Cert' } } });
+    const created = await add({
+      type: 'AzureCompute',
+      connectionName: 'cert-change',
+      creationMode: 'ExistingAccount',
+      existingAccount: { deployment: { deploymentType: 'MicrosoftAzure' }, subscription: { tenantId: 't', applicationId: 'a', secret: 'Before~Cert' } },
+    });
     const id = created.body.id;
     const wrong = await t.api.post(`/api/v1/cloudCredentials/${id}/changeCertificate`, { token, json: { certificate: pfx, formatType: 'pfx', password: 'not-the-password' } });
     expect(wrong.status).toBe(400);
     expect(wrong.body.message).toMatch(/password is wrong/);
-    expect((await t.api.post(`/api/v1/cloudCredentials/${id}/changeCertificate`, { token, json: { certificate: 'bm90IGEgcGZ4', formatType: 'pfx' } })).body.message).toMatch(/not a PKCS#12/);
-    expect((await t.api.post(`/api/v1/cloudCredentials/${id}/changeCertificate`, { token, json: { certificate: pfx, formatType: 'pem' } })).body.message).toMatch(/must be one of: pfx/);
+    expect((await t.api.post(`/api/v1/cloudCredentials/${id}/changeCertificate`, { token, json: { certificate: 'bm90IGEgcGZ4', formatType: 'pfx' } })).body.message).toMatch(
+      /not a PKCS#12/,
+    );
+    expect((await t.api.post(`/api/v1/cloudCredentials/${id}/changeCertificate`, { token, json: { certificate: pfx, formatType: 'pem' } })).body.message).toMatch(
+      /must be one of: pfx/,
+    );
     const res = await t.api.post(`/api/v1/cloudCredentials/${id}/changeCertificate`, { token, json: { certificate: pfx, formatType: 'pfx', password: PFX_PASSWORD } });
     expect(res.status).toBe(201);
     expect(res.body).toEqual(created.body);
@@ -183,12 +235,17 @@ describe('cloud credentials: list, edit, change secrets, remove', () => {
     expect((await t.api.post(`/api/v1/cloudCredentials/${id}/changeSecretKey`, { token, json: { newSecretKey: 'After~Cert' } })).status).toBe(201);
     expect(await secretsOf(id)).toEqual({ secret: 'After~Cert' });
     const amazon = await add({ type: 'Amazon', accessKey: 'AKIANOCERT', secretKey: 's' });
-    expect((await t.api.post(`/api/v1/cloudCredentials/${amazon.body.id}/changeCertificate`, { token, json: { certificate: pfx, formatType: 'pfx', password: PFX_PASSWORD } })).body.message).toMatch(/only AzureCompute/);
+    expect(
+      (await t.api.post(`/api/v1/cloudCredentials/${amazon.body.id}/changeCertificate`, { token, json: { certificate: pfx, formatType: 'pfx', password: PFX_PASSWORD } })).body
+        .message,
+    ).toMatch(/only AzureCompute/);
   });
 
   it('removes with 204; refuses while in use, naming the user', async () => {
     const created = await add({ type: 'Google', accessKey: 'GOOGREMOVE', secretKey: 's' });
-    const unregister = t.server.vault.references.register('cloudCredentials', async (_db, target) => (target === created.body.id ? [{ kind: 'repository', id: 'r-1', name: 'Google bucket repo' }] : []));
+    const unregister = t.server.vault.references.register('cloudCredentials', async (_db, target) =>
+      target === created.body.id ? [{ kind: 'repository', id: 'r-1', name: 'Google bucket repo' }] : [],
+    );
     const refused = await t.api.request('DELETE', `/api/v1/cloudCredentials/${created.body.id}`, { token });
     expect(refused.status).toBe(400);
     expect(refused.body.message).toContain('repository "Google bucket repo"');
@@ -225,13 +282,20 @@ describe('Azure application registration (device code) against a stand-in', () =
   it('gets a verification code, then registers an application and shows its secret once', async () => {
     const code = await t.api.post('/api/v1/cloudCredentials/appRegistration', { token, json: { type: 'AzureCompute', region: 'Global' } });
     expect(code.status).toBe(201);
-    expect(code.body).toEqual({ type: 'AzureCompute', url: 'https://microsoft.com/devicelogin', verificationCode: expect.stringMatching(/^RMP\d+$/), expirationTime: expect.stringMatching(/[+-]\d\d:\d\d$/) });
+    expect(code.body).toEqual({
+      type: 'AzureCompute',
+      url: 'https://microsoft.com/devicelogin',
+      verificationCode: expect.stringMatching(/^RMP\d+$/),
+      expirationTime: expect.stringMatching(/[+-]\d\d:\d\d$/),
+    });
     expect(Date.parse(code.body.expirationTime) - Date.now()).toBeGreaterThan(14 * 60_000);
     const registered = await t.api.post(`/api/v1/cloudCredentials/appRegistration/${code.body.verificationCode}`, { token });
     expect(registered.status, registered.text).toBe(201);
     expect(registered.body).toEqual({ type: 'AzureCompute', applicationId: expect.any(String), secret: azure.issuedSecrets.at(-1), tenantId: azure.tenantId });
     const paths = azure.calls.map((c) => `${c.method} ${c.path}`);
-    expect(paths).toEqual(expect.arrayContaining(['POST /organizations/oauth2/v2.0/devicecode', 'GET /v1.0/organization', 'POST /v1.0/applications', 'POST /v1.0/servicePrincipals']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['POST /organizations/oauth2/v2.0/devicecode', 'GET /v1.0/organization', 'POST /v1.0/applications', 'POST /v1.0/servicePrincipals']),
+    );
     expect(paths.filter((p) => p === 'POST /organizations/oauth2/v2.0/token').length).toBeGreaterThanOrEqual(3);
     // The code is single-use.
     const again = await t.api.post(`/api/v1/cloudCredentials/appRegistration/${code.body.verificationCode}`, { token });
@@ -241,11 +305,20 @@ describe('Azure application registration (device code) against a stand-in', () =
 
   it('creates an AzureCompute record with creationMode NewAccount: the new secret is sealed, never shown', async () => {
     const code = await t.api.post('/api/v1/cloudCredentials/appRegistration', { token, json: { type: 'AzureCompute', region: 'Government' } });
-    const res = await add({ type: 'AzureCompute', connectionName: 'new app', creationMode: 'NewAccount', newAccount: { region: 'Government', verificationCode: code.body.verificationCode } });
+    const res = await add({
+      type: 'AzureCompute',
+      connectionName: 'new app',
+      creationMode: 'NewAccount',
+      newAccount: { region: 'Government', verificationCode: code.body.verificationCode },
+    });
     expect(res.status, res.text).toBe(201);
     const secret = azure.issuedSecrets.at(-1)!;
     expect(res.text).not.toContain(secret);
-    expect(res.body).toMatchObject({ connectionName: 'new app', deployment: { deploymentType: 'MicrosoftAzure', region: 'Government' }, subscription: { tenantId: azure.tenantId, secret: null } });
+    expect(res.body).toMatchObject({
+      connectionName: 'new app',
+      deployment: { deploymentType: 'MicrosoftAzure', region: 'Government' },
+      subscription: { tenantId: azure.tenantId, secret: null },
+    });
     expect(await secretsOf(res.body.id)).toEqual({ secret });
   });
 
@@ -257,7 +330,9 @@ describe('Azure application registration (device code) against a stand-in', () =
     expect(res.body.message).toMatch(/declined/);
     expect((await t.api.post('/api/v1/cloudCredentials/appRegistration/NOSUCHCODE', { token })).body.message).toMatch(/unknown or expired/);
     expect((await t.api.post('/api/v1/cloudCredentials/appRegistration', { token, json: { type: 'Amazon', region: 'Global' } })).status).toBe(400);
-    expect((await t.api.post('/api/v1/cloudCredentials/appRegistration', { token, json: { type: 'AzureCompute', region: 'Mars' } })).body.message).toMatch(/China, Germany, Global, Government/);
+    expect((await t.api.post('/api/v1/cloudCredentials/appRegistration', { token, json: { type: 'AzureCompute', region: 'Mars' } })).body.message).toMatch(
+      /China, Germany, Global, Government/,
+    );
     const log = t.logText();
     for (const secret of azure.issuedSecrets) expect(log).not.toContain(secret);
     for (const call of azure.calls) if (call.body.device_code) expect(log).not.toContain(String(call.body.device_code));

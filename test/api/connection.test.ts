@@ -37,7 +37,14 @@ describe('POST /api/v1/connectionCertificate', () => {
     expect(res.body.fingerprint).toBeNull();
     expect(Object.keys(res.body.certificate).sort()).toEqual(CERTIFICATE_FIELDS);
     const facts = await opensslFacts(material.leafPem);
-    expect(res.body.certificate).toMatchObject({ thumbprint: facts.sha1.replace(/:/g, ''), keyAlgorithm: 'RSA-PKCS1-KeyEx', keySize: '2048', subject: 'CN=vcenter.test', issuedTo: 'vcenter.test', issuedBy: 'Rampart Test CA' });
+    expect(res.body.certificate).toMatchObject({
+      thumbprint: facts.sha1.replace(/:/g, ''),
+      keyAlgorithm: 'RSA-PKCS1-KeyEx',
+      keySize: '2048',
+      subject: 'CN=vcenter.test',
+      issuedTo: 'vcenter.test',
+      issuedBy: 'Rampart Test CA',
+    });
     expect(new Date(res.body.certificate.validBy).getTime()).toBe(facts.notAfter.getTime());
     const v13 = await probe({ serverName: 'localhost', credentialsId: standardId, type: 'WindowsHost', port: peer.port }, '1.3-rev1');
     expect(v13.status).toBe(201);
@@ -52,7 +59,10 @@ describe('POST /api/v1/connectionCertificate', () => {
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ fingerprint: expect.stringMatching(/^SHA256:[A-Za-z0-9+/]{43}$/), certificate: null });
     // 1.2 shape: single-use credentials instead of a record; their SSHPort is the port.
-    const v12 = await probe({ serverName: '127.0.0.1', type: 'LinuxHost', credentialsStorageType: 'SingleUse', singleUseCredentials: { username: 'probe', password: 'x', SSHPort: peer.port } }, '1.2-rev1');
+    const v12 = await probe(
+      { serverName: '127.0.0.1', type: 'LinuxHost', credentialsStorageType: 'SingleUse', singleUseCredentials: { username: 'probe', password: 'x', SSHPort: peer.port } },
+      '1.2-rev1',
+    );
     expect(v12.status).toBe(201);
     expect(v12.body.fingerprint).toBe(res.body.fingerprint);
   });

@@ -18,7 +18,10 @@ describe.each(dialects)('credentials add/list/get/remove on %s', (_kind, env) =>
   afterAll(() => t.cleanup());
 
   it('adds a Standard record: 201 with the model, both tag spellings, no secret', async () => {
-    const res = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: 'CORP\\backup', password: 'Std-Secret-1', description: 'Domain account', tag: 'std-1' } });
+    const res = await t.api.post('/api/v1/credentials', {
+      token,
+      json: { type: 'Standard', username: 'CORP\\backup', password: 'Std-Secret-1', description: 'Domain account', tag: 'std-1' },
+    });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -40,10 +43,33 @@ describe.each(dialects)('credentials add/list/get/remove on %s', (_kind, env) =>
     const res = await t.api.post('/api/v1/credentials', {
       token,
       version: '1.2-rev1',
-      json: { type: 'Linux', username: 'root', password: 'Lx-Secret-1', uniqueId: 'lx-1', SSHPort: 2222, elevateToRoot: true, addToSudoers: true, useSu: false, rootPassword: 'Root-Secret-1' },
+      json: {
+        type: 'Linux',
+        username: 'root',
+        password: 'Lx-Secret-1',
+        uniqueId: 'lx-1',
+        SSHPort: 2222,
+        elevateToRoot: true,
+        addToSudoers: true,
+        useSu: false,
+        rootPassword: 'Root-Secret-1',
+      },
     });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ type: 'Linux', username: 'root', description: '', tag: 'lx-1', uniqueId: 'lx-1', SSHPort: 2222, autoElevated: true, elevateToRoot: true, addToSudoers: true, useSu: false, privateKey: null, passphrase: null });
+    expect(res.body).toMatchObject({
+      type: 'Linux',
+      username: 'root',
+      description: '',
+      tag: 'lx-1',
+      uniqueId: 'lx-1',
+      SSHPort: 2222,
+      autoElevated: true,
+      elevateToRoot: true,
+      addToSudoers: true,
+      useSu: false,
+      privateKey: null,
+      passphrase: null,
+    });
     expect(res.body).not.toHaveProperty('password');
     expect(res.body).not.toHaveProperty('rootPassword');
     expect(await t.server.vault.credentials.secretsFor(res.body.id)).toEqual({ password: 'Lx-Secret-1', rootPassword: 'Root-Secret-1' });
@@ -182,11 +208,32 @@ describe('credentials: every operation and bad input', () => {
     const id = created.body.id;
     const put = await t.api.request('PUT', `/api/v1/credentials/${id}`, {
       token,
-      json: { ...created.body, username: 'edited', description: 'now described', tag: 'edited-tag', SSHPort: 2022, autoElevated: true, useSu: true, password: 'ignored', privateKey: null },
+      json: {
+        ...created.body,
+        username: 'edited',
+        description: 'now described',
+        tag: 'edited-tag',
+        SSHPort: 2022,
+        autoElevated: true,
+        useSu: true,
+        password: 'ignored',
+        privateKey: null,
+      },
       // The body holds both spellings from the model; the client changed the ones it knows (tag, autoElevated).
     });
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ id, username: 'edited', description: 'now described', tag: 'edited-tag', uniqueId: 'edited-tag', SSHPort: 2022, autoElevated: true, elevateToRoot: true, useSu: true, privateKey: null });
+    expect(put.body).toMatchObject({
+      id,
+      username: 'edited',
+      description: 'now described',
+      tag: 'edited-tag',
+      uniqueId: 'edited-tag',
+      SSHPort: 2022,
+      autoElevated: true,
+      elevateToRoot: true,
+      useSu: true,
+      privateKey: null,
+    });
     expect(put.body.creationTime).toBe(created.body.creationTime);
     expect((await t.api.get(`/api/v1/credentials/${id}`, { token })).body).toEqual(put.body);
     expect(await t.server.vault.credentials.secretsFor(id)).toEqual({ password: 'Edit-Secret-1' });
@@ -206,7 +253,12 @@ describe('credentials: every operation and bad input', () => {
     expect(key.status).toBe(200);
     const root = await t.api.post(`/api/v1/credentials/${id}/changerootpassword`, { token, json: { password: 'Root-Secret-3' } });
     expect(root.status).toBe(200);
-    expect(await t.server.vault.credentials.secretsFor(id)).toEqual({ password: 'New-Secret-2', privateKey: keys.opensshEncrypted, passphrase: keys.passphrase, rootPassword: 'Root-Secret-3' });
+    expect(await t.server.vault.credentials.secretsFor(id)).toEqual({
+      password: 'New-Secret-2',
+      privateKey: keys.opensshEncrypted,
+      passphrase: keys.passphrase,
+      rootPassword: 'Root-Secret-3',
+    });
     const wrong = await t.api.post(`/api/v1/credentials/${id}/changeprivatekey`, { token, json: { privateKey: keys.opensshEncrypted, passphrase: 'nope-nope' } });
     expect(wrong.status).toBe(400);
     expect(wrong.body.message).toMatch(/wrong passphrase/);

@@ -16,7 +16,13 @@ describe('encryption passwords', () => {
   it('adds (201 model, no password), keeps a verifier and a sealed copy', async () => {
     const res = await add({ password: 'Enc-Passw0rd-1', hint: 'Standard Password', tag: 'internal' });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id: expect.any(String), hint: 'Standard Password', modificationTime: expect.stringMatching(/[+-]\d\d:\d\d$/), tag: 'internal', uniqueId: 'internal' });
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      hint: 'Standard Password',
+      modificationTime: expect.stringMatching(/[+-]\d\d:\d\d$/),
+      tag: 'internal',
+      uniqueId: 'internal',
+    });
     expect(res.text).not.toContain('Enc-Passw0rd-1');
     expect(await service().verify(res.body.id, 'Enc-Passw0rd-1')).toBe(true);
     expect(await service().verify(res.body.id, 'enc-passw0rd-1')).toBe(false);
@@ -39,7 +45,10 @@ describe('encryption passwords', () => {
 
   it('edits the hint and the tag only; the password stays', async () => {
     const created = await add({ password: 'Edit-Enc-1', hint: 'to edit' });
-    const put = await t.api.request('PUT', `/api/v1/encryptionPasswords/${created.body.id}`, { token, json: { ...created.body, hint: 'edited hint', uniqueId: 'ed-1', password: 'ignored-pw' } });
+    const put = await t.api.request('PUT', `/api/v1/encryptionPasswords/${created.body.id}`, {
+      token,
+      json: { ...created.body, hint: 'edited hint', uniqueId: 'ed-1', password: 'ignored-pw' },
+    });
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ id: created.body.id, hint: 'edited hint', tag: 'ed-1', uniqueId: 'ed-1' });
     expect(await service().verify(created.body.id, 'Edit-Enc-1')).toBe(true);
@@ -48,7 +57,11 @@ describe('encryption passwords', () => {
 
   it('1.2 changepassword sets a new password and hint', async () => {
     const created = await add({ password: 'Change-Enc-1', hint: 'to change' });
-    const res = await t.api.post(`/api/v1/encryptionPasswords/${created.body.id}/changepassword`, { token, version: '1.2-rev1', json: { password: 'Change-Enc-2', hint: 'changed' } });
+    const res = await t.api.post(`/api/v1/encryptionPasswords/${created.body.id}/changepassword`, {
+      token,
+      version: '1.2-rev1',
+      json: { password: 'Change-Enc-2', hint: 'changed' },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({});
     expect(await service().verify(created.body.id, 'Change-Enc-2')).toBe(true);
@@ -73,7 +86,9 @@ describe('encryption passwords', () => {
     expect(dup.text).not.toContain('x2"');
     const tagged = await add({ password: 'x3', hint: 'dup hint', tag: 'other' });
     expect(tagged.status).toBe(201);
-    const unregister = t.server.vault.references.register('encryptionPasswords', async (_db, id) => (id === tagged.body.id ? [{ kind: 'backup job', id: 'j-1', name: 'Nightly' }] : []));
+    const unregister = t.server.vault.references.register('encryptionPasswords', async (_db, id) =>
+      id === tagged.body.id ? [{ kind: 'backup job', id: 'j-1', name: 'Nightly' }] : [],
+    );
     const refused = await t.api.request('DELETE', `/api/v1/encryptionPasswords/${tagged.body.id}`, { token });
     expect(refused.status).toBe(400);
     expect(refused.body.message).toContain('backup job "Nightly"');
@@ -91,7 +106,9 @@ describe('encryption passwords', () => {
     const list = await t.api.get('/api/v1/encryptionPasswords', { token: viewer });
     expect(list.status).toBe(200);
     const id = list.body.data[0].id;
-    expect((await add({ password: 'p', hint: 'viewer' }).then(() => t.api.post('/api/v1/encryptionPasswords', { token: viewer, json: { password: 'p', hint: 'v2' } }))).status).toBe(403);
+    expect(
+      (await add({ password: 'p', hint: 'viewer' }).then(() => t.api.post('/api/v1/encryptionPasswords', { token: viewer, json: { password: 'p', hint: 'v2' } }))).status,
+    ).toBe(403);
     expect((await t.api.request('PUT', `/api/v1/encryptionPasswords/${id}`, { token: viewer, json: list.body.data[0] })).status).toBe(403);
     expect((await t.api.request('DELETE', `/api/v1/encryptionPasswords/${id}`, { token: viewer })).status).toBe(403);
     expect((await t.api.post(`/api/v1/encryptionPasswords/${id}/changepassword`, { token: viewer, json: { password: 'p', hint: 'h' } })).status).toBe(403);

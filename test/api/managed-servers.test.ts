@@ -114,8 +114,17 @@ describe('LinuxHost against an in-process ssh2 server', () => {
 
   it('adds the server: probes, compares, logs in, learns the OS, stores it with its pin', async () => {
     // The pin may be given in any form: here as hex of the SHA-256.
-    const hex = Buffer.from(fingerprint.slice(7), 'base64').toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
-    const { done, log, resourceId } = await session('POST', BASE, { name: '127.0.0.1', description: 'Linux stand-in', type: 'LinuxHost', credentialsId: credsId, sshFingerprint: hex });
+    const hex = Buffer.from(fingerprint.slice(7), 'base64')
+      .toString('hex')
+      .toUpperCase()
+      .replace(/(..)(?!$)/g, '$1:');
+    const { done, log, resourceId } = await session('POST', BASE, {
+      name: '127.0.0.1',
+      description: 'Linux stand-in',
+      type: 'LinuxHost',
+      credentialsId: credsId,
+      sshFingerprint: hex,
+    });
     expect(done.result).toMatchObject({ result: 'Success', message: 'Server "127.0.0.1" has been added.' });
     expect(log).toMatch(/presents SSH host key SHA256:/);
     expect(log).toMatch(/Logging in to 127.0.0.1:\d+ as "backup" with a password/);
@@ -171,7 +180,12 @@ describe('LinuxHost against an in-process ssh2 server', () => {
     const repin = await session('PUT', `${BASE}/${serverId}`, { ...model, sshFingerprint: newFingerprint, description: 'rebuilt' });
     expect(repin.done.result.result).toBe('Warning');
     expect(repin.log).toMatch(/re-pinned/);
-    expect((await t.api.get(`${BASE}/${serverId}`, { token })).body).toMatchObject({ status: 'Available', sshFingerprint: newFingerprint, description: 'rebuilt', statusReason: null });
+    expect((await t.api.get(`${BASE}/${serverId}`, { token })).body).toMatchObject({
+      status: 'Available',
+      sshFingerprint: newFingerprint,
+      description: 'rebuilt',
+      statusReason: null,
+    });
   });
 
   it('updateSingleUseCredentials stores them sealed; the next operation uses them once, then they are gone', async () => {
@@ -217,17 +231,38 @@ describe('ViHost and WindowsHost against local TLS stand-ins', () => {
   });
 
   it('adds a ViHost after checking the thumbprint and a real HTTPS answer', async () => {
-    const { done, log, resourceId } = await session('POST', BASE, { name: '127.0.0.1', description: 'vCenter stand-in', type: 'ViHost', credentialsId: standard, port: vi.port, certificateThumbprint: thumbprint.toLowerCase() });
+    const { done, log, resourceId } = await session('POST', BASE, {
+      name: '127.0.0.1',
+      description: 'vCenter stand-in',
+      type: 'ViHost',
+      credentialsId: standard,
+      port: vi.port,
+      certificateThumbprint: thumbprint.toLowerCase(),
+    });
     expect(done.result.result).toBe('Success');
     expect(log).toMatch(/answers HTTPS: HTTP\/1.1 200 OK \(Server: stand-in\)/);
     expect(vi.requests).toContain('GET / HTTP/1.1');
-    expect((await t.api.get(`${BASE}/${resourceId}`, { token })).body).toMatchObject({ type: 'ViHost', viHostType: 'VC', port: vi.port, credentialsId: standard, status: 'Available', certificateThumbprint: thumbprint });
+    expect((await t.api.get(`${BASE}/${resourceId}`, { token })).body).toMatchObject({
+      type: 'ViHost',
+      viHostType: 'VC',
+      port: vi.port,
+      credentialsId: standard,
+      status: 'Available',
+      certificateThumbprint: thumbprint,
+    });
     expect((await t.api.get(`${BASE}?viTypeFilter=VC`, { token })).body.data.map((s: any) => s.id)).toEqual([resourceId]);
     expect((await t.api.get(`${BASE}?viTypeFilter=ESXi`, { token })).body.pagination.total).toBe(0);
   });
 
   it('refuses a wrong thumbprint saying both; without one, trusts on first use with a warning', async () => {
-    const wrong = await session('POST', BASE, { name: '127.0.0.2', description: '', type: 'ViHost', credentialsId: standard, port: vi.port, certificateThumbprint: 'AB'.repeat(20) });
+    const wrong = await session('POST', BASE, {
+      name: '127.0.0.2',
+      description: '',
+      type: 'ViHost',
+      credentialsId: standard,
+      port: vi.port,
+      certificateThumbprint: 'AB'.repeat(20),
+    });
     expect(wrong.done.result.result).toBe('Failed');
     expect(wrong.done.result.message).toContain('AB'.repeat(20));
     expect(wrong.done.result.message).toContain(thumbprint);
@@ -324,7 +359,14 @@ describe.skipIf(!haveSshd)('LinuxHost against a real sshd, and known_hosts', () 
   });
 
   it('adds with an encrypted private key; wrong key fails; exports a known_hosts that ssh-keygen reads; import re-pins', async () => {
-    const keyCreds = await credentials({ type: 'Linux', username: TEST_USER, privateKey: sshd.userKeyEncrypted, passphrase: sshd.keyPassphrase, SSHPort: sshd.port, uniqueId: 'sshd-key' });
+    const keyCreds = await credentials({
+      type: 'Linux',
+      username: TEST_USER,
+      privateKey: sshd.userKeyEncrypted,
+      passphrase: sshd.keyPassphrase,
+      SSHPort: sshd.port,
+      uniqueId: 'sshd-key',
+    });
     const fingerprint = await fingerprintOf(keyCreds, sshd.port);
     const otherKey = ssh2.utils.generateKeyPairSync('ed25519');
     const wrongCreds = await credentials({ type: 'Linux', username: TEST_USER, privateKey: otherKey.private, SSHPort: sshd.port, uniqueId: 'sshd-wrong' });
@@ -353,7 +395,11 @@ describe.skipIf(!haveSshd)('LinuxHost against a real sshd, and known_hosts', () 
     // Import the RSA key from ssh-keyscan: an explicit re-pin, reported per line.
     const scanned = (await run('ssh-keyscan', ['-p', String(sshd.port), 'localhost'])).stdout;
     const rsaLine = scanned.split('\n').find((l) => l.includes(' ssh-rsa '))!;
-    const imported = await t.api.post(`${BASE}/knownHosts`, { token, rawBody: `${rsaLine}\n[nowhere.example]:22 ${rsaLine.split(' ').slice(1).join(' ')}\ngarbage\n`, headers: { 'content-type': 'text/plain' } });
+    const imported = await t.api.post(`${BASE}/knownHosts`, {
+      token,
+      rawBody: `${rsaLine}\n[nowhere.example]:22 ${rsaLine.split(' ').slice(1).join(' ')}\ngarbage\n`,
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(imported.status).toBe(200);
     expect(imported.body.results.map((r: any) => r.action)).toEqual(['replaced', 'notManaged', 'invalid']);
     const rescan = await session('POST', `${BASE}/${added.resourceId}/rescan`);

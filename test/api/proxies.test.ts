@@ -52,7 +52,14 @@ beforeAll(async () => {
   const vi = await startTlsPeer(material, '::');
   peers.push(vi);
   const thumbprint = (await opensslFacts(material.leafPem)).sha1.replace(/:/g, '');
-  const addedVi = await session('POST', SERVERS, { name: 'localhost', description: 'vc', type: 'ViHost', credentialsId: standard, port: vi.port, certificateThumbprint: thumbprint });
+  const addedVi = await session('POST', SERVERS, {
+    name: 'localhost',
+    description: 'vc',
+    type: 'ViHost',
+    credentialsId: standard,
+    port: vi.port,
+    certificateThumbprint: thumbprint,
+  });
   expect(addedVi.done.result.result, addedVi.log).toBe('Success');
   viHostId = addedVi.resourceId;
 
@@ -87,7 +94,14 @@ describe('proxies', () => {
       name: 'localhost',
       description: 'VMware proxy',
       type: 'ViProxy',
-      server: { hostId: viHostId, transportMode: 'auto', failoverToNetwork: true, hostToProxyEncryption: false, connectedDatastores: { autoSelect: true, autoSelectEnabled: true, datastores: [] }, maxTaskCount: 2 },
+      server: {
+        hostId: viHostId,
+        transportMode: 'auto',
+        failoverToNetwork: true,
+        hostToProxyEncryption: false,
+        connectedDatastores: { autoSelect: true, autoSelectEnabled: true, datastores: [] },
+        maxTaskCount: 2,
+      },
     });
   });
 
@@ -97,7 +111,10 @@ describe('proxies', () => {
       transportMode: 'network',
       failoverToNetwork: false,
       hostToProxyEncryption: true,
-      connectedDatastores: { autoSelectEnabled: false, datastores: [{ datastore: { platform: 'VMware', hostName: 'vc.test', name: 'ds1', type: 'Datastore', objectId: 'datastore-11' }, vmCount: 3 }] },
+      connectedDatastores: {
+        autoSelectEnabled: false,
+        datastores: [{ datastore: { platform: 'VMware', hostName: 'vc.test', name: 'ds1', type: 'Datastore', objectId: 'datastore-11' }, vmCount: 3 }],
+      },
       maxTaskCount: 4,
     };
     const { done, log, resourceId } = await session('POST', BASE, { description: 'Linux proxy', type: 'ViProxy', server }, '1.2-rev1');
@@ -124,7 +141,10 @@ describe('proxies', () => {
     const model = (await t.api.get(`${BASE}/${viProxy}`, { token })).body;
     const edited = await session('PUT', `${BASE}/${viProxy}`, { ...model, description: 'edited', server: { ...model.server, maxTaskCount: 8, transportMode: 'virtualAppliance' } });
     expect(edited.done.result.result, edited.log).toBe('Success');
-    expect((await t.api.get(`${BASE}/${viProxy}`, { token })).body).toMatchObject({ description: 'edited', server: { maxTaskCount: 8, transportMode: 'virtualAppliance', failoverToNetwork: true } });
+    expect((await t.api.get(`${BASE}/${viProxy}`, { token })).body).toMatchObject({
+      description: 'edited',
+      server: { maxTaskCount: 8, transportMode: 'virtualAppliance', failoverToNetwork: true },
+    });
     const moved = await t.api.request('PUT', `${BASE}/${viProxy}`, { token, json: { ...model, server: { ...model.server, hostId: linuxHostId } } });
     expect(moved.status).toBe(400);
     expect(moved.body.message).toMatch(/cannot be changed/);
@@ -148,7 +168,10 @@ describe('proxies', () => {
       expect(res.body.message).toMatch(message);
     }
     // The two spellings of one field disagree (an edit would take the one that differs from the stored value).
-    const clash = await t.api.post(BASE, { token, json: { description: '', type: 'ViProxy', server: { hostId: viHostId, connectedDatastores: { autoSelect: true, autoSelectEnabled: false } } } });
+    const clash = await t.api.post(BASE, {
+      token,
+      json: { description: '', type: 'ViProxy', server: { hostId: viHostId, connectedDatastores: { autoSelect: true, autoSelectEnabled: false } } },
+    });
     expect(clash.status).toBe(400);
     expect(clash.body.message).toMatch(/autoSelect/);
     expect((await t.api.get('/api/v1/sessions', { token })).body.pagination.total).toBe(before);

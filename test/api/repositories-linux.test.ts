@@ -85,11 +85,20 @@ describe.skipIf(!haveSshd || !isRoot)('repositories on a managed Linux host over
     await mkdir(lockedDir, { mode: 0o755 });
     await chmod(lockedDir, 0o755);
 
-    const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Linux', username: TEST_USER, privateKey: sshd.userKey, SSHPort: sshd.port, description: 'sshd test account' } });
+    const creds = await t.api.post('/api/v1/credentials', {
+      token,
+      json: { type: 'Linux', username: TEST_USER, privateKey: sshd.userKey, SSHPort: sshd.port, description: 'sshd test account' },
+    });
     expect(creds.status, creds.text).toBe(201);
     const probe = await t.api.post('/api/v1/connectionCertificate', { token, json: { serverName: '127.0.0.1', credentialsId: creds.body.id, type: 'LinuxHost', port: sshd.port } });
     expect(probe.status, probe.text).toBe(201);
-    const added = await session('POST', SERVERS, { name: '127.0.0.1', description: 'repository host', type: 'LinuxHost', credentialsId: creds.body.id, sshFingerprint: probe.body.fingerprint });
+    const added = await session('POST', SERVERS, {
+      name: '127.0.0.1',
+      description: 'repository host',
+      type: 'LinuxHost',
+      credentialsId: creds.body.id,
+      sshFingerprint: probe.body.fingerprint,
+    });
     expect(added.done.result.result, added.log).toBe('Success');
     serverId = added.resourceId;
   });

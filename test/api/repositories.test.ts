@@ -55,12 +55,20 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
   }
   const mountServer = () => ({ mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false });
   const linuxLocal = (name: string, folder: string, extra: Record<string, unknown> = {}) => ({
-    type: 'LinuxLocal', name, description: `${name} repo`, hostId: backupServerId,
-    repository: { path: folder, taskLimitEnabled: true, maxTaskCount: 4, ...extra }, mountServer: mountServer(),
+    type: 'LinuxLocal',
+    name,
+    description: `${name} repo`,
+    hostId: backupServerId,
+    repository: { path: folder, taskLimitEnabled: true, maxTaskCount: 4, ...extra },
+    mountServer: mountServer(),
   });
   const s3Spec = (name: string, bucket: string, servicePoint = s3.endpoint, bucketExtra: Record<string, unknown> = {}) => ({
-    type: 'S3Compatible', name, description: 'object', account: { servicePoint, regionId: 'us-east-1', credentialsId: cloudId, connectionSettings: { connectionType: 'Direct' } },
-    bucket: { bucketName: bucket, folderName: 'veeam', ...bucketExtra }, mountServer: mountServer(),
+    type: 'S3Compatible',
+    name,
+    description: 'object',
+    account: { servicePoint, regionId: 'us-east-1', credentialsId: cloudId, connectionSettings: { connectionType: 'Direct' } },
+    bucket: { bucketName: bucket, folderName: 'veeam', ...bucketExtra },
+    mountServer: mountServer(),
   });
   async function add(spec: unknown) {
     const res = await t.api.post(REPOS, { token, json: spec });
@@ -78,7 +86,13 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
     expect(logs).toMatch(/Wrote, read back and deleted a probe file/);
     expect(await readdir(folder)).toEqual([]);
     const got = await t.api.get(`${REPOS}/${id}`, { token });
-    expect(got.body).toMatchObject({ id, type: 'LinuxLocal', kind: 'LocalStorage', hostId: backupServerId, repository: { path: folder, enableTaskLimit: true, taskLimitEnabled: true, maxTaskCount: 4 } });
+    expect(got.body).toMatchObject({
+      id,
+      type: 'LinuxLocal',
+      kind: 'LocalStorage',
+      hostId: backupServerId,
+      repository: { path: folder, enableTaskLimit: true, taskLimitEnabled: true, maxTaskCount: 4 },
+    });
     const states = await t.api.get(`${REPOS}/states?idFilter=${id}`, { token, version: '1.2-rev1' });
     expect(states.body.data[0]).toMatchObject({ id, capacityGB: expect.any(Number), isOnline: true, capacitySource: 'filesystem', path: folder });
     expect(states.body.data[0].capacityGB).toBeGreaterThan(0);
@@ -93,15 +107,50 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
       [{ ...linuxLocal('x', '/tmp/x'), type: 'LinuxHardened' }, /makeRecentBackupsImmutableDays/],
       [linuxLocal('Local 1', path.join(root, 'dup')), /already exists/],
       [{ type: 'Smb', name: 's', description: '', share: { sharePath: '\\\\127.0.0.1\\share' }, repository: {}, mountServer: mountServer() }, /share.credentialsId/],
-      [{ type: 'Smb', name: 's', description: '', share: { sharePath: '\\\\h\\s', credentialsId: UNKNOWN }, repository: {}, mountServer: mountServer() }, /credentials record .* does not exist/],
-      [{ type: 'Nfs', name: 'n', description: '', share: { sharePath: 'h:/e', gatewayServer: { autoSelect: false } }, repository: {}, mountServer: mountServer() }, /gatewayServerIds/],
+      [
+        { type: 'Smb', name: 's', description: '', share: { sharePath: '\\\\h\\s', credentialsId: UNKNOWN }, repository: {}, mountServer: mountServer() },
+        /credentials record .* does not exist/,
+      ],
+      [
+        { type: 'Nfs', name: 'n', description: '', share: { sharePath: 'h:/e', gatewayServer: { autoSelect: false } }, repository: {}, mountServer: mountServer() },
+        /gatewayServerIds/,
+      ],
       [{ ...s3Spec('o', 'plain'), account: { regionId: 'r', credentialsId: cloudId } }, /account.servicePoint/],
       [{ ...s3Spec('o', 'plain'), account: { servicePoint: 'x', regionId: 'r', credentialsId: UNKNOWN } }, /cloud credentials record .* does not exist/],
       [s3Spec('o', 'plain', s3.endpoint, { immutability: { isEnabled: true } }), /immutability.daysCount/],
       [s3Spec('o', 'plain', s3.endpoint, { storageConsumptionLimit: { isEnabled: true, consumptionLimitCount: 1, consumptionLimitKind: 'GB' } }), /consumptionLimitKind/],
-      [{ type: 'AmazonS3', name: 'a', description: '', account: { credentialsId: cloudId, regionType: 'Mars' }, bucket: { regionId: 'eu-west-1', bucketName: 'b', folderName: 'f' }, mountServer: mountServer() }, /regionType/],
-      [{ type: 'AzureBlob', name: 'z', description: '', account: { credentialsId: cloudId, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } }, container: { containerName: 'c', folderName: 'f' }, mountServer: mountServer() }, /AzureStorage cloud credentials/],
-      [{ type: 'AzureArchive', name: 'z', description: '', account: { credentialsId: cloudId, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } }, container: { containerName: 'c', folderName: 'f' } }, /proxyAppliance/],
+      [
+        {
+          type: 'AmazonS3',
+          name: 'a',
+          description: '',
+          account: { credentialsId: cloudId, regionType: 'Mars' },
+          bucket: { regionId: 'eu-west-1', bucketName: 'b', folderName: 'f' },
+          mountServer: mountServer(),
+        },
+        /regionType/,
+      ],
+      [
+        {
+          type: 'AzureBlob',
+          name: 'z',
+          description: '',
+          account: { credentialsId: cloudId, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } },
+          container: { containerName: 'c', folderName: 'f' },
+          mountServer: mountServer(),
+        },
+        /AzureStorage cloud credentials/,
+      ],
+      [
+        {
+          type: 'AzureArchive',
+          name: 'z',
+          description: '',
+          account: { credentialsId: cloudId, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } },
+          container: { containerName: 'c', folderName: 'f' },
+        },
+        /proxyAppliance/,
+      ],
       [{ type: 'DDBoost', name: 'd', description: '' }, /no specification/],
     ];
     for (const [spec, message] of cases) {
@@ -169,9 +218,28 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
       [{ name: 'x', description: '', performanceTier: { performanceExtents: [] } }, /at least one/],
       [{ name: 'x', description: '', performanceTier: { performanceExtents: [{ id: objectId }] } }, /cannot be a performance extent/],
       [{ name: 'x', description: '', performanceTier: { performanceExtents: [{ id: UNKNOWN }] } }, /not a repository/],
-      [{ name: 'x', description: '', performanceTier: { performanceExtents: [{ id: p1.id }] }, capacityTier: { isEnabled: true, extents: [{ id: p2.id }] } }, /cannot be a capacity tier extent/],
-      [{ name: 'x', description: '', performanceTier: { performanceExtents: [{ id: p1.id }] }, capacityTier: { enabled: true, extents: [{ id: cap.id }], encryption: { isEnabled: true, encryptionPasswordIdOrNull: UNKNOWN } } }, /encryption password/],
-      [{ name: 'x', description: '', performanceTier: { performanceExtents: [{ id: p1.id }] }, capacityTier: { enabled: true, extents: [{ id: cap.id }], offloadWindow: { days: [{ day: 'monday', hours: '1,1' }] } } }, /24 comma-separated/],
+      [
+        { name: 'x', description: '', performanceTier: { performanceExtents: [{ id: p1.id }] }, capacityTier: { isEnabled: true, extents: [{ id: p2.id }] } },
+        /cannot be a capacity tier extent/,
+      ],
+      [
+        {
+          name: 'x',
+          description: '',
+          performanceTier: { performanceExtents: [{ id: p1.id }] },
+          capacityTier: { enabled: true, extents: [{ id: cap.id }], encryption: { isEnabled: true, encryptionPasswordIdOrNull: UNKNOWN } },
+        },
+        /encryption password/,
+      ],
+      [
+        {
+          name: 'x',
+          description: '',
+          performanceTier: { performanceExtents: [{ id: p1.id }] },
+          capacityTier: { enabled: true, extents: [{ id: cap.id }], offloadWindow: { days: [{ day: 'monday', hours: '1,1' }] } },
+        },
+        /24 comma-separated/,
+      ],
     ];
     for (const [spec, message] of bad) {
       const res = await t.api.post(SOBRS, { token, json: spec });
@@ -182,7 +250,9 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
     const created = await t.api.post(SOBRS, {
       token,
       json: {
-        name: 'SOBR 1', description: 'two extents', tag: 'sobr-1',
+        name: 'SOBR 1',
+        description: 'two extents',
+        tag: 'sobr-1',
         performanceTier: { performanceExtents: [{ id: p1.id }, { id: p2.id }] },
         placementPolicy: { type: 'DataLocality' },
         capacityTier: { isEnabled: true, extents: [{ id: cap.id }], offloadWindow: { days: [{ day: 'monday', hours: '1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1' }] } },
@@ -193,7 +263,10 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
     const sobrId = created.body.resourceId;
     const model = (await t.api.get(`${SOBRS}/${sobrId}`, { token })).body;
     expect(model).toMatchObject({ name: 'SOBR 1', tag: 'sobr-1', uniqueId: 'sobr-1', capacityTier: { enabled: true, isEnabled: true, extents: [{ id: cap.id }] } });
-    expect(model.performanceTier.performanceExtents).toEqual([{ id: p1.id, name: 'Perf 1', status: 'Normal' }, { id: p2.id, name: 'Perf 2', status: 'Normal' }]);
+    expect(model.performanceTier.performanceExtents).toEqual([
+      { id: p1.id, name: 'Perf 1', status: 'Normal' },
+      { id: p2.id, name: 'Perf 2', status: 'Normal' },
+    ]);
 
     // An extent of one scale-out repository cannot join another, nor be removed.
     const again = await t.api.post(SOBRS, { token, json: { name: 'SOBR 2', description: '', performanceTier: { performanceExtents: [{ id: p1.id }] } } });
@@ -207,7 +280,8 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
       expect(res.status).toBe(201);
       return waitStopped(res.body.id);
     };
-    const statusOf = async (id: string) => (await t.api.get(`${SOBRS}/${sobrId}`, { token })).body.performanceTier.performanceExtents.find((e: { id: string }) => e.id === id).status;
+    const statusOf = async (id: string) =>
+      (await t.api.get(`${SOBRS}/${sobrId}`, { token })).body.performanceTier.performanceExtents.find((e: { id: string }) => e.id === id).status;
 
     // Evacuate requires maintenance first; disabling what is not enabled fails.
     expect((await mode('evacuateBackups', [p1.id])).result.message).toMatch(/maintenance mode before/);

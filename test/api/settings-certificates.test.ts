@@ -64,7 +64,18 @@ describe('GET /api/v1/settings/certificates', () => {
     expect(res.status).toBe(200);
     expect(res.body.data).toHaveLength(1);
     const c = res.body.data[0];
-    expect(Object.keys(c).sort()).toEqual(['automaticallyGenerated', 'issuedBy', 'issuedTo', 'keyAlgorithm', 'keySize', 'serialNumber', 'subject', 'thumbprint', 'validBy', 'validFrom']);
+    expect(Object.keys(c).sort()).toEqual([
+      'automaticallyGenerated',
+      'issuedBy',
+      'issuedTo',
+      'keyAlgorithm',
+      'keySize',
+      'serialNumber',
+      'subject',
+      'thumbprint',
+      'validBy',
+      'validFrom',
+    ]);
     expect(c.automaticallyGenerated).toBe(true);
     expect(c.thumbprint).toBe(await served());
   });
@@ -146,7 +157,10 @@ describe('regenerate', () => {
   it('accepts RFC 3339 with nanoseconds (the Go SDK), key algorithms, a common name and SANs', async () => {
     const validBy = inDays(100);
     const res = await regenerate({
-      validBy: validBy.toISOString().replace('Z', '123456Z').replace(/\.(\d{3})/, '.$1'),
+      validBy: validBy
+        .toISOString()
+        .replace('Z', '123456Z')
+        .replace(/\.(\d{3})/, '.$1'),
       keyAlgorithm: 'RSA-2048',
       commonName: 'backup.example.test',
       subjectAlternativeNames: ['backup.example.test', '*.backup.example.test', '10.1.2.3', '2001:db8::7', 'DNS:alias.example.test'],
@@ -286,7 +300,11 @@ describe('persistence and the command line', () => {
   it('`rampart cert regenerate` from another process is served by the running server within a second', async () => {
     const before = await served();
     const env = { ...process.env, RAMPART_DATA_DIR: t.dataDir };
-    const { stdout } = await run('npx', ['tsx', 'src/main.ts', 'cert', 'regenerate', '--valid-by', documentedForm(inDays(90)).slice(0, 10), '--key', 'ECDSA-P384', '--san', 'cli.example'], { env });
+    const { stdout } = await run(
+      'npx',
+      ['tsx', 'src/main.ts', 'cert', 'regenerate', '--valid-by', documentedForm(inDays(90)).slice(0, 10), '--key', 'ECDSA-P384', '--san', 'cli.example'],
+      { env },
+    );
     const thumbprint = /thumbprint \(SHA-1\)\s+([0-9A-F]{40})/.exec(stdout)![1];
     expect(thumbprint).not.toBe(before);
     let now = before;

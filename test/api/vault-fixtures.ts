@@ -49,7 +49,11 @@ export async function makeSshKeys(): Promise<SshKeys> {
 export async function makePfx(password: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'rampart-pfx-'));
   try {
-    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '30', '-subj', '/CN=rampart-azure-app'], { cwd: dir });
+    await run(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '30', '-subj', '/CN=rampart-azure-app'],
+      { cwd: dir },
+    );
     await run('openssl', ['pkcs12', '-export', '-inkey', 'k.pem', '-in', 'c.pem', '-out', 'a.pfx', '-passout', `pass:${password}`], { cwd: dir });
     return (await readFile(path.join(dir, 'a.pfx'))).toString('base64');
   } finally {

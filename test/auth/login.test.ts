@@ -111,7 +111,10 @@ describe('authorization codes', () => {
   it('expire', async () => {
     const token = await t.adminToken();
     const code = await t.api.post('/api/oauth2/authorization_code', { token });
-    await t.server.store.db.updateTable('authorization_codes').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute();
+    await t.server.store.db
+      .updateTable('authorization_codes')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .execute();
     const res = await t.api.post(tokenPath, { form: { grant_type: 'authorization_code', code: code.body.code } });
     expect(res.status).toBe(401);
   });
@@ -157,7 +160,10 @@ describe('lockout', () => {
     expect(ghost.body).toEqual({ ...locked.body, message: ghost.body.message });
     expect(ghost.body.message).toMatch(/Too many failed sign-in attempts/);
     // After the lockout period the right password works again.
-    await t.server.store.db.updateTable('login_failures').set({ locked_until: new Date(Date.now() - 1).toISOString(), last_failure_at: new Date(Date.now() - 601_000).toISOString() }).execute();
+    await t.server.store.db
+      .updateTable('login_failures')
+      .set({ locked_until: new Date(Date.now() - 1).toISOString(), last_failure_at: new Date(Date.now() - 601_000).toISOString() })
+      .execute();
     expect((await attempt('lockme', 'Lockme-Passw0rd')).status).toBe(200);
   });
 });

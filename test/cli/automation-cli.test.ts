@@ -7,7 +7,9 @@ import { startTestServer, type TestServer } from '../support/server.js';
 /** Runs `rampart <args>` as its own process against a data folder, passphrase on standard input. */
 function cli(dataDir: string, args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env: { ...process.env, RAMPART_DATA_DIR: dataDir, RAMPART_LOG_LEVEL: 'warn', RAMPART_SEAL_PASSPHRASE: '' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+      env: { ...process.env, RAMPART_DATA_DIR: dataDir, RAMPART_LOG_LEVEL: 'warn', RAMPART_SEAL_PASSPHRASE: '' },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));

@@ -80,7 +80,10 @@ describe('start-up', () => {
       [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must start with postgres:\/\//],
       [{ RAMPART_ADMIN_PASSWORD: 'short' }, /at least 8 characters/],
       [{ RAMPART_CONFIG_FILE: '/nonexistent/rampart.json' }, /RAMPART_CONFIG_FILE: cannot read/],
-      [{ RAMPART_WASABI_ENDPOINT: 's3.{region}.example.com' }, /RAMPART_WASABI_ENDPOINT: "s3\.\{region\}\.example\.com" is not a URL \(e\.g\. https:\/\/s3\.\{region\}\.wasabisys\.com\)/],
+      [
+        { RAMPART_WASABI_ENDPOINT: 's3.{region}.example.com' },
+        /RAMPART_WASABI_ENDPOINT: "s3\.\{region\}\.example\.com" is not a URL \(e\.g\. https:\/\/s3\.\{region\}\.wasabisys\.com\)/,
+      ],
       [{ RAMPART_WASABI_ENDPOINT: 'https://s3.{zone}.example.com' }, /RAMPART_WASABI_ENDPOINT: .* has a placeholder other than \{region\}/],
       [{ RAMPART_GOOGLE_STORAGE_ENDPOINT: 'ftp://storage.example.com' }, /RAMPART_GOOGLE_STORAGE_ENDPOINT: "ftp:\/\/storage\.example\.com" must be an http:\/\/ or https:\/\/ URL/],
     ] as [Record<string, string>, RegExp][]) {

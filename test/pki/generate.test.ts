@@ -124,9 +124,7 @@ describe('certificate generation', () => {
 
   it('gives every certificate a different serial number', async () => {
     const options = { ...identity, validBy: new Date(Date.now() + 86_400_000) };
-    const serials = await Promise.all(
-      Array.from({ length: 5 }, async () => describeCertificate((await generateSelfSignedCertificate(options)).certificatePem).serialNumber),
-    );
+    const serials = await Promise.all(Array.from({ length: 5 }, async () => describeCertificate((await generateSelfSignedCertificate(options)).certificatePem).serialNumber));
     expect(new Set(serials).size).toBe(5);
   });
 
@@ -150,12 +148,7 @@ describe('certificate generation', () => {
       ipAddresses: ['0:0:0:0:0:0:0:1', 'FE80::0:1', '::ffff:192.0.2.1', '192.0.2.7'],
       validBy: new Date(Date.now() + 86_400_000),
     });
-    expect(describeCertificate(pair.certificatePem).subjectAlternativeNames.ipAddresses).toEqual([
-      '::1',
-      'fe80::1',
-      '::ffff:c000:201',
-      '192.0.2.7',
-    ]);
+    expect(describeCertificate(pair.certificatePem).subjectAlternativeNames.ipAddresses).toEqual(['::1', 'fe80::1', '::ffff:c000:201', '192.0.2.7']);
   });
 
   it('refuses a validity that ends before it starts, and an address that is not one', async () => {

@@ -72,7 +72,23 @@ export async function makeOpensslPki(dir: Workdir): Promise<void> {
   await Promise.all([
     dir.openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rsa.key', '-out', 'rsa.crt', '-days', '30', '-subj', '/CN=rsa.example'),
     dir.openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ec.key', '-out', 'ec.crt', '-days', '30', '-subj', '/CN=ec.example'),
-    dir.openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '60', '-subj', '/C=US/O=Rampart Test/CN=Rampart Test CA'),
+    dir.openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-384',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '60',
+      '-subj',
+      '/C=US/O=Rampart Test/CN=Rampart Test CA',
+    ),
     dir.openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/C=US/O=Acme, Inc./CN=vc01.example'),
   ]);
   await dir.write('leaf.ext', 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:vc01.example,IP:10.0.0.5,IP:fd00::5\nextendedKeyUsage=serverAuth\n');

@@ -26,8 +26,23 @@ beforeAll(async () => {
   await dir.openssl('pkcs12', '-export', '-in', 'leaf.crt', '-inkey', 'leaf.key', '-certfile', 'ca.crt', '-out', 'leaf.pfx', '-passout', 'pass:x');
   await dir.openssl('pkcs12', '-in', 'leaf.pfx', '-passin', 'pass:x', '-nodes', '-out', 'leaf.pfx.pem');
   for (const name of [
-    'rsa.crt', 'rsa.key', 'rsa.pkcs1.key', 'rsa.pkcs1-encrypted.key', 'rsa.pkcs8-encrypted.key', 'ec.crt', 'ec.key', 'ec.sec1.key',
-    'ec.pkcs8-encrypted.key', 'ecparam.key', 'ecparam.crt', 'ed.crt', 'ed.key', 'leaf.crt', 'leaf.key', 'ca.crt', 'leaf.pfx.pem',
+    'rsa.crt',
+    'rsa.key',
+    'rsa.pkcs1.key',
+    'rsa.pkcs1-encrypted.key',
+    'rsa.pkcs8-encrypted.key',
+    'ec.crt',
+    'ec.key',
+    'ec.sec1.key',
+    'ec.pkcs8-encrypted.key',
+    'ecparam.key',
+    'ecparam.crt',
+    'ed.crt',
+    'ed.key',
+    'leaf.crt',
+    'leaf.key',
+    'ca.crt',
+    'leaf.pfx.pem',
   ]) {
     text[name] = await dir.readText(name);
   }

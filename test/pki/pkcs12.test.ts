@@ -41,8 +41,37 @@ beforeAll(async () => {
   await makeOpensslPki(dir);
   // A three-level chain: CA -> intermediate -> leaf2.
   await dir.write('intermediate.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
-  await dir.openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'intermediate.key', '-out', 'intermediate.csr', '-subj', '/CN=Rampart Test Intermediate');
-  await dir.openssl('x509', '-req', '-in', 'intermediate.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'intermediate.crt', '-days', '30', '-extfile', 'intermediate.ext');
+  await dir.openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    'intermediate.key',
+    '-out',
+    'intermediate.csr',
+    '-subj',
+    '/CN=Rampart Test Intermediate',
+  );
+  await dir.openssl(
+    'x509',
+    '-req',
+    '-in',
+    'intermediate.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'intermediate.crt',
+    '-days',
+    '30',
+    '-extfile',
+    'intermediate.ext',
+  );
   await dir.openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf2.key', '-out', 'leaf2.csr', '-subj', '/CN=leaf2.example');
   await dir.openssl('x509', '-req', '-in', 'leaf2.csr', '-CA', 'intermediate.crt', '-CAkey', 'intermediate.key', '-CAcreateserial', '-out', 'leaf2.crt', '-days', '10');
 
@@ -94,8 +123,22 @@ async function thumbprintOf(file: string): Promise<string> {
 }
 
 const openable = [
-  'rsa-default', 'rsa-legacy', 'ec-default', 'ec-legacy', 'rsa-default-empty', 'ec-legacy-empty', 'chain-default', 'chain-legacy',
-  'chain3-default', 'unicode-default', 'unicode-legacy', 'windows-3des', 'rc2-key', 'certs-in-clear', 'no-mac', 'no-mac-legacy',
+  'rsa-default',
+  'rsa-legacy',
+  'ec-default',
+  'ec-legacy',
+  'rsa-default-empty',
+  'ec-legacy-empty',
+  'chain-default',
+  'chain-legacy',
+  'chain3-default',
+  'unicode-default',
+  'unicode-legacy',
+  'windows-3des',
+  'rc2-key',
+  'certs-in-clear',
+  'no-mac',
+  'no-mac-legacy',
 ];
 
 describe.each(openable)('opening %s.pfx', (name) => {

@@ -27,7 +27,12 @@ describe('probeTlsCertificate against real TLS servers', () => {
   const peers: Peer[] = [];
   afterAll(async () => Promise.all(peers.map((p) => p.close())));
 
-  for (const [key, chained] of [['rsa', false], ['ec', false], ['rsa', true], ['ec', true]] as const) {
+  for (const [key, chained] of [
+    ['rsa', false],
+    ['ec', false],
+    ['rsa', true],
+    ['ec', true],
+  ] as const) {
     it(`reads a ${key.toUpperCase()} ${chained ? 'CA-issued' : 'self-signed'} certificate as openssl sees it`, async () => {
       const material = await makeTlsMaterial(key, { chained });
       const peer = await startTlsPeer(material);
@@ -164,13 +169,17 @@ describe('probeSshHostKey and SSH sessions against an in-process ssh2 server', (
   it('runBatch keeps to the concurrency limit and the deadline', async () => {
     let running = 0;
     let most = 0;
-    const outcomes = await runBatch(Array.from({ length: 20 }, (_, i) => i), { concurrency: 4, deadlineMs: 5000 }, async (i) => {
-      running++;
-      most = Math.max(most, running);
-      await new Promise((r) => setTimeout(r, 10));
-      running--;
-      return i * 2;
-    });
+    const outcomes = await runBatch(
+      Array.from({ length: 20 }, (_, i) => i),
+      { concurrency: 4, deadlineMs: 5000 },
+      async (i) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 10));
+        running--;
+        return i * 2;
+      },
+    );
     expect(most).toBe(4);
     expect(outcomes.map((o) => (o.ok ? o.value : -1))).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
   });
@@ -206,15 +215,19 @@ describe.skipIf(!haveSshd)('against a real OpenSSH sshd', () => {
     expect(badPassphrase.kind).toBe('AuthenticationFailed');
   });
 
-  it.skipIf(!isRoot)('logs in with the password; a wrong password and su with a wrong root password fail clearly', async () => {
-    const { fingerprint } = await probeSshHostKey('127.0.0.1', sshd.port, opts);
-    const session = await openSshSession('127.0.0.1', sshd.port, { username: TEST_USER, password: TEST_PASSWORD }, fingerprint, opts);
-    const su = await failure(checkElevation(session, { username: TEST_USER, useSu: true, rootPassword: 'not-the-root-password' }));
-    session.close();
-    expect(su.kind).toBe('ElevationFailed');
-    expect(su.message).not.toContain('not-the-root-password');
-    const wrong = await failure(openSshSession('127.0.0.1', sshd.port, { username: TEST_USER, password: 'wrong-password' }, fingerprint, opts));
-    expect(wrong.kind).toBe('AuthenticationFailed');
-    expect(wrong.message).toContain(TEST_USER);
-  }, 30_000);
+  it.skipIf(!isRoot)(
+    'logs in with the password; a wrong password and su with a wrong root password fail clearly',
+    async () => {
+      const { fingerprint } = await probeSshHostKey('127.0.0.1', sshd.port, opts);
+      const session = await openSshSession('127.0.0.1', sshd.port, { username: TEST_USER, password: TEST_PASSWORD }, fingerprint, opts);
+      const su = await failure(checkElevation(session, { username: TEST_USER, useSu: true, rootPassword: 'not-the-root-password' }));
+      session.close();
+      expect(su.kind).toBe('ElevationFailed');
+      expect(su.message).not.toContain('not-the-root-password');
+      const wrong = await failure(openSshSession('127.0.0.1', sshd.port, { username: TEST_USER, password: 'wrong-password' }, fingerprint, opts));
+      expect(wrong.kind).toBe('AuthenticationFailed');
+      expect(wrong.message).toContain(TEST_USER);
+    },
+    30_000,
+  );
 });

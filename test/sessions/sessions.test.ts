@@ -109,7 +109,10 @@ describe('session runner through the API', () => {
   it('lets an Operator stop sessions', async () => {
     await t.server.users.add('operator1', 'Operator', 'Operator-Passw0rd');
     const op = await t.api.login('operator1', 'Operator-Passw0rd');
-    const session = await t.server.runner.start({ name: 'Operator Stop', type: 'Infrastructure' }, (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))));
+    const session = await t.server.runner.start(
+      { name: 'Operator Stop', type: 'Infrastructure' },
+      (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    );
     expect((await t.api.post(`/api/v1/sessions/${session.id}/stop`, { token: op.access_token })).status).toBe(200);
     expect((await waitUntilStopped(session.id)).result.isCanceled).toBe(true);
   });
@@ -148,8 +151,9 @@ describe('interrupted sessions', () => {
 describe('graceful shutdown', () => {
   it('stops running sessions (their work sees the stop) and records them as canceled', async () => {
     const other = await startTestServer();
-    const session = await other.server.runner.start({ name: 'Work During Shutdown', type: 'Infrastructure' }, (ctx) =>
-      new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    const session = await other.server.runner.start(
+      { name: 'Work During Shutdown', type: 'Infrastructure' },
+      (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
     );
     const dataDir = other.dataDir;
     await other.stop();

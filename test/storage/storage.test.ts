@@ -53,14 +53,16 @@ describe('local folder checks', () => {
     await expect(checkLocalFolder(path.join(root, 'file'), silentSteps)).rejects.toThrow(/not a folder/);
   });
 
-  const canMount = process.getuid?.() === 0 && (() => {
-    try {
-      execFileSync('mount', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const canMount =
+    process.getuid?.() === 0 &&
+    (() => {
+      try {
+        execFileSync('mount', ['--version'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
 
   it.runIf(canMount)('a full volume (tmpfs of 64 KiB, filled up) fails the write check saying so', async () => {
     const mnt = await mkdtemp(path.join(tmpdir(), 'rampart-full-'));
@@ -88,7 +90,14 @@ describe('local folder checks', () => {
 describe('object storage checks against a local S3 server', () => {
   let s3: LocalS3;
   const target = (over: Partial<ObjectStorageTarget> = {}): ObjectStorageTarget => ({
-    endpoint: s3.endpoint, region: 'us-east-1', bucket: 'plain', folder: 'veeam', accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, forcePathStyle: true, ...over,
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    bucket: 'plain',
+    folder: 'veeam',
+    accessKey: S3_ACCESS_KEY,
+    secretKey: S3_SECRET_KEY,
+    forcePathStyle: true,
+    ...over,
   });
   beforeAll(async () => {
     s3 = await startLocalS3(['plain', 'sosapi']);

@@ -36,9 +36,15 @@ describe.each(dialects)('group commit on %s', (_kind, makeUrl) => {
       Array.from({ length: 12 }, (_, i) =>
         inGroupedTransaction(store.db, async (trx) => {
           // Two writes per work: the failing one has made its first before it fails.
-          await trx.insertInto('settings').values({ key: `together-${String(i).padStart(2, '0')}-a`, value: 'x' }).execute();
+          await trx
+            .insertInto('settings')
+            .values({ key: `together-${String(i).padStart(2, '0')}-a`, value: 'x' })
+            .execute();
           if (i === 5) throw new Error('work 5 refuses');
-          await trx.insertInto('settings').values({ key: `together-${String(i).padStart(2, '0')}-b`, value: 'y' }).execute();
+          await trx
+            .insertInto('settings')
+            .values({ key: `together-${String(i).padStart(2, '0')}-b`, value: 'y' })
+            .execute();
           return i;
         }),
       ),

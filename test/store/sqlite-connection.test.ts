@@ -54,7 +54,11 @@ describe('background checkpoints', () => {
       await new Promise((r) => setTimeout(r, 1500));
       const before = (await stat(file)).size;
       const rows = Array.from({ length: 2000 }, (_, i) => ({ key: `k-${i}-${'x'.repeat(200)}`, value: 'v'.repeat(200) }));
-      for (let i = 0; i < rows.length; i += 200) await store.db.insertInto('settings').values(rows.slice(i, i + 200)).execute();
+      for (let i = 0; i < rows.length; i += 200)
+        await store.db
+          .insertInto('settings')
+          .values(rows.slice(i, i + 200))
+          .execute();
       // ~1 MB of rows is far below the connection's own checkpoint threshold, so only the worker moves it.
       expect((await stat(file)).size).toBe(before);
       const deadline = Date.now() + 5000;

@@ -35,7 +35,10 @@ describe.each(dialects)('store on %s', (kind, makeUrl) => {
     cleanups.push(() => store.close());
     expect(store.kind).toBe(kind);
     const again = await openStore(url);
-    const applied = await again.db.selectFrom('kysely_migration' as any).select('name' as any).execute();
+    const applied = await again.db
+      .selectFrom('kysely_migration' as any)
+      .select('name' as any)
+      .execute();
     expect(applied.map((r: any) => r.name)).toEqual(migrationNames);
     await again.close();
   });

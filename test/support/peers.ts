@@ -43,14 +43,41 @@ export async function makeTlsMaterial(key: 'rsa' | 'ec', options: { chained?: bo
   const san = `subjectAltName=DNS:${cn},DNS:localhost,IP:127.0.0.1,IP:::1`;
   try {
     if (!options.chained) {
-      await run('openssl', ['req', '-x509', ...keyArgs, '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.pem', '-days', '30', '-subj', `/C=US/O=Rampart Tests/CN=${cn}`, '-addext', san], { cwd: dir });
+      await run(
+        'openssl',
+        ['req', '-x509', ...keyArgs, '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.pem', '-days', '30', '-subj', `/C=US/O=Rampart Tests/CN=${cn}`, '-addext', san],
+        { cwd: dir },
+      );
       const leafPem = await readFile(path.join(dir, 'leaf.pem'), 'utf8');
       return { certPem: leafPem, leafPem, keyPem: await readFile(path.join(dir, 'leaf.key'), 'utf8') };
     }
-    await run('openssl', ['req', '-x509', ...keyArgs, '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '60', '-subj', '/CN=Rampart Test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], { cwd: dir });
+    await run(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        ...keyArgs,
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.pem',
+        '-days',
+        '60',
+        '-subj',
+        '/CN=Rampart Test CA',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      { cwd: dir },
+    );
     await run('openssl', ['req', ...keyArgs, '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${cn}`], { cwd: dir });
     await writeFile(path.join(dir, 'ext.cnf'), `${san}\nextendedKeyUsage=serverAuth\n`);
-    await run('openssl', ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '30', '-extfile', 'ext.cnf'], { cwd: dir });
+    await run('openssl', ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '30', '-extfile', 'ext.cnf'], {
+      cwd: dir,
+    });
     const leafPem = await readFile(path.join(dir, 'leaf.pem'), 'utf8');
     const caPem = await readFile(path.join(dir, 'ca.pem'), 'utf8');
     return { certPem: leafPem + caPem, leafPem, caPem, keyPem: await readFile(path.join(dir, 'leaf.key'), 'utf8') };
@@ -120,7 +147,11 @@ export interface Ssh2PeerOptions {
 
 const fakeHostOutput = (command: string) => {
   if (command.startsWith('uname')) {
-    return { stdout: 'Linux 6.1.0-test x86_64\n--rampart--\nPRETTY_NAME="Stand-in Linux 1.0"\nNAME="Stand-in"\n--rampart--\nFilesystem 1024-blocks Used Available Capacity Mounted on\n/dev/root 1000000 400000 600000 40% /\n', code: 0 };
+    return {
+      stdout:
+        'Linux 6.1.0-test x86_64\n--rampart--\nPRETTY_NAME="Stand-in Linux 1.0"\nNAME="Stand-in"\n--rampart--\nFilesystem 1024-blocks Used Available Capacity Mounted on\n/dev/root 1000000 400000 600000 40% /\n',
+      code: 0,
+    };
   }
   if (command === 'id -u') return { stdout: '1000\n', code: 0 };
   return { stdout: '', code: 127 };
@@ -179,7 +210,10 @@ export async function startShareHost(): Promise<(Peer & { host: string; connecti
   const connections = { smb: 0, nfs: 0 };
   const servers: net.Server[] = [];
   try {
-    for (const [port, protocol] of [[445, 'smb'], [2049, 'nfs']] as const) {
+    for (const [port, protocol] of [
+      [445, 'smb'],
+      [2049, 'nfs'],
+    ] as const) {
       const server = net.createServer((socket) => {
         connections[protocol]++;
         socket.on('error', () => undefined);

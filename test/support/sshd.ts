@@ -30,7 +30,10 @@ export interface Sshd {
 
 async function ensureTestUser(): Promise<void> {
   if (!isRoot) return;
-  const exists = await run('id', ['-u', TEST_USER]).then(() => true, () => false);
+  const exists = await run('id', ['-u', TEST_USER]).then(
+    () => true,
+    () => false,
+  );
   if (!exists) await run('useradd', ['-m', '-s', '/bin/sh', TEST_USER]);
   await new Promise<void>((resolve, reject) => {
     const child = spawn('chpasswd');
@@ -61,7 +64,11 @@ export async function startSshd(): Promise<Sshd> {
   const dir = await mkdtemp(path.join(tmpdir(), 'rampart-sshd-'));
   await chmod(dir, 0o755);
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch(() => undefined);
-  for (const [type, extra] of [['ed25519', []], ['ecdsa', ['-b', '256']], ['rsa', ['-b', '2048']]] as const) {
+  for (const [type, extra] of [
+    ['ed25519', []],
+    ['ecdsa', ['-b', '256']],
+    ['rsa', ['-b', '2048']],
+  ] as const) {
     await run('ssh-keygen', ['-q', '-t', type, ...extra, '-N', '', '-C', 'host', '-f', path.join(dir, `ssh_host_${type}_key`)]);
   }
   const keyPassphrase = 'user-key-Passphrase';

@@ -10,7 +10,12 @@ export function servedCertificatePem(port: number, host = '127.0.0.1'): Promise<
     const socket = tls.connect({ host, port, rejectUnauthorized: false, servername: 'localhost' }, () => {
       const raw = socket.getPeerCertificate().raw;
       socket.end();
-      resolve(`-----BEGIN CERTIFICATE-----\n${raw.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`);
+      resolve(
+        `-----BEGIN CERTIFICATE-----\n${raw
+          .toString('base64')
+          .replace(/(.{64})/g, '$1\n')
+          .replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
+      );
     });
     socket.on('error', reject);
   });

@@ -53,7 +53,14 @@ describe('secrets never leak', () => {
       if (i % 10 === 0) await call('POST', `/api/v1/credentials/${created.body.id}/changepassword`, { password: secret('changed') });
     }
     for (let i = 0; i < 10; i++) {
-      const linux = await call('POST', '/api/v1/credentials', { type: 'Linux', username: `leak-lx-${i}`, password: secret('lx'), rootPassword: secret('root'), privateKey: keys.opensshEncrypted, passphrase: keys.passphrase });
+      const linux = await call('POST', '/api/v1/credentials', {
+        type: 'Linux',
+        username: `leak-lx-${i}`,
+        password: secret('lx'),
+        rootPassword: secret('root'),
+        privateKey: keys.opensshEncrypted,
+        passphrase: keys.passphrase,
+      });
       expect(linux.status).toBe(201);
       await call('POST', `/api/v1/credentials/${linux.body.id}/changerootpassword`, { password: secret('root2') });
     }

@@ -46,7 +46,14 @@ export const ManagedServersImportSpecCollection = collection(
       ),
     ),
     linuxHosts: Type.Optional(
-      Type.Array(strict({ ...serverBase('LinuxHost'), credentials: CredentialsReference, sshSettings: looseObject('LinuxHostSSHSettingsModel.'), sshFingerprint: Type.String({ minLength: 1, maxLength: 256 }) })),
+      Type.Array(
+        strict({
+          ...serverBase('LinuxHost'),
+          credentials: CredentialsReference,
+          sshSettings: looseObject('LinuxHostSSHSettingsModel.'),
+          sshFingerprint: Type.String({ minLength: 1, maxLength: 256 }),
+        }),
+      ),
     ),
     viHosts: Type.Optional(
       Type.Array(

@@ -86,7 +86,7 @@ function itemSchema(type: ImportableType) {
     kind: optText(64),
     mountServer: Type.Optional(MountServer),
   };
-  if (LOCAL.includes(type)) return strict({ ...base, hostName: serverName(), repository: open('The type\'s repository settings model.') });
+  if (LOCAL.includes(type)) return strict({ ...base, hostName: serverName(), repository: open("The type's repository settings model.") });
   if (SHARES.includes(type)) return strict({ ...base, share: Share(type === 'Smb'), repository: open('NetworkRepositorySettingsModel.') });
   return strict({
     ...base,
@@ -94,8 +94,8 @@ function itemSchema(type: ImportableType) {
     taskLimitEnabled: optFlag(),
     maxTaskCount: optInt(1, 1024),
     account: Account,
-    bucket: open('The type\'s bucket model.'),
-    container: open('The type\'s container model.'),
+    bucket: open("The type's bucket model."),
+    container: open("The type's container model."),
     proxyAppliance: ProxyAppliance,
   });
 }

@@ -37,8 +37,7 @@ export const SealSchema = strict(
   'Secrets of a sealed export, encrypted under the passphrase given with the export.',
 );
 
-const collection = <T extends Record<string, TSchema>>(items: T, description: string) =>
-  strict({ ...items, rampartSeal: Type.Optional(SealSchema) }, description);
+const collection = <T extends Record<string, TSchema>>(items: T, description: string) => strict({ ...items, rampartSeal: Type.Optional(SealSchema) }, description);
 
 // ---- credentials
 export const CredentialsImportSpec = strict({
@@ -83,12 +82,17 @@ export const CloudCredentialsImportSpecCollection = collection(
           ...cloudBase('AzureCompute'),
           connectionName: Type.String({ minLength: 1, maxLength: 512 }),
           existingAccount: strict({
-            deployment: strict({ deploymentType: stringEnum(DEPLOYMENT_TYPES), region: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], enum: [...AZURE_REGIONS, null] })) }),
+            deployment: strict({
+              deploymentType: stringEnum(DEPLOYMENT_TYPES),
+              region: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], enum: [...AZURE_REGIONS, null] })),
+            }),
             subscription: strict({
               tenantId: Type.String({ minLength: 1, maxLength: 256 }),
               applicationId: Type.String({ minLength: 1, maxLength: 256 }),
               secret: optText(SECRET),
-              certificate: Type.Optional(Type.Union([strict({ certificate: text(1024 * 1024), formatType: stringEnum(['pfx'] as const), password: optText(SECRET) }), Type.Null()])),
+              certificate: Type.Optional(
+                Type.Union([strict({ certificate: text(1024 * 1024), formatType: stringEnum(['pfx'] as const), password: optText(SECRET) }), Type.Null()]),
+              ),
             }),
           }),
         }),
@@ -107,7 +111,11 @@ export const CloudCredentialsExportSpec = strict({
 
 // ---- encryption passwords
 export const EncryptionPasswordImportSpecCollection = collection(
-  { encryptionPasswords: Type.Optional(Type.Array(strict({ password: Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 1024 }), hint: Type.String({ minLength: 1, maxLength: 1024 }), ...TAGS }))) },
+  {
+    encryptionPasswords: Type.Optional(
+      Type.Array(strict({ password: Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 1024 }), hint: Type.String({ minLength: 1, maxLength: 1024 }), ...TAGS })),
+    ),
+  },
   'EncryptionPasswordImportSpecCollection',
 );
 export const EncryptionPasswordExportSpec = strict({

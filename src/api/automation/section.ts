@@ -84,7 +84,16 @@ export function arrayItems(
 /** `*` wildcards anywhere, case-insensitive, as the export filters' names document. */
 export function wildcardMatcher(patterns: string[] | undefined): ((value: string) => boolean) | undefined {
   if (!patterns || patterns.length === 0) return undefined;
-  const res = patterns.map((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i'));
+  const res = patterns.map(
+    (p) =>
+      new RegExp(
+        `^${p
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+        'i',
+      ),
+  );
   return (value) => res.some((re) => re.test(value));
 }
 

@@ -35,14 +35,10 @@ export function awsTokenRoutes(app: FastifyInstance, deps: { login: LoginService
     },
   );
 
-  app.delete(
-    '/api/v1/token',
-    { config: { apiFamily: 'vba', access: 'Viewer' }, schema: { tags: ['Token'], summary: 'Sign out (Backup for AWS)' } },
-    async (request, reply) => {
-      await deps.login.logout(request.principal!);
-      return reply.code(204).send();
-    },
-  );
+  app.delete('/api/v1/token', { config: { apiFamily: 'vba', access: 'Viewer' }, schema: { tags: ['Token'], summary: 'Sign out (Backup for AWS)' } }, async (request, reply) => {
+    await deps.login.logout(request.principal!);
+    return reply.code(204).send();
+  });
 
   app.post(
     '/api/v1/token/authorizationCode',

@@ -10,7 +10,7 @@ import { badRequest } from '../../http/errors.js';
  */
 export async function checkPfx(base64: string, password: string | undefined): Promise<{ thumbprint: string }> {
   const compact = base64.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) throw badRequest('The certificate field is not base64: send the PFX file\'s bytes base64-encoded.');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) throw badRequest("The certificate field is not base64: send the PFX file's bytes base64-encoded.");
   try {
     const pair = await openPkcs12(Buffer.from(compact, 'base64'), password ?? '');
     return { thumbprint: describeCertificate(pair.certificatePem).thumbprint };

@@ -58,7 +58,10 @@ export const CloudCredentialsSpec = Type.Object(
     creationMode: Type.Optional(stringEnum(CREATION_MODES)),
     existingAccount: Type.Optional(Type.Union([Type.Object({ deployment: Deployment, subscription: SubscriptionSpec }, { additionalProperties: true }), Type.Null()])),
     newAccount: Type.Optional(
-      Type.Union([Type.Object({ region: stringEnum(AZURE_REGIONS), verificationCode: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: true }), Type.Null()]),
+      Type.Union([
+        Type.Object({ region: stringEnum(AZURE_REGIONS), verificationCode: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: true }),
+        Type.Null(),
+      ]),
     ),
   },
   { additionalProperties: true },

@@ -300,7 +300,8 @@ export class CloudCredentialsService {
       row.auth_method = certificate ? 'certificate' : 'secret';
       return {};
     }
-    if (!certificate) throw badRequest('The request body is missing "existingAccount.subscription.secret" or "existingAccount.subscription.certificate" (the application needs one to sign in).');
+    if (!certificate)
+      throw badRequest('The request body is missing "existingAccount.subscription.secret" or "existingAccount.subscription.certificate" (the application needs one to sign in).');
     const { thumbprint } = await checkPfx(certificate.certificate, certificate.password ?? undefined);
     row.auth_method = 'certificate';
     row.certificate_thumbprint = thumbprint;
@@ -346,5 +347,8 @@ export class CloudCredentialsService {
 function duplicate(row: CloudCredentialsRow, otherId: string | undefined) {
   const field = NAME_FIELD[row.type as CloudCredentialsType];
   const what = row.unique_id !== '' ? `the uniqueId (tag) "${row.unique_id}"` : `the ${field} "${row.name}" and no uniqueId (tag)`;
-  return badRequest(`A ${row.unique_id !== '' ? '' : `${row.type} `}cloud credentials record with ${what} already exists${otherId ? ` (${otherId})` : ''}; give a different uniqueId (tag) to keep both.`, otherId);
+  return badRequest(
+    `A ${row.unique_id !== '' ? '' : `${row.type} `}cloud credentials record with ${what} already exists${otherId ? ` (${otherId})` : ''}; give a different uniqueId (tag) to keep both.`,
+    otherId,
+  );
 }

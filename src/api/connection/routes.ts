@@ -21,7 +21,8 @@ export function connectionRoutes(app: FastifyInstance, deps: { connection: Conne
       schema: {
         tags,
         summary: 'Probe many hosts at once (Rampart extension)',
-        description: 'Each target is probed like connectionCertificate (no credentials needed), at most `concurrency` at a time, all within `deadlineMs`; every target gets its result or its error, in the order given.',
+        description:
+          'Each target is probed like connectionCertificate (no credentials needed), at most `concurrency` at a time, all within `deadlineMs`; every target gets its result or its error, in the order given.',
         body: BatchProbeSpec,
         response: { 200: BatchProbeResult },
       },

@@ -151,7 +151,8 @@ export class ConnectionService {
     const storage = spec.credentialsStorageType ?? (spec.credentialsId ? 'Permanent' : spec.singleUseCredentials ? 'SingleUse' : 'Permanent');
     if (storage === 'SingleUse') {
       if (type !== 'LinuxHost') throw badRequest('Single-use credentials are for LinuxHost servers only.');
-      if (!spec.singleUseCredentials || typeof spec.singleUseCredentials !== 'object') throw badRequest('The field "singleUseCredentials" is required when credentialsStorageType is SingleUse.');
+      if (!spec.singleUseCredentials || typeof spec.singleUseCredentials !== 'object')
+        throw badRequest('The field "singleUseCredentials" is required when credentialsStorageType is SingleUse.');
       port ??= readSingleUseCredentials(spec.singleUseCredentials as Body).settings.sshPort;
     } else {
       if (typeof spec.credentialsId !== 'string') throw badRequest('The request body is missing the required field "credentialsId".');
@@ -161,9 +162,7 @@ export class ConnectionService {
     port ??= DEFAULT_PORTS[type];
     try {
       const probed = await this.probe(type, host, port);
-      return probed.kind === 'ssh'
-        ? { fingerprint: probed.ssh.fingerprint, certificate: null }
-        : { fingerprint: null, certificate: probedCertificateModel(probed.tls, revision) };
+      return probed.kind === 'ssh' ? { fingerprint: probed.ssh.fingerprint, certificate: null } : { fingerprint: null, certificate: probedCertificateModel(probed.tls, revision) };
     } catch (err) {
       throw probeFailure(err);
     }

@@ -28,34 +28,24 @@ const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
 export function credentialsRoutes(app: FastifyInstance, deps: { credentials: CredentialsService }): void {
   const prefix = '/api/v1/credentials';
 
-  app.get(
-    prefix,
-    { config: read, schema: { tags, summary: 'Get all credentials', querystring: CredentialsQuery, response: { 200: CredentialsResult } } },
-    async (request) => {
-      const q = request.query as CredentialsQueryValues;
-      const page = pageRequestFrom(q, CREDENTIALS_ORDER_COLUMNS, { column: 'username_key', asc: true });
-      const { rows, total } = await deps.credentials.list(page, {
-        types: enumFilter('typeFilter', q.typeFilter, CREDENTIALS_TYPES),
-        createdAfter: dateFilter('createdAfterFilter', q.createdAfterFilter),
-        createdBefore: dateFilter('createdBeforeFilter', q.createdBeforeFilter),
-      });
-      return { data: rows.map(credentialsModel), pagination: pagination(total, rows.length, page) };
-    },
-  );
+  app.get(prefix, { config: read, schema: { tags, summary: 'Get all credentials', querystring: CredentialsQuery, response: { 200: CredentialsResult } } }, async (request) => {
+    const q = request.query as CredentialsQueryValues;
+    const page = pageRequestFrom(q, CREDENTIALS_ORDER_COLUMNS, { column: 'username_key', asc: true });
+    const { rows, total } = await deps.credentials.list(page, {
+      types: enumFilter('typeFilter', q.typeFilter, CREDENTIALS_TYPES),
+      createdAfter: dateFilter('createdAfterFilter', q.createdAfterFilter),
+      createdBefore: dateFilter('createdBeforeFilter', q.createdBeforeFilter),
+    });
+    return { data: rows.map(credentialsModel), pagination: pagination(total, rows.length, page) };
+  });
 
-  app.post(
-    prefix,
-    { config: write, schema: { tags, summary: 'Add credentials record', body: CredentialsSpec, response: { 201: CredentialsModel } } },
-    async (request, reply) => {
-      const row = await deps.credentials.add(request.body as Record<string, unknown>);
-      return reply.code(201).send(credentialsModel(row));
-    },
-  );
+  app.post(prefix, { config: write, schema: { tags, summary: 'Add credentials record', body: CredentialsSpec, response: { 201: CredentialsModel } } }, async (request, reply) => {
+    const row = await deps.credentials.add(request.body as Record<string, unknown>);
+    return reply.code(201).send(credentialsModel(row));
+  });
 
-  app.get(
-    `${prefix}/:id`,
-    { config: read, schema: { tags, summary: 'Get credentials record', params: IdParams, response: { 200: CredentialsModel } } },
-    async (request) => credentialsModel(await deps.credentials.get((request.params as { id: string }).id)),
+  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get credentials record', params: IdParams, response: { 200: CredentialsModel } } }, async (request) =>
+    credentialsModel(await deps.credentials.get((request.params as { id: string }).id)),
   );
 
   app.put(
@@ -64,14 +54,10 @@ export function credentialsRoutes(app: FastifyInstance, deps: { credentials: Cre
     async (request) => credentialsModel(await deps.credentials.edit((request.params as { id: string }).id, request.body as Record<string, unknown>)),
   );
 
-  app.delete(
-    `${prefix}/:id`,
-    { config: write, schema: { tags, summary: 'Remove credentials record', params: IdParams } },
-    async (request, reply) => {
-      await deps.credentials.remove((request.params as { id: string }).id);
-      return reply.code(204).send();
-    },
-  );
+  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove credentials record', params: IdParams } }, async (request, reply) => {
+    await deps.credentials.remove((request.params as { id: string }).id);
+    return reply.code(204).send();
+  });
 
   app.post(
     `${prefix}/:id/changepassword`,

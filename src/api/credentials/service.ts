@@ -95,9 +95,7 @@ export class CredentialsService {
     if (page.nameFilter) {
       // "The pattern can match any credentials parameter": user name, description or tag.
       const pattern = likePattern(page.nameFilter);
-      query = query.where(({ or }) =>
-        or(['username_key', 'description_key', 'unique_id'].map((c) => sql<boolean>`lower(${sql.ref(c)}) like ${pattern} escape '\\'`)),
-      );
+      query = query.where(({ or }) => or(['username_key', 'description_key', 'unique_id'].map((c) => sql<boolean>`lower(${sql.ref(c)}) like ${pattern} escape '\\'`)));
     }
     return fetchPage<CredentialsRow>(query, { ...page, nameFilter: undefined });
   }
@@ -167,8 +165,15 @@ export class CredentialsService {
       if (good.length > 0) {
         await inTransaction(this.store.db, async (trx) => {
           // 15 columns a row: 500 rows stay under every dialect's bound-parameter limit.
-          for (let i = 0; i < good.length; i += 500) await trx.insertInto('credentials').values(good.slice(i, i + 500).map((g) => g.row)).execute();
-          await this.secrets.writeNew(trx, good.map((g) => ({ owner: ownerOf(g.row), fields: g.secrets })));
+          for (let i = 0; i < good.length; i += 500)
+            await trx
+              .insertInto('credentials')
+              .values(good.slice(i, i + 500).map((g) => g.row))
+              .execute();
+          await this.secrets.writeNew(
+            trx,
+            good.map((g) => ({ owner: ownerOf(g.row), fields: g.secrets })),
+          );
         });
       }
       return prepared.map((p) => (p instanceof Error ? p : p.row));
@@ -306,7 +311,8 @@ function checkedSecrets(type: CredentialsType, spec: Body, secretMayBeMissing: b
       if (spec[field] !== undefined && spec[field] !== null && spec[field] !== '') throw badRequest(`The field "${field}" applies to Linux credentials only.`);
     }
   } else {
-    if (!password && !privateKey && !secretMayBeMissing) throw badRequest('The request body is missing the required field "password" or "privateKey" (Linux credentials need one of them).');
+    if (!password && !privateKey && !secretMayBeMissing)
+      throw badRequest('The request body is missing the required field "password" or "privateKey" (Linux credentials need one of them).');
     if (passphrase && !privateKey) throw badRequest('The field "passphrase" needs a "privateKey" to go with it.');
     if (privateKey) checkPrivateKey(privateKey, passphrase);
   }
@@ -315,5 +321,8 @@ function checkedSecrets(type: CredentialsType, spec: Body, secretMayBeMissing: b
 
 function duplicate(row: CredentialsRow, otherId: string | undefined) {
   const what = row.unique_id !== '' ? `the uniqueId (tag) "${row.unique_id}"` : `the user name "${row.username}" and no uniqueId (tag)`;
-  return badRequest(`A ${row.unique_id !== '' ? '' : `${row.type} `}credentials record with ${what} already exists${otherId ? ` (${otherId})` : ''}; give a different uniqueId (tag) to keep both.`, otherId);
+  return badRequest(
+    `A ${row.unique_id !== '' ? '' : `${row.type} `}credentials record with ${what} already exists${otherId ? ` (${otherId})` : ''}; give a different uniqueId (tag) to keep both.`,
+    otherId,
+  );
 }

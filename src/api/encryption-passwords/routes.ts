@@ -37,15 +37,16 @@ export function encryptionPasswordsRoutes(app: FastifyInstance, deps: { encrypti
     async (request, reply) => reply.code(201).send(encryptionPasswordModel(await service.add(request.body as Record<string, unknown>))),
   );
 
-  app.get(
-    `${prefix}/:id`,
-    { config: read, schema: { tags, summary: 'Get encryption password', params: IdParams, response: { 200: EncryptionPasswordModel } } },
-    async (request) => encryptionPasswordModel(await service.get((request.params as { id: string }).id)),
+  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get encryption password', params: IdParams, response: { 200: EncryptionPasswordModel } } }, async (request) =>
+    encryptionPasswordModel(await service.get((request.params as { id: string }).id)),
   );
 
   app.put(
     `${prefix}/:id`,
-    { config: write, schema: { tags, summary: 'Edit encryption password (hint and tag)', params: IdParams, body: EncryptionPasswordEdit, response: { 200: EncryptionPasswordModel } } },
+    {
+      config: write,
+      schema: { tags, summary: 'Edit encryption password (hint and tag)', params: IdParams, body: EncryptionPasswordEdit, response: { 200: EncryptionPasswordModel } },
+    },
     async (request) => encryptionPasswordModel(await service.edit((request.params as { id: string }).id, request.body as Record<string, unknown>)),
   );
 

@@ -123,7 +123,11 @@ export class EncryptionPasswordsService {
     const verifier = await hashPassword(password);
     await this.guardUnique(row, () =>
       inTransaction(this.store.db, async (trx) => {
-        await trx.updateTable('encryption_passwords').set({ hint: row.hint, hint_key: row.hint_key, dedup_key: row.dedup_key, modification_time: row.modification_time, verifier }).where('id', '=', id).execute();
+        await trx
+          .updateTable('encryption_passwords')
+          .set({ hint: row.hint, hint_key: row.hint_key, dedup_key: row.dedup_key, modification_time: row.modification_time, verifier })
+          .where('id', '=', id)
+          .execute();
         await this.secrets.write(trx, ownerOf(id), { password });
       }),
     );

@@ -44,7 +44,11 @@ export async function ensureBackupServer(store: Store): Promise<string> {
   const now = new Date().toISOString();
   const existing = await store.db.selectFrom('managed_servers').select('id').where('id', '=', id).executeTakeFirst();
   if (existing) {
-    await store.db.updateTable('managed_servers').set({ ...facts, status: 'Available', status_reason: null }).where('id', '=', id).execute();
+    await store.db
+      .updateTable('managed_servers')
+      .set({ ...facts, status: 'Available', status_reason: null })
+      .where('id', '=', id)
+      .execute();
     return id;
   }
   const name = hostname() || 'localhost';

@@ -27,7 +27,8 @@ export interface StoredPin {
 export class PinChanged extends ProbeError {}
 
 export function storedPinOf(row: ManagedServerRow): StoredPin | undefined {
-  if (row.ssh_host_key) return { sshHostKey: Buffer.from(row.ssh_host_key, 'base64'), sshAlgorithm: row.ssh_host_key_algorithm ?? undefined, sshFingerprint: row.ssh_fingerprint ?? undefined };
+  if (row.ssh_host_key)
+    return { sshHostKey: Buffer.from(row.ssh_host_key, 'base64'), sshAlgorithm: row.ssh_host_key_algorithm ?? undefined, sshFingerprint: row.ssh_fingerprint ?? undefined };
   if (row.certificate_thumbprint) return { thumbprint: row.certificate_thumbprint, sha256: row.certificate_sha256 ?? undefined };
   return undefined;
 }
@@ -129,11 +130,18 @@ export async function checkLinuxLogin(
   const where = describeTarget(target.name, target.port);
   const method = secrets.privateKey ? 'private key' : 'password';
   const session = await logStep(ctx, `Logging in to ${where} as "${login.username}" with a ${method}`, () =>
-    openSshSession(target.name, target.port, loginFrom(login, secrets), key.fingerprint, { timeoutMs: connection.probeTimeoutMs, signal: ctx.signal, hostKeyAlgorithm: key.algorithm }),
+    openSshSession(target.name, target.port, loginFrom(login, secrets), key.fingerprint, {
+      timeoutMs: connection.probeTimeoutMs,
+      signal: ctx.signal,
+      hostKeyAlgorithm: key.algorithm,
+    }),
   );
   try {
-    const facts = await logStep(ctx, 'Reading OS, kernel and free space (uname -srm, /etc/os-release, df -Pk /)', () => readHostFacts(session), (f) =>
-      `${f.osName}; ${f.kernel} ${f.architecture}; ${gigabytes(f.rootFreeBytes)} free of ${gigabytes(f.rootTotalBytes)} on /`,
+    const facts = await logStep(
+      ctx,
+      'Reading OS, kernel and free space (uname -srm, /etc/os-release, df -Pk /)',
+      () => readHostFacts(session),
+      (f) => `${f.osName}; ${f.kernel} ${f.architecture}; ${gigabytes(f.rootFreeBytes)} free of ${gigabytes(f.rootTotalBytes)} on /`,
     );
     let elevation: string | undefined;
     if (login.elevateToRoot || login.useSu) {
@@ -153,7 +161,10 @@ export async function checkLinuxLogin(
 /** ViHost: one real HTTPS request on the checked certificate. */
 export async function checkHttpsAnswers(ctx: SessionContext, connection: ConnectionService, target: { name: string; port: number }, thumbprint: string): Promise<void> {
   const where = describeTarget(target.name, target.port);
-  await logStep(ctx, `Checking that ${where} answers HTTPS`, () => checkHttps(target.name, target.port, thumbprint, { timeoutMs: connection.probeTimeoutMs, signal: ctx.signal }), (answer) =>
-    `${where} answers HTTPS: ${answer.statusLine}${answer.server ? ` (Server: ${answer.server.slice(0, 60)})` : ''}`,
+  await logStep(
+    ctx,
+    `Checking that ${where} answers HTTPS`,
+    () => checkHttps(target.name, target.port, thumbprint, { timeoutMs: connection.probeTimeoutMs, signal: ctx.signal }),
+    (answer) => `${where} answers HTTPS: ${answer.statusLine}${answer.server ? ` (Server: ${answer.server.slice(0, 60)})` : ''}`,
   );
 }

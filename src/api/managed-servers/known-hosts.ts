@@ -73,10 +73,24 @@ export async function importKnownHosts(store: Store, text: string): Promise<Impo
       results.push({ lineNumber: entry.lineNumber, serverId: server.id, serverName: server.name, action, fingerprint, message });
     } else if (matched.has(entry)) {
       const other = matched.get(entry)!;
-      results.push({ lineNumber: entry.lineNumber, serverId: other.id, serverName: other.name, action: 'skipped', fingerprint, message: 'Another key of this host was pinned from the same file.' });
+      results.push({
+        lineNumber: entry.lineNumber,
+        serverId: other.id,
+        serverName: other.name,
+        action: 'skipped',
+        fingerprint,
+        message: 'Another key of this host was pinned from the same file.',
+      });
     } else {
       const names = entry.hashed ? 'a hashed name' : entry.names.join(',');
-      results.push({ lineNumber: entry.lineNumber, serverId: null, serverName: null, action: 'notManaged', fingerprint, message: `${names} is not a managed Linux server; add it first.` });
+      results.push({
+        lineNumber: entry.lineNumber,
+        serverId: null,
+        serverName: null,
+        action: 'notManaged',
+        fingerprint,
+        message: `${names} is not a managed Linux server; add it first.`,
+      });
     }
   }
   return results.sort((a, b) => a.lineNumber - b.lineNumber);

@@ -70,5 +70,10 @@ export function managedServerModel(row: ManagedServerRow) {
   if (row.type === 'ViHost') {
     return { ...base, viHostType: (row.vi_host_type ?? 'VC') as 'ESX' | 'ESXi' | 'VC', port: row.port ?? 443, certificateThumbprint: row.certificate_thumbprint };
   }
-  return { ...base, networkSettings: bothSpellings(parsed(row.network_settings, DEFAULT_NETWORK_SETTINGS)), port: row.port ?? 5986, certificateThumbprint: row.certificate_thumbprint };
+  return {
+    ...base,
+    networkSettings: bothSpellings(parsed(row.network_settings, DEFAULT_NETWORK_SETTINGS)),
+    port: row.port ?? 5986,
+    certificateThumbprint: row.certificate_thumbprint,
+  };
 }

@@ -85,14 +85,16 @@ export async function planServer(body: Body, connection: ConnectionService, exis
     const storage = text(body.credentialsStorageType) ?? (credentialsId ? 'Permanent' : body.singleUseCredentials ? 'SingleUse' : 'Permanent');
     if (storage === 'SingleUse') {
       if (!body.singleUseCredentials || typeof body.singleUseCredentials !== 'object') {
-        if (!existing || existing.credentials_storage_type !== 'SingleUse') throw badRequest('The field "singleUseCredentials" is required when credentialsStorageType is SingleUse.');
+        if (!existing || existing.credentials_storage_type !== 'SingleUse')
+          throw badRequest('The field "singleUseCredentials" is required when credentialsStorageType is SingleUse.');
       } else {
         plan.singleUse = readSingleUseCredentials(body.singleUseCredentials as Body);
         plan.login = plan.singleUse.settings;
       }
       plan.storage = 'SingleUse';
     } else {
-      if (!credentialsId) throw badRequest('The request body is missing the required field "credentialsId" (or, from 1.2, credentialsStorageType SingleUse with singleUseCredentials).');
+      if (!credentialsId)
+        throw badRequest('The request body is missing the required field "credentialsId" (or, from 1.2, credentialsStorageType SingleUse with singleUseCredentials).');
       const row = await connection.credentialsFor(type, credentialsId);
       plan.credentialsId = credentialsId;
       plan.login = linuxSettingsOf(row);

@@ -5,7 +5,16 @@ import { IdParams } from '../../http/schemas.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
 import { MANAGED_SERVER_TYPES, LinuxCredentialsSpec } from '../connection/schemas.js';
-import { KnownHostsImportResult, MANAGED_SERVER_ORDER_COLUMNS, ManagedServerEdit, ManagedServerModel, ManagedServerSpec, ManagedServersQuery, ManagedServersResult, VI_HOST_TYPES } from './schemas.js';
+import {
+  KnownHostsImportResult,
+  MANAGED_SERVER_ORDER_COLUMNS,
+  ManagedServerEdit,
+  ManagedServerModel,
+  ManagedServerSpec,
+  ManagedServersQuery,
+  ManagedServersResult,
+  VI_HOST_TYPES,
+} from './schemas.js';
 import { managedServerModel } from './model.js';
 import type { ManagedServersService } from './service.js';
 

@@ -6,9 +6,28 @@ import { CREDENTIALS_STORAGE_TYPES, MANAGED_SERVER_TYPES } from '../connection/s
 export const VI_HOST_TYPES = ['ESX', 'ESXi', 'VC'] as const;
 export const MANAGED_SERVER_STATUSES = ['Available', 'Unavailable'] as const;
 export const WINDOWS_COMPONENTS = [
-  'Transport', 'Nfs', 'HvIntegration', 'DeployerSvc', 'WanAccelerator', 'Tape', 'CloudGate', 'CloudServiceInvoker', 'CloudServiceRemoting', 'RestoreProxy', 'EpAgent',
-  'EpAgentSqlLocalDB', 'EpAgentSharedManagementObjects', 'EpAgentSqlSysClrTypes', 'AgentConfigureService', 'VawRedist', 'ValRedist', 'GuestControl',
-  'FileSystemVssIntegration', 'VssHwSnapshotProvider', 'Cdp', 'VamRedist',
+  'Transport',
+  'Nfs',
+  'HvIntegration',
+  'DeployerSvc',
+  'WanAccelerator',
+  'Tape',
+  'CloudGate',
+  'CloudServiceInvoker',
+  'CloudServiceRemoting',
+  'RestoreProxy',
+  'EpAgent',
+  'EpAgentSqlLocalDB',
+  'EpAgentSharedManagementObjects',
+  'EpAgentSqlSysClrTypes',
+  'AgentConfigureService',
+  'VawRedist',
+  'ValRedist',
+  'GuestControl',
+  'FileSystemVssIntegration',
+  'VssHwSnapshotProvider',
+  'Cdp',
+  'VamRedist',
 ] as const;
 
 export const MANAGED_SERVER_ORDER_COLUMNS = { Name: 'name_key', Type: 'type', Description: 'description_key' } as const;
@@ -90,7 +109,14 @@ export const ManagedServerModel = Type.Object({
     Type.Unsafe<Record<string, unknown> | null>({
       type: ['object', 'null'],
       description: 'What the last SSH check learned (LinuxHost).',
-      properties: { osName: { type: 'string' }, kernel: { type: 'string' }, architecture: { type: 'string' }, rootFreeBytes: { type: 'number' }, rootTotalBytes: { type: 'number' }, checkedAt: { type: 'string' } },
+      properties: {
+        osName: { type: 'string' },
+        kernel: { type: 'string' },
+        architecture: { type: 'string' },
+        rootFreeBytes: { type: 'number' },
+        rootTotalBytes: { type: 'number' },
+        checkedAt: { type: 'string' },
+      },
     }),
   ),
 });

@@ -103,7 +103,9 @@ export class ManagedServersService {
     const plan = await planServer(spec, this.connection);
     await this.refuseDuplicateName(plan.name);
     const id = randomUUID();
-    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) => addServer(ctx, this.work, id, plan));
+    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) =>
+      addServer(ctx, this.work, id, plan),
+    );
   }
 
   async edit(id: string, model: Body, createdBy: string): Promise<SessionRecord> {
@@ -112,7 +114,9 @@ export class ManagedServersService {
     if (Number(existing.is_backup_server) === 1) return this.editBackupServer(existing, model, createdBy);
     const plan = await planServer(model, this.connection, existing);
     plan.name = existing.name;
-    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) => editServer(ctx, this.work, existing, plan));
+    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) =>
+      editServer(ctx, this.work, existing, plan),
+    );
   }
 
   /**
@@ -158,7 +162,10 @@ export class ManagedServersService {
     if (model.id !== undefined && model.id !== id) throw badRequest(`The body's id ${String(model.id)} is not the id in the path (${id}).`, id);
     if (model.type !== existing.type) throw badRequest(`The type of a managed server cannot be changed (it is ${existing.type}).`, id);
     if (String(model.name).trim().toLowerCase() !== existing.name_key) {
-      throw badRequest(`The name of a managed server cannot be changed (it is "${existing.name}", the host whose identity is pinned); remove the server and add the other host.`, id);
+      throw badRequest(
+        `The name of a managed server cannot be changed (it is "${existing.name}", the host whose identity is pinned); remove the server and add the other host.`,
+        id,
+      );
     }
   }
 
@@ -182,7 +189,9 @@ export class ManagedServersService {
   /** Rampart's rescan: the host is checked against its pin again; Available or Unavailable with the reason. */
   async rescan(id: string, createdBy: string): Promise<SessionRecord> {
     const row = await this.get(id);
-    return this.runner.start({ name: RESCAN_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, async (ctx) => rescanServer(ctx, this.work, await this.get(row.id)));
+    return this.runner.start({ name: RESCAN_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, async (ctx) =>
+      rescanServer(ctx, this.work, await this.get(row.id)),
+    );
   }
 
   /** Stores Linux credentials as single-use (sealed): the next operation that logs in uses them once, then they are gone. */
@@ -228,7 +237,11 @@ export class ManagedServersService {
     const description = typeof model.description === 'string' ? model.description : existing.description;
     return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: existing.id, resourceReference: reference(existing.id), createdBy }, async (ctx) => {
       await logStep(ctx, `Saving server "${existing.name}" (the backup server: only its description changes)`, async () => {
-        await this.store.db.updateTable('managed_servers').set({ description, description_key: description.toLowerCase(), updated_at: new Date().toISOString() }).where('id', '=', existing.id).execute();
+        await this.store.db
+          .updateTable('managed_servers')
+          .set({ description, description_key: description.toLowerCase(), updated_at: new Date().toISOString() })
+          .where('id', '=', existing.id)
+          .execute();
       });
       return { result: 'Success', message: `Server "${existing.name}" has been saved.` };
     });

@@ -34,7 +34,12 @@ async function loginSecrets(deps: WorkDeps, serverId: string | undefined, plan: 
 }
 
 /** Everything an add or edit verifies on the host, in order, each step in the log. */
-async function verifyHost(ctx: SessionContext, deps: WorkDeps, plan: ServerPlan, existing: ManagedServerRow | undefined): Promise<{ check: IdentityCheck; linux?: LinuxCheck; warnings: number }> {
+async function verifyHost(
+  ctx: SessionContext,
+  deps: WorkDeps,
+  plan: ServerPlan,
+  existing: ManagedServerRow | undefined,
+): Promise<{ check: IdentityCheck; linux?: LinuxCheck; warnings: number }> {
   let warnings = 0;
   const target = { type: plan.type, name: plan.name, port: plan.port };
   const stored = existing ? storedPinOf(existing) : undefined;
@@ -73,7 +78,9 @@ async function verifyHost(ctx: SessionContext, deps: WorkDeps, plan: ServerPlan,
     await ctx.log(
       'The credentials were not used',
       'None',
-      plan.type === 'ViHost' ? 'Rampart does not speak the vSphere API: the credentials are stored, not verified.' : 'Rampart does not speak WinRM/SMB: the credentials are stored, not verified.',
+      plan.type === 'ViHost'
+        ? 'Rampart does not speak the vSphere API: the credentials are stored, not verified.'
+        : 'Rampart does not speak WinRM/SMB: the credentials are stored, not verified.',
     );
   }
   await ctx.progress(80);
@@ -156,7 +163,11 @@ export async function editServer(ctx: SessionContext, deps: WorkDeps, existing: 
 export async function rescanServer(ctx: SessionContext, deps: WorkDeps, row: ManagedServerRow): Promise<SessionOutcome> {
   if (Number(row.is_backup_server) === 1) {
     const facts = await logStep(ctx, 'Reading OS, kernel and free space of this machine', localHostFacts, (f) => `${f.osName}; ${f.kernel} ${f.architecture}`);
-    await deps.store.db.updateTable('managed_servers').set({ ...factsColumns(facts), status: 'Available', status_reason: null }).where('id', '=', row.id).execute();
+    await deps.store.db
+      .updateTable('managed_servers')
+      .set({ ...factsColumns(facts), status: 'Available', status_reason: null })
+      .where('id', '=', row.id)
+      .execute();
     return { result: 'Success', message: `Server "${row.name}" (the backup server) has been rescanned.` };
   }
   const plan: ServerPlan = {
@@ -172,7 +183,14 @@ export async function rescanServer(ctx: SessionContext, deps: WorkDeps, row: Man
   };
   if (plan.type === 'LinuxHost' && plan.credentialsId) {
     const credentials = await deps.connection.credentialsFor('LinuxHost', plan.credentialsId).catch(() => undefined);
-    if (credentials) plan.login = { username: credentials.username, sshPort: Number(credentials.ssh_port), elevateToRoot: Number(credentials.elevate_to_root) === 1, addToSudoers: Number(credentials.add_to_sudoers) === 1, useSu: Number(credentials.use_su) === 1 };
+    if (credentials)
+      plan.login = {
+        username: credentials.username,
+        sshPort: Number(credentials.ssh_port),
+        elevateToRoot: Number(credentials.elevate_to_root) === 1,
+        addToSudoers: Number(credentials.add_to_sudoers) === 1,
+        useSu: Number(credentials.use_su) === 1,
+      };
   }
   try {
     const { linux, warnings } = await verifyHost(ctx, deps, plan, row);

@@ -62,7 +62,11 @@ export function settingsOut(s: ProxySettings) {
     transportMode: s.transportMode,
     failoverToNetwork: s.failoverToNetwork,
     hostToProxyEncryption: s.hostToProxyEncryption,
-    connectedDatastores: { autoSelect: s.connectedDatastores.autoSelect, autoSelectEnabled: s.connectedDatastores.autoSelect, datastores: datastoresOut(s.connectedDatastores.datastores) },
+    connectedDatastores: {
+      autoSelect: s.connectedDatastores.autoSelect,
+      autoSelectEnabled: s.connectedDatastores.autoSelect,
+      datastores: datastoresOut(s.connectedDatastores.datastores),
+    },
     maxTaskCount: s.maxTaskCount,
   };
 }

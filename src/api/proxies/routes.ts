@@ -34,12 +34,18 @@ export function proxiesRoutes(app: FastifyInstance, deps: { proxies: ProxiesServ
     return reply.code(201).send(sessionModel(session, request.apiRevision));
   });
 
-  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get Proxy', params: IdParams, response: { 200: ProxyModel } } }, async (request) => proxyModel(await deps.proxies.get(id(request))));
+  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get Proxy', params: IdParams, response: { 200: ProxyModel } } }, async (request) =>
+    proxyModel(await deps.proxies.get(id(request))),
+  );
 
-  app.put(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Edit Proxy', params: IdParams, body: ProxyEdit, response: { 201: SessionModel } } }, async (request, reply) => {
-    const session = await deps.proxies.edit(id(request), request.body as Record<string, unknown>, user(request));
-    return reply.code(201).send(sessionModel(session, request.apiRevision));
-  });
+  app.put(
+    `${prefix}/:id`,
+    { config: write, schema: { tags, summary: 'Edit Proxy', params: IdParams, body: ProxyEdit, response: { 201: SessionModel } } },
+    async (request, reply) => {
+      const session = await deps.proxies.edit(id(request), request.body as Record<string, unknown>, user(request));
+      return reply.code(201).send(sessionModel(session, request.apiRevision));
+    },
+  );
 
   app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove Proxy', params: IdParams, response: { 204: EmptySuccessSchema } } }, async (request, reply) => {
     await deps.proxies.remove(id(request));

@@ -4,8 +4,24 @@ import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../
 export const PROXY_TYPES = ['ViProxy'] as const;
 export const TRANSPORT_MODES = ['auto', 'directAccess', 'virtualAppliance', 'network'] as const;
 export const VMWARE_INVENTORY_TYPES = [
-  'Unknown', 'VirtualMachine', 'vCenterServer', 'Datacenter', 'Cluster', 'Host', 'ResourcePool', 'Folder', 'Datastore', 'DatastoreCluster',
-  'StoragePolicy', 'Template', 'ComputeResource', 'VirtualApp', 'Tag', 'Category', 'Multitag', 'Network',
+  'Unknown',
+  'VirtualMachine',
+  'vCenterServer',
+  'Datacenter',
+  'Cluster',
+  'Host',
+  'ResourcePool',
+  'Folder',
+  'Datastore',
+  'DatastoreCluster',
+  'StoragePolicy',
+  'Template',
+  'ComputeResource',
+  'VirtualApp',
+  'Tag',
+  'Category',
+  'Multitag',
+  'Network',
 ] as const;
 
 export const PROXY_ORDER_COLUMNS = { Name: 'name_key', Type: 'type', Description: 'description_key' } as const;

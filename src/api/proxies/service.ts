@@ -70,12 +70,16 @@ export class ProxiesService {
   async add(spec: Body, createdBy: string): Promise<SessionRecord> {
     const plan = await this.plan(spec);
     const id = randomUUID();
-    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) => this.save(ctx, id, plan, false));
+    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) =>
+      this.save(ctx, id, plan, false),
+    );
   }
 
   async edit(id: string, model: Body, createdBy: string): Promise<SessionRecord> {
     const plan = await this.planEdit(id, model);
-    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) => this.save(ctx, id, plan, true));
+    return this.runner.start({ name: SAVING_SESSION, type: 'Infrastructure', resourceId: id, resourceReference: reference(id), createdBy }, (ctx) =>
+      this.save(ctx, id, plan, true),
+    );
   }
 
   /** add() inside a session another section runs (an import): same checks, same steps. */
@@ -112,7 +116,12 @@ export class ProxiesService {
     if (model.name !== undefined && String(model.name).toLowerCase() !== existing.name_key) {
       throw badRequest(`The name of a backup proxy is its server's name ("${existing.name}") and cannot be changed.`, id);
     }
-    return { hostId: existing.host_id, name: existing.name, description: String(model.description ?? existing.description), settings: settingsFrom(server, storedSettings(existing)) };
+    return {
+      hostId: existing.host_id,
+      name: existing.name,
+      description: String(model.description ?? existing.description),
+      settings: settingsFrom(server, storedSettings(existing)),
+    };
   }
 
   /** The server named by server.hostId, or a 400 saying it is not a managed server. */
@@ -120,7 +129,8 @@ export class ProxiesService {
     try {
       return await this.managedServers.get(hostId);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) throw badRequest(`server.hostId ${hostId} is not a managed server: add the server first (POST /api/v1/backupInfrastructure/managedServers).`);
+      if (err instanceof ApiError && err.status === 404)
+        throw badRequest(`server.hostId ${hostId} is not a managed server: add the server first (POST /api/v1/backupInfrastructure/managedServers).`);
       throw err;
     }
   }

@@ -6,7 +6,15 @@ import { checkLinuxFolder, measureLinuxFolder } from '../../storage/linux-folder
  * object-storage repository is checked, not by every server at start.
  */
 const objectStorage = () => import('../../storage/object-storage.js');
-import { amazonEndpoint, googleEndpoint, normalizeFolder, servicePointUrl, wasabiEndpoint, type ObjectStorageTarget, type PublicCloudEndpoints } from '../../storage/object-endpoint.js';
+import {
+  amazonEndpoint,
+  googleEndpoint,
+  normalizeFolder,
+  servicePointUrl,
+  wasabiEndpoint,
+  type ObjectStorageTarget,
+  type PublicCloudEndpoints,
+} from '../../storage/object-endpoint.js';
 import { checkPortReachable, shareHost } from '../../storage/reachability.js';
 import { StorageCheckError, UNKNOWN_FIGURES, type StorageFigures } from '../../storage/figures.js';
 import type { StepRunner } from '../../storage/steps.js';
@@ -47,7 +55,12 @@ export async function objectTarget(type: string, settings: Obj, cloud: CloudCred
   const bucket = (settings.bucket ?? {}) as Obj;
   const credentials = await cloud.get(String(account.credentialsId));
   const secrets = await cloud.secretsFor(credentials.id);
-  const base = { bucket: String(bucket.bucketName), folder: normalizeFolder(String(bucket.folderName ?? '')), accessKey: credentials.access_key ?? '', secretKey: secrets.secretKey ?? '' };
+  const base = {
+    bucket: String(bucket.bucketName),
+    folder: normalizeFolder(String(bucket.folderName ?? '')),
+    accessKey: credentials.access_key ?? '',
+    secretKey: secrets.secretKey ?? '',
+  };
   switch (type) {
     case 'AmazonS3':
       return { ...base, region: String(bucket.regionId), endpoint: amazonEndpoint(String(bucket.regionId), String(account.regionType)), forcePathStyle: false };
@@ -129,9 +142,18 @@ export async function checkRepository(
     const sharePath = String(valueAt(settings, 'share.sharePath'));
     const protocol = type === 'Smb' ? 'smb' : 'nfs';
     const server = shareHost(sharePath, protocol);
-    if (!server) throw new StorageCheckError(type === 'Smb' ? `The share path "${sharePath}" is not a UNC path such as \\\\server\\share\\folder.` : `The share path "${sharePath}" is not an NFS export such as server:/export/folder.`);
+    if (!server)
+      throw new StorageCheckError(
+        type === 'Smb'
+          ? `The share path "${sharePath}" is not a UNC path such as \\\\server\\share\\folder.`
+          : `The share path "${sharePath}" is not an NFS export such as server:/export/folder.`,
+      );
     const port = type === 'Smb' ? 445 : 2049;
-    await steps.step(`Checking that ${server} answers on port ${port} (${type === 'Smb' ? 'SMB' : 'NFS'})`, () => checkPortReachable(server, port, deps.timeoutMs, type === 'Smb' ? 'SMB share' : 'NFS export'), () => `${server} answers on port ${port}`);
+    await steps.step(
+      `Checking that ${server} answers on port ${port} (${type === 'Smb' ? 'SMB' : 'NFS'})`,
+      () => checkPortReachable(server, port, deps.timeoutMs, type === 'Smb' ? 'SMB share' : 'NFS export'),
+      () => `${server} answers on port ${port}`,
+    );
     await steps.note('The share is not mounted from here: write access, free space and the share credentials are not verified (Rampart has no SMB/NFS client)', true);
     return UNKNOWN_FIGURES;
   }
@@ -150,7 +172,14 @@ export function isMeasurable(type: string, host: RepositoryHost | undefined): bo
 }
 
 /** Measurement (refresher, rescan): no writes, capacity only (reachability for shares). `background`: nobody asked for it (the refresher). */
-export async function measureRepository(type: string, settings: Obj, host: RepositoryHost | undefined, deps: CheckDeps, signal: AbortSignal, options: { background?: boolean } = {}): Promise<StorageFigures> {
+export async function measureRepository(
+  type: string,
+  settings: Obj,
+  host: RepositoryHost | undefined,
+  deps: CheckDeps,
+  signal: AbortSignal,
+  options: { background?: boolean } = {},
+): Promise<StorageFigures> {
   if (LOCAL_TYPES.includes(type)) {
     const folder = String(valueAt(settings, 'repository.path'));
     if (host?.isBackupServer) return measureLocalFolder(folder);
@@ -162,7 +191,11 @@ export async function measureRepository(type: string, settings: Obj, host: Repos
     }
   }
   if (S3_TYPES.includes(type as RepositoryType)) {
-    return (await objectStorage()).measureObjectStorage(await objectTarget(type, settings, deps.cloudCredentials, deps.endpoints), { timeoutMs: deps.timeoutMs, signal, consumptionLimit: consumptionLimit(settings) });
+    return (await objectStorage()).measureObjectStorage(await objectTarget(type, settings, deps.cloudCredentials, deps.endpoints), {
+      timeoutMs: deps.timeoutMs,
+      signal,
+      consumptionLimit: consumptionLimit(settings),
+    });
   }
   const sharePath = String(valueAt(settings, 'share.sharePath'));
   const server = shareHost(sharePath, type === 'Smb' ? 'smb' : 'nfs') ?? '';

@@ -39,7 +39,8 @@ export class ManagedServerHosts implements HostDirectory {
   async openShell(id: string, signal?: AbortSignal, options: { background?: boolean } = {}): Promise<HostShell> {
     const row = await this.row(id);
     if (!row) throw new StorageCheckError(`Managed server ${id} no longer exists.`);
-    if (Number(row.is_backup_server) === 1) throw new StorageCheckError(`Server "${row.name}" is the backup server itself: its folders are checked on the local file system, not over SSH.`);
+    if (Number(row.is_backup_server) === 1)
+      throw new StorageCheckError(`Server "${row.name}" is the backup server itself: its folders are checked on the local file system, not over SSH.`);
     if (row.type !== 'LinuxHost') throw new StorageCheckError(`Server "${row.name}" is a ${row.type}: Rampart logs in over SSH to Linux hosts only.`);
     if (!row.ssh_fingerprint) throw new StorageCheckError(`Server "${row.name}" has no pinned SSH host key; rescan or edit it with its sshFingerprint first.`);
     // Single-use credentials are consumed by this login: Veeam documents them for

@@ -58,7 +58,11 @@ export class RepositoryRescan {
       }
     });
     // Registered before the work begins (it starts on the next tick), so a mode change sees it at once.
-    if (rows.length > 0) await this.store.db.insertInto('repository_usage').values(rows.map((r) => ({ session_id: session.id, repository_id: r.id }))).execute();
+    if (rows.length > 0)
+      await this.store.db
+        .insertInto('repository_usage')
+        .values(rows.map((r) => ({ session_id: session.id, repository_id: r.id })))
+        .execute();
     return session;
   }
 

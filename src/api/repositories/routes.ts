@@ -62,49 +62,72 @@ export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: R
     return { data: rows.map(repositoryModel), pagination: pagination(total, rows.length, page) };
   });
 
-  app.post(prefix, { config: write, schema: { tags, summary: 'Add repository', querystring: AddQuery, body: RepositorySpec, response: { 201: SessionModelSchema } } }, async (request, reply) => {
-    const session = await deps.repositories.add(request.body as Body, { overwriteOwner: (request.query as { overwriteOwner?: boolean }).overwriteOwner, createdBy: who(request) });
-    return reply.code(201).send(sessionModel(session, request.apiRevision));
-  });
+  app.post(
+    prefix,
+    { config: write, schema: { tags, summary: 'Add repository', querystring: AddQuery, body: RepositorySpec, response: { 201: SessionModelSchema } } },
+    async (request, reply) => {
+      const session = await deps.repositories.add(request.body as Body, {
+        overwriteOwner: (request.query as { overwriteOwner?: boolean }).overwriteOwner,
+        createdBy: who(request),
+      });
+      return reply.code(201).send(sessionModel(session, request.apiRevision));
+    },
+  );
 
-  app.get(`${prefix}/states`, { config: read, schema: { tags, summary: 'Get all repository states', querystring: StatesQuery, response: { 200: RepositoryStatesResult } } }, async (request) => {
-    const q = request.query as StateQuery;
-    const page = pageRequestFrom(q, STATES_ORDER_COLUMNS, { column: 'name_key', asc: true });
-    const { rows, total } = await deps.repositories.states(page, {
-      id: q.idFilter,
-      types: enumFilter('typeFilter', q.typeFilter, REPOSITORY_TYPES),
-      capacity: q.capacityFilter,
-      freeSpace: q.freeSpaceFilter,
-      usedSpace: q.usedSpaceFilter,
-      isOnline: q.isOnlineFilter,
-    });
-    return { data: rows.map(repositoryStateModel), pagination: pagination(total, rows.length, page) };
-  });
+  app.get(
+    `${prefix}/states`,
+    { config: read, schema: { tags, summary: 'Get all repository states', querystring: StatesQuery, response: { 200: RepositoryStatesResult } } },
+    async (request) => {
+      const q = request.query as StateQuery;
+      const page = pageRequestFrom(q, STATES_ORDER_COLUMNS, { column: 'name_key', asc: true });
+      const { rows, total } = await deps.repositories.states(page, {
+        id: q.idFilter,
+        types: enumFilter('typeFilter', q.typeFilter, REPOSITORY_TYPES),
+        capacity: q.capacityFilter,
+        freeSpace: q.freeSpaceFilter,
+        usedSpace: q.usedSpaceFilter,
+        isOnline: q.isOnlineFilter,
+      });
+      return { data: rows.map(repositoryStateModel), pagination: pagination(total, rows.length, page) };
+    },
+  );
 
-  app.post(`${prefix}/rescan`, { config: write, schema: { tags, summary: 'Rescan repositories (1.2)', body: RescanSpec, response: { 201: SessionModelSchema } } }, async (request, reply) => {
-    const session = await deps.rescan.start((request.body as { repositoryIds: string[] }).repositoryIds, who(request));
-    return reply.code(201).send(sessionModel(session, request.apiRevision));
-  });
+  app.post(
+    `${prefix}/rescan`,
+    { config: write, schema: { tags, summary: 'Rescan repositories (1.2)', body: RescanSpec, response: { 201: SessionModelSchema } } },
+    async (request, reply) => {
+      const session = await deps.rescan.start((request.body as { repositoryIds: string[] }).repositoryIds, who(request));
+      return reply.code(201).send(sessionModel(session, request.apiRevision));
+    },
+  );
 
   app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get repository', params: IdParams, response: { 200: RepositoryModel } } }, async (request) =>
     repositoryModel(await deps.repositories.get(idOf(request))),
   );
 
-  app.put(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Edit repository', params: IdParams, body: RepositoryEdit, response: { 201: SessionModelSchema } } }, async (request, reply) => {
-    const session = await deps.repositories.edit(idOf(request), request.body as Body, who(request));
-    return reply.code(201).send(sessionModel(session, request.apiRevision));
-  });
+  app.put(
+    `${prefix}/:id`,
+    { config: write, schema: { tags, summary: 'Edit repository', params: IdParams, body: RepositoryEdit, response: { 201: SessionModelSchema } } },
+    async (request, reply) => {
+      const session = await deps.repositories.edit(idOf(request), request.body as Body, who(request));
+      return reply.code(201).send(sessionModel(session, request.apiRevision));
+    },
+  );
 
   app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove repository', params: IdParams, querystring: RemoveQuery } }, async (request, reply) => {
     await deps.repositories.remove(idOf(request), (request.query as { deleteBackups?: boolean }).deleteBackups === true);
     return reply.code(204).send();
   });
 
-  app.get(`${prefix}/:id/accessPermissions`, { config: read, schema: { tags, summary: 'Get repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } } }, async (request) =>
-    deps.repositories.accessPermissions(idOf(request)),
+  app.get(
+    `${prefix}/:id/accessPermissions`,
+    { config: read, schema: { tags, summary: 'Get repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } } },
+    async (request) => deps.repositories.accessPermissions(idOf(request)),
   );
 
-  app.put(`${prefix}/:id/accessPermissions`, { config: write, schema: { tags, summary: 'Edit repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } } }, async (request) =>
-    deps.repositories.setAccessPermissions(idOf(request), request.body as Body),
+  app.put(
+    `${prefix}/:id/accessPermissions`,
+    { config: write, schema: { tags, summary: 'Edit repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } } },
+    async (request) => deps.repositories.setAccessPermissions(idOf(request), request.body as Body),
   );
 }

@@ -4,22 +4,50 @@ import { optionalText } from '../../http/nullable.js';
 
 /** ERepositoryType (same in 1.1 and 1.2). */
 export const REPOSITORY_TYPES = [
-  'WinLocal', 'LinuxLocal', 'Smb', 'Nfs', 'AzureBlob', 'AzureDataBox', 'AzureArchive', 'AmazonS3', 'AmazonSnowballEdge', 'AmazonS3Glacier',
-  'S3Compatible', 'GoogleCloud', 'IBMCloud', 'ExtendableRepository', 'DDBoost', 'ExaGrid', 'HPStoreOnceIntegration', 'Quantum', 'WasabiCloud',
-  'LinuxHardened', 'Infinidat', 'Fujitsu',
+  'WinLocal',
+  'LinuxLocal',
+  'Smb',
+  'Nfs',
+  'AzureBlob',
+  'AzureDataBox',
+  'AzureArchive',
+  'AmazonS3',
+  'AmazonSnowballEdge',
+  'AmazonS3Glacier',
+  'S3Compatible',
+  'GoogleCloud',
+  'IBMCloud',
+  'ExtendableRepository',
+  'DDBoost',
+  'ExaGrid',
+  'HPStoreOnceIntegration',
+  'Quantum',
+  'WasabiCloud',
+  'LinuxHardened',
+  'Infinidat',
+  'Fujitsu',
 ] as const;
 export type RepositoryType = (typeof REPOSITORY_TYPES)[number];
 
 export const REPOSITORY_ORDER_COLUMNS = { Name: 'name_key', Description: 'description_key', Type: 'type', Host: 'host_name', Path: 'path_key' } as const;
 export const STATES_ORDER_COLUMNS = {
-  Name: 'name_key', Type: 'type', Host: 'host_name', Path: 'path_key', CapacityGB: 'capacity_gb', FreeGB: 'free_gb', UsedSpaceGB: 'used_gb', Description: 'description_key',
+  Name: 'name_key',
+  Type: 'type',
+  Host: 'host_name',
+  Path: 'path_key',
+  CapacityGB: 'capacity_gb',
+  FreeGB: 'free_gb',
+  UsedSpaceGB: 'used_gb',
+  Description: 'description_key',
 } as const;
 
 export const RepositoriesQuery = listQuerySchema(Object.keys(REPOSITORY_ORDER_COLUMNS) as (keyof typeof REPOSITORY_ORDER_COLUMNS)[], {
   typeFilter: Type.Optional(StringOrList),
   hostIdFilter: Type.Optional(Type.String({ format: 'uuid' })),
   pathFilter: Type.Optional(Type.String({ maxLength: 1024 })),
-  vmbApiFilter: Type.Optional(Type.String({ maxLength: 1024, description: 'Veeam Data Platform API filter; Rampart has no VMB API plug-ins, so a non-empty filter matches no repository.' })),
+  vmbApiFilter: Type.Optional(
+    Type.String({ maxLength: 1024, description: 'Veeam Data Platform API filter; Rampart has no VMB API plug-ins, so a non-empty filter matches no repository.' }),
+  ),
   vmbApiPlatform: Type.Optional(Type.String({ format: 'uuid' })),
 });
 
@@ -51,10 +79,7 @@ export const RepositorySpec = Type.Object(
   { additionalProperties: true },
 );
 
-export const RepositoryEdit = Type.Object(
-  { ...RepositorySpec.properties, id: Type.Optional(Type.String({ format: 'uuid' })) },
-  { additionalProperties: true },
-);
+export const RepositoryEdit = Type.Object({ ...RepositorySpec.properties, id: Type.Optional(Type.String({ format: 'uuid' })) }, { additionalProperties: true });
 
 export const RepositoryModel = Type.Object(
   {

@@ -18,7 +18,14 @@ export interface RepositorySections {
   refresher: StatesRefresher;
 }
 
-export function createRepositorySections(config: RampartConfig, store: Store, runner: SessionRunner, vault: VaultSections, hosts: HostDirectory, logger: Logger): RepositorySections {
+export function createRepositorySections(
+  config: RampartConfig,
+  store: Store,
+  runner: SessionRunner,
+  vault: VaultSections,
+  hosts: HostDirectory,
+  logger: Logger,
+): RepositorySections {
   const repositories = new RepositoriesService({
     store,
     runner,

@@ -135,7 +135,15 @@ export class RepositoriesService {
 
   async getMany(ids: string[]): Promise<RepositoryRow[]> {
     if (ids.length === 0) return [];
-    return this.deps.store.db.selectFrom('repositories').selectAll().where('id', 'in', ids.map((i) => i.toLowerCase())).execute();
+    return this.deps.store.db
+      .selectFrom('repositories')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        ids.map((i) => i.toLowerCase()),
+      )
+      .execute();
   }
 
   async allRows(ids?: string[]): Promise<RepositoryRow[]> {
@@ -154,7 +162,13 @@ export class RepositoriesService {
     await this.refuseDuplicateName(prepared.name, undefined);
     const id = randomUUID();
     return this.deps.runner.start(
-      { name: 'Infrastructure Item Saving', type: 'Infrastructure', resourceId: id, resourceReference: `/api/v1/backupInfrastructure/repositories/${id}`, createdBy: options.createdBy },
+      {
+        name: 'Infrastructure Item Saving',
+        type: 'Infrastructure',
+        resourceId: id,
+        resourceReference: `/api/v1/backupInfrastructure/repositories/${id}`,
+        createdBy: options.createdBy,
+      },
       (ctx) => this.addSteps(ctx, id, prepared, options.overwriteOwner === true),
     );
   }
@@ -183,14 +197,24 @@ export class RepositoriesService {
     await ctx.log(`Adding ${prepared.type} repository "${prepared.name}"${overwriteOwner ? ' (overwriteOwner: taking the folder over from any previous owner)' : ''}`);
     const figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal });
     ctx.signal.throwIfAborted();
-    await steps.step('Saving the repository', () => this.insert(id, prepared, figures), () => `Repository "${prepared.name}" saved`);
+    await steps.step(
+      'Saving the repository',
+      () => this.insert(id, prepared, figures),
+      () => `Repository "${prepared.name}" saved`,
+    );
   }
 
   /** PUT: the full model; the type cannot change. The session re-checks the storage before anything is stored. */
   async edit(id: string, model: Obj, createdBy?: string): Promise<SessionRecord> {
     const { existing, prepared, access } = await this.prepareEdit(id, model);
     return this.deps.runner.start(
-      { name: 'Infrastructure Item Saving', type: 'Infrastructure', resourceId: existing.id, resourceReference: `/api/v1/backupInfrastructure/repositories/${existing.id}`, createdBy },
+      {
+        name: 'Infrastructure Item Saving',
+        type: 'Infrastructure',
+        resourceId: existing.id,
+        resourceReference: `/api/v1/backupInfrastructure/repositories/${existing.id}`,
+        createdBy,
+      },
       (ctx) => this.editSteps(ctx, existing, prepared, access),
     );
   }
@@ -216,7 +240,11 @@ export class RepositoriesService {
       figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal, write: access.write });
     }
     ctx.signal.throwIfAborted();
-    await steps.step('Saving the repository', () => this.update(existing.id, prepared, figures), () => `Repository "${prepared.name}" saved`);
+    await steps.step(
+      'Saving the repository',
+      () => this.update(existing.id, prepared, figures),
+      () => `Repository "${prepared.name}" saved`,
+    );
   }
 
   async remove(id: string, deleteBackups: boolean): Promise<void> {
@@ -224,7 +252,8 @@ export class RepositoriesService {
       const row = await trx.selectFrom('repositories').select(['id', 'name']).where('id', '=', id.toLowerCase()).executeTakeFirst();
       if (!row) throw notFound(`Repository ${id} was not found.`, id);
       const users = await this.deps.references.usersOf(trx, REPOSITORY_KIND, row.id);
-      if (users.length > 0) throw badRequest(`Repository "${row.name}" (${row.id}) cannot be removed: it is an extent of ${describeUsers(users)}. Remove it from there first.`, row.id);
+      if (users.length > 0)
+        throw badRequest(`Repository "${row.name}" (${row.id}) cannot be removed: it is an extent of ${describeUsers(users)}. Remove it from there first.`, row.id);
       // Rampart keeps no backups yet, so deleteBackups has nothing to delete; the folder itself is left as it is.
       void deleteBackups;
       await trx.deleteFrom('repositories').where('id', '=', row.id).execute();
@@ -239,7 +268,11 @@ export class RepositoriesService {
   async setAccessPermissions(id: string, body: Obj): Promise<AccessPermissions> {
     const row = await this.get(id);
     const access = await checkAccess(body, this.deps.encryptionPasswords);
-    await this.deps.store.db.updateTable('repositories').set({ access: JSON.stringify(access) }).where('id', '=', row.id).execute();
+    await this.deps.store.db
+      .updateTable('repositories')
+      .set({ access: JSON.stringify(access) })
+      .where('id', '=', row.id)
+      .execute();
     return access;
   }
 
@@ -247,7 +280,15 @@ export class RepositoriesService {
   async saveFigures(id: string, outcome: { figures?: StorageFigures; error?: string }, measuredAt: string): Promise<void> {
     const f = outcome.figures;
     const changes = f
-      ? { capacity_gb: toGB(f.capacityBytes), free_gb: toGB(f.freeBytes), used_gb: toGB(f.usedBytes), capacity_source: f.source, is_online: 1, state_error: null, measured_at: measuredAt }
+      ? {
+          capacity_gb: toGB(f.capacityBytes),
+          free_gb: toGB(f.freeBytes),
+          used_gb: toGB(f.usedBytes),
+          capacity_source: f.source,
+          is_online: 1,
+          state_error: null,
+          measured_at: measuredAt,
+        }
       : { is_online: 0, state_error: outcome.error ?? 'Unavailable', measured_at: measuredAt };
     await this.deps.store.db.updateTable('repositories').set(changes).where('id', '=', id).execute();
   }
@@ -255,7 +296,10 @@ export class RepositoriesService {
   private async prepare(body: Obj, existing?: RepositoryRow) {
     const type = body.type as RepositoryType;
     const def = TYPE_CATALOGUE[type];
-    if (!def) throw badRequest(`Repositories of type ${type} cannot be added through the REST API: the 1.1-rev0 document gives no specification for them. Supported types: ${Object.keys(TYPE_CATALOGUE).join(', ')}.`);
+    if (!def)
+      throw badRequest(
+        `Repositories of type ${type} cannot be added through the REST API: the 1.1-rev0 document gives no specification for them. Supported types: ${Object.keys(TYPE_CATALOGUE).join(', ')}.`,
+      );
     const name = (text(body.name) ?? '').trim();
     if (!name) throw badRequest('The request body is missing the required field "name".');
     if (body.description === undefined && !existing) throw badRequest('The request body is missing the required field "description".');

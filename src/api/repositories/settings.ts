@@ -73,7 +73,8 @@ export function settingsFrom(type: string, def: TypeDefinition, body: Obj, store
   }
   for (const [path, allowed] of Object.entries(def.enums)) {
     const v = valueAt(settings, path);
-    if (v !== undefined && v !== null && !allowed.includes(v as string)) throw badRequest(`The field "${path}" must be one of: ${allowed.join(', ')} (got "${String(v).slice(0, 60)}").`);
+    if (v !== undefined && v !== null && !allowed.includes(v as string))
+      throw badRequest(`The field "${path}" must be one of: ${allowed.join(', ')} (got "${String(v).slice(0, 60)}").`);
   }
   checkNumbers(type, settings);
   const connection = valueAt(settings, 'account.connectionSettings') as Obj | undefined;
@@ -89,7 +90,8 @@ export function settingsFrom(type: string, def: TypeDefinition, body: Obj, store
 
 function integerIn(path: string, v: unknown, min: number, max: number): void {
   if (v === undefined || v === null) return;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw badRequest(`The field "${path}" must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)?.slice(0, 40)}).`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw badRequest(`The field "${path}" must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)?.slice(0, 40)}).`);
 }
 
 function checkNumbers(type: string, s: Obj): void {
@@ -98,16 +100,21 @@ function checkNumbers(type: string, s: Obj): void {
   integerIn('repository.readWriteRate', repo.readWriteRate, 1, 1_048_576);
   integerIn('maxTaskCount', s.maxTaskCount, 1, 1024);
   if (repo.enableTaskLimit === true && repo.maxTaskCount === undefined) throw badRequest('The field "repository.maxTaskCount" is required when the task limit is enabled.');
-  if (repo.enableReadWriteLimit === true && repo.readWriteRate === undefined) throw badRequest('The field "repository.readWriteRate" is required when the read/write limit is enabled.');
+  if (repo.enableReadWriteLimit === true && repo.readWriteRate === undefined)
+    throw badRequest('The field "repository.readWriteRate" is required when the read/write limit is enabled.');
   if (type === 'LinuxHardened') {
     // Veeam: recent backups stay immutable for 7 to 9999 days.
-    if (repo.makeRecentBackupsImmutableDays === undefined) throw badRequest('The request body is missing the required field "repository.makeRecentBackupsImmutableDays" (LinuxHardened repositories keep recent backups immutable for 7 to 9999 days).');
+    if (repo.makeRecentBackupsImmutableDays === undefined)
+      throw badRequest(
+        'The request body is missing the required field "repository.makeRecentBackupsImmutableDays" (LinuxHardened repositories keep recent backups immutable for 7 to 9999 days).',
+      );
     integerIn('repository.makeRecentBackupsImmutableDays', repo.makeRecentBackupsImmutableDays, 7, 9999);
   }
   for (const holder of ['bucket', 'container']) {
     const limit = valueAt(s, `${holder}.storageConsumptionLimit`) as Obj | undefined;
     if (limit?.isEnabled === true) {
-      if (limit.consumptionLimitKind === undefined) throw badRequest(`The field "${holder}.storageConsumptionLimit.consumptionLimitKind" (TB or PB) is required when the limit is enabled.`);
+      if (limit.consumptionLimitKind === undefined)
+        throw badRequest(`The field "${holder}.storageConsumptionLimit.consumptionLimitKind" (TB or PB) is required when the limit is enabled.`);
       integerIn(`${holder}.storageConsumptionLimit.consumptionLimitCount`, limit.consumptionLimitCount ?? null, 1, 1_000_000);
       if (limit.consumptionLimitCount === undefined) throw badRequest(`The field "${holder}.storageConsumptionLimit.consumptionLimitCount" is required when the limit is enabled.`);
     }

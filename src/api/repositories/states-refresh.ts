@@ -26,7 +26,11 @@ export function createStatesRefresher(service: RepositoriesService, settings: Re
         const host = row.host_id ? hostCache.get(key) : undefined;
         if (!isMeasurable(row.type, host)) continue;
         const s = settingsOf(row);
-        targets.push({ id: row.id, hostKey: hostKeyOf(row.type, s, row.host_id), measure: (signal) => measureRepository(row.type, s, host, service.checks, signal, { background: true }) });
+        targets.push({
+          id: row.id,
+          hostKey: hostKeyOf(row.type, s, row.host_id),
+          measure: (signal) => measureRepository(row.type, s, host, service.checks, signal, { background: true }),
+        });
       }
       return targets;
     },

@@ -112,7 +112,16 @@ export const TYPE_CATALOGUE: Partial<Record<RepositoryType, TypeDefinition>> = {
   ),
   IBMCloud: objectStorage(
     [...taskFields, 'account', 'bucket', 'mountServer', 'proxyAppliance'],
-    ['account', 'account.servicePoint', 'account.regionId', 'account.credentialsId', 'account.connectionSettings', ...s3Bucket, ...mountServerRequired, 'proxyAppliance?.managedServerId'],
+    [
+      'account',
+      'account.servicePoint',
+      'account.regionId',
+      'account.credentialsId',
+      'account.connectionSettings',
+      ...s3Bucket,
+      ...mountServerRequired,
+      'proxyAppliance?.managedServerId',
+    ],
     ['Amazon'],
     limitEnums,
     [s3ProxyRef],
@@ -136,34 +145,55 @@ export const TYPE_CATALOGUE: Partial<Record<RepositoryType, TypeDefinition>> = {
     ['Amazon'],
     limitEnums,
   ),
-  AmazonS3Glacier: objectStorage(
-    ['account', 'bucket', 'proxyAppliance'],
-    ['account', 'account.credentialsId', 'account.regionType', ...s3Bucket, 'bucket.regionId'],
-    ['Amazon'],
-    { 'account.regionType': AMAZON_REGION_TYPES },
-  ),
+  AmazonS3Glacier: objectStorage(['account', 'bucket', 'proxyAppliance'], ['account', 'account.credentialsId', 'account.regionType', ...s3Bucket, 'bucket.regionId'], ['Amazon'], {
+    'account.regionType': AMAZON_REGION_TYPES,
+  }),
   AzureBlob: objectStorage(
     [...taskFields, 'account', 'container', 'proxyAppliance', 'mountServer'],
-    ['account', 'account.credentialsId', 'account.regionType', 'account.connectionSettings', 'container', 'container.containerName', 'container.folderName', ...mountServerRequired, 'proxyAppliance?.subscriptionId'],
+    [
+      'account',
+      'account.credentialsId',
+      'account.regionType',
+      'account.connectionSettings',
+      'container',
+      'container.containerName',
+      'container.folderName',
+      ...mountServerRequired,
+      'proxyAppliance?.subscriptionId',
+    ],
     ['AzureStorage'],
     { 'account.regionType': AZURE_REGION_TYPES, 'container.storageConsumptionLimit.consumptionLimitKind': LIMIT_KINDS },
   ),
   AzureArchive: objectStorage(
     ['account', 'container', 'proxyAppliance'],
-    ['account', 'account.credentialsId', 'account.regionType', 'account.connectionSettings', 'container', 'container.containerName', 'container.folderName', 'proxyAppliance', 'proxyAppliance.subscriptionId'],
+    [
+      'account',
+      'account.credentialsId',
+      'account.regionType',
+      'account.connectionSettings',
+      'container',
+      'container.containerName',
+      'container.folderName',
+      'proxyAppliance',
+      'proxyAppliance.subscriptionId',
+    ],
     ['AzureStorage'],
     { 'account.regionType': AZURE_REGION_TYPES },
   ),
-  AzureDataBox: objectStorage(
-    [...taskFields, 'account', 'container'],
-    ['account', 'account.serviceEndpoint', 'account.credentialsId', 'container'],
-    ['AzureStorage'],
-    {},
-  ),
+  AzureDataBox: objectStorage([...taskFields, 'account', 'container'], ['account', 'account.serviceEndpoint', 'account.credentialsId', 'container'], ['AzureStorage'], {}),
 };
 
 /** Types checked over the S3 protocol by Rampart itself. */
 export const S3_TYPES: readonly RepositoryType[] = ['AmazonS3', 'S3Compatible', 'IBMCloud', 'WasabiCloud', 'GoogleCloud', 'AmazonSnowballEdge'];
 /** Object storage that may serve as a capacity tier extent; Glacier and Azure Archive serve the archive tier. */
-export const CAPACITY_TIER_TYPES: readonly RepositoryType[] = ['AmazonS3', 'S3Compatible', 'IBMCloud', 'WasabiCloud', 'GoogleCloud', 'AzureBlob', 'AzureDataBox', 'AmazonSnowballEdge'];
+export const CAPACITY_TIER_TYPES: readonly RepositoryType[] = [
+  'AmazonS3',
+  'S3Compatible',
+  'IBMCloud',
+  'WasabiCloud',
+  'GoogleCloud',
+  'AzureBlob',
+  'AzureDataBox',
+  'AmazonSnowballEdge',
+];
 export const ARCHIVE_TIER_TYPES: readonly RepositoryType[] = ['AmazonS3Glacier', 'AzureArchive'];

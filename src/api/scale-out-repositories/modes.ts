@@ -27,7 +27,9 @@ export function refuseTransition(action: ModeAction, status: ExtentStatus, seale
     case 'disableSealedMode':
       return sealed ? undefined : `Extent "${name}" is not sealed.`;
     case 'enableMaintenanceMode':
-      return status === 'Maintenance' || status === 'Pending' || status === 'Evacuate' ? `Extent "${name}" is already in maintenance mode${status === 'Pending' ? ' (pending until its running sessions end)' : ''}.` : undefined;
+      return status === 'Maintenance' || status === 'Pending' || status === 'Evacuate'
+        ? `Extent "${name}" is already in maintenance mode${status === 'Pending' ? ' (pending until its running sessions end)' : ''}.`
+        : undefined;
     case 'disableMaintenanceMode':
       if (status === 'Evacuate') return `Extent "${name}" is being evacuated; maintenance mode stays on until the evacuation ends.`;
       return status === 'Maintenance' || status === 'Pending' ? undefined : `Extent "${name}" is not in maintenance mode.`;

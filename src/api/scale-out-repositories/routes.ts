@@ -27,47 +27,81 @@ const MODE_ACTIONS: { action: ModeAction; summary: string }[] = [
 export function scaleOutRepositoriesRoutes(app: FastifyInstance, deps: { scaleOut: ScaleOutRepositoriesService }): void {
   const prefix = '/api/v1/backupInfrastructure/scaleOutRepositories';
 
-  app.get(prefix, { config: read, schema: { tags, summary: 'Get all scale-out backup repositories', querystring: ScaleOutQuery, response: { 200: ScaleOutResult } } }, async (request) => {
-    const page = pageRequestFrom(request.query as ListQuery, SOBR_ORDER_COLUMNS, { column: 'name_key', asc: true });
-    const { rows, total } = await deps.scaleOut.list(page);
-    return { data: await deps.scaleOut.models(rows), pagination: pagination(total, rows.length, page) };
-  });
-
-  app.post(prefix, { config: write, schema: { tags, summary: 'Add scale-out backup repository', body: ScaleOutSpec, response: { 201: SessionModelSchema } } }, async (request, reply) => {
-    const session = await deps.scaleOut.add(request.body as Body, who(request));
-    return reply.code(201).send(sessionModel(session, request.apiRevision));
-  });
-
-  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get scale-out backup repository', params: IdParams, response: { 200: ScaleOutModel } } }, async (request) =>
-    (await deps.scaleOut.models([await deps.scaleOut.get(idOf(request))]))[0],
+  app.get(
+    prefix,
+    { config: read, schema: { tags, summary: 'Get all scale-out backup repositories', querystring: ScaleOutQuery, response: { 200: ScaleOutResult } } },
+    async (request) => {
+      const page = pageRequestFrom(request.query as ListQuery, SOBR_ORDER_COLUMNS, { column: 'name_key', asc: true });
+      const { rows, total } = await deps.scaleOut.list(page);
+      return { data: await deps.scaleOut.models(rows), pagination: pagination(total, rows.length, page) };
+    },
   );
 
-  app.get(`${prefix}/:id/state`, { config: read, schema: { tags, summary: 'Rampart extension: capacity of a scale-out repository, aggregated from its extents', params: IdParams, response: { 200: ScaleOutStateModel } } }, async (request) =>
-    deps.scaleOut.state(idOf(request)),
+  app.post(
+    prefix,
+    { config: write, schema: { tags, summary: 'Add scale-out backup repository', body: ScaleOutSpec, response: { 201: SessionModelSchema } } },
+    async (request, reply) => {
+      const session = await deps.scaleOut.add(request.body as Body, who(request));
+      return reply.code(201).send(sessionModel(session, request.apiRevision));
+    },
   );
 
-  app.put(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Edit scale-out backup repository', params: IdParams, body: ScaleOutEdit, response: { 201: SessionModelSchema } } }, async (request, reply) => {
-    const session = await deps.scaleOut.edit(idOf(request), request.body as Body, who(request));
-    return reply.code(201).send(sessionModel(session, request.apiRevision));
-  });
-
-  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove scale-out backup repository', params: IdParams, querystring: RemoveQuery } }, async (request, reply) => {
-    await deps.scaleOut.remove(idOf(request));
-    return reply.code(204).send();
-  });
-
-  app.get(`${prefix}/:id/accessPermissions`, { config: read, schema: { tags, summary: 'Get scale-out repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } } }, async (request) =>
-    deps.scaleOut.accessPermissions(idOf(request)),
+  app.get(
+    `${prefix}/:id`,
+    { config: read, schema: { tags, summary: 'Get scale-out backup repository', params: IdParams, response: { 200: ScaleOutModel } } },
+    async (request) => (await deps.scaleOut.models([await deps.scaleOut.get(idOf(request))]))[0],
   );
 
-  app.put(`${prefix}/:id/accessPermissions`, { config: write, schema: { tags, summary: 'Edit scale-out repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } } }, async (request) =>
-    deps.scaleOut.setAccessPermissions(idOf(request), request.body as Body),
+  app.get(
+    `${prefix}/:id/state`,
+    {
+      config: read,
+      schema: { tags, summary: 'Rampart extension: capacity of a scale-out repository, aggregated from its extents', params: IdParams, response: { 200: ScaleOutStateModel } },
+    },
+    async (request) => deps.scaleOut.state(idOf(request)),
+  );
+
+  app.put(
+    `${prefix}/:id`,
+    { config: write, schema: { tags, summary: 'Edit scale-out backup repository', params: IdParams, body: ScaleOutEdit, response: { 201: SessionModelSchema } } },
+    async (request, reply) => {
+      const session = await deps.scaleOut.edit(idOf(request), request.body as Body, who(request));
+      return reply.code(201).send(sessionModel(session, request.apiRevision));
+    },
+  );
+
+  app.delete(
+    `${prefix}/:id`,
+    { config: write, schema: { tags, summary: 'Remove scale-out backup repository', params: IdParams, querystring: RemoveQuery } },
+    async (request, reply) => {
+      await deps.scaleOut.remove(idOf(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    `${prefix}/:id/accessPermissions`,
+    { config: read, schema: { tags, summary: 'Get scale-out repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } } },
+    async (request) => deps.scaleOut.accessPermissions(idOf(request)),
+  );
+
+  app.put(
+    `${prefix}/:id/accessPermissions`,
+    {
+      config: write,
+      schema: { tags, summary: 'Edit scale-out repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } },
+    },
+    async (request) => deps.scaleOut.setAccessPermissions(idOf(request), request.body as Body),
   );
 
   for (const { action, summary } of MODE_ACTIONS) {
-    app.post(`${prefix}/:id/${action}`, { config: write, schema: { tags, summary, params: IdParams, body: ExtentMaintenanceSpec, response: { 201: SessionModelSchema } } }, async (request, reply) => {
-      const session = await deps.scaleOut.changeMode(idOf(request), action, (request.body as { repositoryIds: string[] }).repositoryIds, who(request));
-      return reply.code(201).send(sessionModel(session, request.apiRevision));
-    });
+    app.post(
+      `${prefix}/:id/${action}`,
+      { config: write, schema: { tags, summary, params: IdParams, body: ExtentMaintenanceSpec, response: { 201: SessionModelSchema } } },
+      async (request, reply) => {
+        const session = await deps.scaleOut.changeMode(idOf(request), action, (request.body as { repositoryIds: string[] }).repositoryIds, who(request));
+        return reply.code(201).send(sessionModel(session, request.apiRevision));
+      },
+    );
   }
 }

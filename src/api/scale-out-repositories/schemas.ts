@@ -13,14 +13,24 @@ export const ScaleOutSpec = Type.Object(
     description: optionalText({ maxLength: 1024 }),
     tag: optionalText({ maxLength: 256 }),
     uniqueId: optionalText({ maxLength: 256 }),
-    performanceTier: Type.Object({ performanceExtents: Type.Array(Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: true }), { maxItems: 1000 }) }, { additionalProperties: true }),
+    performanceTier: Type.Object(
+      { performanceExtents: Type.Array(Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: true }), { maxItems: 1000 }) },
+      { additionalProperties: true },
+    ),
   },
   { additionalProperties: true },
 );
 export const ScaleOutEdit = Type.Object({ ...ScaleOutSpec.properties, id: Type.Optional(Type.String({ format: 'uuid' })) }, { additionalProperties: true });
 
 export const ScaleOutModel = Type.Object(
-  { id: Type.String({ format: 'uuid' }), name: Type.String(), description: Type.String(), tag: Type.String(), uniqueId: Type.String(), performanceTier: Type.Object({}, { additionalProperties: true }) },
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    description: Type.String(),
+    tag: Type.String(),
+    uniqueId: Type.String(),
+    performanceTier: Type.Object({}, { additionalProperties: true }),
+  },
   { additionalProperties: true },
 );
 export const ScaleOutResult = Type.Object({ data: Type.Array(ScaleOutModel), pagination: PaginationSchema });
@@ -28,10 +38,13 @@ export const ScaleOutResult = Type.Object({ data: Type.Array(ScaleOutModel), pag
 export const ExtentMaintenanceSpec = Type.Object({ repositoryIds: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: true });
 
 const Figures = { capacityGB: Type.Number(), freeGB: Type.Number(), usedSpaceGB: Type.Number() };
-export const ScaleOutStateModel = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  name: Type.String(),
-  ...Figures,
-  isOnline: Type.Boolean(),
-  extents: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), tier: Type.String(), status: Type.String(), isOnline: Type.Boolean(), ...Figures })),
-}, { description: 'Rampart extension: the performance tier capacity is the sum of its extents.' });
+export const ScaleOutStateModel = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    ...Figures,
+    isOnline: Type.Boolean(),
+    extents: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), tier: Type.String(), status: Type.String(), isOnline: Type.Boolean(), ...Figures })),
+  },
+  { description: 'Rampart extension: the performance tier capacity is the sum of its extents.' },
+);

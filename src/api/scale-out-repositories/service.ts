@@ -50,7 +50,12 @@ export interface ScaleOutDeps {
 export class ScaleOutRepositoriesService {
   constructor(private readonly deps: ScaleOutDeps) {
     deps.references.register(REPOSITORY_KIND, async (db, id) => {
-      const rows = await db.selectFrom('scale_out_extents').innerJoin('scale_out_repositories as s', 's.id', 'scale_out_extents.scale_out_id').select(['s.id', 's.name']).where('scale_out_extents.repository_id', '=', id).execute();
+      const rows = await db
+        .selectFrom('scale_out_extents')
+        .innerJoin('scale_out_repositories as s', 's.id', 'scale_out_extents.scale_out_id')
+        .select(['s.id', 's.name'])
+        .where('scale_out_extents.repository_id', '=', id)
+        .execute();
       return rows.map((r) => ({ kind: 'scale-out repository', id: r.id, name: r.name }));
     });
     deps.references.register(ENCRYPTION_PASSWORD_KIND, async (db, id) => {
@@ -78,7 +83,10 @@ export class ScaleOutRepositoriesService {
 
   /** ScaleOutRepositoryModel of both revisions (enabled/isEnabled, tag/uniqueId, both encryption id spellings). */
   async models(rows: ScaleOutRow[]) {
-    const extents = await this.extentsOf(this.deps.store.db, rows.map((r) => r.id));
+    const extents = await this.extentsOf(
+      this.deps.store.db,
+      rows.map((r) => r.id),
+    );
     const repos = new Map((await this.deps.repositories.getMany(extents.map((e) => e.repository_id))).map((r) => [r.id, r]));
     const active = await this.deps.rescan.activeSessions(extents.map((e) => e.repository_id));
     return rows.map((row) => {
@@ -94,7 +102,9 @@ export class ScaleOutRepositoriesService {
         tag: row.unique_id,
         uniqueId: row.unique_id,
         performanceTier: {
-          performanceExtents: mine.filter((e) => e.tier === 'performance').map((e) => ({ id: e.repository_id, name: repos.get(e.repository_id)?.name ?? '', status: extentStatus(e, active.get(e.repository_id) ?? 0) })),
+          performanceExtents: mine
+            .filter((e) => e.tier === 'performance')
+            .map((e) => ({ id: e.repository_id, name: repos.get(e.repository_id)?.name ?? '', status: extentStatus(e, active.get(e.repository_id) ?? 0) })),
           ...(s.performanceAdvanced ? { advancedSettings: s.performanceAdvanced } : {}),
         },
         ...(s.placementPolicy ? { placementPolicy: s.placementPolicy } : {}),
@@ -104,7 +114,13 @@ export class ScaleOutRepositoriesService {
           isEnabled: capacity.enabled === true,
           extents: mine.filter((e) => e.tier === 'capacity').map((e) => ({ id: e.repository_id })),
           ...(encryption
-            ? { encryption: { ...encryption, encryptionPasswordIdOrNull: encryption.encryptionPasswordId ?? null, encryptionType: encryption.isEnabled ? 'ByUserPassword' : undefined } }
+            ? {
+                encryption: {
+                  ...encryption,
+                  encryptionPasswordIdOrNull: encryption.encryptionPasswordId ?? null,
+                  encryptionType: encryption.isEnabled ? 'ByUserPassword' : undefined,
+                },
+              }
             : {}),
         },
         archiveTier: { ...archive, ...(mine.some((e) => e.tier === 'archive') ? { extentId: mine.find((e) => e.tier === 'archive')!.repository_id } : {}) },
@@ -120,13 +136,30 @@ export class ScaleOutRepositoriesService {
     const active = await this.deps.rescan.activeSessions(extents.map((e) => e.repository_id));
     const list = extents.map((e) => {
       const r = repos.get(e.repository_id);
-      return { id: e.repository_id, name: r?.name ?? '', tier: e.tier, status: extentStatus(e, active.get(e.repository_id) ?? 0), isOnline: Number(r?.is_online ?? 0) === 1, capacityGB: Number(r?.capacity_gb ?? 0), freeGB: Number(r?.free_gb ?? 0), usedSpaceGB: Number(r?.used_gb ?? 0) };
+      return {
+        id: e.repository_id,
+        name: r?.name ?? '',
+        tier: e.tier,
+        status: extentStatus(e, active.get(e.repository_id) ?? 0),
+        isOnline: Number(r?.is_online ?? 0) === 1,
+        capacityGB: Number(r?.capacity_gb ?? 0),
+        freeGB: Number(r?.free_gb ?? 0),
+        usedSpaceGB: Number(r?.used_gb ?? 0),
+      };
     });
     const perf = list.filter((e) => e.tier === 'performance');
     const sum = (k: 'capacityGB' | 'freeGB' | 'usedSpaceGB') => Math.round(perf.reduce((a, e) => a + e[k], 0) * 100) / 100;
     // Free space a new backup can use excludes extents that take no new writes.
     const writable = perf.filter((e) => e.status === 'Normal');
-    return { id: row.id, name: row.name, capacityGB: sum('capacityGB'), freeGB: Math.round(writable.reduce((a, e) => a + e.freeGB, 0) * 100) / 100, usedSpaceGB: sum('usedSpaceGB'), isOnline: perf.some((e) => e.isOnline), extents: list };
+    return {
+      id: row.id,
+      name: row.name,
+      capacityGB: sum('capacityGB'),
+      freeGB: Math.round(writable.reduce((a, e) => a + e.freeGB, 0) * 100) / 100,
+      usedSpaceGB: sum('usedSpaceGB'),
+      isOnline: perf.some((e) => e.isOnline),
+      extents: list,
+    };
   }
 
   async add(spec: Obj, createdBy?: string): Promise<SessionRecord> {
@@ -141,7 +174,10 @@ export class ScaleOutRepositoriesService {
         await inTransaction(this.deps.store.db, async (trx) => {
           await this.claimExtents(trx, id, p);
           try {
-            await trx.insertInto('scale_out_repositories').values({ id, ...this.columns(p), access: JSON.stringify({ accessPolicy: 'AllowAll', accounts: [], encryptBackups: false }), creation_time: toStoredInstant() }).execute();
+            await trx
+              .insertInto('scale_out_repositories')
+              .values({ id, ...this.columns(p), access: JSON.stringify({ accessPolicy: 'AllowAll', accounts: [], encryptBackups: false }), creation_time: toStoredInstant() })
+              .execute();
           } catch (err) {
             if (isUniqueViolation(err)) throw new StorageCheckError(`A scale-out repository named "${p.name}" was added meanwhile; choose another name.`);
             throw err;
@@ -158,7 +194,13 @@ export class ScaleOutRepositoriesService {
     const p = await this.prepare(model, existing);
     await this.refuseDuplicateName(p.name, existing.id);
     return this.deps.runner.start(
-      { name: 'Infrastructure Item Saving', type: 'Infrastructure', resourceId: existing.id, resourceReference: `/api/v1/backupInfrastructure/scaleOutRepositories/${existing.id}`, createdBy },
+      {
+        name: 'Infrastructure Item Saving',
+        type: 'Infrastructure',
+        resourceId: existing.id,
+        resourceReference: `/api/v1/backupInfrastructure/scaleOutRepositories/${existing.id}`,
+        createdBy,
+      },
       async (ctx) => {
         await ctx.log(`Editing scale-out repository "${existing.name}"`);
         await this.logExtents(ctx.log.bind(ctx), p);
@@ -169,7 +211,15 @@ export class ScaleOutRepositoriesService {
           const busy = leaving.find((e) => Number(e.evacuating) === 1);
           if (busy) throw new StorageCheckError(`Extent ${busy.repository_id} is being evacuated and cannot be removed from the scale-out repository now.`);
           await this.claimExtents(trx, existing.id, p, before);
-          if (leaving.length) await trx.deleteFrom('scale_out_extents').where('repository_id', 'in', leaving.map((e) => e.repository_id)).execute();
+          if (leaving.length)
+            await trx
+              .deleteFrom('scale_out_extents')
+              .where(
+                'repository_id',
+                'in',
+                leaving.map((e) => e.repository_id),
+              )
+              .execute();
           await trx.updateTable('scale_out_repositories').set(this.columns(p)).where('id', '=', existing.id).execute();
         });
         await ctx.log(`Scale-out repository "${p.name}" saved`);
@@ -195,7 +245,11 @@ export class ScaleOutRepositoriesService {
   async setAccessPermissions(id: string, body: Obj): Promise<AccessPermissions> {
     const row = await this.get(id);
     const access = await checkAccess(body, this.deps.encryptionPasswords);
-    await this.deps.store.db.updateTable('scale_out_repositories').set({ access: JSON.stringify(access) }).where('id', '=', row.id).execute();
+    await this.deps.store.db
+      .updateTable('scale_out_repositories')
+      .set({ access: JSON.stringify(access) })
+      .where('id', '=', row.id)
+      .execute();
     return access;
   }
 
@@ -208,20 +262,40 @@ export class ScaleOutRepositoriesService {
     const row = await this.get(id);
     const ids = [...new Set(repositoryIds.map((r) => r.toLowerCase()))];
     const evacuate = action === 'evacuateBackups';
-    const title = { enableSealedMode: 'Enabling sealed mode', disableSealedMode: 'Disabling sealed mode', enableMaintenanceMode: 'Enabling maintenance mode', disableMaintenanceMode: 'Disabling maintenance mode', evacuateBackups: 'Evacuating backups' }[action];
+    const title = {
+      enableSealedMode: 'Enabling sealed mode',
+      disableSealedMode: 'Disabling sealed mode',
+      enableMaintenanceMode: 'Enabling maintenance mode',
+      disableMaintenanceMode: 'Disabling maintenance mode',
+      evacuateBackups: 'Evacuating backups',
+    }[action];
     return this.deps.runner.start(
-      { name: evacuate ? 'Repository Evacuate' : 'Repository Maintenance', type: evacuate ? 'RepositoryEvacuate' : 'RepositoryMaintenance', resourceId: row.id, resourceReference: `/api/v1/backupInfrastructure/scaleOutRepositories/${row.id}`, createdBy },
+      {
+        name: evacuate ? 'Repository Evacuate' : 'Repository Maintenance',
+        type: evacuate ? 'RepositoryEvacuate' : 'RepositoryMaintenance',
+        resourceId: row.id,
+        resourceReference: `/api/v1/backupInfrastructure/scaleOutRepositories/${row.id}`,
+        createdBy,
+      },
       async (ctx) => {
         await ctx.log(`${title} on ${ids.length} extent(s) of scale-out repository "${row.name}"`);
         const { extents, names } = await this.checkTransition(row, action, ids);
         if (evacuate) return this.evacuate(row, extents, names, ctx);
         await inTransaction(this.deps.store.db, async (trx) => {
-          const changes = { enableSealedMode: { sealed: 1 }, disableSealedMode: { sealed: 0 }, enableMaintenanceMode: { maintenance: 1 }, disableMaintenanceMode: { maintenance: 0 } }[action];
+          const changes = {
+            enableSealedMode: { sealed: 1 },
+            disableSealedMode: { sealed: 0 },
+            enableMaintenanceMode: { maintenance: 1 },
+            disableMaintenanceMode: { maintenance: 0 },
+          }[action];
           await trx.updateTable('scale_out_extents').set(changes).where('repository_id', 'in', ids).where('scale_out_id', '=', row.id).execute();
         });
         const active = await this.deps.rescan.activeSessions(ids);
         for (const e of extents) {
-          const after = { ...e, ...({ enableSealedMode: { sealed: 1 }, disableSealedMode: { sealed: 0 }, enableMaintenanceMode: { maintenance: 1 }, disableMaintenanceMode: { maintenance: 0 } }[action]) };
+          const after = {
+            ...e,
+            ...{ enableSealedMode: { sealed: 1 }, disableSealedMode: { sealed: 0 }, enableMaintenanceMode: { maintenance: 1 }, disableMaintenanceMode: { maintenance: 0 } }[action],
+          };
           const status = extentStatus(after, active.get(e.repository_id) ?? 0);
           const pending = status === 'Pending' ? `: pending until ${active.get(e.repository_id)} running session(s) on it end` : '';
           await ctx.log(`Extent "${names.get(e.repository_id)}" is now ${status}${pending}`, status === 'Pending' ? 'Warning' : 'Succeeded');
@@ -240,7 +314,10 @@ export class ScaleOutRepositoriesService {
       const e = all.find((x) => x.repository_id === id);
       const name = repos.get(id)?.name ?? id;
       names.set(id, name);
-      if (!e || e.tier !== 'performance') throw new StorageCheckError(`Repository "${name}" (${id}) is not a performance extent of scale-out repository "${row.name}"; extent modes apply to performance extents only.`);
+      if (!e || e.tier !== 'performance')
+        throw new StorageCheckError(
+          `Repository "${name}" (${id}) is not a performance extent of scale-out repository "${row.name}"; extent modes apply to performance extents only.`,
+        );
       const reason = refuseTransition(action, extentStatus(e, active.get(id) ?? 0), Number(e.sealed) === 1, name);
       if (reason) throw new StorageCheckError(reason);
       extents.push(e);
@@ -248,13 +325,25 @@ export class ScaleOutRepositoriesService {
     return { extents, names, all, repos };
   }
 
-  private async evacuate(row: ScaleOutRow, extents: ExtentRow[], names: Map<string, string>, ctx: { log: (t: string, s?: 'Succeeded' | 'Warning' | 'Failed' | 'None', d?: string) => Promise<number>; signal: AbortSignal }) {
+  private async evacuate(
+    row: ScaleOutRow,
+    extents: ExtentRow[],
+    names: Map<string, string>,
+    ctx: { log: (t: string, s?: 'Succeeded' | 'Warning' | 'Failed' | 'None', d?: string) => Promise<number>; signal: AbortSignal },
+  ) {
     const all = await this.extentsOf(this.deps.store.db, [row.id]);
     const leaving = new Set(extents.map((e) => e.repository_id));
     const targets = all.filter((e) => e.tier === 'performance' && !leaving.has(e.repository_id) && extentStatus(e, 0) === 'Normal');
-    if (targets.length === 0) throw new StorageCheckError(`Scale-out repository "${row.name}" has no other performance extent in Normal mode to take the backups; add one or take another out of sealed/maintenance mode first.`);
+    if (targets.length === 0)
+      throw new StorageCheckError(
+        `Scale-out repository "${row.name}" has no other performance extent in Normal mode to take the backups; add one or take another out of sealed/maintenance mode first.`,
+      );
     const repos = new Map((await this.deps.repositories.getMany([...leaving, ...targets.map((t) => t.repository_id)])).map((r) => [r.id, r]));
-    await this.deps.store.db.updateTable('scale_out_extents').set({ evacuating: 1 }).where('repository_id', 'in', [...leaving]).execute();
+    await this.deps.store.db
+      .updateTable('scale_out_extents')
+      .set({ evacuating: 1 })
+      .where('repository_id', 'in', [...leaving])
+      .execute();
     try {
       for (const e of extents) {
         ctx.signal.throwIfAborted();
@@ -262,10 +351,19 @@ export class ScaleOutRepositoriesService {
         const target = [...targets].sort((a, b) => Number(repos.get(b.repository_id)?.free_gb ?? 0) - Number(repos.get(a.repository_id)?.free_gb ?? 0))[0]!;
         const dest = repos.get(target.repository_id)!;
         const moved = await this.moveBackups(source, dest);
-        await ctx.log(moved === undefined ? `Extent "${names.get(e.repository_id)}": Rampart holds no backups it can move on ${source.type} storage; nothing to evacuate` : `Moved ${moved} item(s) from "${source.name}" to "${dest.name}"`, moved === undefined ? 'Warning' : 'Succeeded');
+        await ctx.log(
+          moved === undefined
+            ? `Extent "${names.get(e.repository_id)}": Rampart holds no backups it can move on ${source.type} storage; nothing to evacuate`
+            : `Moved ${moved} item(s) from "${source.name}" to "${dest.name}"`,
+          moved === undefined ? 'Warning' : 'Succeeded',
+        );
       }
     } finally {
-      await this.deps.store.db.updateTable('scale_out_extents').set({ evacuating: 0 }).where('repository_id', 'in', [...leaving]).execute();
+      await this.deps.store.db
+        .updateTable('scale_out_extents')
+        .set({ evacuating: 0 })
+        .where('repository_id', 'in', [...leaving])
+        .execute();
     }
   }
 
@@ -280,17 +378,30 @@ export class ScaleOutRepositoriesService {
 
   /** Sealed: no new writes. Maintenance (also while pending) or evacuation: no reads or writes. */
   async extentAccess(repositoryId: string): Promise<ExtentAccess> {
-    const e = await this.deps.store.db.selectFrom('scale_out_extents').innerJoin('scale_out_repositories as s', 's.id', 'scale_out_extents.scale_out_id').select(['sealed', 'maintenance', 'evacuating', 's.name']).where('repository_id', '=', repositoryId).executeTakeFirst();
+    const e = await this.deps.store.db
+      .selectFrom('scale_out_extents')
+      .innerJoin('scale_out_repositories as s', 's.id', 'scale_out_extents.scale_out_id')
+      .select(['sealed', 'maintenance', 'evacuating', 's.name'])
+      .where('repository_id', '=', repositoryId)
+      .executeTakeFirst();
     if (!e) return { read: true, write: true };
-    if (Number(e.maintenance) === 1 || Number(e.evacuating) === 1) return { read: false, write: false, reason: `an extent of scale-out repository "${e.name}" in maintenance mode` };
+    if (Number(e.maintenance) === 1 || Number(e.evacuating) === 1)
+      return { read: false, write: false, reason: `an extent of scale-out repository "${e.name}" in maintenance mode` };
     if (Number(e.sealed) === 1) return { read: true, write: false, reason: `a sealed extent of scale-out repository "${e.name}"` };
     return { read: true, write: true };
   }
 
   private async expandToExtents(ids: string[]): Promise<string[]> {
-    const sobrs = await this.deps.store.db.selectFrom('scale_out_repositories').select('id').where('id', 'in', ids.length ? ids : ['-']).execute();
+    const sobrs = await this.deps.store.db
+      .selectFrom('scale_out_repositories')
+      .select('id')
+      .where('id', 'in', ids.length ? ids : ['-'])
+      .execute();
     if (sobrs.length === 0) return ids;
-    const extents = await this.extentsOf(this.deps.store.db, sobrs.map((s) => s.id));
+    const extents = await this.extentsOf(
+      this.deps.store.db,
+      sobrs.map((s) => s.id),
+    );
     const sobrIds = new Set(sobrs.map((s) => s.id));
     return [...ids.filter((i) => !sobrIds.has(i)), ...extents.map((e) => e.repository_id)];
   }
@@ -299,12 +410,21 @@ export class ScaleOutRepositoriesService {
     const repos = new Map((await this.deps.repositories.getMany(p.extents.map((e) => e.id))).map((r) => [r.id, r]));
     for (const e of p.extents) {
       const r = repos.get(e.id)!;
-      await log(`${e.tier[0]!.toUpperCase()}${e.tier.slice(1)} extent "${r.name}" (${r.type}): ${Number(r.is_online) === 1 ? `online, ${Number(r.free_gb)} GB free of ${Number(r.capacity_gb)} GB` : `offline${r.state_error ? `: ${r.state_error}` : ''}`}`);
+      await log(
+        `${e.tier[0]!.toUpperCase()}${e.tier.slice(1)} extent "${r.name}" (${r.type}): ${Number(r.is_online) === 1 ? `online, ${Number(r.free_gb)} GB free of ${Number(r.capacity_gb)} GB` : `offline${r.state_error ? `: ${r.state_error}` : ''}`}`,
+      );
     }
   }
 
   private columns(p: Prepared) {
-    return { name: p.name, name_key: p.name.toLowerCase(), description: p.description, description_key: p.description.toLowerCase(), unique_id: p.uniqueId, settings: JSON.stringify(p.settings) };
+    return {
+      name: p.name,
+      name_key: p.name.toLowerCase(),
+      description: p.description,
+      description_key: p.description.toLowerCase(),
+      unique_id: p.uniqueId,
+      settings: JSON.stringify(p.settings),
+    };
   }
 
   /** Inserts the extent rows; the primary key on repository_id refuses one that another scale-out repository took meanwhile. */
@@ -354,13 +474,15 @@ export class ScaleOutRepositoriesService {
       const { extents: capExtents, isEnabled: _i, encryption, ...rest } = capacityIn;
       capacityTier = { ...rest, enabled: capacityEnabled };
       const capIds = ((capExtents as Obj[] | undefined) ?? []).map((e) => String(e.id).toLowerCase());
-      if (capacityEnabled && capIds.length === 0) throw badRequest('The field "capacityTier.extents" must list at least one object storage repository when the capacity tier is enabled.');
+      if (capacityEnabled && capIds.length === 0)
+        throw badRequest('The field "capacityTier.extents" must list at least one object storage repository when the capacity tier is enabled.');
       if (capacityEnabled) extents.push(...capIds.map((id) => ({ id, tier: 'capacity' as const })));
       checkOffloadWindow(capacityIn.offloadWindow);
       const override = capacityIn.overridePolicy as Obj | undefined;
       if (override?.isEnabled === true) {
         const t = override.overrideSpaceThresholdPercents;
-        if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 99) throw badRequest('The field "capacityTier.overridePolicy.overrideSpaceThresholdPercents" must be a whole number from 1 to 99 when the override policy is enabled.');
+        if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 99)
+          throw badRequest('The field "capacityTier.overridePolicy.overrideSpaceThresholdPercents" must be a whole number from 1 to 99 when the override policy is enabled.');
       }
       if (isObj(encryption)) {
         const enc = { isEnabled: encryption.isEnabled === true } as Obj;
@@ -389,7 +511,8 @@ export class ScaleOutRepositoriesService {
         if (!text(extentId)) throw badRequest('The field "archiveTier.extentId" is required when the archive tier is enabled.');
         extents.push({ id: String(extentId).toLowerCase(), tier: 'archive' });
         const days = archiveIn.archivePeriodDays;
-        if (days !== undefined && (typeof days !== 'number' || !Number.isInteger(days) || days < 0 || days > 9999)) throw badRequest('The field "archiveTier.archivePeriodDays" must be a whole number from 0 to 9999.');
+        if (days !== undefined && (typeof days !== 'number' || !Number.isInteger(days) || days < 0 || days > 9999))
+          throw badRequest('The field "archiveTier.archivePeriodDays" must be a whole number from 0 to 9999.');
       }
     }
     const placement = isObj(body.placementPolicy) ? body.placementPolicy : undefined;
@@ -397,7 +520,8 @@ export class ScaleOutRepositoriesService {
       if (!['DataLocality', 'Performance'].includes(String(placement.type))) throw badRequest('The field "placementPolicy.type" must be one of: DataLocality, Performance.');
       for (const [i, s] of ((placement.settings as Obj[] | undefined) ?? []).entries()) {
         if (!perfIds.includes(String(s.extentId).toLowerCase())) throw badRequest(`The field "placementPolicy.settings[${i}].extentId" must be one of the performance extents.`);
-        if (!ALLOWED_BACKUPS.includes(String(s.allowedBackups))) throw badRequest(`The field "placementPolicy.settings[${i}].allowedBackups" must be one of: ${ALLOWED_BACKUPS.join(', ')}.`);
+        if (!ALLOWED_BACKUPS.includes(String(s.allowedBackups)))
+          throw badRequest(`The field "placementPolicy.settings[${i}].allowedBackups" must be one of: ${ALLOWED_BACKUPS.join(', ')}.`);
       }
     }
     await this.checkExtents(extents, existing?.id);
@@ -416,14 +540,26 @@ export class ScaleOutRepositoriesService {
       seen.add(e.id);
     }
     const repos = new Map((await this.deps.repositories.getMany(extents.map((e) => e.id))).map((r) => [r.id, r]));
-    const taken = await this.deps.store.db.selectFrom('scale_out_extents').innerJoin('scale_out_repositories as s', 's.id', 'scale_out_extents.scale_out_id').select(['repository_id', 's.id', 's.name']).where('repository_id', 'in', extents.map((e) => e.id)).execute();
+    const taken = await this.deps.store.db
+      .selectFrom('scale_out_extents')
+      .innerJoin('scale_out_repositories as s', 's.id', 'scale_out_extents.scale_out_id')
+      .select(['repository_id', 's.id', 's.name'])
+      .where(
+        'repository_id',
+        'in',
+        extents.map((e) => e.id),
+      )
+      .execute();
     for (const e of extents) {
       const r = repos.get(e.id);
       if (!r) throw badRequest(`The ${e.tier} extent ${e.id} is not a repository.`, e.id);
       const kind = TYPE_CATALOGUE[r.type as RepositoryType]?.kind;
-      if (e.tier === 'performance' && kind === 'ObjectStorage') throw badRequest(`Repository "${r.name}" is object storage (${r.type}) and cannot be a performance extent; use it in the capacity tier.`, r.id);
-      if (e.tier === 'capacity' && !CAPACITY_TIER_TYPES.includes(r.type as RepositoryType)) throw badRequest(`Repository "${r.name}" (${r.type}) cannot be a capacity tier extent; it must be object storage such as S3Compatible, AmazonS3 or AzureBlob.`, r.id);
-      if (e.tier === 'archive' && !ARCHIVE_TIER_TYPES.includes(r.type as RepositoryType)) throw badRequest(`Repository "${r.name}" (${r.type}) cannot be the archive tier extent; it must be AmazonS3Glacier or AzureArchive.`, r.id);
+      if (e.tier === 'performance' && kind === 'ObjectStorage')
+        throw badRequest(`Repository "${r.name}" is object storage (${r.type}) and cannot be a performance extent; use it in the capacity tier.`, r.id);
+      if (e.tier === 'capacity' && !CAPACITY_TIER_TYPES.includes(r.type as RepositoryType))
+        throw badRequest(`Repository "${r.name}" (${r.type}) cannot be a capacity tier extent; it must be object storage such as S3Compatible, AmazonS3 or AzureBlob.`, r.id);
+      if (e.tier === 'archive' && !ARCHIVE_TIER_TYPES.includes(r.type as RepositoryType))
+        throw badRequest(`Repository "${r.name}" (${r.type}) cannot be the archive tier extent; it must be AmazonS3Glacier or AzureArchive.`, r.id);
       const other = taken.find((t) => t.repository_id === e.id && t.id !== selfId);
       if (other) throw badRequest(`Repository "${r.name}" is already an extent of scale-out repository "${other.name}" (${other.id}).`, r.id);
     }
@@ -438,6 +574,7 @@ function checkOffloadWindow(window: unknown) {
     if (!DAYS.includes(String((d as Obj).day))) throw badRequest(`The field "capacityTier.offloadWindow.days[${i}].day" must be one of: ${DAYS.join(', ')}.`);
     const hours = (d as Obj).hours;
     // Veeam's hours string: 24 comma-separated 0/1 flags, one per hour.
-    if (typeof hours !== 'string' || !/^[01](,[01]){23}$/.test(hours.replace(/\s+/g, ''))) throw badRequest(`The field "capacityTier.offloadWindow.days[${i}].hours" must be 24 comma-separated 0/1 flags, one per hour.`);
+    if (typeof hours !== 'string' || !/^[01](,[01]){23}$/.test(hours.replace(/\s+/g, '')))
+      throw badRequest(`The field "capacityTier.offloadWindow.days[${i}].hours" must be 24 comma-separated 0/1 flags, one per hour.`);
   }
 }

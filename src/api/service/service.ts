@@ -41,12 +41,7 @@ export function certificateModel(description: CertificateDescription) {
   };
 }
 
-export async function serverInfo(
-  store: Store,
-  installationId: string,
-  revision: string | undefined,
-  certificate: { validBy: Date; expiresSoon: boolean },
-) {
+export async function serverInfo(store: Store, installationId: string, revision: string | undefined, certificate: { validBy: Date; expiresSoon: boolean }) {
   const version =
     store.kind === 'sqlite'
       ? (await sql<{ v: string }>`select sqlite_version() as v`.execute(store.db)).rows[0]?.v

@@ -33,17 +33,21 @@ export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsS
     async (request, reply) => {
       const q = request.query as SessionsQueryValues;
       const page = pageRequestFrom(q, SESSION_ORDER_COLUMNS, { column: 'creation_time', asc: false });
-      const result = await deps.sessions.list(page, {
-        createdAfter: dateFilter('createdAfterFilter', q.createdAfterFilter),
-        createdBefore: dateFilter('createdBeforeFilter', q.createdBeforeFilter),
-        endedAfter: dateFilter('endedAfterFilter', q.endedAfterFilter),
-        endedBefore: dateFilter('endedBeforeFilter', q.endedBeforeFilter),
-        types: enumFilter('typeFilter', q.typeFilter, SESSION_TYPES),
-        states: enumFilter('stateFilter', q.stateFilter, SESSION_STATES),
-        results: enumFilter('resultFilter', q.resultFilter, SESSION_RESULTS),
-        jobId: q.jobIdFilter,
-        automation,
-      }, request.apiRevision);
+      const result = await deps.sessions.list(
+        page,
+        {
+          createdAfter: dateFilter('createdAfterFilter', q.createdAfterFilter),
+          createdBefore: dateFilter('createdBeforeFilter', q.createdBeforeFilter),
+          endedAfter: dateFilter('endedAfterFilter', q.endedAfterFilter),
+          endedBefore: dateFilter('endedBeforeFilter', q.endedBeforeFilter),
+          types: enumFilter('typeFilter', q.typeFilter, SESSION_TYPES),
+          states: enumFilter('stateFilter', q.stateFilter, SESSION_STATES),
+          results: enumFilter('resultFilter', q.resultFilter, SESSION_RESULTS),
+          jobId: q.jobIdFilter,
+          automation,
+        },
+        request.apiRevision,
+      );
       // A page polled again is sent as the same bytes: serialized and UTF-8 encoded once
       // per cached answer (encoding a 45 KB page costs as much as the rest of the request).
       let body = serializedPages.get(result);

@@ -19,7 +19,10 @@ export const CertificateRegenerateSpec = Type.Object(
     keyAlgorithm: Type.Optional(stringEnum(keyAlgorithmNames, 'Rampart extension; default ECDSA-P256.')),
     commonName: Type.Optional(Type.String({ maxLength: 64, description: 'Rampart extension; default: the host name.' })),
     subjectAlternativeNames: Type.Optional(
-      Type.Array(Type.String({ maxLength: 260 }), { maxItems: 100, description: 'Rampart extension: DNS names and IP addresses; default: localhost, the host name, 127.0.0.1, ::1.' }),
+      Type.Array(Type.String({ maxLength: 260 }), {
+        maxItems: 100,
+        description: 'Rampart extension: DNS names and IP addresses; default: localhost, the host name, 127.0.0.1, ::1.',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -56,7 +56,10 @@ export class VaultService {
     await ctx.log(`Master key ${report.currentKeyId} is current`);
     await ctx.log(`Re-sealed ${report.resealed} secret(s) under master key ${report.currentKeyId}`);
     if (report.failed.length > 0) {
-      const listed = report.failed.slice(0, 20).map((f) => `${f.ownerKind} ${f.ownerId} ${f.field}: ${f.reason}`).join('\n');
+      const listed = report.failed
+        .slice(0, 20)
+        .map((f) => `${f.ownerKind} ${f.ownerId} ${f.field}: ${f.reason}`)
+        .join('\n');
       await ctx.log(`${report.failed.length} secret(s) did not open and were left as they were`, 'Warning', listed);
     }
     if (report.retiredKeyIds.length > 0) await ctx.log(`Retired master key(s) ${report.retiredKeyIds.join(', ')}`);
@@ -66,7 +69,10 @@ export class VaultService {
     }
     const warn = report.failed.length > 0 || report.keptKeyIds.length > 0;
     return warn
-      ? { result: 'Warning' as const, message: `Re-sealed ${report.resealed} secret(s); ${report.failed.length} did not open; previous key(s) kept: ${report.keptKeyIds.join(', ') || 'none'}.` }
+      ? {
+          result: 'Warning' as const,
+          message: `Re-sealed ${report.resealed} secret(s); ${report.failed.length} did not open; previous key(s) kept: ${report.keptKeyIds.join(', ') || 'none'}.`,
+        }
       : { result: 'Success' as const, message: `Re-sealed ${report.resealed} secret(s) under master key ${report.currentKeyId}.` };
   }
 }

@@ -84,7 +84,9 @@ export function cloudCredentialsSection(service: CloudCredentialsService): Autom
     },
     async create(item: ImportItem) {
       await service.add(spec(item.raw), { secretMayBeMissing: true });
-      return hasSecret(item.raw) ? [] : ['imported without its secret (exports carry none): set it before the record is used (POST /api/v1/cloudCredentials/{id}/changeSecretKey or changeCertificate)'];
+      return hasSecret(item.raw)
+        ? []
+        : ['imported without its secret (exports carry none): set it before the record is used (POST /api/v1/cloudCredentials/{id}/changeSecretKey or changeCertificate)'];
     },
     async overwrite(item: ImportItem, id: string) {
       await service.overwrite(id, spec(item.raw));

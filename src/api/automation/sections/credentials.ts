@@ -24,7 +24,15 @@ function spec(raw: Raw): Raw {
   const linux = (raw.linuxAdditionalSettings ?? {}) as Raw;
   const base = { type: raw.type, username: raw.username, password: raw.password, description: raw.description ?? '', tag: raw.tag, uniqueId: raw.uniqueId };
   if (raw.type !== 'Linux') return base;
-  return { ...base, SSHPort: linux.SSHPort, autoElevated: linux.autoElevated, elevateToRoot: linux.elevateToRoot, addToSudoers: linux.addToSudoers, useSu: linux.useSu, ...Object.fromEntries(LINUX_SECRETS.map((f) => [f, linux[f]])) };
+  return {
+    ...base,
+    SSHPort: linux.SSHPort,
+    autoElevated: linux.autoElevated,
+    elevateToRoot: linux.elevateToRoot,
+    addToSudoers: linux.addToSudoers,
+    useSu: linux.useSu,
+    ...Object.fromEntries(LINUX_SECRETS.map((f) => [f, linux[f]])),
+  };
 }
 
 function missingSecretWarning(raw: Raw): string[] {
@@ -83,7 +91,10 @@ export function credentialsSection(service: CredentialsService): AutomationSecti
       return missingSecretWarning(item.raw);
     },
     async createMany(items: ImportItem[]) {
-      const results = await service.addMany(items.map((i) => spec(i.raw)), { secretMayBeMissing: true });
+      const results = await service.addMany(
+        items.map((i) => spec(i.raw)),
+        { secretMayBeMissing: true },
+      );
       return results.map((r, i) => (r instanceof Error ? r : missingSecretWarning(items[i]!.raw)));
     },
     async overwrite(item: ImportItem, id: string) {

@@ -49,7 +49,9 @@ export function encryptionPasswordsSection(service: EncryptionPasswordsService):
     },
     async create(item: ImportItem) {
       await service.add(item.raw, { secretMayBeMissing: true });
-      return nonEmpty(item.raw.password) ? [] : ['imported without its password (exports carry none): set it before a job encrypts with it (POST /api/v1/encryptionPasswords/{id}/changepassword)'];
+      return nonEmpty(item.raw.password)
+        ? []
+        : ['imported without its password (exports carry none): set it before a job encrypts with it (POST /api/v1/encryptionPasswords/{id}/changepassword)'];
     },
     async overwrite(item: ImportItem, id: string) {
       await service.overwrite(id, item.raw);

@@ -35,7 +35,8 @@ function describeRef(ref: Raw): string {
 /** The ManagedServerSpec that adding by hand takes. */
 function spec(raw: Raw, credentialsId: string | undefined): Raw {
   const out: Raw = { name: raw.name, description: raw.description, type: raw.type, credentialsId, credentialsStorageType: 'Permanent' };
-  for (const key of ['sshSettings', 'sshFingerprint', 'networkSettings', 'port', 'certificateThumbprint', 'viHostType']) if (raw[key] !== undefined && raw[key] !== null) out[key] = raw[key];
+  for (const key of ['sshSettings', 'sshFingerprint', 'networkSettings', 'port', 'certificateThumbprint', 'viHostType'])
+    if (raw[key] !== undefined && raw[key] !== null) out[key] = raw[key];
   return out;
 }
 
@@ -77,7 +78,12 @@ export function managedServersSection(servers: ManagedServersService, credential
       const byId = new Map((await allCredentials()).map((c) => [c.id, c]));
       // The backup server itself is every server's own, and a single-use server has no credentials record to name: neither can be moved.
       const rows = (await allServers()).filter(
-        (r) => Number(r.is_backup_server) === 0 && r.credentials_storage_type === 'Permanent' && (!ids || ids.includes(r.id)) && (!types || types.includes(r.type)) && (!names || names(r.name)),
+        (r) =>
+          Number(r.is_backup_server) === 0 &&
+          r.credentials_storage_type === 'Permanent' &&
+          (!ids || ids.includes(r.id)) &&
+          (!types || types.includes(r.type)) &&
+          (!names || names(r.name)),
       );
       const out: Record<string, Raw[]> = { windowsHosts: [], linuxHosts: [], viHosts: [] };
       for (const row of rows) out[KEYS[row.type as ServerType]]!.push(toImportSpec(row, byId));

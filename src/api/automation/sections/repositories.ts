@@ -86,9 +86,7 @@ export function repositoriesSection(deps: RepositoriesSectionDeps): AutomationSe
     async missingReferences(item: ImportItem, plan: ImportPlan) {
       const refs = referencesOf(item.raw);
       const dir = await directory(refs);
-      return refs
-        .filter((ref) => !resolveReference(dir, ref) && !plan.plannedIn(...plannedAs(ref)))
-        .map(describeReference);
+      return refs.filter((ref) => !resolveReference(dir, ref) && !plan.plannedIn(...plannedAs(ref))).map(describeReference);
     },
     async create(item, ctx) {
       await deps.repositories.addInSession(ctx, specFromItem(item.raw, await directoryFor(item)));

@@ -7,9 +7,7 @@ const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !
 
 /** What a repository references, named the way an import collection names it. */
 export type NamedReference =
-  | { kind: 'server'; name: string; role: string }
-  | { kind: 'credentials'; name: string; tag: string }
-  | { kind: 'cloud'; name: string; tag: string; type: string };
+  { kind: 'server'; name: string; role: string } | { kind: 'credentials'; name: string; tag: string } | { kind: 'cloud'; name: string; tag: string; type: string };
 
 export function describeReference(ref: NamedReference): string {
   if (ref.kind === 'server') return `${ref.role} "${ref.name}"`;
@@ -37,14 +35,16 @@ export function resolveReference(dir: Directory, ref: NamedReference): string | 
   return (tag ? ofType.find((r) => r.unique_id.toLowerCase() === tag) : ofType.find((r) => r.name.toLowerCase() === name))?.id;
 }
 
-const gatewayNames = (gw: Raw): string[] => (Array.isArray(gw.gatewayServerNames) ? gw.gatewayServerNames.map(String) : nonEmpty(gw.gatewayServerName) ? [gw.gatewayServerName] : []);
+const gatewayNames = (gw: Raw): string[] =>
+  Array.isArray(gw.gatewayServerNames) ? gw.gatewayServerNames.map(String) : nonEmpty(gw.gatewayServerName) ? [gw.gatewayServerName] : [];
 
 /** Every reference of an import item, in the order the fields appear. */
 export function referencesOf(raw: Raw): NamedReference[] {
   const refs: NamedReference[] = [];
   if (nonEmpty(raw.hostName)) refs.push({ kind: 'server', name: raw.hostName, role: 'repository host' });
   const share = isObj(raw.share) ? raw.share : undefined;
-  if (share && isObj(share.credentials)) refs.push({ kind: 'credentials', name: String(share.credentials.credentialsName), tag: nonEmpty(share.credentials.credentialsTag) ? share.credentials.credentialsTag : '' });
+  if (share && isObj(share.credentials))
+    refs.push({ kind: 'credentials', name: String(share.credentials.credentialsName), tag: nonEmpty(share.credentials.credentialsTag) ? share.credentials.credentialsTag : '' });
   if (share && isObj(share.gatewayServer)) for (const n of gatewayNames(share.gatewayServer)) refs.push({ kind: 'server', name: n, role: 'gateway server' });
   const account = isObj(raw.account) ? raw.account : undefined;
   if (account && isObj(account.credentials)) {
@@ -54,7 +54,8 @@ export function referencesOf(raw: Raw): NamedReference[] {
   const connection = account && isObj(account.connectionSettings) ? account.connectionSettings : undefined;
   if (connection && Array.isArray(connection.gatewayServers)) for (const n of connection.gatewayServers) refs.push({ kind: 'server', name: String(n), role: 'gateway server' });
   if (isObj(raw.mountServer) && nonEmpty(raw.mountServer.mountServerName)) refs.push({ kind: 'server', name: raw.mountServer.mountServerName, role: 'mount server' });
-  if (isObj(raw.proxyAppliance) && nonEmpty(raw.proxyAppliance.managedServerName)) refs.push({ kind: 'server', name: raw.proxyAppliance.managedServerName, role: 'proxy appliance' });
+  if (isObj(raw.proxyAppliance) && nonEmpty(raw.proxyAppliance.managedServerName))
+    refs.push({ kind: 'server', name: raw.proxyAppliance.managedServerName, role: 'proxy appliance' });
   return refs;
 }
 
@@ -79,17 +80,26 @@ export function specFromItem(raw: Raw, dir: Directory): Raw {
   }
   if (isObj(share)) {
     const out: Raw = { sharePath: share.sharePath };
-    if (isObj(share.credentials)) out.credentialsId = id({ kind: 'credentials', name: String(share.credentials.credentialsName), tag: nonEmpty(share.credentials.credentialsTag) ? share.credentials.credentialsTag : '' });
+    if (isObj(share.credentials))
+      out.credentialsId = id({
+        kind: 'credentials',
+        name: String(share.credentials.credentialsName),
+        tag: nonEmpty(share.credentials.credentialsTag) ? share.credentials.credentialsTag : '',
+      });
     if (isObj(share.gatewayServer)) {
       const names = gatewayNames(share.gatewayServer);
-      out.gatewayServer = { autoSelect: share.gatewayServer.autoSelect ?? names.length === 0, ...(names.length ? { gatewayServerIds: names.map((n) => server(n, 'gateway server')) } : {}) };
+      out.gatewayServer = {
+        autoSelect: share.gatewayServer.autoSelect ?? names.length === 0,
+        ...(names.length ? { gatewayServerIds: names.map((n) => server(n, 'gateway server')) } : {}),
+      };
     }
     spec.share = out;
   }
   if (isObj(account)) {
     const { credentials, connectionSettings, ...settings } = account;
     const out: Raw = { ...settings };
-    if (isObj(credentials)) out.credentialsId = id({ kind: 'cloud', name: String(credentials.name), tag: nonEmpty(credentials.tag) ? credentials.tag : '', type: String(credentials.type) });
+    if (isObj(credentials))
+      out.credentialsId = id({ kind: 'cloud', name: String(credentials.name), tag: nonEmpty(credentials.tag) ? credentials.tag : '', type: String(credentials.type) });
     if (isObj(connectionSettings)) {
       const gateways = Array.isArray(connectionSettings.gatewayServers) ? connectionSettings.gatewayServers.map((n) => server(String(n), 'gateway server')) : [];
       out.connectionSettings = { connectionType: connectionSettings.connectionType, ...(gateways.length ? { gatewayServerIds: gateways } : {}) };
@@ -122,14 +132,22 @@ export function itemFromSettings(base: Raw, settings: Raw, names: Names): Raw {
   Object.assign(item, rest);
   if (isObj(mountServer)) {
     const { mountServerId, writeCacheFolder, vPowerNFSEnabled, vPowerNFSPortSettings } = mountServer;
-    item.mountServer = { mountServerName: names.server(String(mountServerId)), writeCacheFolder: writeCacheFolder ?? '', vPowerNFSEnabled: vPowerNFSEnabled === true, ...(isObj(vPowerNFSPortSettings) ? { vPowerNFSPortSettings } : {}) };
+    item.mountServer = {
+      mountServerName: names.server(String(mountServerId)),
+      writeCacheFolder: writeCacheFolder ?? '',
+      vPowerNFSEnabled: vPowerNFSEnabled === true,
+      ...(isObj(vPowerNFSPortSettings) ? { vPowerNFSPortSettings } : {}),
+    };
   }
   if (isObj(share)) {
     const out: Raw = { sharePath: share.sharePath };
     if (nonEmpty(share.credentialsId)) out.credentials = names.credentials(share.credentialsId);
     if (isObj(share.gatewayServer)) {
       const ids = Array.isArray(share.gatewayServer.gatewayServerIds) ? share.gatewayServer.gatewayServerIds.map(String) : [];
-      out.gatewayServer = { autoSelect: share.gatewayServer.autoSelect ?? ids.length === 0, ...(ids.length ? { gatewayServerName: names.server(ids[0]!), gatewayServerNames: ids.map(names.server) } : {}) };
+      out.gatewayServer = {
+        autoSelect: share.gatewayServer.autoSelect ?? ids.length === 0,
+        ...(ids.length ? { gatewayServerName: names.server(ids[0]!), gatewayServerNames: ids.map(names.server) } : {}),
+      };
     }
     item.share = out;
   }
