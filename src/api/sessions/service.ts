@@ -9,6 +9,11 @@ import type { SessionRunner } from '../../sessions/runner.js';
 import { toLogRecord, toSessionRecord } from '../../sessions/records.js';
 import type { SessionRecord } from '../../sessions/model.js';
 
+/** Every filter, in the cache key's order; the type check below fails if one is left out. */
+const FILTER_KEYS = ['createdAfter', 'createdBefore', 'endedAfter', 'endedBefore', 'types', 'states', 'results', 'jobId', 'automation'] as const;
+type FiltersMissingFromKey = Exclude<keyof SessionFilters, (typeof FILTER_KEYS)[number]>;
+const _everyFilterInKey: [FiltersMissingFromKey] extends [never] ? true : never = true;
+
 export interface SessionFilters {
   createdAfter?: string;
   createdBefore?: string;
@@ -67,7 +72,8 @@ export class SessionsService {
 
   /** One page of SessionModels as the client's revision sees them. Equal requests share one (frozen) answer. */
   async list(page: PageRequest, filters: SessionFilters, revision?: string): Promise<SessionPage> {
-    const key = JSON.stringify([page, filters, revision]);
+    // A flat array of primitives: cheaper to stringify than the nested objects, and as exact.
+    const key = JSON.stringify([page.skip, page.limit, page.orderBy, page.orderAsc, page.nameFilter, revision, ...FILTER_KEYS.map((k) => filters[k])]);
     const generation = this.runner.generation;
     const cached = this.listCache.get(key, generation);
     if (cached) return cached;
