@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PUBLIC_GOOGLE_STORAGE_ENDPOINT, PUBLIC_WASABI_ENDPOINT } from './storage/object-endpoint.js';
 
 /**
  * Typed configuration. Every key can come from the environment or from an
@@ -105,14 +106,11 @@ function baseUrl(src: Source, key: string): string | undefined {
   return url.toString().replace(/\/+$/, '');
 }
 
-/** The public endpoints; a key set to one of them is no override. */
-export const DEFAULT_WASABI_ENDPOINT = 'https://s3.{region}.wasabisys.com';
-export const DEFAULT_GOOGLE_STORAGE_ENDPOINT = 'https://storage.googleapis.com';
-
 /**
  * An S3 endpoint that replaces a public one: a base URL (http or https, no query,
  * no user name); with `region`, it may hold `{region}` (host or path), the only
- * placeholder. Undefined when unset or set to the public endpoint itself.
+ * placeholder. Undefined when unset or set to the public endpoint itself (a key set to
+ * the public endpoint is no override).
  */
 function endpointOverride(src: Source, key: string, fallback: string, region: boolean): string | undefined {
   const raw = src[key]?.trim();
@@ -217,7 +215,7 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     repositoryRefreshSeconds: integer(src, 'RAMPART_REPOSITORY_REFRESH_SECONDS', 300, 0, 86_400),
     repositoryRefreshConcurrency: integer(src, 'RAMPART_REPOSITORY_REFRESH_CONCURRENCY', 32, 1, 1024),
     repositoryTimeoutMs: integer(src, 'RAMPART_REPOSITORY_TIMEOUT_MS', 10_000, 100, 120_000),
-    wasabiEndpoint: endpointOverride(src, 'RAMPART_WASABI_ENDPOINT', DEFAULT_WASABI_ENDPOINT, true),
-    googleStorageEndpoint: endpointOverride(src, 'RAMPART_GOOGLE_STORAGE_ENDPOINT', DEFAULT_GOOGLE_STORAGE_ENDPOINT, false),
+    wasabiEndpoint: endpointOverride(src, 'RAMPART_WASABI_ENDPOINT', PUBLIC_WASABI_ENDPOINT, true),
+    googleStorageEndpoint: endpointOverride(src, 'RAMPART_GOOGLE_STORAGE_ENDPOINT', PUBLIC_GOOGLE_STORAGE_ENDPOINT, false),
   };
 }

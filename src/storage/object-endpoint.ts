@@ -44,6 +44,10 @@ export interface PublicCloudEndpoints {
 
 type Endpoint = Pick<ObjectStorageTarget, 'endpoint' | 'forcePathStyle'>;
 
+/** The public endpoints (`{region}` = the repository's region id); the config keys replace them. */
+export const PUBLIC_WASABI_ENDPOINT = 'https://s3.{region}.wasabisys.com';
+export const PUBLIC_GOOGLE_STORAGE_ENDPOINT = 'https://storage.googleapis.com';
+
 /**
  * Wasabi: `https://s3.<region>.wasabisys.com`, addressed virtual-host style as
  * Wasabi documents. An override is addressed path style: a private endpoint or
@@ -53,14 +57,12 @@ type Endpoint = Pick<ObjectStorageTarget, 'endpoint' | 'forcePathStyle'>;
 export function wasabiEndpoint(regionId: string, template?: string): Endpoint {
   // The region goes into a host name (or a path): only the characters a region id has.
   if (!/^[A-Za-z0-9-]{1,64}$/.test(regionId)) throw new Error(`"${regionId}" is not a region id such as us-east-1`);
-  if (template === undefined) return { endpoint: `https://s3.${regionId}.wasabisys.com`, forcePathStyle: false };
-  return { endpoint: template.replaceAll('{region}', regionId), forcePathStyle: true };
+  return { endpoint: (template ?? PUBLIC_WASABI_ENDPOINT).replaceAll('{region}', regionId), forcePathStyle: template !== undefined };
 }
 
 /** Google Cloud Storage through its S3 interoperability API (HMAC keys); an override is addressed path style, as for Wasabi. */
 export function googleEndpoint(override?: string): Endpoint {
-  if (override === undefined) return { endpoint: 'https://storage.googleapis.com', forcePathStyle: false };
-  return { endpoint: override, forcePathStyle: true };
+  return { endpoint: override ?? PUBLIC_GOOGLE_STORAGE_ENDPOINT, forcePathStyle: override !== undefined };
 }
 
 export function normalizeFolder(folder: string): string {
