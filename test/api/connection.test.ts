@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { closedPort, makeTlsMaterial, startHttpPeer, startSilentPeer, startSsh2Peer, startTlsPeer, type Peer } from '../support/peers.js';
+import { closedPort, makeTlsMaterial, startHttpPeer, startSilentPeer, startSsh2Peer, sshKeyPair, startTlsPeer, type Peer } from '../support/peers.js';
 import { haveSshd, keyscanFingerprints, startSshd, type Sshd } from '../support/sshd.js';
 import { opensslFacts } from '../support/tls.js';
 
@@ -52,7 +51,7 @@ describe('POST /api/v1/connectionCertificate', () => {
   });
 
   it('answers with the OpenSSH SHA256 fingerprint of an SSH host, certificate null (port from the Linux credentials when absent)', async () => {
-    const host = ssh2.utils.generateKeyPairSync('ed25519');
+    const host = sshKeyPair();
     const peer = await startSsh2Peer({ hostKeys: [host.private], username: 'probe', password: 'x' });
     peers.push(peer);
     const res = await probe({ serverName: '127.0.0.1', credentialsId: linuxId, type: 'LinuxHost', port: peer.port });
@@ -142,7 +141,7 @@ describe('POST /api/v1/connectionCertificate/batch', () => {
     const material = await makeTlsMaterial('ec');
     const tlsPeers = await Promise.all(Array.from({ length: 30 }, () => startTlsPeer(material)));
     peers.push(...tlsPeers);
-    const sshPeer = await startSsh2Peer({ hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private], username: 'u', password: 'p' });
+    const sshPeer = await startSsh2Peer({ hostKeys: [sshKeyPair().private], username: 'u', password: 'p' });
     peers.push(sshPeer);
     const refusedPort = await closedPort();
     const targets = [

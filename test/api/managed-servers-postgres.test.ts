@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
-import { startSsh2Peer, type Peer } from '../support/peers.js';
+import { startSsh2Peer, sshKeyPair, type Peer } from '../support/peers.js';
 
 const BASE = '/api/v1/backupInfrastructure/managedServers';
 
@@ -13,7 +12,7 @@ describe.skipIf(!postgresUrl)('managed servers on PostgreSQL: list, add, get', (
   beforeAll(async () => {
     t = await startTestServer({ DATABASE_URL: await createTestDatabase() });
     token = await t.adminToken();
-    peer = await startSsh2Peer({ hostKeys: [ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }).private], username: 'pg', password: 'Pg-Peer-1' });
+    peer = await startSsh2Peer({ hostKeys: [sshKeyPair('ecdsa').private], username: 'pg', password: 'Pg-Peer-1' });
   });
   afterAll(async () => {
     await peer?.close();

@@ -4,9 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { makeTlsMaterial, startSsh2Peer, startTlsPeer, type Peer } from '../support/peers.js';
+import { makeTlsMaterial, startSsh2Peer, sshKeyPair, startTlsPeer, type Peer } from '../support/peers.js';
 import { haveSshd, startSshd, TEST_USER, type Sshd } from '../support/sshd.js';
 import { opensslFacts, run } from '../support/tls.js';
 
@@ -83,7 +82,7 @@ describe('LinuxHost against an in-process ssh2 server', () => {
   let credsId: string;
   let fingerprint: string;
   let serverId: string;
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = sshKeyPair();
 
   beforeAll(async () => {
     peer = await startSsh2Peer({ hostKeys: [hostKey.private], username: 'backup', password: 'Peer-Pw-1' });
@@ -162,7 +161,7 @@ describe('LinuxHost against an in-process ssh2 server', () => {
     const ok = await session('POST', `${BASE}/${serverId}/rescan`);
     expect(ok.done.result.result).toBe('Success');
     await peer.close();
-    const otherKey = ssh2.utils.generateKeyPairSync('ed25519');
+    const otherKey = sshKeyPair();
     const impostor = await startSsh2Peer({ hostKeys: [otherKey.private], username: 'backup', password: 'Peer-Pw-1' }, '127.0.0.1', peer.port);
     peers.push(impostor);
     const logins = impostor.logins.length;
@@ -368,7 +367,7 @@ describe.skipIf(!haveSshd)('LinuxHost against a real sshd, and known_hosts', () 
       uniqueId: 'sshd-key',
     });
     const fingerprint = await fingerprintOf(keyCreds, sshd.port);
-    const otherKey = ssh2.utils.generateKeyPairSync('ed25519');
+    const otherKey = sshKeyPair();
     const wrongCreds = await credentials({ type: 'Linux', username: TEST_USER, privateKey: otherKey.private, SSHPort: sshd.port, uniqueId: 'sshd-wrong' });
     const wrong = await session('POST', BASE, { name: 'localhost', description: 'sshd', type: 'LinuxHost', credentialsId: wrongCreds, sshFingerprint: fingerprint });
     expect(wrong.done.result.result).toBe('Failed');

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import ssh2 from 'ssh2';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { makeTlsMaterial, startSsh2Peer, startTlsPeer, type Peer } from '../support/peers.js';
+import { makeTlsMaterial, startSsh2Peer, sshKeyPair, startTlsPeer, type Peer } from '../support/peers.js';
 import { opensslFacts } from '../support/tls.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 
@@ -63,7 +62,7 @@ beforeAll(async () => {
   expect(addedVi.done.result.result, addedVi.log).toBe('Success');
   viHostId = addedVi.resourceId;
 
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+  const hostKey = sshKeyPair();
   linuxPeer = await startSsh2Peer({ hostKeys: [hostKey.private], username: 'backup', password: 'Peer-Pw-1' });
   peers.push(linuxPeer);
   const linux = await credentials({ type: 'Linux', username: 'backup', password: 'Peer-Pw-1', SSHPort: linuxPeer.port, uniqueId: 'peer' });

@@ -7,7 +7,7 @@ import { readHostFacts, checkElevation } from '../../src/probe/host-facts.js';
 import { checkHttps } from '../../src/probe/https-check.js';
 import { runBatch } from '../../src/probe/batch.js';
 import { ProbeError } from '../../src/probe/errors.js';
-import { closedPort, makeTlsMaterial, startHttpPeer, startSilentPeer, startSsh2Peer, startTlsPeer, type Peer } from '../support/peers.js';
+import { closedPort, makeTlsMaterial, startHttpPeer, startSilentPeer, startSsh2Peer, sshKeyPair, startTlsPeer, type Peer } from '../support/peers.js';
 import { haveSshd, isRoot, keyscanFingerprints, startSshd, TEST_PASSWORD, TEST_USER, type Sshd } from '../support/sshd.js';
 import { opensslFacts } from '../support/tls.js';
 
@@ -81,7 +81,7 @@ describe('probeTlsCertificate against real TLS servers', () => {
     const plain = await failure(probeTlsCertificate('127.0.0.1', httpPeer.port, opts));
     expect(plain.kind).toBe('WrongProtocol');
     expect(plain.message).toMatch(/plain HTTP/);
-    const sshPeer = await startSsh2Peer({ hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private], username: 'x', password: 'y' });
+    const sshPeer = await startSsh2Peer({ hostKeys: [sshKeyPair().private], username: 'x', password: 'y' });
     peers.push(sshPeer);
     const ssh = await failure(probeTlsCertificate('127.0.0.1', sshPeer.port, opts));
     expect(ssh.kind).toBe('WrongProtocol');
@@ -105,9 +105,9 @@ describe('probeTlsCertificate against real TLS servers', () => {
 describe('probeSshHostKey and SSH sessions against an in-process ssh2 server', () => {
   let peer: Peer & { logins: string[] };
   let hostKey: ssh2.ParsedKey;
-  const user = ssh2.utils.generateKeyPairSync('ed25519');
+  const user = sshKeyPair();
   beforeAll(async () => {
-    const host = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 });
+    const host = sshKeyPair('ecdsa');
     hostKey = ssh2.utils.parseKey(host.private) as ssh2.ParsedKey;
     peer = await startSsh2Peer({ hostKeys: [host.private], username: 'alice', password: 'Alice-Pw-1', authorizedKey: user.public });
   });
@@ -138,7 +138,7 @@ describe('probeSshHostKey and SSH sessions against an in-process ssh2 server', (
     const wrong = await failure(openSshSession('127.0.0.1', peer.port, { username: 'alice', password: 'nope' }, fingerprint, opts));
     expect(wrong.kind).toBe('AuthenticationFailed');
     expect(wrong.message).not.toContain('nope');
-    const otherKey = ssh2.utils.generateKeyPairSync('ed25519');
+    const otherKey = sshKeyPair();
     const wrongKey = await failure(openSshSession('127.0.0.1', peer.port, { username: 'alice', privateKey: otherKey.private }, fingerprint, opts));
     expect(wrongKey.kind).toBe('AuthenticationFailed');
     expect(wrongKey.message).toContain('private key');
