@@ -108,8 +108,9 @@ try {
   const rampartPid = rampart.process.pid!;
 
   // Throughput is measured before the idle-memory wait, not after it: a load generator
-  // that has itself sat idle for a minute (V8 shrinks its heap) was measured to become
-  // the bottleneck on 47 KB answers, using a whole core while the server had time to spare.
+  // that has itself sat idle for a minute was measured to become the bottleneck on 47 KB
+  // answers (a whole core, while the server used 0.8 of its own); run with
+  // --no-memory-reducer it did not, so V8 shrinking its idle heap is the likely cause.
   // The CPU figures printed below show which side was saturated.
   // Warm both up, then measure in alternating rounds: this machine shares its cores with
   // neighbours whose load comes and goes, so a baseline measured once and a target
