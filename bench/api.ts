@@ -4,13 +4,14 @@
 //   npm run bench:api            (BENCH_ROUNDS=9 BENCH_SECONDS=2 BENCH_CONNECTIONS=16 by default)
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { openStore } from '../src/store/database.js';
 import { ApiClient } from '../test/support/client.js';
-import { buildServer, residentMiB, startChild } from './support/processes.js';
+import { buildServer, cpuSeconds, residentMiB, startChild } from './support/processes.js';
+import { median } from './support/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
@@ -59,12 +60,6 @@ function load(url: string, headers: Record<string, string>, seconds = SECONDS): 
   });
 }
 
-/** CPU seconds a process has used so far (user + system), from /proc. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /** One load run, with the cores the server and this process (the load generator) used meanwhile. */
 async function measure(url: string, headers: Record<string, string>, serverPid: number): Promise<{ result: autocannon.Result; serverCores: number; clientCores: number }> {
   const server0 = await cpuSeconds(serverPid);
@@ -75,12 +70,6 @@ async function measure(url: string, headers: Record<string, string>, serverPid: 
   const client = process.cpuUsage(client0);
   return { result, serverCores: ((await cpuSeconds(serverPid)) - server0) / seconds, clientCores: (client.user + client.system) / 1e6 / seconds };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'rampart-bench-api-'));
 await seedSessions(dataDir);

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import https from 'node:https';
 import { ApiClient } from '../test/support/client.js';
 import { buildServer, startChild } from './support/processes.js';
+import { median } from './support/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -25,7 +26,6 @@ function handshakeFingerprint(port: number): Promise<string> {
   });
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const validBy = () => new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00';
 
 interface LoadResult {

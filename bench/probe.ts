@@ -15,15 +15,11 @@ import { ApiClient } from '../test/support/client.js';
 import { makeTlsMaterial, startTlsPeer, type Peer } from '../test/support/peers.js';
 import { startSshd, TEST_USER } from '../test/support/sshd.js';
 import { buildServer, startChild } from './support/processes.js';
+import { median } from './support/stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const LISTENERS = 200;
 const PASSWORD = 'Bench-Passw0rd!';
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function timed(rounds: number, work: () => Promise<void>): Promise<number[]> {
   await work(); // warm-up

@@ -13,13 +13,13 @@ import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
 import { ApiClient } from '../test/support/client.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startBlackHole, startLocalS3 } from '../test/support/s3.js';
+import { median } from './support/stats.js';
 
 const TOTAL = Number(process.env.BENCH_REPOSITORIES ?? 1000);
 const DEAD = Number(process.env.BENCH_DEAD ?? 100);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const PASSWORD = 'Bench-Passw0rd!';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
 
 async function main() {

@@ -50,6 +50,13 @@ export async function startChild(args: string[], env: Record<string, string>, pa
   return { child, match };
 }
 
+/** CPU seconds a process has used so far (user + system), from /proc (clock ticks of 1/100 s). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  // The command name in parentheses may hold spaces; the fields after it are fixed.
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Resident memory of a process, in MiB, from /proc. */
 export async function residentMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
