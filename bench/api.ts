@@ -1,6 +1,7 @@
 // bench/api: Rampart's authenticated GET /api/v1/sessions?limit=100 over 10,000 stored
 // sessions against a bare Fastify HTTPS "hello" route, same connections and duration,
-// in one run. Prints both throughputs, the ratio, p99 latency and idle memory.
+// in one run. Prints both throughputs, the ratio, p99 latency, the cores server and load
+// generator used, and idle memory after the load.
 //   npm run bench:api            (BENCH_ROUNDS=9 BENCH_SECONDS=2 BENCH_CONNECTIONS=16 by default)
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
