@@ -51,18 +51,18 @@ export class LoginService {
       throw badRequest('The password grant needs both "username" and "password".');
     }
     const keys = LoginThrottle.keys(userName, address);
-    const verdict = await this.throttle.verdict(keys);
-    if (verdict.lockedUntil) {
-      const minutes = Math.max(1, Math.ceil((verdict.lockedUntil.getTime() - Date.now()) / 60_000));
-      throw new ApiError(401, 'AccessDenied', `Too many failed sign-in attempts. Try again in ${minutes} minute(s).`);
+    // The attempt is counted before the password is checked, so parallel guesses cannot outrun the count.
+    const verdict = await this.throttle.reserve(keys);
+    if (verdict.refused) {
+      const seconds = Math.max(1, Math.ceil((verdict.retryAfter.getTime() - Date.now()) / 1000));
+      const wait = seconds >= 60 ? `${Math.ceil(seconds / 60)} minute(s)` : `${seconds} second(s)`;
+      const from = verdict.scope === 'address' ? ' from this address' : '';
+      throw new ApiError(401, 'AccessDenied', `Too many failed sign-in attempts${from}. Try again in ${wait}.`);
     }
     if (verdict.delayMs > 0) await new Promise((r) => setTimeout(r, verdict.delayMs));
     const user = await this.users.findByName(userName);
     const ok = await verifyPassword(user?.passwordHash, password);
-    if (!user || !ok) {
-      await this.throttle.recordFailure(keys);
-      throw new ApiError(401, 'AccessDenied', BAD_CREDENTIALS);
-    }
+    if (!user || !ok) throw new ApiError(401, 'AccessDenied', BAD_CREDENTIALS);
     await this.throttle.recordSuccess(keys);
     return this.startFamily(user, shortTermRefresh);
   }
