@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import './http/route-config.js';
 import { installErrorHandling } from './http/error-handling.js';
 import { installRequestConventions } from './http/request-conventions.js';
+import { installInputRules } from './http/input-rules.js';
 import { installRequestLog } from './http/request-log.js';
 import { lazyRequestLogger } from './http/lazy-request-logger.js';
 import type { TlsListener } from './http/tls-listener.js';
@@ -112,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/swagger/ui/index.html', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/swagger/ui/'));
 
   installErrorHandling(app);
+  installInputRules(app);
   installRequestConventions(app, deps.accessTokens);
   installRequestLog(app);
 
