@@ -8,6 +8,7 @@ import type { RampartConfig } from './config.js';
 import { buildApp } from './app.js';
 import { openStore, type Store } from './store/database.js';
 import { settingOrInit } from './store/settings.js';
+import { underStartupLock } from './store/startup-lock.js';
 import { TlsListener } from './http/tls-listener.js';
 import { ServingCertificate } from './certificates/serving-certificate.js';
 import { UserDirectory } from './auth/users.js';
@@ -60,9 +61,12 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
   const store = await openStore(config.databaseUrl, { backgroundCheckpoints: true });
   try {
     const nodeId = await loadNodeId(config.dataDir);
-    const installationId = await settingOrInit(store.db, 'installation_id', randomUUID());
     const users = new UserDirectory(store);
-    const generatedAdminPassword = await ensureFirstAdministrator(users, config);
+    // Under the startup lock: of two nodes starting on an empty database, one creates the administrator, the other finds it.
+    const { installationId, generatedAdminPassword } = await underStartupLock(store, async () => ({
+      installationId: await settingOrInit(store.db, 'installation_id', randomUUID()),
+      generatedAdminPassword: await ensureFirstAdministrator(users, config),
+    }));
 
     const revocations = new RevocationList(store);
     await revocations.start(config.revocationPollMs);

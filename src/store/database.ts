@@ -6,6 +6,7 @@ import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 import { AUTOCHECKPOINT_PAGES, startCheckpointer } from './sqlite-checkpointer.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
+import { underStartupLock } from './startup-lock.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -22,7 +23,8 @@ export class StoreError extends Error {}
 export async function openStore(url: string, options: { backgroundCheckpoints?: boolean } = {}): Promise<Store> {
   const store = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length), options.backgroundCheckpoints ?? false) : await openPostgres(url);
   try {
-    await migrate(store.db);
+    // Nodes starting together on one PostgreSQL database migrate one after the other.
+    await underStartupLock(store, () => migrate(store.db));
   } catch (err) {
     await store.close();
     throw new StoreError(`database ${describeUrl(url)}: ${(err as Error).message}`);
