@@ -7,6 +7,7 @@ import './http/route-config.js';
 import { installErrorHandling } from './http/error-handling.js';
 import { installRequestConventions } from './http/request-conventions.js';
 import { installInputRules } from './http/input-rules.js';
+import { clientErrorReply, frameworkErrorReply } from './http/client-errors.js';
 import { installRequestLog } from './http/request-log.js';
 import { lazyRequestLogger } from './http/lazy-request-logger.js';
 import type { TlsListener } from './http/tls-listener.js';
@@ -82,6 +83,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // Fastify's and Node's own refusals leave in the error model too.
+    frameworkErrors: frameworkErrorReply,
+    clientErrorHandler: clientErrorReply,
   }) as unknown as FastifyInstance;
 
   // A POST without a body but labelled application/json (logout, stop) is an empty object, not an error.

@@ -55,6 +55,10 @@ export async function settingsCertificatesRoutes(app: FastifyInstance, deps: { c
 /** Reads `certificateFile`, `certificatePassword` and (PEM only) `privateKeyFile` from the form. */
 async function readUpload(request: FastifyRequest): Promise<CertificateUpload> {
   if (!request.isMultipart()) throw badRequest('Send multipart/form-data with the parts "certificateFile" and "certificatePassword".');
+  // Without a boundary the parser cannot split the parts (it would fail as a 500).
+  if (!/;\s*boundary=("[^"]+"|[^;\s]+)/i.test(request.headers['content-type'] ?? '')) {
+    throw badRequest('The Content-Type multipart/form-data needs a boundary parameter, e.g. multipart/form-data; boundary=----part.');
+  }
   let certificateFile: Buffer | undefined;
   let privateKeyFile: Buffer | undefined;
   let certificatePassword: string | undefined;
