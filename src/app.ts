@@ -8,6 +8,7 @@ import { installErrorHandling } from './http/error-handling.js';
 import { installRequestConventions } from './http/request-conventions.js';
 import { installInputRules } from './http/input-rules.js';
 import { clientErrorReply, frameworkErrorReply } from './http/client-errors.js';
+import { installUnreadBodyClose } from './http/unread-body.js';
 import { installRequestLog } from './http/request-log.js';
 import { lazyRequestLogger } from './http/lazy-request-logger.js';
 import type { TlsListener } from './http/tls-listener.js';
@@ -118,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   installInputRules(app);
+  installUnreadBodyClose(app);
   installRequestConventions(app, deps.accessTokens);
   installRequestLog(app);
 

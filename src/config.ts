@@ -54,6 +54,16 @@ export interface RampartConfig {
   repositoryTimeoutMs: number;
   /** Where WasabiCloud repositories are reached: a URL template, `{region}` = the repository's region; undefined = Wasabi's public endpoints. */
   wasabiEndpoint: string | undefined;
+  /** Seconds from connect to a finished TLS handshake before the connection is dropped. */
+  tlsHandshakeTimeoutSeconds: number;
+  /** Seconds from a request's first byte to its last header (408 after). */
+  headersTimeoutSeconds: number;
+  /** Seconds from a request's first byte to its last body byte (408 after). */
+  requestTimeoutSeconds: number;
+  /** Open connections in all; more are closed at once. */
+  maxConnections: number;
+  /** Open connections from one client address; more are closed at once. */
+  maxConnectionsPerAddress: number;
   /** Where GoogleCloud repositories are reached (S3 interoperability API); undefined = Google's public endpoint. */
   googleStorageEndpoint: string | undefined;
 }
@@ -186,6 +196,9 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     throw new ConfigError('RAMPART_ADMIN_PASSWORD: must be at least 8 characters');
   }
   const accessTokenTtlSeconds = integer(src, 'RAMPART_ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400);
+  const headersTimeoutSeconds = integer(src, 'RAMPART_HEADERS_TIMEOUT_SECONDS', 10, 1, 300);
+  const requestTimeoutSeconds = integer(src, 'RAMPART_REQUEST_TIMEOUT_SECONDS', 60, 1, 3600);
+  if (requestTimeoutSeconds < headersTimeoutSeconds) throw new ConfigError('RAMPART_REQUEST_TIMEOUT_SECONDS: must be at least RAMPART_HEADERS_TIMEOUT_SECONDS');
   return {
     port: integer(src, 'RAMPART_PORT', 9419, 0, 65_535),
     host,
@@ -216,6 +229,11 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     repositoryRefreshConcurrency: integer(src, 'RAMPART_REPOSITORY_REFRESH_CONCURRENCY', 32, 1, 1024),
     repositoryTimeoutMs: integer(src, 'RAMPART_REPOSITORY_TIMEOUT_MS', 10_000, 100, 120_000),
     wasabiEndpoint: endpointOverride(src, 'RAMPART_WASABI_ENDPOINT', PUBLIC_WASABI_ENDPOINT, true),
+    tlsHandshakeTimeoutSeconds: integer(src, 'RAMPART_TLS_HANDSHAKE_TIMEOUT_SECONDS', 10, 1, 120),
+    headersTimeoutSeconds,
+    requestTimeoutSeconds,
+    maxConnections: integer(src, 'RAMPART_MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    maxConnectionsPerAddress: integer(src, 'RAMPART_MAX_CONNECTIONS_PER_ADDRESS', 256, 1, 1_000_000),
     googleStorageEndpoint: endpointOverride(src, 'RAMPART_GOOGLE_STORAGE_ENDPOINT', PUBLIC_GOOGLE_STORAGE_ENDPOINT, false),
   };
 }

@@ -92,7 +92,14 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     repositories.refresher.start();
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
-    const listener = new TlsListener(certificate.current.pair);
+    const listener = new TlsListener(certificate.current.pair, {
+      handshakeTimeoutMs: config.tlsHandshakeTimeoutSeconds * 1000,
+      headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+      requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    });
+    listener.onRefused = (reason) => logger.warn({ reason }, 'refused connections: too many open (this warning repeats at most once a minute)');
     certificate.attach(listener);
     certificate.watchPairFile();
     const stopExpiryWarnings = startExpiryWarnings(certificate, config.certificateExpiryWarningDays, logger);
