@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { loadNodeId } from './node-id.js';
+import { tightenDataFolder } from './data-folder.js';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -58,6 +59,7 @@ async function ensureFirstAdministrator(users: UserDirectory, config: RampartCon
 /** Opens everything the server needs, in dependency order, and starts listening. */
 export async function startServer(config: RampartConfig, logger: Logger): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await tightenDataFolder(config.dataDir, logger);
   const store = await openStore(config.databaseUrl, { backgroundCheckpoints: true });
   try {
     const nodeId = await loadNodeId(config.dataDir);
@@ -107,6 +109,9 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       expiryWarningDays: config.certificateExpiryWarningDays,
       rotationGraceMs: config.certificateRotationGraceHours * 3_600_000,
     });
+
+    // Whatever this start created (database side files included) is held to the same modes.
+    await tightenDataFolder(config.dataDir, logger);
 
     let port = config.port;
     const app = await buildApp({

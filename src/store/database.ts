@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
@@ -37,7 +37,9 @@ export async function openStore(url: string, options: { backgroundCheckpoints?: 
  * thread instead of inside commits; see sqlite-checkpointer.ts.
  */
 function openSqlite(file: string, backgroundCheckpoints: boolean): Store {
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database file's mode.
+  closeSync(openSync(file, 'a', 0o600));
   const native = new SQLite(file);
   // WAL lets readers (the API) and the single writer (sessions, logins) proceed together;
   // busy_timeout covers the admin command line writing while the server runs.
