@@ -20,9 +20,9 @@ export interface RampartConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   authorizationCodeTtlSeconds: number;
-  /** Failed logins (per user name or per address) before each further attempt is slowed down. */
+  /** Failed logins per user name before each further attempt is slowed down (per address: three times as many, then attempts are spaced out). */
   loginSlowdownAfter: number;
-  /** Failed logins before the user name or address is locked out. */
+  /** Sign-in attempts per user name checked against a password before the name is locked out (addresses are never locked). */
   loginLockoutAfter: number;
   loginLockoutSeconds: number;
   /** Upper bound for finishing in-flight requests on SIGTERM/SIGINT. */
