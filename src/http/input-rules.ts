@@ -172,9 +172,16 @@ function boundRouteSchemas(route: RouteOptions): void {
   }
 }
 
+/** The same schema object always gives the same bounded copy: Ajv caches compiled validators by object, so shared schemas compile once. */
+const boundedCopies = new WeakMap<Schema, Schema>();
+
 function bounded(schema: Schema): Schema {
   if (!schema || typeof schema !== 'object') return schema;
+  const known = boundedCopies.get(schema);
+  if (known) return known;
   const out: Schema = { ...schema };
+  boundedCopies.set(schema, out);
+  boundedCopies.set(out, out);
   const types = typesOf(schema) ?? [];
   if (types.includes('integer') || types.includes('number')) {
     const range = types.includes('integer') ? INT32 : FINITE;
