@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VBR_REVISIONS } from '../../src/http/api-version.js';
-import { REPOS, SOBRS, startListFixture, type ListFixture } from './list-fixture.js';
+import { REPOS, startListFixture, type ListFixture } from './list-fixture.js';
 
 /** What Veeam's documents list as query parameters of each served GET operation, per revision (scripts/documented-list-parameters.mjs). */
 interface DocumentedParameter {
@@ -228,11 +228,6 @@ describe('the 1.3 scale-out filters of repositories', () => {
   it('isOutOfDateFilter: Rampart deploys no components, so none is out of date', async () => {
     expect(await ids(`${REPOS}/states?isOutOfDateFilter=true`)).toEqual([]);
     expect((await ids(`${REPOS}/states?isOutOfDateFilter=false`)).length).toBe(3);
-  });
-
-  it('a removed scale-out repository frees its extents', async () => {
-    const sobr = await f.t.api.get(`${SOBRS}/${f.sobrId}`, { token: f.token, version: V });
-    expect(sobr.status).toBe(200);
   });
 });
 
