@@ -68,6 +68,23 @@ describe('compression of large JSON replies', () => {
     expect(gz.headers['content-encoding']).toBe('gzip');
     expect(JSON.parse(gunzipSync(gz.bytes).toString('utf8'))).toEqual(JSON.parse(plain.bytes.toString('utf8')));
     expect(gz.bytes.length).toBeLessThan(plain.bytes.length / 3);
+    // The client's preferences decide, then the server's (brotli first).
+    const cases: [string, string | undefined][] = [
+      ['gzip;q=1.0, br;q=0.5', 'gzip'],
+      ['br;q=0, gzip', 'gzip'],
+      ['deflate, gzip', 'gzip'],
+      ['*', 'br'],
+      ['identity', undefined],
+      ['zstd', undefined],
+    ];
+    for (const [accept, encoding] of cases) {
+      const res = await raw('/api/v1/sessions?limit=100', { 'accept-encoding': accept });
+      expect(res.headers['content-encoding'], accept).toBe(encoding);
+      expect(Number(res.headers['content-length']), accept).toBe(res.bytes.length);
+    }
+    // A page polled again is the same bytes (compressed once, then reused).
+    const again = await raw('/api/v1/sessions?limit=100', { 'accept-encoding': 'gzip' });
+    expect(again.bytes.equals(gz.bytes)).toBe(true);
   });
 
   it('leaves small replies and errors alone', async () => {
