@@ -75,13 +75,25 @@ function extract(referenceDir) {
   return result;
 }
 
+/** One parameter a line, so a change in a document shows as a one-line diff. */
+function format(result) {
+  const revisions = Object.entries(result).map(([revision, operations]) => {
+    const lines = Object.entries(operations).map(([operation, parameters]) => {
+      const items = parameters.map((p) => `      ${JSON.stringify(p)}`).join(',\n');
+      return `    ${JSON.stringify(operation)}: [${items ? `\n${items}\n    ` : ''}]`;
+    });
+    return `  ${JSON.stringify(revision)}: {\n${lines.join(',\n')}\n  }`;
+  });
+  return `{\n${revisions.join(',\n')}\n}\n`;
+}
+
 const FIXTURE = path.join(root, 'test/fixtures/documented-list-parameters.json');
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const check = args.includes('--check');
   const referenceDir = path.resolve(args.find((a) => a !== '--check') ?? path.join(root, '../shared/reference'));
-  const text = `${JSON.stringify(extract(referenceDir), null, 1)}\n`;
+  const text = format(extract(referenceDir));
   if (check) {
     if (readFileSync(FIXTURE, 'utf8') !== text) {
       console.error(`${path.relative(root, FIXTURE)} is stale: run node scripts/documented-list-parameters.mjs ${referenceDir}`);
