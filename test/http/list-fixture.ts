@@ -28,8 +28,8 @@ export interface ListFixture {
   cleanup(): Promise<void>;
 }
 
-export async function startListFixture(): Promise<ListFixture> {
-  const t = await startTestServer({ RAMPART_REPOSITORY_REFRESH_SECONDS: '0' });
+export async function startListFixture(env: Record<string, string> = {}): Promise<ListFixture> {
+  const t = await startTestServer({ ...env, RAMPART_REPOSITORY_REFRESH_SECONDS: '0' });
   const token = await t.adminToken();
   const folder = await mkdtemp(path.join(tmpdir(), 'rampart-lists-'));
   const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
