@@ -18,7 +18,7 @@ const lookup: Record<ApiFamily, Set<string>> = {
  * What a request without `x-api-version` is answered as. Veeam marks the header required but
  * gives it a `default` in every document: the document's own revision (1.1-rev0 in 1.1-rev0,
  * 1.3-rev1 in 1.3-rev1…), and a jobs CLI written for VBR 13 sends none at all, so the real
- * server evidently answers such requests as its own release. Rampart does the same: the newest
+ * server presumably answers such requests as its own release. Rampart does the same: the newest
  * revision it follows on Backup & Replication routes (so the default moves when a revision is
  * added to the end of VBR_REVISIONS), and Backup for AWS's only documented revision, 1.0-rev0.
  * Clients that send the header (every versioned client does) are unaffected.
