@@ -1,7 +1,9 @@
 // bench/api: Rampart's authenticated GET /api/v1/sessions?limit=100 over 10,000 stored
 // sessions against a bare Fastify HTTPS "hello" route, same connections and duration,
 // in one run. Prints both throughputs, the ratio, p99 latency, the cores server and load
-// generator used, and idle memory after the load.
+// generator used, and idle memory after the load. Also the same page gzip-compressed
+// (Accept-Encoding: gzip, as Python's requests and Go's net/http send): bytes on the wire
+// and throughput of both, in the same rounds.
 //   npm run bench:api            (BENCH_ROUNDS=9 BENCH_SECONDS=2 BENCH_CONNECTIONS=16 by default)
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { request } from 'undici';
 import { openStore } from '../src/store/database.js';
 import { ApiClient } from '../test/support/client.js';
 import { buildServer, cpuSeconds, residentMiB, startChild } from './support/processes.js';
@@ -89,6 +92,13 @@ try {
   const { access_token } = await api.login('administrator', PASSWORD);
   const check = await api.get('/api/v1/sessions?limit=100', { token: access_token });
   if (check.status !== 200 || check.body.data.length !== 100 || check.body.pagination.total !== SESSIONS) throw new Error(`unexpected answer: ${check.status}`);
+  // Bytes on the wire of the page, plain and gzip (undici's request() does not decode).
+  const gzipped = await request(new URL('/api/v1/sessions?limit=100', rampartUrl), {
+    headers: { 'x-api-version': '1.1-rev0', authorization: `Bearer ${access_token}`, 'accept-encoding': 'gzip' },
+    dispatcher: api.agent,
+  });
+  const gzipBytes = (await gzipped.body.arrayBuffer()).byteLength;
+  if (gzipped.headers['content-encoding'] !== 'gzip') throw new Error('the sessions page was not gzip-compressed');
   await api.close();
   // The reference serves exactly as many bytes as Rampart's answer.
   const bytes = Buffer.byteLength(check.text) - Buffer.byteLength(JSON.stringify({ data: '' }));
@@ -112,13 +122,16 @@ try {
   await load(bareUrl, {}, 2).catch(() => undefined);
   await load(sessionsUrl, headers, 2);
   type Measured = Awaited<ReturnType<typeof measure>>;
-  const rounds: { baseline: Measured; sameBytes: Measured; measured: Measured }[] = [];
+  const gzipHeaders = { ...headers, 'accept-encoding': 'gzip' };
+  await load(sessionsUrl, gzipHeaders, 2);
+  const rounds: { baseline: Measured; sameBytes: Measured; measured: Measured; gzip: Measured }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const baseline = await measure(bareUrl, {}, barePid);
     // Not a target, a reference: the same bytes from a bare server, to show what the payload alone costs.
     const sameBytes = await measure(bareUrl.replace('/hello', '/sized'), {}, barePid);
     const measured = await measure(sessionsUrl, headers, rampartPid);
-    rounds.push({ baseline, sameBytes, measured });
+    const gzip = await measure(sessionsUrl, gzipHeaders, rampartPid);
+    rounds.push({ baseline, sameBytes, measured, gzip });
   }
   await bare.stop();
 
@@ -135,6 +148,10 @@ try {
   const ratio = median(ratios);
   const p99 = Math.max(...rounds.map((r) => r.measured.result.latency.p99));
   const errors = rounds.reduce((n, r) => n + r.measured.result.errors + r.measured.result.non2xx, 0);
+  const gzipErrors = rounds.reduce((n, r) => n + r.gzip.result.errors + r.gzip.result.non2xx, 0);
+  const gzipRatios = rounds.map((r) => r.gzip.result.requests.average / r.measured.result.requests.average);
+  /** Bytes per answer as autocannon read them off the socket (headers included). */
+  const wire = (pick: Pick) => median(rounds.map((r) => pick(r).result.throughput.average / pick(r).result.requests.average)).toFixed(0);
   type Pick = (r: (typeof rounds)[number]) => Measured;
   const rate = (pick: Pick) => median(rounds.map((r) => pick(r).result.requests.average)).toFixed(0);
   const cores = (pick: Pick) => `server ${median(rounds.map((r) => pick(r).serverCores)).toFixed(2)} / load ${median(rounds.map((r) => pick(r).clientCores)).toFixed(2)} cores`;
@@ -145,6 +162,13 @@ try {
   );
   console.log(`  reference bare Fastify HTTPS, same ${Buffer.byteLength(check.text)} bytes precomputed  ${rate((r) => r.sameBytes)} req/s   ${cores((r) => r.sameBytes)}`);
   console.log(`  rampart   GET /api/v1/sessions?limit=100 (auth)  ${rate((r) => r.measured)} req/s  errors ${errors}   ${cores((r) => r.measured)}`);
+  console.log(
+    `  gzip      same page, Accept-Encoding: gzip        ${rate((r) => r.gzip)} req/s  errors ${gzipErrors}   ${cores((r) => r.gzip)}   p99 ${Math.max(...rounds.map((r) => r.gzip.result.latency.p99))} ms`,
+  );
+  console.log(
+    `  wire      body ${Buffer.byteLength(check.text)} bytes plain, ${gzipBytes} gzip (${((100 * gzipBytes) / Buffer.byteLength(check.text)).toFixed(1)}%); per answer with headers ${wire((r) => r.measured)} vs ${wire((r) => r.gzip)} bytes`,
+  );
+  console.log(`  gzip/plain throughput ${median(gzipRatios).toFixed(3)}   rounds ${gzipRatios.map((r) => r.toFixed(3)).join(' ')}`);
   console.log(`  rounds    ratio ${ratios.map((r) => r.toFixed(3)).join(' ')}   vs same bytes ${sameBytesRatios.map((r) => r.toFixed(3)).join(' ')}`);
   console.log(`  ratio     ${ratio.toFixed(3)}   (target >= 0.35)   vs same-bytes reference: ${median(sameBytesRatios).toFixed(3)}`);
   console.log(`  p99       ${p99} ms, the worst round   (target <= 30 ms)`);

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import './http/route-config.js';
 import { installErrorHandling } from './http/error-handling.js';
+import { installCompression } from './http/compression.js';
 import { installRequestConventions } from './http/request-conventions.js';
 import { installInputRules } from './http/input-rules.js';
 import { clientErrorReply, frameworkErrorReply } from './http/client-errors.js';
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jsonParser(request, body as string, done);
   });
   await app.register(formbody);
+  await installCompression(app);
   app.addSchema(ErrorSchema);
 
   await app.register(swagger, {

@@ -42,7 +42,8 @@ export async function startChild(args: string[], env: Record<string, string>, pa
     process: proc,
     output: () => out,
     stop: async () => {
-      if (proc.exitCode !== null) return;
+      // A process killed by a signal has signalCode set and exitCode null: stopping it again must not wait forever.
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
     },

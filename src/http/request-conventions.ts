@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { negotiateRevision } from './api-version.js';
 import { ApiError } from './errors.js';
+import { installBooleanStrings } from './boolean-strings.js';
 import { roleAllows } from '../auth/roles.js';
 import type { AccessTokens } from '../auth/access-tokens.js';
 
@@ -18,6 +19,7 @@ function bearerToken(header: string | undefined): string | undefined {
  * checked — all before the body is read, so unauthenticated bodies are never parsed.
  */
 export function installRequestConventions(app: FastifyInstance, accessTokens: AccessTokens): void {
+  installBooleanStrings(app);
   app.addHook('onRequest', async (request) => {
     if (BODY_METHODS.has(request.method) && !request.headers['content-type']) {
       request.headers['content-type'] = 'application/json';

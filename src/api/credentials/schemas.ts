@@ -11,6 +11,9 @@ export const CredentialsQuery = listQuerySchema(Object.keys(CREDENTIALS_ORDER_CO
   typeFilter: Type.Optional(StringOrList),
   createdAfterFilter: Type.Optional(Type.String({ maxLength: 64 })),
   createdBeforeFilter: Type.Optional(Type.String({ maxLength: 64 })),
+  includeDefaultApplianceCreds: Type.Optional(
+    Type.Boolean({ description: '1.3: include the default credentials of Veeam appliances. Rampart deploys no appliances, so there are none to include.' }),
+  ),
 });
 
 const TEXT = 1024;

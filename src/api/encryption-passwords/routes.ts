@@ -25,8 +25,9 @@ export function encryptionPasswordsRoutes(app: FastifyInstance, deps: { encrypti
     prefix,
     { config: read, schema: { tags, summary: 'Get all encryption passwords', querystring: EncryptionPasswordsQuery, response: { 200: EncryptionPasswordsResult } } },
     async (request) => {
-      const page = pageRequestFrom(request.query as ListQuery, ENCRYPTION_PASSWORD_ORDER_COLUMNS, { column: 'hint_key', asc: true });
-      const { rows, total } = await service.list(page);
+      const q = request.query as ListQuery & { hintFilter?: string };
+      const page = pageRequestFrom(q, ENCRYPTION_PASSWORD_ORDER_COLUMNS, { column: 'hint_key', asc: true });
+      const { rows, total } = await service.list(page, q.hintFilter);
       return { data: rows.map(encryptionPasswordModel), pagination: pagination(total, rows.length, page) };
     },
   );

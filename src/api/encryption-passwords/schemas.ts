@@ -4,8 +4,12 @@ import { optionalText } from '../../http/nullable.js';
 
 export const ENCRYPTION_PASSWORD_ORDER_COLUMNS = { Hint: 'hint_key', ModificationTime: 'modification_time' } as const;
 
-/** The documented list has no nameFilter. */
-export const EncryptionPasswordsQuery = listQuerySchema(Object.keys(ENCRYPTION_PASSWORD_ORDER_COLUMNS) as (keyof typeof ENCRYPTION_PASSWORD_ORDER_COLUMNS)[], {}, false);
+/** The documented list has no nameFilter; 1.3 adds hintFilter. */
+export const EncryptionPasswordsQuery = listQuerySchema(
+  Object.keys(ENCRYPTION_PASSWORD_ORDER_COLUMNS) as (keyof typeof ENCRYPTION_PASSWORD_ORDER_COLUMNS)[],
+  { hintFilter: Type.Optional(Type.String({ maxLength: 1024, description: '1.3: hint pattern; * is the wildcard.' })) },
+  false,
+);
 
 const PASSWORD = Type.String({ minLength: 1, maxLength: 1024, description: 'Write-only: kept as a salted verifier and a sealed value.' });
 const HINT = Type.String({ minLength: 1, maxLength: 1024 });

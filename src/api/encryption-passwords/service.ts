@@ -43,8 +43,9 @@ export class EncryptionPasswordsService {
     private readonly references: ReferenceRegistry,
   ) {}
 
-  list(page: PageRequest) {
-    return fetchPage<EncryptionPasswordRow>(this.store.db.selectFrom('encryption_passwords'), page);
+  /** `hint`: the 1.3 hintFilter, a pattern with the nameFilter rules (`*` wildcard, any case). */
+  list(page: PageRequest, hint?: string) {
+    return fetchPage<EncryptionPasswordRow>(this.store.db.selectFrom('encryption_passwords'), { ...page, nameFilter: hint }, { nameColumn: 'hint' });
   }
 
   async get(id: string): Promise<EncryptionPasswordRow> {

@@ -13,6 +13,8 @@ import {
   ManagedServerSpec,
   ManagedServersQuery,
   ManagedServersResult,
+  SERVER_STATE_FILTERS,
+  UPDATES_STATES,
   VI_HOST_TYPES,
 } from './schemas.js';
 import { managedServerModel } from './model.js';
@@ -21,6 +23,8 @@ import type { ManagedServersService } from './service.js';
 interface ManagedServersQueryValues extends ListQuery {
   typeFilter?: string | string[];
   viTypeFilter?: string | string[];
+  serverStateFilter?: string | string[];
+  updatesStateFilter?: string | string[];
 }
 
 const tags = ['Managed Servers'];
@@ -40,6 +44,8 @@ export function managedServersRoutes(app: FastifyInstance, deps: { managedServer
     const { rows, total } = await deps.managedServers.list(page, {
       types: enumFilter('typeFilter', q.typeFilter, MANAGED_SERVER_TYPES),
       viTypes: enumFilter('viTypeFilter', q.viTypeFilter, VI_HOST_TYPES),
+      states: enumFilter('serverStateFilter', q.serverStateFilter, SERVER_STATE_FILTERS),
+      updatesStates: enumFilter('updatesStateFilter', q.updatesStateFilter, UPDATES_STATES),
     });
     return { data: rows.map(managedServerModel), pagination: pagination(total, rows.length, page) };
   });

@@ -35,7 +35,18 @@ export const MANAGED_SERVER_ORDER_COLUMNS = { Name: 'name_key', Type: 'type', De
 export const ManagedServersQuery = listQuerySchema(Object.keys(MANAGED_SERVER_ORDER_COLUMNS) as (keyof typeof MANAGED_SERVER_ORDER_COLUMNS)[], {
   typeFilter: Type.Optional(StringOrList),
   viTypeFilter: Type.Optional(StringOrList),
+  serverStateFilter: Type.Optional(StringOrList),
+  updatesStateFilter: Type.Optional(StringOrList),
+  includeNestedHosts: Type.Optional(
+    Type.Boolean({ description: '1.3: include hosts nested in a vCenter Server. Every server Rampart knows was added on its own, so none is nested.' }),
+  ),
+  skipDedupAppliances: Type.Optional(Type.Boolean({ description: '1.3-rev2: leave out deduplicating storage appliances. Rampart manages none.' })),
 });
+
+/** 1.3 serverStateFilter: `Any` means no filter. */
+export const SERVER_STATE_FILTERS = ['Available', 'Unavailable', 'Any'] as const;
+/** 1.3 updatesStateFilter (Linux hosts only). */
+export const UPDATES_STATES = ['CheckInProgress', 'Installing', 'LastInstallFailed', 'Available', 'NotAvailable', 'CheckUpdatesFailed', 'OutOfDate'] as const;
 
 const nullable = (schema: Record<string, unknown>) => Type.Optional(Type.Unsafe<unknown>({ ...schema, type: [schema.type as string, 'null'] }));
 const portNumber = { type: 'integer', minimum: 0, maximum: 65535 };

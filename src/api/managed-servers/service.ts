@@ -35,6 +35,10 @@ export const RESCAN_SESSION = 'Infrastructure Item Rescan';
 export interface ManagedServerFilters {
   types?: string[];
   viTypes?: string[];
+  /** Available / Unavailable; `Any` matches every server. */
+  states?: string[];
+  /** Updates states of Linux hosts. */
+  updatesStates?: string[];
 }
 
 type Body = Record<string, unknown>;
@@ -84,6 +88,10 @@ export class ManagedServersService {
     let query = this.store.db.selectFrom('managed_servers');
     if (filters.types) query = query.where('type', 'in', filters.types);
     if (filters.viTypes) query = query.where('type', '=', 'ViHost').where('vi_host_type', 'in', filters.viTypes);
+    if (filters.states && !filters.states.includes('Any')) query = query.where('status', 'in', filters.states);
+    // Rampart installs no Veeam components on Linux hosts, so none has updates to offer: each
+    // Linux host is "NotAvailable", and only Linux hosts have an updates state at all.
+    if (filters.updatesStates) query = filters.updatesStates.includes('NotAvailable') ? query.where('type', '=', 'LinuxHost') : query.where(sql<boolean>`1 = 0`);
     if (page.nameFilter) {
       // "The pattern can match any server parameter": name or description.
       const pattern = likePattern(page.nameFilter);

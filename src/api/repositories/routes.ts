@@ -16,11 +16,12 @@ import {
   RepositorySpec,
   RepositoryStatesResult,
   RescanSpec,
+  SOBR_EXTENT_TYPES,
   STATES_ORDER_COLUMNS,
   StatesQuery,
 } from './schemas.js';
 import { repositoryModel, repositoryStateModel } from './model.js';
-import type { RepositoriesService } from './service.js';
+import type { ExtentCriteria, RepositoriesService } from './service.js';
 import type { RepositoryRescan } from './rescan.js';
 
 const tags = ['Repositories'];
@@ -32,6 +33,8 @@ interface RepoQuery extends ListQuery {
   hostIdFilter?: string;
   pathFilter?: string;
   vmbApiFilter?: string;
+  vmbApiPlatform?: string;
+  excludeExtents?: boolean;
 }
 interface StateQuery extends ListQuery {
   idFilter?: string;
@@ -40,6 +43,22 @@ interface StateQuery extends ListQuery {
   freeSpaceFilter?: number;
   usedSpaceFilter?: number;
   isOnlineFilter?: boolean;
+  isOutOfDateFilter?: boolean;
+  sobrIdFilter?: string;
+  sobrExtentTypeFilter?: string | string[];
+  sobrMembershipFilter?: string;
+  excludeExtents?: boolean;
+}
+
+/** The 1.3 scale-out filters of the states list, or undefined when none is given. */
+function extentCriteria(q: StateQuery): ExtentCriteria | undefined {
+  const extentTypes = enumFilter('sobrExtentTypeFilter', q.sobrExtentTypeFilter, Object.keys(SOBR_EXTENT_TYPES) as (keyof typeof SOBR_EXTENT_TYPES)[]);
+  if (!q.sobrIdFilter && !extentTypes && !q.sobrMembershipFilter) return undefined;
+  return {
+    scaleOutId: q.sobrIdFilter,
+    tiers: extentTypes?.map((t) => SOBR_EXTENT_TYPES[t as keyof typeof SOBR_EXTENT_TYPES]),
+    scaleOutName: q.sobrMembershipFilter || undefined,
+  };
 }
 
 type Body = Record<string, unknown>;
@@ -58,6 +77,8 @@ export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: R
       hostId: q.hostIdFilter,
       path: q.pathFilter,
       vmbApi: q.vmbApiFilter,
+      vmbApiPlatform: q.vmbApiPlatform,
+      excludeExtents: q.excludeExtents,
     });
     return { data: rows.map(repositoryModel), pagination: pagination(total, rows.length, page) };
   });
@@ -87,6 +108,9 @@ export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: R
         freeSpace: q.freeSpaceFilter,
         usedSpace: q.usedSpaceFilter,
         isOnline: q.isOnlineFilter,
+        isOutOfDate: q.isOutOfDateFilter,
+        extentOf: extentCriteria(q),
+        excludeExtents: q.excludeExtents,
       });
       return { data: rows.map(repositoryStateModel), pagination: pagination(total, rows.length, page) };
     },

@@ -49,7 +49,11 @@ export const RepositoriesQuery = listQuerySchema(Object.keys(REPOSITORY_ORDER_CO
     Type.String({ maxLength: 1024, description: 'Veeam Data Platform API filter; Rampart has no VMB API plug-ins, so a non-empty filter matches no repository.' }),
   ),
   vmbApiPlatform: Type.Optional(Type.String({ format: 'uuid' })),
+  excludeExtents: Type.Optional(Type.Boolean({ description: '1.3: leave out repositories that are extents of a scale-out repository.' })),
 });
+
+/** ESobrExtentType (1.3) and the extent tiers Rampart stores them as. */
+export const SOBR_EXTENT_TYPES = { Performance: 'performance', Capacity: 'capacity', Archive: 'archive' } as const;
 
 export const StatesQuery = listQuerySchema(Object.keys(STATES_ORDER_COLUMNS) as (keyof typeof STATES_ORDER_COLUMNS)[], {
   idFilter: Type.Optional(Type.String({ format: 'uuid' })),
@@ -58,6 +62,11 @@ export const StatesQuery = listQuerySchema(Object.keys(STATES_ORDER_COLUMNS) as 
   freeSpaceFilter: Type.Optional(Type.Number({ description: 'Repositories with at least this much free space (GB).' })),
   usedSpaceFilter: Type.Optional(Type.Number({ description: 'Repositories with at least this much used space (GB).' })),
   isOnlineFilter: Type.Optional(Type.Boolean({ description: '1.2: only online (true) or offline (false) repositories.' })),
+  isOutOfDateFilter: Type.Optional(Type.Boolean({ description: '1.3: only repositories with outdated components (Rampart deploys none: true matches nothing).' })),
+  sobrIdFilter: Type.Optional(Type.String({ format: 'uuid', description: '1.3: only extents of this scale-out repository.' })),
+  sobrExtentTypeFilter: Type.Optional(StringOrList),
+  sobrMembershipFilter: Type.Optional(Type.String({ maxLength: 512, description: '1.3: only extents of scale-out repositories whose name matches; * is the wildcard.' })),
+  excludeExtents: Type.Optional(Type.Boolean({ description: '1.3: leave out repositories that are extents of a scale-out repository.' })),
 });
 
 export const AddQuery = Type.Object({ overwriteOwner: Type.Optional(Type.Boolean({ description: 'Take over a repository folder that another backup server owns.' })) });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { Database } from '../../store/schema.js';
 import type { Store } from '../../store/database.js';
 import { fetchPage, likePattern, type PageRequest } from '../../store/paged-query.js';
 import { inTransaction, type Executor } from '../../store/transaction.js';
@@ -33,6 +34,9 @@ export interface RepositoryFilters {
   hostId?: string;
   path?: string;
   vmbApi?: string;
+  vmbApiPlatform?: string;
+  /** 1.3: leave out repositories that are extents of a scale-out repository. */
+  excludeExtents?: boolean;
 }
 
 export interface StateFilters {
@@ -42,7 +46,29 @@ export interface StateFilters {
   freeSpace?: number;
   usedSpace?: number;
   isOnline?: boolean;
+  /** 1.3: no repository has outdated components (Rampart deploys none), so `true` matches nothing. */
+  isOutOfDate?: boolean;
+  /** 1.3: only extents of these scale-out repositories / of these tiers / of scale-out repositories named like this. */
+  extentOf?: ExtentCriteria;
+  excludeExtents?: boolean;
 }
+
+/** Which extents a filter asks for; every part given must match. */
+export interface ExtentCriteria {
+  scaleOutId?: string;
+  /** performance, capacity, archive */
+  tiers?: string[];
+  /** A scale-out repository name pattern (nameFilter rules). */
+  scaleOutName?: string;
+}
+
+/**
+ * The ids of the repositories that are extents matching the criteria, as a subquery: the
+ * scale-out section owns membership and answers it (set by that section, like extentAccess).
+ */
+type RepositoriesQuery = SelectQueryBuilder<Database, 'repositories', object>;
+
+export type ExtentMembers = (criteria: ExtentCriteria) => SelectQueryBuilder<Database, 'scale_out_extents' | 'scale_out_repositories', { repository_id: string }>;
 
 export interface AccessPermissions {
   accessPolicy: 'DenyAll' | 'AllowAll' | 'AllowExplicit';
@@ -79,6 +105,8 @@ const DEFAULT_ACCESS: AccessPermissions = { accessPolicy: 'AllowAll', accounts: 
 export class RepositoriesService {
   /** Set by the scale-out section; until then every repository is fully usable. */
   extentAccess: ExtentAccessLookup = async () => ({ read: true, write: true });
+  /** Set by the scale-out section; until then no repository is an extent. */
+  extentMembers?: ExtentMembers;
   /** Called after figures change (the states refresher's cache, if any). */
   private readonly checkDeps: CheckDeps;
 
@@ -110,8 +138,9 @@ export class RepositoriesService {
     if (filters.types) query = query.where('type', 'in', filters.types);
     if (filters.hostId) query = query.where('host_id', '=', filters.hostId.toLowerCase());
     if (filters.path) query = query.where(sql<boolean>`path_key like ${likePattern(filters.path)} escape '\\'`);
-    // Rampart has no Veeam Data Platform (VMB API) plug-ins: no repository belongs to one.
-    if (filters.vmbApi) query = query.where(sql<boolean>`1 = 0`);
+    // Rampart has no Veeam Data Platform (VMB API) plug-ins or platforms: no repository belongs to one.
+    if (filters.vmbApi || filters.vmbApiPlatform) query = query.where(sql<boolean>`1 = 0`);
+    if (filters.excludeExtents) query = this.withoutExtents(query);
     return fetchPage<RepositoryRow>(query, page, { nameColumn: 'name' });
   }
 
@@ -124,7 +153,18 @@ export class RepositoriesService {
     if (filters.freeSpace !== undefined) query = query.where('free_gb', '>=', filters.freeSpace);
     if (filters.usedSpace !== undefined) query = query.where('used_gb', '>=', filters.usedSpace);
     if (filters.isOnline !== undefined) query = query.where('is_online', '=', filters.isOnline ? 1 : 0);
+    if (filters.isOutOfDate === true) query = query.where(sql<boolean>`1 = 0`);
+    if (filters.excludeExtents) query = this.withoutExtents(query);
+    if (filters.extentOf) {
+      const members = this.extentMembers?.(filters.extentOf);
+      query = members ? query.where('id', 'in', members) : query.where(sql<boolean>`1 = 0`);
+    }
     return fetchPage<RepositoryRow>(query, page, { nameColumn: 'name' });
+  }
+
+  private withoutExtents(query: RepositoriesQuery): RepositoriesQuery {
+    const members = this.extentMembers?.({});
+    return members ? query.where('id', 'not in', members) : query;
   }
 
   async get(id: string): Promise<RepositoryRow> {

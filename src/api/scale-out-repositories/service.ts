@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Store } from '../../store/database.js';
 import type { ScaleOutRepositoriesTable } from '../../store/schema.js';
-import { fetchPage, type PageRequest } from '../../store/paged-query.js';
+import { fetchPage, whereNameLike, type PageRequest } from '../../store/paged-query.js';
 import { inTransaction, type Executor } from '../../store/transaction.js';
 import type { ReferenceRegistry } from '../../store/references.js';
 import { isUniqueViolation } from '../../store/unique-violation.js';
@@ -13,7 +13,7 @@ import { badRequest, notFound } from '../../http/errors.js';
 import { renamedField } from '../../http/renamed-fields.js';
 import { toStoredInstant } from '../../http/dates.js';
 import { ENCRYPTION_PASSWORD_KIND, type EncryptionPasswordsService } from '../encryption-passwords/service.js';
-import { REPOSITORY_KIND, checkAccess, type AccessPermissions, type ExtentAccess, type RepositoriesService } from '../repositories/service.js';
+import { REPOSITORY_KIND, checkAccess, type AccessPermissions, type ExtentAccess, type ExtentCriteria, type RepositoriesService } from '../repositories/service.js';
 import type { RepositoryRescan } from '../repositories/rescan.js';
 import { settingsOf, type RepositoryRow } from '../repositories/model.js';
 import { ARCHIVE_TIER_TYPES, CAPACITY_TIER_TYPES, TYPE_CATALOGUE } from '../repositories/type-catalogue.js';
@@ -63,7 +63,20 @@ export class ScaleOutRepositoriesService {
       return rows.filter((r) => r.settings.toLowerCase().includes(id.toLowerCase())).map((r) => ({ kind: 'scale-out repository', id: r.id, name: r.name }));
     });
     deps.repositories.extentAccess = (id) => this.extentAccess(id);
+    deps.repositories.extentMembers = (criteria) => this.extentMembers(criteria);
     deps.rescan.expand = (ids) => this.expandToExtents(ids);
+  }
+
+  /** Repositories that are extents matching every given part of the criteria (the 1.3 states filters). */
+  private extentMembers(criteria: ExtentCriteria) {
+    let query = this.deps.store.db
+      .selectFrom('scale_out_extents')
+      .innerJoin('scale_out_repositories', 'scale_out_repositories.id', 'scale_out_extents.scale_out_id')
+      .select('scale_out_extents.repository_id');
+    if (criteria.scaleOutId) query = query.where('scale_out_repositories.id', '=', criteria.scaleOutId.toLowerCase());
+    if (criteria.tiers) query = query.where('scale_out_extents.tier', 'in', criteria.tiers);
+    if (criteria.scaleOutName) query = whereNameLike(query, 'scale_out_repositories.name', criteria.scaleOutName);
+    return query;
   }
 
   async list(page: PageRequest) {

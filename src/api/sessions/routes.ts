@@ -3,8 +3,8 @@ import { dateFilter, enumFilter, pageRequestFrom, pagination, type ListQuery } f
 import { notFound } from '../../http/errors.js';
 import { formatInstant } from '../../http/dates.js';
 import { EmptySuccessSchema, IdParams } from '../../http/schemas.js';
-import { SESSION_RESULTS, SESSION_STATES, SESSION_TYPES } from '../../sessions/model.js';
-import { SESSION_ORDER_COLUMNS, SessionLogResult, SessionModel, SessionsQuery, SessionsResult } from './schemas.js';
+import { LOG_STATUSES, SESSION_RESULTS, SESSION_STATES, SESSION_TYPES } from '../../sessions/model.js';
+import { SESSION_ORDER_COLUMNS, SessionLogResult, SessionLogsQuery, SessionModel, SessionsQuery, SessionsResult } from './schemas.js';
 import { sessionModel, type SessionsService } from './service.js';
 
 interface SessionsQueryValues extends ListQuery {
@@ -72,11 +72,18 @@ export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsS
 
   app.get(
     `${prefix}/:id/logs`,
-    { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags, summary: 'Get session logs', params: IdParams, response: { 200: SessionLogResult } } },
+    {
+      config: { apiFamily: 'vbr', access: 'Viewer' },
+      schema: { tags, summary: 'Get session logs', params: IdParams, querystring: SessionLogsQuery, response: { 200: SessionLogResult } },
+    },
     async (request) => {
       const { id } = request.params as { id: string };
       if (!(await deps.sessions.get(id))) throw notFound(`Session ${id} was not found.`, id);
-      const records = (await deps.sessions.logs(id)).map((r) => ({ ...r, startTime: formatInstant(r.startTime)!, updateTime: formatInstant(r.updateTime)! }));
+      // 1.3 statusFilter: records of these statuses only (a handful per session: filtered here, not in SQL).
+      const statuses = enumFilter('statusFilter', (request.query as { statusFilter?: string | string[] }).statusFilter, LOG_STATUSES);
+      const records = (await deps.sessions.logs(id))
+        .filter((r) => !statuses || statuses.includes(r.status))
+        .map((r) => ({ ...r, startTime: formatInstant(r.startTime)!, updateTime: formatInstant(r.updateTime)! }));
       return { totalRecords: records.length, records };
     },
   );

@@ -55,6 +55,9 @@ export const SessionModel = Type.Object({
 
 export const SessionsResult = Type.Object({ data: Type.Array(SessionModel), pagination: PaginationSchema });
 
+/** 1.3: `statusFilter` takes ETaskLogRecordStatus values (sessions/model.ts LOG_STATUSES). */
+export const SessionLogsQuery = Type.Object({ statusFilter: Type.Optional(StringOrList) });
+
 export const SessionLogResult = Type.Object({
   totalRecords: Type.Integer(),
   records: Type.Array(
