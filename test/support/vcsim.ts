@@ -4,8 +4,14 @@ import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import https from 'node:https';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
+import { writeDatastoreFile, type DatastoreFile } from '../../src/vsphere/datastore-files.js';
+import { retrieveFromContainer } from '../../src/vsphere/property-collector.js';
+import { VsphereSession } from '../../src/vsphere/session.js';
+import { captureVmConfig } from '../../src/vsphere/vm-config.js';
+import { reconfigureVm } from '../../src/vsphere/vm-lifecycle.js';
+import { typed, type ManagedObjectReference } from '../../src/vsphere/xml.js';
 
 /**
  * VMware's simulator (vcsim), built from Debian's govmomi by our fixture in
@@ -138,5 +144,76 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+export interface PreparedDisk {
+  vm: string;
+  vmRef: ManagedObjectReference;
+  key: number;
+  label: string;
+  capacityInBytes: number;
+  file: DatastoreFile;
+  /** What was written to the disk's flat file. */
+  content: Buffer;
+}
+
+/** Deterministic bytes, different per seed: the first half pseudo-random, the second half zeros (like a half-used disk). */
+export function diskContent(seed: string, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  const randomBytes = Math.floor(size / 2);
+  for (let offset = 0, counter = 0; offset < randomBytes; counter++) {
+    const block = createHash('sha256').update(`${seed}/${counter}`).digest();
+    offset += block.copy(out, offset, 0, Math.min(block.length, randomBytes - offset));
+  }
+  return out;
+}
+
+export function vcsimTarget(vcsim: Vcsim) {
+  return { host: vcsim.host, port: vcsim.port, thumbprint: vcsim.thumbprint };
+}
+
+export function vcsimSession(vcsim: Vcsim): Promise<VsphereSession> {
+  return VsphereSession.login(vcsimTarget(vcsim), { username: vcsim.username, password: vcsim.password });
+}
+
+/**
+ * vcsim's disks are 1 MiB of nothing: give every VM's disks a real size
+ * (ReconfigVM edit of capacityInKB) and content (datastore PUT of the
+ * -flat.vmdk), as an administrator's VMs would have.
+ */
+export async function prepareDisks(vcsim: Vcsim, options: { sizeBytes?: number; content?: (vm: string, key: number, size: number) => Buffer } = {}): Promise<PreparedDisk[]> {
+  const size = options.sizeBytes ?? 4 * 1024 * 1024;
+  const session = await vcsimSession(vcsim);
+  try {
+    const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
+    const prepared: PreparedDisk[] = [];
+    for (const { obj } of vms) {
+      const config = await captureVmConfig(session, obj);
+      for (const disk of config.disks) {
+        await reconfigureVm(session, obj, {
+          deviceChange: typed('VirtualDeviceConfigSpec', {
+            operation: 'edit',
+            device: typed('VirtualDisk', {
+              key: disk.key,
+              // vcsim dereferences deviceInfo on edit: send it as vCenter itself reports it.
+              deviceInfo: typed('Description', { label: disk.label, summary: '' }),
+              backing: typed('VirtualDiskFlatVer2BackingInfo', { fileName: disk.fileName, diskMode: disk.diskMode ?? 'persistent', thinProvisioned: disk.thinProvisioned ?? true }),
+              controllerKey: disk.controllerKey,
+              unitNumber: disk.unitNumber,
+              capacityInKB: Math.ceil(size / 1024),
+              capacityInBytes: size,
+            }),
+          }),
+        });
+        const content = options.content ? options.content(config.name, disk.key, size) : diskContent(`${config.name}/${disk.key}`, size);
+        const file = { datacenter: config.datacenter, datastore: disk.datastore.name, path: disk.flatPath };
+        await writeDatastoreFile(session, file, content, content.length);
+        prepared.push({ vm: config.name, vmRef: obj, key: disk.key, label: disk.label, capacityInBytes: size, file, content });
+      }
+    }
+    return prepared;
+  } finally {
+    await session.logout();
   }
 }
