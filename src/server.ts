@@ -45,6 +45,8 @@ export interface RunningServer {
   vault: VaultSections;
   /** Repositories, scale-out repositories and the states refresher. */
   repositories: RepositorySections;
+  /** The VMware inventory (jobs check their includes and reach vCenters through it). */
+  inventory: InventoryService;
   close(): Promise<void>;
 }
 
@@ -155,7 +157,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return { app, store, runner, certificate, users, vault, repositories, inventory, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
