@@ -29,6 +29,7 @@ import { ConnectionService } from './api/connection/service.js';
 import { ManagedServersService } from './api/managed-servers/service.js';
 import { createAutomation } from './api/automation/sections/index.js';
 import { ProxiesService } from './api/proxies/service.js';
+import { InventoryService } from './api/inventory/service.js';
 import { createRepositorySections, type RepositorySections } from './api/repositories/sections.js';
 import { ManagedServerHosts } from './api/repositories/managed-server-hosts.js';
 
@@ -46,6 +47,8 @@ export interface RunningServer {
   vault: VaultSections;
   /** Repositories, scale-out repositories and the states refresher. */
   repositories: RepositorySections;
+  /** The VMware inventory (jobs check their includes and reach vCenters through it). */
+  inventory: InventoryService;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
     await managedServers.ensureBackupServer();
     const proxies = new ProxiesService(store, runner, managedServers, vault.references);
+    const inventory = new InventoryService(store, connection);
     const repositories = createRepositorySections(config, store, runner, vault, new ManagedServerHosts(managedServers, connection.probeTimeoutMs), logger);
     const automation = createAutomation(runner, vault, { managedServers, proxies, repositories: repositories.repositories });
     repositories.refresher.start();
@@ -131,6 +135,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       connection,
       managedServers,
       proxies,
+      inventory,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],
@@ -168,7 +173,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return { app, store, runner, certificate, users, vault, repositories, inventory, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
