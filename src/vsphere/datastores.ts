@@ -1,0 +1,38 @@
+import { VsphereError } from './errors.js';
+import { retrieveObject } from './property-collector.js';
+import type { VsphereSession } from './session.js';
+import { child, childText, moref, toMoref, type ManagedObjectReference } from './xml.js';
+
+/** Datastores a restore mounts (NFS) and first-class disks it registers. */
+
+export interface NasDatastoreSpec {
+  remoteHost: string;
+  remotePath: string;
+  /** The datastore's name (on vcsim, the folder served is `localPath` and the name is its basename). */
+  localPath: string;
+  accessMode?: 'readWrite' | 'readOnly';
+  type?: 'NFS' | 'NFS41';
+}
+
+/** CreateNasDatastore on a host's datastore system. */
+export async function createNasDatastore(session: VsphereSession, host: ManagedObjectReference, spec: NasDatastoreSpec): Promise<ManagedObjectReference> {
+  const found = await retrieveObject(session, host, ['configManager.datastoreSystem']);
+  const system = toMoref(found?.props.get('configManager.datastoreSystem'));
+  if (!system) throw new VsphereError('ManagedObjectNotFound', `Host ${host.value} on ${session.label} has no datastore system`);
+  const ds = toMoref(
+    await session.call('CreateNasDatastore', {
+      _this: moref(system),
+      spec: { remoteHost: spec.remoteHost, remotePath: spec.remotePath, localPath: spec.localPath, accessMode: spec.accessMode ?? 'readWrite', type: spec.type ?? 'NFS' },
+    }),
+  );
+  if (!ds) throw new VsphereError('NotSoap', `${session.label} created datastore "${spec.localPath}" without naming it`);
+  return ds;
+}
+
+/** RegisterDisk (first-class disk) from a datastore file URL; returns the disk's id. */
+export async function registerDisk(session: VsphereSession, path: string, name?: string): Promise<string> {
+  const manager = session.content.vStorageObjectManager;
+  if (!manager) throw new VsphereError('NotSupported', `${session.label} has no first-class disk manager`);
+  const obj = await session.call('RegisterDisk', { _this: moref(manager), path, name });
+  return childText(child(child(obj, 'config'), 'id'), 'id') ?? '';
+}
