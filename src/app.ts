@@ -39,6 +39,10 @@ import { automationRoutes } from './api/automation/routes.js';
 import type { RepositorySections } from './api/repositories/sections.js';
 import { repositoriesRoutes } from './api/repositories/routes.js';
 import { scaleOutRepositoriesRoutes } from './api/scale-out-repositories/routes.js';
+import type { JobsService } from './api/jobs/service.js';
+import { jobsRoutes } from './api/jobs/routes.js';
+import type { BackupsService } from './api/backups/service.js';
+import { backupsRoutes } from './api/backups/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -57,6 +61,8 @@ export interface AppDeps {
   connection: ConnectionService;
   managedServers: ManagedServersService;
   proxies: ProxiesService;
+  jobs: JobsService;
+  backups: BackupsService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -130,6 +136,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   automationRoutes(app, { automation: deps.automation, sessions: deps.sessions, importBodyLimitBytes: deps.importBodyLimitBytes });
   repositoriesRoutes(app, { repositories: deps.repositories.repositories, rescan: deps.repositories.rescan });
   scaleOutRepositoriesRoutes(app, { scaleOut: deps.repositories.scaleOut });
+  jobsRoutes(app, { jobs: deps.jobs, repositories: deps.repositories.repositories });
+  backupsRoutes(app, {
+    backups: deps.backups,
+    repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
+  });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
 
   return app;

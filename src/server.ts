@@ -29,6 +29,15 @@ import { createAutomation } from './api/automation/sections/index.js';
 import { ProxiesService } from './api/proxies/service.js';
 import { createRepositorySections, type RepositorySections } from './api/repositories/sections.js';
 import { ManagedServerHosts } from './api/repositories/managed-server-hosts.js';
+import { BackupsService } from './api/backups/service.js';
+import { JobsService } from './api/jobs/service.js';
+import { JobScheduler } from './api/jobs/scheduler.js';
+import { VsphereAccess } from './api/jobs/vsphere-access.js';
+import { backupRunner } from './api/jobs/run.js';
+import { jobsSection } from './api/automation/sections/jobs.js';
+
+/** How often every node looks for due jobs and lapsed run leases. */
+const JOB_SCHEDULER_TICK_MS = 5000;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -44,6 +53,10 @@ export interface RunningServer {
   vault: VaultSections;
   /** Repositories, scale-out repositories and the states refresher. */
   repositories: RepositorySections;
+  /** Backup jobs and their scheduler (tests drive its ticks), and the backup catalogue. */
+  jobs: JobsService;
+  scheduler: JobScheduler;
+  backups: BackupsService;
   close(): Promise<void>;
 }
 
@@ -86,6 +99,28 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const repositories = createRepositorySections(config, store, runner, vault, new ManagedServerHosts(managedServers, connection.probeTimeoutMs), logger);
     const automation = createAutomation(runner, vault, { managedServers, proxies, repositories: repositories.repositories });
     repositories.refresher.start();
+    const backups = new BackupsService(store);
+    const vsphere = new VsphereAccess(managedServers, vault.credentials, config.probeTimeoutMs);
+    const jobs = new JobsService({
+      store,
+      runner,
+      nodeId,
+      references: vault.references,
+      repositories: repositories.repositories,
+      scaleOut: repositories.scaleOut,
+      proxies,
+      encryptionPasswords: vault.encryptionPasswords,
+      credentials: vault.credentials,
+      managedServers,
+      inventory: (hostName, object) => vsphere.exists(hostName, object),
+      run: backupRunner({ vsphere, repositories: repositories.repositories, encryptionPasswords: vault.encryptionPasswords, backups }),
+      removeLeftSnapshots: (list) => vsphere.removeSnapshots(list as { hostName: string; snapshot: string }[]),
+    });
+    // Runs this node left behind when it stopped: Failed (the runner marked the sessions), snapshots removed.
+    await jobs.failLapsedRuns(true);
+    const scheduler = new JobScheduler(store, jobs, logger);
+    scheduler.start(JOB_SCHEDULER_TICK_MS);
+    automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair);
@@ -115,6 +150,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       connection,
       managedServers,
       proxies,
+      jobs,
+      backups,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],
@@ -141,6 +178,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       (closing ??= (async () => {
         const graceMs = config.shutdownGraceSeconds * 1000;
         await repositories.refresher.stop();
+        await scheduler.stop();
         await runner.stopAll('The server is shutting down.', Math.min(graceMs, 5000));
         // app.close() stops accepting and waits for in-flight requests; the grace period bounds it.
         const timer = setTimeout(() => listener.server.closeAllConnections(), graceMs);
@@ -152,7 +190,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return { app, store, runner, certificate, users, vault, repositories, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

@@ -37,7 +37,7 @@ export interface NewRestorePoint {
   backup: { id: string; jobId: string | null; name: string; repositoryId: string };
   object: { objectId: string; name: string; path: string };
   restorePoint: { id?: string; creationTime: string; type: 'Full' | 'Increment'; sessionId: string | null; location: string };
-  disks: { uid: string; name: string; capacity: number; stats: Record<string, number> }[];
+  disks: { uid: string; name: string; capacity: number; stats: Record<string, unknown> }[];
 }
 
 const restorePointsCount = sql<number>`(select count(*) from restore_points rp where rp.backup_object_id = backup_objects.id)`;

@@ -8,7 +8,7 @@ import type { ScaleOutRepositoriesService } from '../scale-out-repositories/serv
 import { referencedIds, type InventoryObject, type JobSettings } from './settings.js';
 
 /** Says whether a vSphere object exists on a managed vCenter/ESXi (the inventory section's check). */
-export type InventoryLookup = (hostId: string, object: InventoryObject) => Promise<boolean>;
+export type InventoryLookup = (hostName: string, object: InventoryObject) => Promise<boolean>;
 
 export interface JobReferenceDeps {
   repositories: RepositoriesService;
@@ -68,7 +68,16 @@ async function checkInventoryObject(deps: JobReferenceDeps, object: InventoryObj
   const { rows } = await deps.managedServers.list(page, { types: ['ViHost'] });
   const host = rows.find((r) => r.name.toLowerCase() === object.hostName.toLowerCase());
   if (!host) throw badRequest(`${path}.hostName: "${object.hostName}" is not a vCenter Server or ESXi host added as a managed server.`);
-  if (deps.inventory && !(await deps.inventory(host.id, object))) {
+  let found = true;
+  if (deps.inventory) {
+    try {
+      found = await deps.inventory(host.name, object);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw badRequest(`${path}: could not look up ${object.type} "${object.name}" on "${object.hostName}": ${(err as Error).message}`);
+    }
+  }
+  if (!found) {
     throw badRequest(`${path}: ${object.type} "${object.name}"${object.objectId ? ` (${object.objectId})` : ''} was not found on "${object.hostName}".`);
   }
 }
