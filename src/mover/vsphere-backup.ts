@@ -78,9 +78,10 @@ export async function runVsphereBackup(input: VsphereBackupInput): Promise<Vsphe
   const pending: { vm: string; snapshot: string }[] = [];
 
   for (const [i, vm] of input.vms.entries()) {
-    if (input.gracefulStop.requested) {
+    // A graceful stop lets the VM in progress finish (the first one too, when it came before any), then ends the run.
+    if (i > 0 && input.gracefulStop.requested) {
       result.stoppedEarly = true;
-      await ctx.log(`Stopping after "${input.vms[i - 1]?.name ?? ''}" as requested (graceful stop): ${input.vms.length - i} VM(s) not processed`, 'Warning');
+      await ctx.log(`Stopping after "${input.vms[i - 1]!.name}" as requested (graceful stop): ${input.vms.length - i} VM(s) not processed`, 'Warning');
       break;
     }
     ctx.signal.throwIfAborted();

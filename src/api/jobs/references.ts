@@ -42,7 +42,7 @@ async function exists<T>(lookup: () => Promise<T>): Promise<T | undefined> {
  * Every id and name a job's settings point at is checked before anything is
  * stored; the 400 names the field, as Veeam's server does.
  */
-export async function checkJobReferences(deps: JobReferenceDeps, settings: JobSettings): Promise<ResolvedRepository> {
+export async function checkJobReferences(deps: JobReferenceDeps, settings: JobSettings, options: { inventory?: boolean } = {}): Promise<ResolvedRepository> {
   const ids = referencedIds(settings);
   const repo = await exists(() => deps.repositories.get(ids.repositoryId));
   const sobr = repo ? undefined : await exists(() => deps.scaleOut.get(ids.repositoryId));
@@ -59,7 +59,9 @@ export async function checkJobReferences(deps: JobReferenceDeps, settings: JobSe
   if (ids.credentialsId && !(await exists(() => deps.credentials.get(ids.credentialsId!)))) {
     throw badRequest(`guestProcessing.guestCredentials.credsId: credentials ${ids.credentialsId} do not exist.`, ids.credentialsId);
   }
-  for (const [i, object] of settings.virtualMachines.includes.entries()) await checkInventoryObject(deps, object, `virtualMachines.includes[${i}]`);
+  if (options.inventory !== false) {
+    for (const [i, object] of settings.virtualMachines.includes.entries()) await checkInventoryObject(deps, object, `virtualMachines.includes[${i}]`);
+  }
   return repo ? { id: repo.id, name: repo.name, kind: 'repository' } : { id: sobr!.id, name: sobr!.name, kind: 'scaleOut' };
 }
 

@@ -266,7 +266,8 @@ export class JobsService {
    */
   async launch(row: JobRow, activeFull: boolean, createdBy: string | null): Promise<SessionRecord> {
     const settings = storedSettings(row);
-    const repository = await checkJobReferences(this.deps, settings).catch((err: Error) => {
+    // vSphere is not asked here: an unreachable vCenter is the run's failure (a Failed session saying why), not a 400.
+    const repository = await checkJobReferences(this.deps, settings, { inventory: false }).catch((err: Error) => {
       throw badRequest(`Job "${row.name}" cannot start: ${err.message}`, row.id);
     });
     const claim = `claim-${randomUUID()}`;
