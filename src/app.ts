@@ -34,6 +34,8 @@ import { connectionRoutes } from './api/connection/routes.js';
 import { managedServersRoutes } from './api/managed-servers/routes.js';
 import type { ProxiesService } from './api/proxies/service.js';
 import { proxiesRoutes } from './api/proxies/routes.js';
+import { inventoryRoutes } from './api/inventory/routes.js';
+import type { InventoryService } from './api/inventory/service.js';
 import type { AutomationService } from './api/automation/service.js';
 import { automationRoutes } from './api/automation/routes.js';
 import type { RepositorySections } from './api/repositories/sections.js';
@@ -63,6 +65,7 @@ export interface AppDeps {
   proxies: ProxiesService;
   jobs: JobsService;
   backups: BackupsService;
+  inventory: InventoryService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -133,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   connectionRoutes(app, { connection: deps.connection });
   managedServersRoutes(app, { managedServers: deps.managedServers });
   proxiesRoutes(app, { proxies: deps.proxies });
+  inventoryRoutes(app, { inventory: deps.inventory });
   automationRoutes(app, { automation: deps.automation, sessions: deps.sessions, importBodyLimitBytes: deps.importBodyLimitBytes });
   repositoriesRoutes(app, { repositories: deps.repositories.repositories, rescan: deps.repositories.rescan });
   scaleOutRepositoriesRoutes(app, { scaleOut: deps.repositories.scaleOut });

@@ -27,6 +27,7 @@ import { ConnectionService } from './api/connection/service.js';
 import { ManagedServersService } from './api/managed-servers/service.js';
 import { createAutomation } from './api/automation/sections/index.js';
 import { ProxiesService } from './api/proxies/service.js';
+import { InventoryService } from './api/inventory/service.js';
 import { createRepositorySections, type RepositorySections } from './api/repositories/sections.js';
 import { ManagedServerHosts } from './api/repositories/managed-server-hosts.js';
 import { BackupsService } from './api/backups/service.js';
@@ -96,6 +97,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const managedServers = new ManagedServersService(store, runner, connection, vault.secrets, vault.references);
     await managedServers.ensureBackupServer();
     const proxies = new ProxiesService(store, runner, managedServers, vault.references);
+    const inventory = new InventoryService(store, connection);
     const repositories = createRepositorySections(config, store, runner, vault, new ManagedServerHosts(managedServers, connection.probeTimeoutMs), logger);
     const automation = createAutomation(runner, vault, { managedServers, proxies, repositories: repositories.repositories });
     repositories.refresher.start();
@@ -152,6 +154,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       proxies,
       jobs,
       backups,
+      inventory,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTlsMaterial, startSsh2Peer, sshKeyPair, startTlsPeer, type Peer } from '../support/peers.js';
 import { haveSshd, startSshd, TEST_USER, type Sshd } from '../support/sshd.js';
-import { opensslFacts, run } from '../support/tls.js';
+import { run } from '../support/tls.js';
+import { startVcsim, VCSIM_PASSWORD, VCSIM_USER, type Vcsim } from '../support/vcsim.js';
 
 const BASE = '/api/v1/backupInfrastructure/managedServers';
 const NIL = '00000000-0000-0000-0000-000000000000';
@@ -216,35 +217,38 @@ describe('LinuxHost against an in-process ssh2 server', () => {
   });
 });
 
-describe('ViHost and WindowsHost against local TLS stand-ins', () => {
+describe('ViHost against vcsim, WindowsHost against a local TLS stand-in', () => {
   let standard: string;
   let vi: Peer & { requests: string[] };
+  let vcsim: Vcsim;
   let thumbprint: string;
   beforeAll(async () => {
-    standard = await credentials({ type: 'Standard', username: 'administrator@vsphere.local', password: 'Vi-Secret-1' });
+    standard = await credentials({ type: 'Standard', username: VCSIM_USER, password: VCSIM_PASSWORD });
     const material = await makeTlsMaterial('ec', { chained: true, cn: 'vcenter.test' });
-    // On :: so every loopback address (127.0.0.x, ::1) reaches it.
+    // On :: so every loopback address (127.0.0.x, ::1) reaches them.
     vi = await startTlsPeer(material, '::');
     peers.push(vi);
-    thumbprint = (await opensslFacts(material.leafPem)).sha1.replace(/:/g, '');
+    vcsim = await startVcsim({ listen: '::' });
+    peers.push({ port: vcsim.port, close: vcsim.stop });
+    thumbprint = vcsim.thumbprint.replace(/:/g, '');
   });
 
-  it('adds a ViHost after checking the thumbprint and a real HTTPS answer', async () => {
+  it('adds a ViHost after checking the thumbprint and logging in to vSphere', async () => {
     const { done, log, resourceId } = await session('POST', BASE, {
       name: '127.0.0.1',
-      description: 'vCenter stand-in',
+      description: 'vCenter simulator',
       type: 'ViHost',
       credentialsId: standard,
-      port: vi.port,
+      port: vcsim.port,
       certificateThumbprint: thumbprint.toLowerCase(),
     });
-    expect(done.result.result).toBe('Success');
-    expect(log).toMatch(/answers HTTPS: HTTP\/1.1 200 OK \(Server: stand-in\)/);
-    expect(vi.requests).toContain('GET / HTTP/1.1');
+    expect(done.result.result, log).toBe('Success');
+    expect(log).toContain(`Succeeded: Logged in to 127.0.0.1:${vcsim.port} as "${VCSIM_USER}": VMware vCenter Server 6.5.0`);
+    expect(log).not.toContain(VCSIM_PASSWORD);
     expect((await t.api.get(`${BASE}/${resourceId}`, { token })).body).toMatchObject({
       type: 'ViHost',
       viHostType: 'VC',
-      port: vi.port,
+      port: vcsim.port,
       credentialsId: standard,
       status: 'Available',
       certificateThumbprint: thumbprint,
@@ -253,21 +257,40 @@ describe('ViHost and WindowsHost against local TLS stand-ins', () => {
     expect((await t.api.get(`${BASE}?viTypeFilter=ESXi`, { token })).body.pagination.total).toBe(0);
   });
 
+  it('fails the session saying the password is wrong, and stores nothing', async () => {
+    // vcsim knows one account: any other user name or password is refused the same way.
+    const wrongPassword = await credentials({ type: 'Standard', username: 'operator@vsphere.local', password: 'Not-The-Password-1' });
+    const failed = await session('POST', BASE, {
+      name: '127.0.0.4',
+      description: '',
+      type: 'ViHost',
+      credentialsId: wrongPassword,
+      port: vcsim.port,
+      certificateThumbprint: thumbprint,
+    });
+    expect(failed.done.result.result).toBe('Failed');
+    expect(failed.done.result.message).toBe(`Cannot log in to 127.0.0.4:${vcsim.port}: incorrect user name or password`);
+    expect(failed.log).not.toContain('Not-The-Password-1');
+    expect((await t.api.get(`${BASE}?nameFilter=127.0.0.4`, { token })).body.pagination.total).toBe(0);
+  });
+
   it('refuses a wrong thumbprint saying both; without one, trusts on first use with a warning', async () => {
     const wrong = await session('POST', BASE, {
       name: '127.0.0.2',
       description: '',
       type: 'ViHost',
       credentialsId: standard,
-      port: vi.port,
+      port: vcsim.port,
       certificateThumbprint: 'AB'.repeat(20),
     });
     expect(wrong.done.result.result).toBe('Failed');
     expect(wrong.done.result.message).toContain('AB'.repeat(20));
     expect(wrong.done.result.message).toContain(thumbprint);
-    const tofu = await session('POST', BASE, { name: '::1', description: '', type: 'ViHost', credentialsId: standard, port: vi.port, viHostType: 'ESXi' });
+    const tofu = await session('POST', BASE, { name: '::1', description: '', type: 'ViHost', credentialsId: standard, port: vcsim.port, viHostType: 'ESXi' });
     expect(tofu.done.result.result).toBe('Warning');
     expect(tofu.log).toMatch(/trust on first use/);
+    // vcsim simulates a vCenter: asked for an ESXi host, the session says so.
+    expect(tofu.log).toMatch(/not a standalone ESX\(i\) host/);
     expect((await t.api.get(`${BASE}/${tofu.resourceId}`, { token })).body).toMatchObject({ name: '::1', viHostType: 'ESXi', certificateThumbprint: thumbprint });
   });
 
@@ -292,6 +315,7 @@ describe('ViHost and WindowsHost against local TLS stand-ins', () => {
     const byType = await t.api.get(`${BASE}?typeFilter=ViHost&orderColumn=Name&orderAsc=false`, { token });
     expect(byType.body.data.map((s: any) => s.name)).toEqual(['::1', '127.0.0.1']);
     const byDescription = await t.api.get(`${BASE}?nameFilter=*stand-in*&orderColumn=Description`, { token });
+    expect(byDescription.body.data.length).toBeGreaterThan(0);
     expect(byDescription.body.data.every((s: any) => /stand-in/i.test(s.description))).toBe(true);
     const paged = await t.api.get(`${BASE}?skip=1&limit=1&orderColumn=Type`, { token });
     expect(paged.body.pagination).toMatchObject({ skip: 1, limit: 1, count: 1 });

@@ -110,14 +110,14 @@ export async function startHttpPeer(): Promise<Peer> {
   return { port, close: () => closeServer(server) };
 }
 
-/** Accepts connections and never says a word. */
-export async function startSilentPeer(): Promise<Peer> {
+/** Accepts connections and never says a word (on `::`, every loopback address reaches it). */
+export async function startSilentPeer(host = '127.0.0.1'): Promise<Peer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
   });
-  const port = await listen(server);
+  const port = await listen(server, host);
   return {
     port,
     close: async () => {

@@ -93,6 +93,8 @@ export interface VcsimOptions {
   cbt?: boolean;
   username?: string;
   password?: string;
+  /** Address to listen on: 127.0.0.1 by default; `::` reaches it on every loopback address (127.0.0.x, ::1). */
+  listen?: string;
   /** PEM files for the served certificate; the simulator's own when absent. */
   certFile?: string;
   keyFile?: string;
@@ -104,6 +106,7 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   const password = options.password ?? VCSIM_PASSWORD;
   const args = ['-port', '0', '-username', username, '-password', password];
   if (options.cbt) args.push('-cbt');
+  if (options.listen) args.push('-host', options.listen);
   if (options.certFile && options.keyFile) args.push('-tlscert', options.certFile, '-tlskey', options.keyFile);
   const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -130,7 +133,10 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
       if (i > 100) throw new Error(`vcsim did not answer /about:\n${out}`);
       await new Promise((r) => setTimeout(r, 25));
     }
-    const { hostname: host, port } = new URL(url);
+    const { port } = new URL(url);
+    // Listening on every address, vcsim prints a LAN address: tests talk to it over loopback.
+    const host = '127.0.0.1';
+    url = `https://${host}:${port}/sdk`;
     return {
       url,
       host,

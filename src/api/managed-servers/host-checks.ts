@@ -7,6 +7,7 @@ import type { SshHostKey } from '../../probe/ssh-host-key.js';
 import type { CertificateDescription } from '../../pki/describe.js';
 import type { SessionContext } from '../../sessions/runner.js';
 import { logStep } from '../../sessions/steps.js';
+import { withVsphereSession } from '../../vsphere/session.js';
 import { loginFrom, type ConnectionService, type LinuxLoginSettings, type SingleUseCredentials } from '../connection/service.js';
 import type { ManagedServerType } from '../connection/schemas.js';
 import type { ManagedServerRow } from './model.js';
@@ -166,5 +167,41 @@ export async function checkHttpsAnswers(ctx: SessionContext, connection: Connect
     `Checking that ${where} answers HTTPS`,
     () => checkHttps(target.name, target.port, thumbprint, { timeoutMs: connection.probeTimeoutMs, signal: ctx.signal }),
     (answer) => `${where} answers HTTPS: ${answer.statusLine}${answer.server ? ` (Server: ${answer.server.slice(0, 60)})` : ''}`,
+  );
+}
+
+/** What the vSphere login found: the product, and whether it matches the viHostType asked for. */
+export interface VsphereLoginCheck {
+  fullName: string;
+  apiType: string;
+  typeMatches: boolean;
+}
+
+/** ViHost: a real vSphere login (RetrieveServiceContent, Login, Logout) over the checked certificate. */
+export async function checkVsphereLogin(
+  ctx: SessionContext,
+  connection: ConnectionService,
+  target: { name: string; port: number; viHostType: string | null },
+  thumbprint: string,
+  credentialsId: string,
+): Promise<VsphereLoginCheck> {
+  const where = describeTarget(target.name, target.port);
+  const row = await connection.credentialsFor('ViHost', credentialsId);
+  const secrets = await connection.secretsFor(credentialsId);
+  return logStep(
+    ctx,
+    `Logging in to ${where} (vSphere API) as "${row.username}"`,
+    () =>
+      withVsphereSession(
+        { host: target.name, port: target.port, thumbprint, timeoutMs: connection.probeTimeoutMs, signal: ctx.signal },
+        { username: row.username, password: secrets.password ?? '' },
+        async (session) => {
+          const { fullName, apiType, apiVersion } = session.content.about;
+          // vCenter says VirtualCenter, ESX/ESXi say HostAgent.
+          const typeMatches = (target.viHostType === 'VC') === (apiType === 'VirtualCenter');
+          return { fullName: `${fullName} (API ${apiVersion})`, apiType, typeMatches };
+        },
+      ),
+    (found) => `Logged in to ${where} as "${row.username}": ${found.fullName}`,
   );
 }

@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../../store/unique-violation.js';
 import type { SecretStore } from '../../vault/secret-store.js';
 import type { ConnectionService, SingleUseCredentials } from '../connection/service.js';
 import { factsColumns, localHostFacts } from './backup-server.js';
-import { checkHttpsAnswers, checkIdentity, checkLinuxLogin, PinChanged, storedPinOf, type IdentityCheck, type LinuxCheck } from './host-checks.js';
+import { checkHttpsAnswers, checkIdentity, checkLinuxLogin, checkVsphereLogin, PinChanged, storedPinOf, type IdentityCheck, type LinuxCheck } from './host-checks.js';
 import type { ManagedServerRow } from './model.js';
 import { pinColumns } from './pins.js';
 import type { ServerPlan } from './plan.js';
@@ -74,14 +74,20 @@ async function verifyHost(
       warnings++;
     }
   } else {
-    if (plan.type === 'ViHost') await checkHttpsAnswers(ctx, deps.connection, target, check.identity.description.thumbprint);
-    await ctx.log(
-      'The credentials were not used',
-      'None',
-      plan.type === 'ViHost'
-        ? 'Rampart does not speak the vSphere API: the credentials are stored, not verified.'
-        : 'Rampart does not speak WinRM/SMB: the credentials are stored, not verified.',
-    );
+    if (plan.type === 'ViHost' && plan.credentialsId) {
+      const login = await checkVsphereLogin(ctx, deps.connection, { ...target, viHostType: plan.viHostType }, check.identity.description.thumbprint, plan.credentialsId);
+      if (!login.typeMatches) {
+        await ctx.log(
+          `The server is not a ${plan.viHostType === 'VC' ? 'vCenter Server' : 'standalone ESX(i) host'}`,
+          'Warning',
+          `It reports itself as ${login.fullName} (${login.apiType}); check viHostType.`,
+        );
+        warnings++;
+      }
+    } else {
+      if (plan.type === 'ViHost') await checkHttpsAnswers(ctx, deps.connection, target, check.identity.description.thumbprint);
+      await ctx.log('The credentials were not used', 'None', 'Rampart does not speak WinRM/SMB: the credentials are stored, not verified.');
+    }
   }
   await ctx.progress(80);
   return { check, linux, warnings };
