@@ -129,6 +129,8 @@ export async function collectGarbage(store: ChunkStore, options: GcOptions = {})
       }
     }
   }
+  // A stale lock's writer is gone (its chunks are swept above): the file goes too, or it would be reported forever.
+  if (!options.dryRun) for (const lock of staleLocks) await backend.delete(lock.key);
   for (const prefix of [`${ROOT}/keys/`, LOCKS_PREFIX]) {
     for await (const blob of backend.list(prefix)) {
       if (blob.key.includes(TEMP_MARKER) && blob.modifiedMs < cutoff) {

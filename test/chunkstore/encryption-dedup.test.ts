@@ -2,15 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  beginRestorePoint,
-  ChunkStoreError,
-  listRestorePoints,
-  localFolderBackend,
-  openChunkStore,
-  readRestorePoint,
-  type ChunkStore,
-} from '../../src/chunkstore/index.js';
+import { beginRestorePoint, ChunkStoreError, listRestorePoints, localFolderBackend, openChunkStore, readRestorePoint, type ChunkStore } from '../../src/chunkstore/index.js';
 import { bufferSource, diskImage, KiB, MiB, readWholeDisk, sameBytes, tempFolder } from './helpers.js';
 
 async function allFiles(dir: string): Promise<string[]> {
