@@ -26,6 +26,13 @@ const { crc32 } = require('node:zlib');
 const { compress, decompress } = require(workerData.zstdPath);
 const MAGIC = Buffer.from('RMPCHNK1', 'ascii');
 const held = new Map();
+// Same rule as worthCompressing in chunk-codec.ts.
+function worthCompressing(plain) {
+  if (plain.length < 256 * 1024) return true;
+  const samples = [0, (plain.length >> 1) - 8192, plain.length - 16384].map((at) => plain.subarray(at, at + 16384));
+  const packed = samples.reduce((n, s) => n + compress(s, { compressionLevel: 1 }).length, 0);
+  return packed < 0.97 * 3 * 16384;
+}
 // Same checks, same order, same words as decodeChunk in chunk-codec.ts (docs §4).
 function check(blob, digest, idKey, dataKey) {
   if (blob.length < 20 || !blob.subarray(0, 8).equals(MAGIC)) return 'not a rampart chunk (bad magic)';
@@ -69,7 +76,7 @@ parentPort.on('message', (m) => {
       held.delete(m.id);
       let flags = 0;
       let payload = plain;
-      if (m.level > 0) {
+      if (m.level > 0 && worthCompressing(plain)) {
         const packed = compress(plain, { compressionLevel: m.level });
         if (packed.length < plain.length) { payload = packed; flags |= 1; }
       }
