@@ -21,7 +21,7 @@ export interface BlobBackend {
   /** The whole blob, or `length` bytes from `offset`; throws BlobNotFoundError when absent. */
   get(key: string, range?: { offset: number; length: number }, signal?: AbortSignal): Promise<Buffer>;
   head(key: string): Promise<BlobInfo | undefined>;
-  /** Every blob whose key starts with `prefix` (a folder prefix ends with "/"), in no particular order. */
+  /** Every blob whose key starts with `prefix` (a folder prefix ends with "/"), in no particular order; temp files included. */
   list(prefix: string): AsyncIterable<BlobInfo>;
   /** Removes a blob; absent is fine. */
   delete(key: string): Promise<void>;

@@ -7,8 +7,9 @@
  *
  *   Backends (one interface, BlobBackend):
  *     localFolderBackend(root)                          a folder of this machine
- *     sftpBackend(session, root) / openSftpBackend(...)  a folder on a Linux host over SSH/SFTP
- *     s3Backend(target, options)                        an S3-compatible bucket + folder
+ *     openSftpBackend({host, port, login, fingerprint, folder})  a folder on a Linux host over SSH/SFTP (pinned host key)
+ *     sftpBackend(sftpChannel, folder, {host})          the same over an SFTP channel already open
+ *     openS3Backend(objectStorageTarget)                an S3-compatible bucket + folder (s3Backend(client, bucket, folder))
  *
  *   Repository:
  *     openChunkStore(backend, {create?}) → ChunkStore   reads or creates rampart/config.json
@@ -47,3 +48,10 @@ export type { ManifestBody, ManifestDisk } from './manifest.js';
 export type { DiskSource, DiskWriteStats, Extent } from './disk-writer.js';
 export { beginRestorePoint, type RestorePointWriter, type RestorePointWriteOptions, type DiskDescription, type DiskWriteResult } from './restore-point-writer.js';
 export { readRestorePoint, openDisk, type OpenedRestorePoint, type DiskReader } from './restore-point-reader.js';
+export { sftpBackend, openSftpBackend } from './sftp-backend.js';
+export { s3Backend, openS3Backend } from './s3-backend.js';
+export { listRestorePoints, type ListedRestorePoint } from './restore-points.js';
+export { deleteRestorePoint, applyRetention, type RetentionRule } from './retention.js';
+export { collectGarbage, type GcOptions, type GcReport } from './gc.js';
+export { verifyRestorePoints, type VerifyOptions, type VerifyReport, type BadChunk } from './verify.js';
+export { chooseExtent, findChainExtents, type ExtentState, type PlacementRequest } from './scale-out.js';

@@ -33,7 +33,7 @@ export function localFolderBackend(root: string): BlobBackend {
       // Only descend where the prefix can still match.
       if (!(key.startsWith(prefix) || prefix.startsWith(`${key}/`))) continue;
       if (entry.isDirectory()) yield* walk(path.join(dir, entry.name), key, prefix);
-      else if (entry.isFile() && !entry.name.includes(TEMP_MARKER)) {
+      else if (entry.isFile()) {
         const s = await stat(path.join(dir, entry.name)).catch(() => undefined);
         if (s) yield { key, size: s.size, modifiedMs: s.mtimeMs };
       }

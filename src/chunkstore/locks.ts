@@ -25,8 +25,8 @@ export async function releaseWriterLock(backend: BlobBackend, writerId: string):
 }
 
 /** Every lock in the repository; unreadable ones count as started at their file's time (never ignored). */
-export async function listWriterLocks(backend: BlobBackend): Promise<Array<WriterLock & { modifiedMs: number }>> {
-  const locks: Array<WriterLock & { modifiedMs: number }> = [];
+export async function listWriterLocks(backend: BlobBackend): Promise<Array<WriterLock & { key: string; modifiedMs: number }>> {
+  const locks: Array<WriterLock & { key: string; modifiedMs: number }> = [];
   for await (const blob of backend.list(LOCKS_PREFIX)) {
     if (!blob.key.endsWith('.json')) continue;
     let lock: Partial<WriterLock> = {};
@@ -42,6 +42,7 @@ export async function listWriterLocks(backend: BlobBackend): Promise<Array<Write
       host: lock.host ?? '?',
       pid: lock.pid ?? 0,
       base: Array.isArray(lock.base) ? lock.base : [],
+      key: blob.key,
       modifiedMs: blob.modifiedMs,
     });
   }
