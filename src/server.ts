@@ -102,7 +102,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const automation = createAutomation(runner, vault, { managedServers, proxies, repositories: repositories.repositories });
     repositories.refresher.start();
     const backups = new BackupsService(store);
-    const vsphere = new VsphereAccess(managedServers, vault.credentials, config.probeTimeoutMs);
+    const vsphere = new VsphereAccess((hostName, signal) => inventory.session(hostName, { signal }));
     const jobs = new JobsService({
       store,
       runner,
@@ -114,7 +114,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       encryptionPasswords: vault.encryptionPasswords,
       credentials: vault.credentials,
       managedServers,
-      inventory: (hostName, object) => vsphere.exists(hostName, object),
+      inventory: async (_hostName, object) => (await inventory.findObject(object)) !== undefined,
       run: backupRunner({ vsphere, repositories: repositories.repositories, encryptionPasswords: vault.encryptionPasswords, backups }),
       removeLeftSnapshots: (list) => vsphere.removeSnapshots(list as { hostName: string; snapshot: string }[]),
     });

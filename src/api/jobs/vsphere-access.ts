@@ -1,11 +1,7 @@
-import { badRequest } from '../../http/errors.js';
-import { MAX_LIMIT } from '../../http/paging.js';
 import { retrieveFromContainer, retrieveObject, stringValue } from '../../vsphere/property-collector.js';
-import { VsphereSession } from '../../vsphere/session.js';
+import type { VsphereSession } from '../../vsphere/session.js';
 import { removeSnapshot } from '../../vsphere/snapshots.js';
 import type { ManagedObjectReference } from '../../vsphere/xml.js';
-import type { CredentialsService } from '../credentials/service.js';
-import type { ManagedServersService } from '../managed-servers/service.js';
 import type { InventoryObject } from './settings.js';
 import type { VmTarget } from '../../mover/vsphere-backup.js';
 
@@ -26,29 +22,11 @@ const CONTAINER_TYPES: Record<string, string> = {
  * job's inventory objects into the VMs they hold.
  */
 export class VsphereAccess {
-  constructor(
-    private readonly managedServers: ManagedServersService,
-    private readonly credentials: CredentialsService,
-    private readonly timeoutMs: number,
-  ) {}
+  /** `open` logs in to the ViHost managed server of that name (the inventory section's session: pinned thumbprint, stored credentials). */
+  constructor(private readonly open: (hostName: string, signal?: AbortSignal) => Promise<VsphereSession>) {}
 
-  async hostByName(hostName: string) {
-    const page = { skip: 0, limit: MAX_LIMIT, orderBy: 'name_key', orderAsc: true };
-    const { rows } = await this.managedServers.list(page, { types: ['ViHost'] });
-    const host = rows.find((r) => r.name.toLowerCase() === hostName.toLowerCase());
-    if (!host) throw badRequest(`"${hostName}" is not a vCenter Server or ESXi host added as a managed server.`);
-    return host;
-  }
-
-  async login(hostName: string, signal?: AbortSignal): Promise<VsphereSession> {
-    const host = await this.hostByName(hostName);
-    if (!host.credentials_id || !host.certificate_thumbprint) throw new Error(`Managed server "${host.name}" has no credentials or pinned certificate.`);
-    const record = await this.credentials.get(host.credentials_id);
-    const secrets = await this.credentials.secretsFor(host.credentials_id);
-    return VsphereSession.login(
-      { host: host.name, port: host.port ?? 443, thumbprint: host.certificate_thumbprint, timeoutMs: this.timeoutMs, signal },
-      { username: record.username, password: String((secrets as Record<string, unknown>).password ?? '') },
-    );
+  login(hostName: string, signal?: AbortSignal): Promise<VsphereSession> {
+    return this.open(hostName, signal);
   }
 
   /** The VMs an inventory object stands for: itself, or every VM below a container. Empty when it is not there. */
@@ -92,21 +70,6 @@ export class VsphereAccess {
       } finally {
         await session.logout();
       }
-    }
-  }
-
-  /** For the reference check on create/edit: does the object exist on its server (one login)? */
-  async exists(hostName: string, object: InventoryObject): Promise<boolean> {
-    const session = await this.login(hostName);
-    try {
-      if (object.type === 'vCenterServer') return true;
-      if (object.type !== 'VirtualMachine' && object.type !== 'Template' && object.objectId && CONTAINER_TYPES[object.type]) {
-        const found = await retrieveObject(session, { type: CONTAINER_TYPES[object.type]!, value: object.objectId }, ['name']).catch(() => undefined);
-        return found !== undefined && found.missing.length === 0 && found.props.has('name');
-      }
-      return (await this.vmsOf(session, object)).length > 0;
-    } finally {
-      await session.logout();
     }
   }
 }
