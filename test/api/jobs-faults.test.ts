@@ -189,6 +189,22 @@ describe('job runs under faults', () => {
     expect((await finished(start.body.id)).result.result).toBe('Success');
   }, 120_000);
 
+  it('retention keeps the newest restore points (2 here): older ones leave the repository and the catalogue', async () => {
+    const job = await t.api.post('/api/v1/jobs', { token, json: spec('Retention', [disks[1]!]) });
+    let last = '';
+    for (let i = 0; i < 3; i++) {
+      const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+      expect((await finished(start.body.id)).result.result).toBe('Success');
+      last = start.body.id;
+    }
+    expect(await logText(last)).toMatch(/Retention \(2 restore point\(s\)\): 1 restore point\(s\) of .* removed/);
+    const backup = (await t.api.get(`/api/v1/backups?jobIdFilter=${job.body.id}`, { token })).body.data[0];
+    const points = await t.api.get(`/api/v1/objectRestorePoints?backupIdFilter=${backup.id}`, { token });
+    expect(points.body.pagination.total).toBe(2);
+    const object = (await t.api.get(`/api/v1/backups/${backup.id}/objects`, { token })).body.data[0];
+    expect(object.restorePointsCount).toBe(2);
+  }, 120_000);
+
   it('an unreachable vCenter fails the session with the reason, and no restore point appears', async () => {
     const job = await t.api.post('/api/v1/jobs', { token, json: spec('Unreachable', [disks[0]!]) });
     const before = (await t.api.get('/api/v1/objectRestorePoints', { token })).body.pagination.total;

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { chunkSizeFor, localFolderBackend, openChunkStore, zstdLevelFor, type ChunkStore, type CompressionLevel, type StorageOptimization } from '../../chunkstore/index.js';
+import {
+  applyRetention,
+  chunkSizeFor,
+  localFolderBackend,
+  openChunkStore,
+  zstdLevelFor,
+  type ChunkStore,
+  type CompressionLevel,
+  type StorageOptimization,
+} from '../../chunkstore/index.js';
 import { runVsphereBackup, type VmTarget, type WrittenPoint } from '../../mover/vsphere-backup.js';
 import { formatBytes } from '../../mover/bytes.js';
 import type { SessionContext, SessionOutcome } from '../../sessions/runner.js';
@@ -104,7 +113,10 @@ export function backupRunner(deps: JobRunDeps) {
             }
             return { ref: { backupId, objectId: vm.moref, restorePointId: last.id }, changeIds };
           },
-          committed: (point) => record(deps, ctx, plan, backupId, point),
+          committed: async (point) => {
+            await record(deps, ctx, plan, backupId, point);
+            await retain(deps, ctx, plan, store, backupId, point.vm);
+          },
         });
         totals.processed += result.processed;
         totals.failed.push(...result.failed);
@@ -119,6 +131,16 @@ export function backupRunner(deps: JobRunDeps) {
     await ctx.log(`Backup finished: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesStored)} stored`);
     return outcomeOf(totals, totals.vms);
   };
+}
+
+/** Retention after each committed point: the repository deletes manifests first, then the catalogue forgets them (chunks go at GC). */
+async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, store: ChunkStore, backupId: string, vm: VmTarget): Promise<void> {
+  const policy = plan.settings.storage.retentionPolicy;
+  const rule = policy.type === 'Days' ? { keepDays: policy.quantity } : { keepRestorePoints: policy.quantity };
+  const { deleted } = await applyRetention(store, { backupId, objectId: vm.moref }, rule);
+  for (const point of deleted) await deps.backups.forgetRestorePoint(point.restorePointId);
+  if (deleted.length > 0)
+    await ctx.log(`Retention (${policy.quantity} ${policy.type === 'Days' ? 'day(s)' : 'restore point(s)'}): ${deleted.length} restore point(s) of ${vm.name} removed`);
 }
 
 /** The catalogue learns the point only after its manifest is in place. */
