@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beginRestorePoint, type ChunkStore, type DiskSource, type DiskWriteStats, type ManifestBody, type RestorePointRef } from '../chunkstore/index.js';
 import type { SessionContext } from '../sessions/runner.js';
-import { readDatastoreFile } from '../vsphere/datastore-files.js';
+import { readDatastoreFile, statDatastoreFile } from '../vsphere/datastore-files.js';
 import { createSnapshot, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../vsphere/snapshots.js';
 import type { VsphereSession } from '../vsphere/session.js';
 import { captureVmConfig, type VirtualDiskInfo } from '../vsphere/vm-config.js';
@@ -165,9 +165,12 @@ async function backUpVm(
       const label = /^Hard disk \d+$/.test(disk.label) ? disk.label : `Hard disk ${n + 1}`;
       const source = await diskSource(input, vmRef, snapshot, disk, previous);
       const record = await ctx.log(`${label} (${formatBytes(disk.capacityInBytes)}): reading${source.changed ? ` ${source.changed.length} changed area(s)` : ''}`, 'None');
-      const stats = await writer.writeDisk({ key, uid: disk.uuid ?? key, name: label, chunkSize: input.chunkSize }, source, {
-        onProgress: (s) => onBytes(base + s.bytesRead),
-      });
+      const stats = await writer
+        .writeDisk({ key, uid: disk.uuid ?? key, name: label, chunkSize: input.chunkSize }, source, { onProgress: (s) => onBytes(base + s.bytesRead) })
+        .catch(async (err: Error) => {
+          await ctx.updateLog(record, 'Failed', `${label} (${formatBytes(disk.capacityInBytes)})`, err.message).catch(() => undefined);
+          throw err;
+        });
       base += disk.capacityInBytes;
       await ctx.updateLog(
         record,
@@ -196,16 +199,16 @@ async function diskSource(
   const { session, ctx } = input;
   const config = await captureVmConfig(session, vmRef);
   const file = { datacenter: config.datacenter, datastore: disk.datastore.name, path: disk.flatPath };
+  // A thin or fresh disk's data file can be shorter than the disk (vcsim's are empty): what lies beyond it reads as zeros.
+  const fileSize = await statDatastoreFile(session, file, ctx.signal);
   const read = async (offset: number, length: number, signal?: AbortSignal) => {
-    const { stream } = await readDatastoreFile(session, file, { start: offset, end: offset + length }, signal ?? ctx.signal);
-    const parts: Buffer[] = [];
+    const out = Buffer.alloc(length);
+    const end = Math.min(offset + length, fileSize);
+    if (end <= offset) return out;
+    const { stream } = await readDatastoreFile(session, file, { start: offset, end }, signal ?? ctx.signal);
     let got = 0;
-    for await (const part of stream) {
-      parts.push(part as Buffer);
-      got += (part as Buffer).length;
-    }
-    const out = Buffer.concat(parts, got);
-    if (out.length !== length) throw new Error(`${disk.label}: the datastore returned ${out.length} bytes at offset ${offset}, ${length} were asked for`);
+    for await (const part of stream) got += (part as Buffer).copy(out, got);
+    if (got !== end - offset) throw new Error(`${disk.label}: the datastore returned ${got} bytes at offset ${offset}, ${end - offset} were asked for`);
     return out;
   };
   const previousChangeId = previous?.changeIds[diskKeyOf(disk)];
