@@ -45,6 +45,10 @@ import { automationRoutes } from './api/automation/routes.js';
 import type { RepositorySections } from './api/repositories/sections.js';
 import { repositoriesRoutes } from './api/repositories/routes.js';
 import { scaleOutRepositoriesRoutes } from './api/scale-out-repositories/routes.js';
+import type { JobsService } from './api/jobs/service.js';
+import { jobsRoutes } from './api/jobs/routes.js';
+import type { BackupsService } from './api/backups/service.js';
+import { backupsRoutes } from './api/backups/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -63,6 +67,8 @@ export interface AppDeps {
   connection: ConnectionService;
   managedServers: ManagedServersService;
   proxies: ProxiesService;
+  jobs: JobsService;
+  backups: BackupsService;
   inventory: InventoryService;
   installationId: string;
   expiryWarningDays: number;
@@ -144,6 +150,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   automationRoutes(app, { automation: deps.automation, sessions: deps.sessions, importBodyLimitBytes: deps.importBodyLimitBytes });
   repositoriesRoutes(app, { repositories: deps.repositories.repositories, rescan: deps.repositories.rescan });
   scaleOutRepositoriesRoutes(app, { scaleOut: deps.repositories.scaleOut });
+  jobsRoutes(app, { jobs: deps.jobs, repositories: deps.repositories.repositories });
+  backupsRoutes(app, {
+    backups: deps.backups,
+    repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
+  });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
 
   return app;

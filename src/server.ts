@@ -32,6 +32,15 @@ import { ProxiesService } from './api/proxies/service.js';
 import { InventoryService } from './api/inventory/service.js';
 import { createRepositorySections, type RepositorySections } from './api/repositories/sections.js';
 import { ManagedServerHosts } from './api/repositories/managed-server-hosts.js';
+import { BackupsService } from './api/backups/service.js';
+import { JobsService } from './api/jobs/service.js';
+import { JobScheduler } from './api/jobs/scheduler.js';
+import { VsphereAccess } from './api/jobs/vsphere-access.js';
+import { backupRunner } from './api/jobs/run.js';
+import { jobsSection } from './api/automation/sections/jobs.js';
+
+/** How often every node looks for due jobs and lapsed run leases. */
+const JOB_SCHEDULER_TICK_MS = 5000;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -49,6 +58,10 @@ export interface RunningServer {
   repositories: RepositorySections;
   /** The VMware inventory (jobs check their includes and reach vCenters through it). */
   inventory: InventoryService;
+  /** Backup jobs and their scheduler (tests drive its ticks), and the backup catalogue. */
+  jobs: JobsService;
+  scheduler: JobScheduler;
+  backups: BackupsService;
   close(): Promise<void>;
 }
 
@@ -96,6 +109,28 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const repositories = createRepositorySections(config, store, runner, vault, new ManagedServerHosts(managedServers, connection.probeTimeoutMs), logger);
     const automation = createAutomation(runner, vault, { managedServers, proxies, repositories: repositories.repositories });
     repositories.refresher.start();
+    const backups = new BackupsService(store);
+    const vsphere = new VsphereAccess((hostName, signal) => inventory.session(hostName, { signal }));
+    const jobs = new JobsService({
+      store,
+      runner,
+      nodeId,
+      references: vault.references,
+      repositories: repositories.repositories,
+      scaleOut: repositories.scaleOut,
+      proxies,
+      encryptionPasswords: vault.encryptionPasswords,
+      credentials: vault.credentials,
+      managedServers,
+      inventory: async (_hostName, object) => (await inventory.findObject(object)) !== undefined,
+      run: backupRunner({ vsphere, repositories: repositories.repositories, encryptionPasswords: vault.encryptionPasswords, backups }),
+      removeLeftSnapshots: (list) => vsphere.removeSnapshots(list as { hostName: string; snapshot: string }[]),
+    });
+    // Runs this node left behind when it stopped: Failed (the runner marked the sessions), snapshots removed.
+    await jobs.failLapsedRuns(true);
+    const scheduler = new JobScheduler(store, jobs, logger);
+    scheduler.start(JOB_SCHEDULER_TICK_MS);
+    automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair, {
@@ -135,6 +170,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       connection,
       managedServers,
       proxies,
+      jobs,
+      backups,
       inventory,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
@@ -162,6 +199,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       (closing ??= (async () => {
         const graceMs = config.shutdownGraceSeconds * 1000;
         await repositories.refresher.stop();
+        await scheduler.stop();
         await runner.stopAll('The server is shutting down.', Math.min(graceMs, 5000));
         // app.close() stops accepting and waits for in-flight requests; the grace period bounds it.
         const timer = setTimeout(() => listener.server.closeAllConnections(), graceMs);
@@ -173,7 +211,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, inventory, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return { app, store, runner, certificate, users, vault, repositories, inventory, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

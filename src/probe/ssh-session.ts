@@ -25,6 +25,8 @@ export interface SshSession {
   readonly hostKey: SshHostKey;
   /** Runs one command; `input` is written to its stdin (then closed). `pty` gives it a terminal (su wants one). */
   run(command: string, options?: { input?: string; pty?: boolean; onOutput?: (text: string, write: (s: string) => void) => void }): Promise<CommandResult>;
+  /** An SFTP channel on this session (the chunk store's Linux repositories). */
+  sftp(): Promise<ssh2.SFTPWrapper>;
   close(): void;
 }
 
@@ -122,6 +124,10 @@ function sessionOver(client: ssh2.Client, hostKey: SshHostKey, target: string, c
   return {
     hostKey,
     close: () => client.end(),
+    sftp: () =>
+      new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+        client.sftp((err, sftp) => (err ? reject(new ProbeError('CommandFailed', `${target} refused an SFTP channel: ${err.message}`)) : resolve(sftp))),
+      ),
     run(command, options = {}) {
       return new Promise<CommandResult>((resolve, reject) => {
         const timer = setTimeout(() => {

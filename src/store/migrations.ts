@@ -289,6 +289,100 @@ const migrations: Record<string, Migration> = {
       throw new Error('downgrades are not supported');
     },
   },
+  '0006_jobs_and_backups': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('description_key', 'text', (c) => c.notNull())
+        .addColumn('is_disabled', 'integer', (c) => c.notNull())
+        .addColumn('is_high_priority', 'integer', (c) => c.notNull())
+        .addColumn('repository_id', 'text', (c) => c.notNull())
+        .addColumn('objects_count', 'integer', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('next_run', 'text')
+        .addColumn('last_run', 'text')
+        .addColumn('last_result', 'text', (c) => c.notNull())
+        .addColumn('last_session_id', 'text')
+        .addColumn('retry_attempt', 'integer', (c) => c.notNull())
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('jobs_next_run').on('jobs').column('next_run').execute();
+      await db.schema.createIndex('jobs_repository').on('jobs').column('repository_id').execute();
+      await db.schema
+        .createTable('job_runs')
+        // One row per running backup session: the node that claimed it and until when its lease holds.
+        .addColumn('session_id', 'text', (c) => c.primaryKey())
+        .addColumn('job_id', 'text', (c) => c.notNull().unique())
+        .addColumn('node_id', 'text', (c) => c.notNull())
+        .addColumn('lease_until', 'text', (c) => c.notNull())
+        .addColumn('snapshots', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('backups')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('job_id', 'text')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull())
+        .addColumn('platform_name', 'text', (c) => c.notNull())
+        .addColumn('platform_id', 'text', (c) => c.notNull())
+        .addColumn('policy_tag', 'text', (c) => c.notNull())
+        .addColumn('repository_id', 'text', (c) => c.notNull())
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('backups_job').on('backups').column('job_id').execute();
+      await db.schema
+        .createTable('backup_objects')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('backup_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('platform_name', 'text', (c) => c.notNull())
+        .addColumn('platform_id', 'text', (c) => c.notNull())
+        .addColumn('object_id', 'text', (c) => c.notNull())
+        .addColumn('vi_type', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addUniqueConstraint('backup_objects_backup_object', ['backup_id', 'object_id'])
+        .execute();
+      await db.schema
+        .createTable('restore_points')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('backup_id', 'text', (c) => c.notNull())
+        .addColumn('backup_object_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull())
+        .addColumn('platform_name', 'text', (c) => c.notNull())
+        .addColumn('platform_id', 'text', (c) => c.notNull())
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text')
+        .addColumn('location', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('restore_points_object').on('restore_points').columns(['backup_object_id', 'creation_time']).execute();
+      await db.schema.createIndex('restore_points_backup').on('restore_points').column('backup_id').execute();
+      await db.schema
+        .createTable('restore_point_disks')
+        .addColumn('restore_point_id', 'text', (c) => c.notNull())
+        .addColumn('uid', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('capacity', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('stats', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('restore_point_disks_pk', ['restore_point_id', 'uid'])
+        .execute();
+    },
+    async down() {
+      throw new Error('downgrades are not supported');
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

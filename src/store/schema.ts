@@ -269,6 +269,96 @@ export interface ProxiesTable {
   updated_at: string;
 }
 
+/** Backup jobs (api/jobs). */
+export interface JobsTable {
+  id: string;
+  type: string;
+  name: string;
+  name_key: string;
+  description: string;
+  description_key: string;
+  is_disabled: number;
+  is_high_priority: number;
+  /** Copied from the settings so states filter and order in SQL. */
+  repository_id: string;
+  objects_count: number;
+  /** JSON of the job's settings in the 1.1 spellings (api/jobs/model.ts). */
+  settings: string;
+  next_run: string | null;
+  last_run: string | null;
+  last_result: string;
+  last_session_id: string | null;
+  /** Retries of a failed automatic run done so far (schedule.retry); 0 after a success. */
+  retry_attempt: number;
+  creation_time: string;
+  updated_at: string;
+}
+
+/** The lease of a running backup session: exactly one node runs it; a lapsed lease means its node died. */
+export interface JobRunsTable {
+  session_id: string;
+  job_id: string;
+  node_id: string;
+  lease_until: string;
+  /** JSON list of {hostId, vmId, snapshotId} taken and not yet removed, for cleanup after a crash. */
+  snapshots: string;
+}
+
+/** A job's backup chain in one repository; kept when the job is deleted (job_id stays, as Veeam keeps it). */
+export interface BackupsTable {
+  id: string;
+  job_id: string | null;
+  name: string;
+  name_key: string;
+  platform_name: string;
+  platform_id: string;
+  policy_tag: string;
+  repository_id: string;
+  creation_time: string;
+}
+
+export interface BackupObjectsTable {
+  id: string;
+  backup_id: string;
+  name: string;
+  name_key: string;
+  type: string;
+  platform_name: string;
+  platform_id: string;
+  /** The vSphere managed object reference (vm-42). */
+  object_id: string;
+  vi_type: string;
+  path: string;
+}
+
+export interface RestorePointsTable {
+  id: string;
+  backup_id: string;
+  backup_object_id: string;
+  name: string;
+  name_key: string;
+  platform_name: string;
+  platform_id: string;
+  creation_time: string;
+  /** Full or Increment. */
+  type: string;
+  session_id: string | null;
+  /** Where the restore point's manifest lives in the repository (chunk store path). */
+  location: string;
+}
+
+export interface RestorePointDisksTable {
+  restore_point_id: string;
+  uid: string;
+  position: number;
+  name: string;
+  type: string;
+  capacity: number;
+  state: string;
+  /** JSON {chunks, newChunks, bytesRead, bytesStored}. */
+  stats: string;
+}
+
 export interface Database {
   users: UsersTable;
   token_families: TokenFamiliesTable;
@@ -288,4 +378,10 @@ export interface Database {
   scale_out_extents: ScaleOutExtentsTable;
   repository_usage: RepositoryUsageTable;
   proxies: ProxiesTable;
+  jobs: JobsTable;
+  job_runs: JobRunsTable;
+  backups: BackupsTable;
+  backup_objects: BackupObjectsTable;
+  restore_points: RestorePointsTable;
+  restore_point_disks: RestorePointDisksTable;
 }

@@ -92,6 +92,8 @@ export async function startSshd(): Promise<Sshd> {
     'PermitRootLogin no',
     `AllowUsers ${TEST_USER}`,
     'LogLevel INFO',
+    // The chunk store's Linux repositories speak SFTP (posix-rename and hardlink extensions).
+    'Subsystem sftp internal-sftp',
     '',
   ].join('\n');
   await writeFile(path.join(dir, 'sshd_config'), config);

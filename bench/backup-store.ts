@@ -1,0 +1,191 @@
+// bench/backup-store: the chunk store's data path on a 1 GiB disk image (first half random, second
+// half zeros and copies of one block), from a local file into a local-folder repository, all in one
+// run so the ratios compare like with like on this machine's 2 shared cores:
+//   - full backup (zstd Optimal = level 3, 4 MiB chunks; plain and encrypted) ÷ reading the raw file,
+//   - incremental after changing 1 % of the blocks, with and without changed extents (bytes stored, time),
+//   - verification of every chunk ÷ reading the chunk files raw,
+//   - peak resident memory (workers included: they are threads of this process).
+//   npm run bench:store     (BENCH_STORE_MIB=1024 BENCH_STORE_CHUNK=LocalTargetLarge BENCH_STORE_LEVEL=Optimal)
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  beginRestorePoint,
+  chunkSizeFor,
+  localFolderBackend,
+  openChunkStore,
+  verifyRestorePoints,
+  zstdLevelFor,
+  type ChunkStore,
+  type CompressionLevel,
+  type DiskSource,
+  type Extent,
+  type RestorePointRef,
+  type StorageOptimization,
+} from '../src/chunkstore/index.js';
+
+const MiB = 1024 * 1024;
+const SIZE = Number(process.env.BENCH_STORE_MIB ?? 1024) * MiB;
+const CHUNK = chunkSizeFor((process.env.BENCH_STORE_CHUNK ?? 'LocalTargetLarge') as StorageOptimization);
+const LEVEL = zstdLevelFor((process.env.BENCH_STORE_LEVEL ?? 'Optimal') as CompressionLevel);
+const PASSWORD = 'Bench-Store-Passw0rd';
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+
+async function makeImage(file: string): Promise<void> {
+  const handle = await open(file, 'w');
+  const block = randomBytes(CHUNK);
+  for (let at = 0; at < SIZE; at += CHUNK) {
+    const len = Math.min(CHUNK, SIZE - at);
+    let data: Buffer;
+    if (at < SIZE / 2) data = randomBytes(len);
+    else if (Math.floor(at / CHUNK) % 2 === 0) data = Buffer.alloc(len);
+    else data = block.subarray(0, len);
+    await handle.write(data, 0, len, at);
+  }
+  await handle.close();
+}
+
+async function fileSource(file: string, changed?: Extent[]): Promise<DiskSource & { close(): Promise<void> }> {
+  const handle = await open(file, 'r');
+  return {
+    size: SIZE,
+    changed,
+    async read(offset, length) {
+      const buffer = Buffer.allocUnsafeSlow(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, offset);
+      return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+    },
+    close: () => handle.close(),
+  };
+}
+
+async function rawRead(files: string[], blockSize: number): Promise<{ seconds: number; bytes: number }> {
+  const started = process.hrtime.bigint();
+  let bytes = 0;
+  const buffer = Buffer.allocUnsafe(blockSize);
+  for (const file of files) {
+    const handle = await open(file, 'r');
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, blockSize, null);
+      if (!bytesRead) break;
+      bytes += bytesRead;
+    }
+    await handle.close();
+  }
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes };
+}
+
+/** The floor of any content-addressed store: read and SHA-256 every non-zero chunk, one thread. */
+async function readAndHash(file: string): Promise<number> {
+  const source = await fileSource(file);
+  const started = process.hrtime.bigint();
+  const zero = Buffer.alloc(CHUNK);
+  for (let at = 0; at < SIZE; at += CHUNK) {
+    const read = await source.read!(at, Math.min(CHUNK, SIZE - at));
+    const data = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
+    if (!data.equals(zero.subarray(0, data.length))) createHash('sha256').update(data).digest();
+  }
+  await source.close();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function backup(store: ChunkStore, ref: RestorePointRef, file: string, options: { password?: string; base?: RestorePointRef; changed?: Extent[] }) {
+  const source = await fileSource(file, options.changed);
+  const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  const w = await beginRestorePoint(store, { ...ref, compressionLevel: LEVEL, password: options.password, base: options.base });
+  const stats = await w.writeDisk({ key: '2000', name: 'Hard disk 1', chunkSize: CHUNK }, source);
+  await w.commit();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  await source.close();
+  return { ...stats, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
+async function chunkFiles(root: string): Promise<string[]> {
+  const entries = await readdir(path.join(root, 'rampart/chunks'), { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+const mibs = (bytes: number, seconds: number) => (bytes / MiB / seconds).toFixed(0);
+const fmt = (n: number) => (n / MiB).toFixed(1);
+
+const work = await mkdtemp(path.join(tmpdir(), 'rampart-bench-store-'));
+try {
+  const image = path.join(work, 'disk.img');
+  await makeImage(image);
+  const repo = path.join(work, 'repo');
+  const store = await openChunkStore(localFolderBackend(repo));
+  console.log(`disk ${SIZE / MiB} MiB (half random, half zeros/copies), chunks ${CHUNK / MiB} MiB, zstd level ${LEVEL}`);
+
+  await rawRead([image], CHUNK); // warm the page cache: both sides then read from memory
+  const raw = await rawRead([image], CHUNK);
+  console.log(`raw read of the image:            ${raw.seconds.toFixed(2)} s, ${mibs(raw.bytes, raw.seconds)} MiB/s`);
+
+  const hashSeconds = await readAndHash(image);
+  console.log(`read + SHA-256, one thread:        ${hashSeconds.toFixed(2)} s, ${mibs(SIZE, hashSeconds)} MiB/s`);
+  const idleRss = process.memoryUsage().rss;
+  peakRss = idleRss;
+  const ref = (rp: string) => ({ backupId: 'bench', objectId: 'vm', restorePointId: rp });
+  const full = await backup(store, ref('full'), image, {});
+  console.log(
+    `full backup:                      ${full.seconds.toFixed(2)} s, ${mibs(SIZE, full.seconds)} MiB/s, ${full.newChunks} new chunks, ${fmt(full.bytesStored)} MiB stored, ${full.cpuSeconds.toFixed(1)} CPU s; ratio to raw read ${(raw.seconds / full.seconds).toFixed(2)}, to read + SHA-256 ${(hashSeconds / full.seconds).toFixed(2)}`,
+  );
+  const encRepo = path.join(work, 'repo-enc');
+  const encStore = await openChunkStore(localFolderBackend(encRepo));
+  const enc = await backup(encStore, ref('full'), image, { password: PASSWORD });
+  console.log(
+    `full backup, encrypted:           ${enc.seconds.toFixed(2)} s, ${mibs(SIZE, enc.seconds)} MiB/s, ${enc.cpuSeconds.toFixed(1)} CPU s; ratio to raw read ${(raw.seconds / enc.seconds).toFixed(2)}, to read + SHA-256 ${(hashSeconds / enc.seconds).toFixed(2)}`,
+  );
+  const fullRss = peakRss;
+
+  // Change 1 % of the blocks (chunk-sized blocks), scattered.
+  const blocks = SIZE / CHUNK;
+  const changedBlocks = Math.max(1, Math.round(blocks / 100));
+  const handle = await open(image, 'r+');
+  const changed: Extent[] = [];
+  for (let k = 0; k < changedBlocks; k++) {
+    const offset = Math.floor(((k + 0.5) * blocks) / changedBlocks) * CHUNK + 4096;
+    await handle.write(randomBytes(4096), 0, 4096, offset);
+    changed.push({ offset, length: 4096 });
+  }
+  await handle.close();
+  const incFull = await backup(store, ref('inc-read-all'), image, { base: ref('full') });
+  // Another 1 % for the run with changed extents (the first 1 % is stored already).
+  const again = await open(image, 'r+');
+  const changedAgain: Extent[] = changed.map((e) => ({ offset: e.offset + CHUNK, length: e.length }));
+  for (const e of changedAgain) await again.write(randomBytes(e.length), 0, e.length, e.offset);
+  await again.close();
+  const incCbt = await backup(store, ref('inc-cbt'), image, { base: ref('inc-read-all'), changed: changedAgain });
+  console.log(
+    `incremental, ${changedBlocks} of ${blocks} blocks changed, reading everything: ${incFull.seconds.toFixed(2)} s (${((incFull.seconds / full.seconds) * 100).toFixed(1)} % of the full), ${fmt(incFull.bytesStored)} MiB stored (${((incFull.bytesStored / SIZE) * 100).toFixed(2)} % of the disk)`,
+  );
+  console.log(
+    `incremental with changed extents: ${incCbt.seconds.toFixed(2)} s (${((incCbt.seconds / full.seconds) * 100).toFixed(1)} % of the full), ${fmt(incCbt.bytesRead)} MiB read, ${fmt(incCbt.bytesStored)} MiB stored`,
+  );
+
+  const files = await chunkFiles(repo);
+  await rawRead(files, 4 * MiB);
+  const rawChunks = await rawRead(files, 4 * MiB);
+  const started = process.hrtime.bigint();
+  const report = await verifyRestorePoints(store);
+  const verifySeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (report.badChunks.length) throw new Error('verification found bad chunks');
+  console.log(
+    `verification:                     ${report.checkedChunks} chunks, ${fmt(report.checkedBytes)} MiB in ${verifySeconds.toFixed(2)} s; raw read of the chunk files ${rawChunks.seconds.toFixed(2)} s; ratio ${(rawChunks.seconds / verifySeconds).toFixed(2)}`,
+  );
+  const encStarted = process.hrtime.bigint();
+  await verifyRestorePoints(encStore, { passwords: [PASSWORD] });
+  const encVerify = Number(process.hrtime.bigint() - encStarted) / 1e9;
+  const encRaw = await rawRead(await chunkFiles(encRepo), 4 * MiB);
+  console.log(`verification, encrypted:          ${encVerify.toFixed(2)} s; raw read ${encRaw.seconds.toFixed(2)} s; ratio ${(encRaw.seconds / encVerify).toFixed(2)}`);
+  console.log(
+    `peak resident memory: ${(fullRss / MiB).toFixed(0)} MiB during the full backups (${(idleRss / MiB).toFixed(0)} MiB before them), ${(peakRss / MiB).toFixed(0)} MiB overall`,
+  );
+} finally {
+  clearInterval(sampler);
+  await rm(work, { recursive: true, force: true });
+}

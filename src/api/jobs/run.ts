@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import {
+  applyRetention,
+  chunkSizeFor,
+  localFolderBackend,
+  openChunkStore,
+  zstdLevelFor,
+  type ChunkStore,
+  type CompressionLevel,
+  type StorageOptimization,
+} from '../../chunkstore/index.js';
+import { runVsphereBackup, type VmTarget, type WrittenPoint } from '../../mover/vsphere-backup.js';
+import { formatBytes } from '../../mover/bytes.js';
+import type { SessionContext, SessionOutcome } from '../../sessions/runner.js';
+import { logStep } from '../../sessions/steps.js';
+import type { BackupsService } from '../backups/service.js';
+import type { EncryptionPasswordsService } from '../encryption-passwords/service.js';
+import type { RepositoriesService } from '../repositories/service.js';
+import type { JobRunPlan } from './service.js';
+import type { VsphereAccess } from './vsphere-access.js';
+
+export interface JobRunDeps {
+  vsphere: VsphereAccess;
+  repositories: RepositoriesService;
+  encryptionPasswords: EncryptionPasswordsService;
+  backups: BackupsService;
+}
+
+/** The job's repository as a chunk store: a folder of the backup server for now (SSH/SFTP and S3 when the store offers them). */
+async function openRepositoryStore(deps: JobRunDeps, plan: JobRunPlan): Promise<ChunkStore> {
+  if (plan.repository.kind !== 'repository') throw new Error(`Repository "${plan.repository.name}" is a scale-out repository; backing up to one is not supported yet.`);
+  const row = await deps.repositories.get(plan.repository.id);
+  const host = await deps.repositories.hostOf(row);
+  if (!['WinLocal', 'LinuxLocal'].includes(row.type) || !host?.isBackupServer || !row.path) {
+    throw new Error(`Repository "${row.name}" (${row.type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server itself.`);
+  }
+  return openChunkStore(localFolderBackend(row.path), { create: true });
+}
+
+/** What a stop (graceful or not) and the VM failures make of the session's result. */
+function outcomeOf(result: { processed: number; failed: { vm: string; reason: string }[]; stoppedEarly: boolean }, total: number): SessionOutcome {
+  if (result.failed.length > 0) {
+    const first = result.failed[0]!;
+    return { result: 'Failed', message: `${result.failed.length} of ${total} VM(s) failed; ${first.vm}: ${first.reason}` };
+  }
+  if (result.stoppedEarly) return { result: 'Warning', message: `Stopped gracefully after ${result.processed} of ${total} VM(s).` };
+  return { result: 'Success', message: `${result.processed} VM(s) backed up.` };
+}
+
+/**
+ * A backup job's run, as its session does it: resolve the VMs, open the
+ * repository and the encryption key, hand the VMs to the data mover, record
+ * each committed restore point in the catalogue, apply retention.
+ */
+export function backupRunner(deps: JobRunDeps) {
+  return async (ctx: SessionContext, plan: JobRunPlan): Promise<SessionOutcome> => {
+    const { settings } = plan;
+    const data = settings.storage.advancedSettings?.storageData ?? {};
+    const chunkSize = chunkSizeFor(((data.storageOptimization as string | undefined) ?? 'LocalTarget') as StorageOptimization);
+    const zstdLevel = zstdLevelFor(((data.compressionLevel as string | undefined) ?? 'Optimal') as CompressionLevel);
+    const encryption = data.encryption;
+    const password = encryption?.isEnabled && encryption.encryptionPasswordIdOrNull ? await deps.encryptionPasswords.passwordFor(encryption.encryptionPasswordIdOrNull) : undefined;
+    const cbt = (settings.storage.advancedSettings?.vSphere as { changedBlockTracking?: { isEnabled?: boolean } } | undefined)?.changedBlockTracking?.isEnabled !== false;
+
+    const store = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () => openRepositoryStore(deps, plan));
+    const existing = await deps.backups.backupOf(plan.job.id, plan.repository.id);
+    const backupId = existing?.id ?? randomUUID();
+
+    // Objects may sit on several vCenters: one session (and one pass) per server.
+    const byHost = new Map<string, typeof settings.virtualMachines.includes>();
+    for (const o of settings.virtualMachines.includes) byHost.set(o.hostName.toLowerCase(), [...(byHost.get(o.hostName.toLowerCase()) ?? []), o]);
+    const excluded = new Set(((settings.virtualMachines.excludes?.vms as { objectId?: string }[] | undefined) ?? []).map((v) => v.objectId).filter(Boolean));
+    const totals = { processed: 0, failed: [] as { vm: string; reason: string }[], stoppedEarly: false, bytesRead: 0, bytesStored: 0, vms: 0 };
+
+    for (const objects of byHost.values()) {
+      const hostName = objects[0]!.hostName;
+      const session = await logStep(
+        ctx,
+        `Connecting to ${hostName}`,
+        () => deps.vsphere.login(hostName, ctx.signal),
+        (s) => `Connected to ${s.content.about.fullName || hostName}`,
+      );
+      try {
+        const vms: VmTarget[] = [];
+        for (const object of objects) {
+          const found = await deps.vsphere.vmsOf(session, object);
+          if (found.length === 0) throw new Error(`${object.type} "${object.name}" was not found on ${hostName}.`);
+          for (const vm of found) if (!excluded.has(vm.moref) && !vms.some((v) => v.moref === vm.moref)) vms.push(vm);
+        }
+        totals.vms += vms.length;
+        const result = await runVsphereBackup({
+          ctx,
+          session,
+          store,
+          backupId,
+          vms,
+          chunkSize,
+          zstdLevel,
+          password,
+          useCbt: cbt,
+          activeFull: plan.activeFull,
+          gracefulStop: plan.gracefulStop,
+          jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
+          noteSnapshots: (list) => plan.noteSnapshots(list.map((s) => ({ ...s, hostName }))),
+          previous: async (vm) => {
+            const last = await deps.backups.latestRestorePoint(backupId, vm.moref);
+            if (!last) return undefined;
+            const disks = await deps.backups.disksOf(last.id);
+            const changeIds: Record<string, string> = {};
+            for (const d of disks) {
+              const stats = JSON.parse(d.stats) as { changeId?: string; key?: string };
+              if (stats.changeId && stats.key) changeIds[stats.key] = stats.changeId;
+            }
+            return { ref: { backupId, objectId: vm.moref, restorePointId: last.id }, changeIds };
+          },
+          committed: async (point) => {
+            await record(deps, ctx, plan, backupId, point);
+            await retain(deps, ctx, plan, store, backupId, point.vm);
+          },
+        });
+        totals.processed += result.processed;
+        totals.failed.push(...result.failed);
+        totals.bytesRead += result.bytesRead;
+        totals.bytesStored += result.bytesStored;
+        totals.stoppedEarly ||= result.stoppedEarly;
+      } finally {
+        await session.logout();
+      }
+      if (totals.stoppedEarly) break;
+    }
+    await ctx.log(`Backup finished: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesStored)} stored`);
+    return outcomeOf(totals, totals.vms);
+  };
+}
+
+/** Retention after each committed point: the repository deletes manifests first, then the catalogue forgets them (chunks go at GC). */
+async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, store: ChunkStore, backupId: string, vm: VmTarget): Promise<void> {
+  const policy = plan.settings.storage.retentionPolicy;
+  const rule = policy.type === 'Days' ? { keepDays: policy.quantity } : { keepRestorePoints: policy.quantity };
+  const { deleted } = await applyRetention(store, { backupId, objectId: vm.moref }, rule);
+  for (const point of deleted) await deps.backups.forgetRestorePoint(point.restorePointId);
+  if (deleted.length > 0)
+    await ctx.log(`Retention (${policy.quantity} ${policy.type === 'Days' ? 'day(s)' : 'restore point(s)'}): ${deleted.length} restore point(s) of ${vm.name} removed`);
+}
+
+/** The catalogue learns the point only after its manifest is in place. */
+async function record(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, backupId: string, point: WrittenPoint): Promise<void> {
+  await deps.backups.recordRestorePoint({
+    backup: { id: backupId, jobId: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
+    object: { objectId: point.vm.moref, name: point.vm.name, path: `${plan.settings.virtualMachines.includes[0]?.hostName ?? ''}/${point.vm.name}` },
+    restorePoint: {
+      id: point.ref.restorePointId,
+      creationTime: point.manifest.createdAt,
+      type: point.kind,
+      sessionId: ctx.sessionId,
+      location: `${point.ref.backupId}/${point.ref.objectId}/${point.ref.restorePointId}`,
+    },
+    disks: point.disks.map((d, i) => ({
+      uid: d.uid,
+      name: d.name,
+      capacity: d.capacity,
+      stats: { ...d.stats, key: point.manifest.disks[i]?.key ?? '' },
+    })),
+  });
+}

@@ -1,0 +1,57 @@
+/**
+ * Rampart's chunk store, "rampart-store v1" (docs/repository-format.md): a
+ * library over a BlobBackend; no HTTP, no database (the jobs section indexes
+ * what it returns).
+ *
+ * Public API (kept stable; other sections build on it):
+ *
+ *   Backends (one interface, BlobBackend):
+ *     localFolderBackend(root)                          a folder of this machine
+ *     openSftpBackend({host, port, login, fingerprint, folder})  a folder on a Linux host over SSH/SFTP (pinned host key)
+ *     sftpBackend(sftpChannel, folder, {host})          the same over an SFTP channel already open
+ *     openS3Backend(objectStorageTarget)                an S3-compatible bucket + folder (s3Backend(client, bucket, folder))
+ *
+ *   Repository:
+ *     openChunkStore(backend, {create?}) → ChunkStore   reads or creates rampart/config.json
+ *
+ *   Writing (one restore point = one object's disks at one time):
+ *     const w = await beginRestorePoint(store, {backupId, objectId, restorePointId, compressionLevel,
+ *                                               password?, job?, object?, base?, signal?, inFlight?, threads?})
+ *     await w.writeDisk({key, uid?, name, chunkSize}, {size, read?(offset, len) | stream, changed?}, {onProgress?})
+ *         → {bytesRead, chunks, zeroChunks, newChunks, reusedChunks, bytesStored, indexCsum}
+ *     await w.commit() → ManifestBody   (the manifest is written last: before this, nothing is visible)
+ *     await w.abort()                   (on any failure; releases the lock, leaves garbage to GC)
+ *     chunkSizeFor(storageOptimization), zstdLevelFor(compressionLevel) map Veeam settings.
+ *
+ *   Reading:
+ *     const rp = await readRestorePoint(store, ref, {password?})  → {manifest, keyFingerprint}
+ *     const disk = await openDisk(store, rp, diskKey) → {size, read(offset, len), stream()}
+ *         every chunk is checked (CRC, GCM tag, digest); errors are ChunkStoreError naming disk and offset.
+ *     listRestorePoints(store, {password?}) → every restore point from its manifest (rescan / recovery)
+ *
+ *   Maintenance:
+ *     deleteRestorePoint(store, ref), applyRetention(store, {backupId, objectId}, {keepRestorePoints? | keepDays?})
+ *     collectGarbage(store, {graceMs?, dryRun?}) → {markedChunks, deletedChunks, deletedBytes, ...}
+ *     verifyRestorePoints(store, {passwords?, refs?}) → {checkedChunks, badChunks, damagedRestorePoints}
+ *     chooseExtent(extents, chain) for scale-out repositories (data locality)
+ *
+ *   Errors: ChunkStoreError {kind, message}; messages never contain a password or key.
+ */
+export type { BlobBackend, BlobInfo } from './backend.js';
+export { BlobNotFoundError } from './backend.js';
+export { localFolderBackend } from './local-backend.js';
+export { ChunkStoreError, type ChunkStoreErrorKind } from './errors.js';
+export { openChunkStore, type ChunkStore, type StoreConfig } from './repository.js';
+export { chunkSizeFor, zstdLevelFor, CHUNK_SIZE_BY_OPTIMIZATION, ZSTD_LEVEL_BY_COMPRESSION, type CompressionLevel, type StorageOptimization } from './settings.js';
+export type { RestorePointRef } from './layout.js';
+export type { ManifestBody, ManifestDisk } from './manifest.js';
+export type { DiskSource, DiskWriteStats, Extent } from './disk-writer.js';
+export { beginRestorePoint, type RestorePointWriter, type RestorePointWriteOptions, type DiskDescription, type DiskWriteResult } from './restore-point-writer.js';
+export { readRestorePoint, openDisk, type OpenedRestorePoint, type DiskReader } from './restore-point-reader.js';
+export { sftpBackend, openSftpBackend } from './sftp-backend.js';
+export { s3Backend, openS3Backend } from './s3-backend.js';
+export { listRestorePoints, type ListedRestorePoint } from './restore-points.js';
+export { deleteRestorePoint, applyRetention, type RetentionRule } from './retention.js';
+export { collectGarbage, type GcOptions, type GcReport } from './gc.js';
+export { verifyRestorePoints, type VerifyOptions, type VerifyReport, type BadChunk } from './verify.js';
+export { chooseExtent, findChainExtents, type ExtentState, type PlacementRequest } from './scale-out.js';

@@ -1,0 +1,63 @@
+/**
+ * Retention: deleting restore points (docs/repository-format.md §9). The
+ * manifest goes first, so a half-deleted point is simply absent; chunks are
+ * left to garbage collection.
+ */
+import { ChunkStoreError } from './errors.js';
+import { manifestKey, restorePointFolder, restorePointPath, type RestorePointRef } from './layout.js';
+import { listWriterLocks } from './locks.js';
+import { listRestorePoints, type ListedRestorePoint } from './restore-points.js';
+import type { ChunkStore } from './repository.js';
+
+/** Deletes one restore point; refused while a running writer deduplicates against it (§7). */
+export async function deleteRestorePoint(store: ChunkStore, ref: RestorePointRef): Promise<void> {
+  const path = restorePointPath(ref);
+  const users = (await listWriterLocks(store.backend)).filter((l) => l.base.includes(path));
+  if (users.length)
+    throw new ChunkStoreError('Protected', `The restore point ${path} is the base of a running backup (writer ${users[0]!.writerId}); it is kept until that backup ends.`);
+  const { backend } = store;
+  await backend.delete(manifestKey(ref));
+  for await (const blob of backend.list(restorePointFolder(ref))) await backend.delete(blob.key);
+}
+
+export interface RetentionRule {
+  /** Keep this many newest restore points (Veeam's RestorePoints retention). */
+  keepRestorePoints?: number;
+  /** Keep restore points made within this many days (Veeam's Days retention). */
+  keepDays?: number;
+  now?: Date;
+}
+
+/**
+ * Applies a retention rule to one object's restore points; the newest one is
+ * always kept. Returns what was deleted and what had to be kept because a
+ * running backup uses it.
+ */
+export async function applyRetention(
+  store: ChunkStore,
+  chain: { backupId: string; objectId: string },
+  rule: RetentionRule,
+): Promise<{ deleted: ListedRestorePoint[]; kept: ListedRestorePoint[]; protected: ListedRestorePoint[] }> {
+  if (rule.keepRestorePoints === undefined && rule.keepDays === undefined) throw new ChunkStoreError('InvalidArgument', 'a retention rule needs keepRestorePoints or keepDays');
+  const points = (await listRestorePoints(store, { within: chain })).filter((p) => p.createdAt);
+  const newestFirst = [...points].reverse();
+  const cutoff = rule.keepDays !== undefined ? (rule.now ?? new Date()).getTime() - rule.keepDays * 86_400_000 : undefined;
+  const deleted: ListedRestorePoint[] = [];
+  const kept: ListedRestorePoint[] = [];
+  const guarded: ListedRestorePoint[] = [];
+  for (const [i, point] of newestFirst.entries()) {
+    const keep = i === 0 || (rule.keepRestorePoints !== undefined ? i < rule.keepRestorePoints : Date.parse(point.createdAt) >= cutoff!);
+    if (keep) {
+      kept.push(point);
+      continue;
+    }
+    try {
+      await deleteRestorePoint(store, point);
+      deleted.push(point);
+    } catch (err) {
+      if (!(err instanceof ChunkStoreError && err.kind === 'Protected')) throw err;
+      guarded.push(point);
+    }
+  }
+  return { deleted, kept, protected: guarded };
+}

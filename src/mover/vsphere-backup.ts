@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { beginRestorePoint, type ChunkStore, type DiskSource, type DiskWriteStats, type ManifestBody, type RestorePointRef } from '../chunkstore/index.js';
+import type { SessionContext } from '../sessions/runner.js';
+import { readDatastoreFile, statDatastoreFile } from '../vsphere/datastore-files.js';
+import { createSnapshot, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../vsphere/snapshots.js';
+import type { VsphereSession } from '../vsphere/session.js';
+import { captureVmConfig, type VirtualDiskInfo } from '../vsphere/vm-config.js';
+import type { ManagedObjectReference } from '../vsphere/xml.js';
+import { formatBytes } from './bytes.js';
+
+/** One VM a run backs up. */
+export interface VmTarget {
+  moref: string;
+  name: string;
+}
+
+/** The previous restore point of a VM in this backup: the base of an incremental. */
+export interface PreviousPoint {
+  ref: RestorePointRef;
+  /** Disk key → the CBT changeId of the disk when that point was taken. */
+  changeIds: Record<string, string>;
+}
+
+/** A restore point written and committed (its manifest in place). */
+export interface WrittenPoint {
+  vm: VmTarget;
+  ref: RestorePointRef;
+  manifest: ManifestBody;
+  kind: 'Full' | 'Increment';
+  disks: { uid: string; name: string; capacity: number; stats: DiskWriteStats & { changeId?: string } }[];
+}
+
+export interface VsphereBackupInput {
+  ctx: SessionContext;
+  session: VsphereSession;
+  store: ChunkStore;
+  backupId: string;
+  vms: VmTarget[];
+  chunkSize: number;
+  zstdLevel: number;
+  password?: string;
+  useCbt: boolean;
+  activeFull: boolean;
+  /** Read between VMs: a graceful stop lets the current VM finish, then the run ends. */
+  gracefulStop: { requested: boolean };
+  previous(vm: VmTarget): Promise<PreviousPoint | undefined>;
+  /** Records the committed point in the catalogue (and applies retention). */
+  committed(point: WrittenPoint): Promise<void>;
+  /** Keeps the list of snapshots not yet removed where a crash can find it. */
+  noteSnapshots(snapshots: { vm: string; snapshot: string }[]): Promise<void>;
+  /** Job settings written into each manifest (the repository describes itself). */
+  jobInfo: unknown;
+}
+
+export interface VsphereBackupResult {
+  processed: number;
+  failed: { vm: string; reason: string }[];
+  stoppedEarly: boolean;
+  bytesRead: number;
+  bytesStored: number;
+}
+
+const diskKeyOf = (d: VirtualDiskInfo) => String(d.key);
+
+/**
+ * The per-VM pipeline: snapshot → each disk read from the datastore (only the
+ * changed areas when CBT answers) → chunk store → manifest → catalogue →
+ * snapshot removed, always, in `finally`. A VM that fails is logged and the
+ * run goes on to the next one (as Veeam does); the run's result says so.
+ */
+export async function runVsphereBackup(input: VsphereBackupInput): Promise<VsphereBackupResult> {
+  const { ctx } = input;
+  const result: VsphereBackupResult = { processed: 0, failed: [], stoppedEarly: false, bytesRead: 0, bytesStored: 0 };
+  const configs = [];
+  for (const vm of input.vms) configs.push(await captureVmConfig(input.session, { type: 'VirtualMachine', value: vm.moref }));
+  const totalBytes = configs.reduce((sum, c) => sum + c.disks.reduce((s, d) => s + d.capacityInBytes, 0), 0) || 1;
+  let doneBytes = 0;
+  const pending: { vm: string; snapshot: string }[] = [];
+
+  for (const [i, vm] of input.vms.entries()) {
+    // A graceful stop lets the VM in progress finish (the first one too, when it came before any), then ends the run.
+    if (i > 0 && input.gracefulStop.requested) {
+      result.stoppedEarly = true;
+      await ctx.log(`Stopping after "${input.vms[i - 1]!.name}" as requested (graceful stop): ${input.vms.length - i} VM(s) not processed`, 'Warning');
+      break;
+    }
+    ctx.signal.throwIfAborted();
+    const config = configs[i]!;
+    const vmRef: ManagedObjectReference = { type: 'VirtualMachine', value: vm.moref };
+    await ctx.log(`Processing ${vm.name}`, 'Succeeded', `${config.disks.length} disk(s), ${formatBytes(config.disks.reduce((s, d) => s + d.capacityInBytes, 0))}`);
+    let snapshot: ManagedObjectReference | undefined;
+    try {
+      const snapRecord = await ctx.log('Creating snapshot', 'None');
+      snapshot = await createSnapshot(input.session, vmRef, {
+        name: `Rampart backup ${new Date().toISOString()}`,
+        description: `Job session ${ctx.sessionId}`,
+        signal: ctx.signal,
+      });
+      pending.push({ vm: vm.moref, snapshot: snapshot.value });
+      await input.noteSnapshots([...pending]);
+      await ctx.updateLog(snapRecord, 'Succeeded', 'Creating snapshot', snapshot.value);
+      const point = await backUpVm(input, vm, vmRef, snapshot, (bytes) => {
+        void ctx.progress(((doneBytes + bytes) / totalBytes) * 100).catch(() => undefined);
+      });
+      doneBytes += point.disks.reduce((s, d) => s + d.capacity, 0);
+      result.bytesRead += point.disks.reduce((s, d) => s + d.stats.bytesRead, 0);
+      result.bytesStored += point.disks.reduce((s, d) => s + d.stats.bytesStored, 0);
+      await input.committed(point);
+      result.processed++;
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      result.failed.push({ vm: vm.name, reason });
+      await ctx.log(`${vm.name} failed`, 'Failed', reason);
+    } finally {
+      if (snapshot) await removeSnapshotLogged(input, snapshot, pending);
+    }
+  }
+  return result;
+}
+
+/** Removal runs even after a stop: a fresh signal, so the abort that ended the read does not also cancel the clean-up. */
+async function removeSnapshotLogged(input: VsphereBackupInput, snapshot: ManagedObjectReference, pending: { vm: string; snapshot: string }[]) {
+  const record = await input.ctx.log('Removing snapshot', 'None').catch(() => undefined);
+  try {
+    await removeSnapshot(input.session, snapshot);
+    pending.splice(
+      pending.findIndex((p) => p.snapshot === snapshot.value),
+      1,
+    );
+    await input.noteSnapshots([...pending]);
+    if (record !== undefined) await input.ctx.updateLog(record, 'Succeeded', 'Removing snapshot', snapshot.value);
+  } catch (err) {
+    if (record !== undefined) await input.ctx.updateLog(record, 'Warning', 'Removing snapshot', `Could not remove snapshot ${snapshot.value}: ${(err as Error).message}`);
+  }
+}
+
+async function backUpVm(
+  input: VsphereBackupInput,
+  vm: VmTarget,
+  vmRef: ManagedObjectReference,
+  snapshot: ManagedObjectReference,
+  onBytes: (bytes: number) => void,
+): Promise<WrittenPoint> {
+  const { ctx, session } = input;
+  const config = await captureVmConfig(session, vmRef);
+  const disks = await snapshotDisks(session, snapshot);
+  const previous = input.activeFull ? undefined : await input.previous(vm);
+  const ref: RestorePointRef = { backupId: input.backupId, objectId: vm.moref, restorePointId: randomUUID() };
+  const writer = await beginRestorePoint(input.store, {
+    ...ref,
+    compressionLevel: input.zstdLevel,
+    password: input.password,
+    job: input.jobInfo,
+    object: { name: vm.name, moref: vm.moref, config: { ...config, disks: disks.map((d) => ({ ...d })) } },
+    base: previous?.ref,
+    signal: ctx.signal,
+  });
+  const written: WrittenPoint['disks'] = [];
+  let base = 0;
+  try {
+    for (const [n, disk] of disks.entries()) {
+      const key = diskKeyOf(disk);
+      // vCenter labels disks "Hard disk N"; the simulator's own labels (disk-202-0) are replaced by that.
+      const label = /^Hard disk \d+$/.test(disk.label) ? disk.label : `Hard disk ${n + 1}`;
+      const source = await diskSource(input, vmRef, snapshot, disk, previous);
+      const record = await ctx.log(`${label} (${formatBytes(disk.capacityInBytes)}): reading${source.changed ? ` ${source.changed.length} changed area(s)` : ''}`, 'None');
+      const stats = await writer
+        .writeDisk({ key, uid: disk.uuid ?? key, name: label, chunkSize: input.chunkSize }, source, { onProgress: (s) => onBytes(base + s.bytesRead) })
+        .catch(async (err: Error) => {
+          await ctx.updateLog(record, 'Failed', `${label} (${formatBytes(disk.capacityInBytes)})`, err.message).catch(() => undefined);
+          throw err;
+        });
+      base += disk.capacityInBytes;
+      await ctx.updateLog(
+        record,
+        'Succeeded',
+        `${label} (${formatBytes(disk.capacityInBytes)}): ${stats.newChunks} new chunk(s), ${formatBytes(stats.bytesStored)} stored`,
+        `${formatBytes(stats.bytesRead)} read, ${stats.reusedChunks} chunk(s) already stored, ${stats.zeroChunks} empty${source.changed ? ', changed-block tracking' : ''}`,
+      );
+      written.push({ uid: disk.uuid ?? key, name: label, capacity: disk.capacityInBytes, stats: { ...stats, ...(disk.changeId ? { changeId: disk.changeId } : {}) } });
+    }
+    const manifest = await writer.commit();
+    return { vm, ref, manifest, kind: manifest.kind, disks: written };
+  } catch (err) {
+    await writer.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Random access over the datastore's HTTP file API (Range GET), with the changed areas when CBT answers for this disk. */
+async function diskSource(
+  input: VsphereBackupInput,
+  vmRef: ManagedObjectReference,
+  snapshot: ManagedObjectReference,
+  disk: VirtualDiskInfo,
+  previous: PreviousPoint | undefined,
+): Promise<DiskSource> {
+  const { session, ctx } = input;
+  const config = await captureVmConfig(session, vmRef);
+  const file = { datacenter: config.datacenter, datastore: disk.datastore.name, path: disk.flatPath };
+  // A thin or fresh disk's data file can be shorter than the disk (vcsim's are empty): what lies beyond it reads as zeros.
+  const fileSize = await statDatastoreFile(session, file, ctx.signal);
+  const read = async (offset: number, length: number, signal?: AbortSignal) => {
+    const out = Buffer.alloc(length);
+    const end = Math.min(offset + length, fileSize);
+    if (end <= offset) return out;
+    const { stream } = await readDatastoreFile(session, file, { start: offset, end }, signal ?? ctx.signal);
+    let got = 0;
+    for await (const part of stream) got += (part as Buffer).copy(out, got);
+    if (got !== end - offset) throw new Error(`${disk.label}: the datastore returned ${got} bytes at offset ${offset}, ${end - offset} were asked for`);
+    return out;
+  };
+  const previousChangeId = previous?.changeIds[diskKeyOf(disk)];
+  if (input.useCbt && previousChangeId) {
+    const areas = await queryChangedDiskAreas(session, vmRef, snapshot, disk.key, previousChangeId, disk.capacityInBytes);
+    if (areas) return { size: disk.capacityInBytes, read, changed: areas.map((a) => ({ offset: a.start, length: a.length })) };
+  }
+  return { size: disk.capacityInBytes, read };
+}

@@ -1,0 +1,219 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { createTestDatabase, postgresUrl } from '../support/postgres.js';
+import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { createSnapshot } from '../../src/vsphere/snapshots.js';
+import { retrieveObject } from '../../src/vsphere/property-collector.js';
+
+const MiB = 1024 * 1024;
+
+let t: TestServer;
+let token: string;
+let vcsim: Vcsim;
+let disks: PreparedDisk[];
+let root: string;
+let repositoryId: string;
+let databaseUrl: string | undefined;
+
+async function finished(id: string) {
+  await t.server.runner.settled(id);
+  for (let i = 0; i < 400; i++) {
+    const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
+    if (res.body.state === 'Stopped') return res.body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`session ${id} did not stop`);
+}
+
+async function logText(id: string): Promise<string> {
+  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
+  return logs.body.records.map((r: any) => `${r.status}: ${r.title} ${r.description}`).join('\n');
+}
+
+async function sessionDone(url: string, json: unknown) {
+  const res = await t.api.post(url, { token, json });
+  expect(res.status, res.text).toBe(201);
+  const done = await finished(res.body.id);
+  expect(done.result.result, await logText(res.body.id)).toBe('Success');
+  return res.body.resourceId as string;
+}
+
+function spec(name: string, vms: PreparedDisk[]) {
+  return {
+    name,
+    description: '',
+    type: 'Backup',
+    isHighPriority: false,
+    virtualMachines: { includes: vms.map((d) => ({ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value })) },
+    storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 2 } },
+    guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
+    schedule: { runAutomatically: false },
+  };
+}
+
+async function snapshotsOf(d: PreparedDisk) {
+  const session = await vcsimSession(vcsim);
+  try {
+    return (await retrieveObject(session, d.vmRef, ['snapshot']))?.props.get('snapshot');
+  } finally {
+    await session.logout();
+  }
+}
+
+/** A snapshot as a run takes it, recorded in a run lease as a dead node would leave it. */
+async function leftBehind(jobId: string, nodeId: string, leaseUntil: string, d: PreparedDisk) {
+  const session = await vcsimSession(vcsim);
+  let snapshot;
+  try {
+    snapshot = await createSnapshot(session, d.vmRef, { name: 'left by a dead run' });
+  } finally {
+    await session.logout();
+  }
+  const sessionId = crypto.randomUUID();
+  const now = new Date().toISOString();
+  await t.server.store.db
+    .insertInto('sessions')
+    .values({
+      id: sessionId,
+      name: 'dead run',
+      activity_id: sessionId,
+      session_type: 'Job',
+      state: 'Working',
+      creation_time: now,
+      end_time: null,
+      progress_percent: 10,
+      result: 'None',
+      result_message: null,
+      is_canceled: 0,
+      resource_id: jobId,
+      resource_reference: `/api/v1/jobs/${jobId}`,
+      parent_session_id: null,
+      usn: 0,
+      node_id: nodeId,
+      created_by: null,
+    })
+    .execute();
+  await t.server.store.db
+    .insertInto('job_runs')
+    .values({
+      session_id: sessionId,
+      job_id: jobId,
+      node_id: nodeId,
+      lease_until: leaseUntil,
+      snapshots: JSON.stringify([{ hostName: '127.0.0.1', vm: d.vmRef.value, snapshot: snapshot.value }]),
+    })
+    .execute();
+  return sessionId;
+}
+
+beforeAll(async () => {
+  vcsim = await startVcsim();
+  disks = await prepareDisks(vcsim, { sizeBytes: 16 * MiB });
+  root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-faults-'));
+  databaseUrl = postgresUrl ? await createTestDatabase() : undefined;
+  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '3000', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  token = await t.adminToken();
+  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
+  await sessionDone('/api/v1/backupInfrastructure/managedServers', {
+    name: '127.0.0.1',
+    description: 'vcsim',
+    type: 'ViHost',
+    credentialsId: creds.body.id,
+    port: vcsim.port,
+    certificateThumbprint: vcsim.thumbprint,
+  });
+  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
+  repositoryId = await sessionDone('/api/v1/backupInfrastructure/repositories', {
+    type: 'LinuxLocal',
+    name: 'Local',
+    description: '',
+    hostId: backupServerId,
+    repository: { path: path.join(root, 'repo') },
+    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await t?.cleanup();
+  await vcsim?.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('job runs under faults', () => {
+  it('a graceful stop lets the current VM finish and ends the run there (Warning)', async () => {
+    const vms = [...new Map(disks.map((d) => [d.vm, d])).values()].slice(0, 3);
+    const job = await t.api.post('/api/v1/jobs', { token, json: spec('Three VMs', vms) });
+    expect(job.status, job.text).toBe(201);
+    const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+    const stop = await t.api.post(`/api/v1/jobs/${job.body.id}/stop`, { token, json: { gracefulStop: true }, version: '1.2-rev1' });
+    expect(stop.status, stop.text).toBe(201);
+    const done = await finished(start.body.id);
+    const log = await logText(start.body.id);
+    expect(done.result.result, log).toBe('Warning');
+    expect(log).toMatch(/graceful stop/);
+    const points = await t.api.get(`/api/v1/objectRestorePoints`, { token });
+    expect(points.body.pagination.total).toBeGreaterThanOrEqual(1);
+    expect(points.body.pagination.total).toBeLessThan(3);
+    for (const d of vms) expect(await snapshotsOf(d)).toBeUndefined();
+  }, 120_000);
+
+  it('a run whose node stopped renewing its lease becomes Failed on the next tick, and its snapshot is removed', async () => {
+    const job = await t.api.post('/api/v1/jobs', { token, json: spec('Lease', [disks[0]!]) });
+    const sessionId = await leftBehind(job.body.id, 'another-node', new Date(Date.now() - 1000).toISOString(), disks[0]!);
+    expect(await snapshotsOf(disks[0]!)).toBeDefined();
+    expect((await t.api.get(`/api/v1/jobs/states?idFilter=${job.body.id}`, { token })).body.data[0].status).toBe('running');
+    await t.server.scheduler.tick();
+    const session = (await t.api.get(`/api/v1/sessions/${sessionId}`, { token })).body;
+    expect(session).toMatchObject({ state: 'Stopped', result: { result: 'Failed' } });
+    expect(session.result.message).toMatch(/another-node.*lease/);
+    expect(await snapshotsOf(disks[0]!)).toBeUndefined();
+    expect((await t.api.get(`/api/v1/jobs/states?idFilter=${job.body.id}`, { token })).body.data[0]).toMatchObject({ status: 'inactive', lastResult: 'Failed' });
+  }, 60_000);
+
+  it('after a restart, the runs this node left are Failed and their snapshots gone', async () => {
+    const job = await t.api.post('/api/v1/jobs', { token, json: spec('Restart', [disks[0]!]) });
+    const nodeId = (await t.server.store.db.selectFrom('sessions').select('node_id').limit(1).executeTakeFirstOrThrow()).node_id;
+    const sessionId = await leftBehind(job.body.id, nodeId, new Date(Date.now() + 3_600_000).toISOString(), disks[0]!);
+    await t.stop();
+    t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '3000', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }, t.dataDir);
+    token = await t.adminToken();
+    const session = (await t.api.get(`/api/v1/sessions/${sessionId}`, { token })).body;
+    expect(session).toMatchObject({ state: 'Stopped', result: { result: 'Failed' } });
+    expect(await snapshotsOf(disks[0]!)).toBeUndefined();
+    // The job can run again.
+    const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+    expect(start.status, start.text).toBe(201);
+    expect((await finished(start.body.id)).result.result).toBe('Success');
+  }, 120_000);
+
+  it('retention keeps the newest restore points (2 here): older ones leave the repository and the catalogue', async () => {
+    const job = await t.api.post('/api/v1/jobs', { token, json: spec('Retention', [disks[1]!]) });
+    let last = '';
+    for (let i = 0; i < 3; i++) {
+      const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+      expect((await finished(start.body.id)).result.result).toBe('Success');
+      last = start.body.id;
+    }
+    expect(await logText(last)).toMatch(/Retention \(2 restore point\(s\)\): 1 restore point\(s\) of .* removed/);
+    const backup = (await t.api.get(`/api/v1/backups?jobIdFilter=${job.body.id}`, { token })).body.data[0];
+    const points = await t.api.get(`/api/v1/objectRestorePoints?backupIdFilter=${backup.id}`, { token });
+    expect(points.body.pagination.total).toBe(2);
+    const object = (await t.api.get(`/api/v1/backups/${backup.id}/objects`, { token })).body.data[0];
+    expect(object.restorePointsCount).toBe(2);
+  }, 120_000);
+
+  it('an unreachable vCenter fails the session with the reason, and no restore point appears', async () => {
+    const job = await t.api.post('/api/v1/jobs', { token, json: spec('Unreachable', [disks[0]!]) });
+    const before = (await t.api.get('/api/v1/objectRestorePoints', { token })).body.pagination.total;
+    await vcsim.stop();
+    const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+    expect(start.status, start.text).toBe(201);
+    const done = await finished(start.body.id);
+    expect(done.result.result).toBe('Failed');
+    expect(done.result.message).toMatch(/127\.0\.0\.1/);
+    expect((await t.api.get('/api/v1/objectRestorePoints', { token })).body.pagination.total).toBe(before);
+  }, 60_000);
+});
