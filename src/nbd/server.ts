@@ -32,6 +32,8 @@ interface Client {
   socket: Duplex;
   export?: ServedExport;
   abort: AbortController;
+  /** Settles when the connection's handler has finished (in-flight requests included). */
+  done?: Promise<void>;
 }
 
 /**
@@ -116,17 +118,15 @@ export class NbdServer {
     if (this.socketPath) await rm(this.socketPath, { force: true });
   }
 
-  private disconnect(client: Client): Promise<void> {
+  /** Cuts the connection, aborts its in-flight reads, and waits until its handler is done. */
+  private async disconnect(client: Client): Promise<void> {
     client.abort.abort();
-    if (client.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      client.socket.once('close', () => resolve());
-      client.socket.destroy();
-    });
+    client.socket.destroy();
+    await client.done;
   }
 
   private listenOn(start: (server: net.Server) => void): Promise<net.Server> {
-    const server = net.createServer((socket) => void this.accept(socket));
+    const server = net.createServer((socket) => this.accept(socket));
     this.listeners.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -138,11 +138,15 @@ export class NbdServer {
     });
   }
 
-  private async accept(socket: net.Socket): Promise<void> {
+  private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
     socket.on('error', () => {}); // reported through the reader; never an unhandled 'error'
     const client: Client = { socket, abort: new AbortController() };
     this.clients.add(client);
+    client.done = this.serveClient(client, socket).finally(() => this.clients.delete(client));
+  }
+
+  private async serveClient(client: Client, socket: net.Socket): Promise<void> {
     const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
     try {
       const tlsOptions = this.options.tls;
@@ -173,7 +177,6 @@ export class NbdServer {
       socket.destroy();
     } finally {
       clearTimeout(timer);
-      this.clients.delete(client);
     }
   }
 }

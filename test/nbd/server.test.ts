@@ -1,9 +1,11 @@
 import { rm, readFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferBlockSource, fileBlockSource } from '../../src/nbd/block-source.js';
 import { NbdServer } from '../../src/nbd/server.js';
+import { StreamReader } from '../../src/nbd/stream-reader.js';
 import { exec, failingSource, nbdinfoJson, qemuRead, randomImage, tempDir } from '../support/nbd.js';
 
 const SIZE = 8 * 1024 * 1024 + 1536;
@@ -90,6 +92,49 @@ describe('NBD server with real clients', () => {
     } finally {
       await server.removeExport('corrupt');
     }
+  });
+
+  it('speaks the protocol byte for byte: EXPORT_NAME, EPERM on a read-only write, EINVAL past the end, DISC', async () => {
+    const socket = net.connect(server.address.socketPath!);
+    const reader = new StreamReader(socket);
+    const greeting = await reader.read(18);
+    expect(greeting.subarray(0, 16).toString()).toBe('NBDMAGICIHAVEOPT');
+    expect(greeting.readUInt16BE(16)).toBe(3); // FIXED_NEWSTYLE | NO_ZEROES
+    const name = Buffer.from('disk');
+    const option = Buffer.alloc(4 + 16);
+    option.writeUInt32BE(3, 0); // client flags: FIXED_NEWSTYLE | NO_ZEROES
+    option.write('IHAVEOPT', 4);
+    option.writeUInt32BE(1, 12); // NBD_OPT_EXPORT_NAME
+    option.writeUInt32BE(name.length, 16);
+    socket.write(Buffer.concat([option, name]));
+    const answer = await reader.read(10);
+    expect(Number(answer.readBigUInt64BE(0))).toBe(SIZE);
+    expect(answer.readUInt16BE(8) & 2).toBe(2); // READ_ONLY
+
+    const request = (type: number, handle: number, offset: number, length: number, payload?: Buffer) => {
+      const head = Buffer.alloc(28);
+      head.writeUInt32BE(0x25609513, 0);
+      head.writeUInt16BE(type, 6);
+      head.writeBigUInt64BE(BigInt(handle), 8);
+      head.writeBigUInt64BE(BigInt(offset), 16);
+      head.writeUInt32BE(length, 24);
+      socket.write(payload ? Buffer.concat([head, payload]) : head);
+    };
+    const replyTo = async () => {
+      const r = await reader.read(16);
+      expect(r.readUInt32BE(0)).toBe(0x67446698);
+      return { error: r.readUInt32BE(4), handle: Number(r.readBigUInt64BE(8)) };
+    };
+    request(1, 7, 0, 4, Buffer.from('evil'));
+    expect(await replyTo()).toEqual({ error: 1, handle: 7 }); // EPERM
+    request(0, 8, SIZE - 4, 8);
+    expect(await replyTo()).toEqual({ error: 22, handle: 8 }); // EINVAL
+    request(0, 9, SIZE - 4, 4);
+    expect(await replyTo()).toEqual({ error: 0, handle: 9 });
+    expect((await reader.read(4)).equals(image.bytes.subarray(SIZE - 4))).toBe(true);
+    request(2, 10, 0, 0); // DISC
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect((await readFile(image.path)).equals(image.bytes)).toBe(true);
   });
 
   it('refuses to listen beyond loopback without TLS', async () => {
