@@ -111,9 +111,11 @@ export class NbdServer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.listeners.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // net.Server.close reports only once every connection has ended: stop accepting, cut the clients, then wait.
+    const stopped = Promise.all(this.listeners.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.listeners.length = 0;
     await Promise.all([...this.clients].map((c) => this.disconnect(c)));
+    await stopped;
     this.exportsByName.clear();
     if (this.socketPath) await rm(this.socketPath, { force: true });
   }
