@@ -30,8 +30,11 @@ export async function serveTransmission({ export: exp, socket, reader, log, sign
 
   const reply = (error: number, handle: Buffer, data?: Buffer) => {
     if (socket.destroyed) return;
+    // Header and data leave in one writev.
+    socket.cork();
     socket.write(simpleReply(error, handle));
     if (data) socket.write(data);
+    socket.uncork();
   };
 
   const serve = async (type: number, flags: number, handle: Buffer, offset: number, length: number, payload?: Buffer) => {
