@@ -49,7 +49,7 @@ export class ExportPublisher {
       ...(options.description !== undefined ? { description: options.description } : {}),
     });
     this.live.set(name, { timer: this.arm(name, expiresAt), options });
-    return { name, expiresAt, uri: this.server.uri(name, options.requireTls ?? false) };
+    return { name, expiresAt, uri: this.server.uri(name, (options.requireTls ?? false) || this.server.tlsRequired) };
   }
 
   isPublished(name: string): boolean {

@@ -68,6 +68,11 @@ export class NbdServer {
     }
   }
 
+  /** FORCEDTLS: clients must upgrade before anything else. */
+  get tlsRequired(): boolean {
+    return this.options.tls?.required ?? false;
+  }
+
   /** Where clients connect, as libnbd URI parts. */
   get address(): { socketPath?: string; host?: string; port?: number } {
     return { ...(this.socketPath ? { socketPath: this.socketPath } : {}), ...(this.tcpAddress ?? {}) };

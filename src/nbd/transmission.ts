@@ -1,7 +1,7 @@
 // The transmission phase (proto.md "Transmission"): requests are read one after another and
 // served concurrently, replies go out in completion order (the handle ties them to requests).
-// Memory is bounded: at most MAX_IN_FLIGHT requests are being served, and no new request is
-// read while the socket holds more than MAX_UNSENT bytes of replies.
+// Memory is bounded: at most MAX_IN_FLIGHT requests and MAX_IN_FLIGHT_BYTES of payload are being
+// served, and no new request is read while the socket holds more than MAX_UNSENT bytes of replies.
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { isWritable } from './block-source.js';
@@ -10,6 +10,8 @@ import { CMD, CMD_FLAG_FUA, ERR, MAX_REQUEST_BYTES, REQUEST_MAGIC, simpleReply }
 import type { StreamReader } from './stream-reader.js';
 
 const MAX_IN_FLIGHT = 16;
+/** Payload bytes of the requests being served (read buffers and write payloads); one request may exceed it alone. */
+const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 const MAX_UNSENT = 32 * 1024 * 1024;
 /** WRITE_ZEROES is served in pieces of this size, so a huge zeroing request does not allocate a huge buffer. */
 const ZERO_PIECE = 1024 * 1024;
@@ -26,6 +28,7 @@ export interface TransmissionOptions {
 export async function serveTransmission({ export: exp, socket, reader, log, signal }: TransmissionOptions): Promise<void> {
   const device = exp.device;
   const inFlight = new Set<Promise<void>>();
+  let inFlightBytes = 0;
   let closing = false;
 
   const reply = (error: number, handle: Buffer, data?: Buffer) => {
@@ -91,7 +94,13 @@ export async function serveTransmission({ export: exp, socket, reader, log, sign
         closing = true;
         break;
       }
-      const task = serve(type, flags, handle, offset, length, payload).finally(() => inFlight.delete(task));
+      const bytes = type === CMD.READ || type === CMD.WRITE ? Math.min(length, MAX_REQUEST_BYTES) : 0;
+      while (inFlight.size > 0 && inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) await Promise.race(inFlight);
+      inFlightBytes += bytes;
+      const task = serve(type, flags, handle, offset, length, payload).finally(() => {
+        inFlight.delete(task);
+        inFlightBytes -= bytes;
+      });
       inFlight.add(task);
     }
   } catch (err) {
