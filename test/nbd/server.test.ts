@@ -1,4 +1,5 @@
 import { rm, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
@@ -135,6 +136,31 @@ describe('NBD server with real clients', () => {
     request(2, 10, 0, 0); // DISC
     await new Promise((resolve) => socket.once('close', resolve));
     expect((await readFile(image.path)).equals(image.bytes)).toBe(true);
+  });
+
+  it('drops clients that send garbage or leave mid-handshake, and keeps serving', async () => {
+    // resume(): the greeting has to be consumed for the close to be seen.
+    const closed = (socket: net.Socket) => new Promise((resolve) => socket.resume().once('close', resolve));
+    const garbage = net.connect(server.address.socketPath!);
+    garbage.on('error', () => {});
+    garbage.write(randomBytes(200));
+    await closed(garbage);
+    const quitter = net.connect(server.address.socketPath!);
+    quitter.on('error', () => {});
+    await new Promise((resolve) => quitter.once('data', resolve));
+    quitter.end(Buffer.from([0, 0, 0, 3, 0x49, 0x48])); // client flags, then half an option header
+    await closed(quitter);
+    // An option longer than any legal one ends the session rather than being buffered.
+    const greedy = net.connect(server.address.socketPath!);
+    greedy.on('error', () => {});
+    const huge = Buffer.alloc(20);
+    huge.writeUInt32BE(3, 0);
+    huge.write('IHAVEOPT', 4);
+    huge.writeUInt32BE(7, 12);
+    huge.writeUInt32BE(0xffffffff, 16);
+    greedy.write(huge);
+    await closed(greedy);
+    expect((await nbdinfoJson(server.uri('disk'))).size).toBe(SIZE);
   });
 
   it('refuses to listen beyond loopback without TLS', async () => {
