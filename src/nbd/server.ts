@@ -68,6 +68,11 @@ export class NbdServer {
     }
   }
 
+  /** Whether clients can upgrade with NBD_OPT_STARTTLS (the server has a certificate). */
+  get tlsAvailable(): boolean {
+    return this.options.tls !== undefined;
+  }
+
   /** FORCEDTLS: clients must upgrade before anything else. */
   get tlsRequired(): boolean {
     return this.options.tls?.required ?? false;
@@ -89,6 +94,7 @@ export class NbdServer {
 
   addExport(options: ExportOptions): ServedExport {
     if (this.exportsByName.has(options.name)) throw new Error('an export with this name exists already');
+    if (options.requireTls && !this.tlsAvailable) throw new Error('an export that requires TLS needs a server with a certificate');
     const served = serveExport(options);
     this.exportsByName.set(served.name, served);
     return served;

@@ -54,6 +54,18 @@ describe('NBD server with real clients', () => {
     expect(stdout).toContain('Images are identical');
   });
 
+  it('backs a qcow2 overlay made by qemu-img: writes land in the qcow2, reads fall through to the export', async () => {
+    const overlay = path.join(dir, 'overlay.qcow2');
+    await exec('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', server.uri('disk'), '-F', 'raw', overlay]);
+    await exec('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 65536 4096', overlay]);
+    const flat = path.join(dir, 'overlay-flat.img');
+    await exec('qemu-img', ['convert', '-O', 'raw', overlay, flat]);
+    const expected = Buffer.from(image.bytes);
+    expected.fill(0x5a, 65536, 65536 + 4096);
+    expect((await readFile(flat)).equals(expected)).toBe(true);
+    expect((await readFile(image.path)).equals(image.bytes)).toBe(true);
+  });
+
   it('serves several clients at once', async () => {
     const outs = [0, 1, 2].map((i) => path.join(dir, `parallel-${i}.img`));
     await Promise.all(outs.map((out) => exec('nbdcopy', ['--connections=2', server.uri('disk'), out])));
@@ -163,9 +175,10 @@ describe('NBD server with real clients', () => {
     expect((await nbdinfoJson(server.uri('disk'))).size).toBe(SIZE);
   });
 
-  it('refuses to listen beyond loopback without TLS', async () => {
+  it('refuses to listen beyond loopback without TLS, and TLS-only exports without a certificate', async () => {
     const other = new NbdServer();
     await expect(other.listen({ port: 0, host: '0.0.0.0' })).rejects.toThrow(/TLS/);
+    expect(() => other.addExport({ name: 'x', device: source, requireTls: true })).toThrow(/certificate/);
     await other.close();
   });
 });
