@@ -46,6 +46,19 @@ describe('nbdfuse mounts', () => {
     expect(existsSync(mountPoint)).toBe(false);
   });
 
+  it('unmounts even while another process holds the file open (lazily)', async () => {
+    const mountPoint = path.join(dir, 'mounts', 'busy');
+    const mount = await mountExportAsFile({ uri: server.uri('disk'), mountPoint, size: SIZE, readOnly: true });
+    const holder = spawn('bash', ['-c', 'exec 3<"$1"; echo open; sleep 60', 'holder', mount.file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => holder.stdout!.once('data', resolve));
+      await mount.unmount();
+      expect(await rampartMountsUnder(dir)).toEqual([]);
+    } finally {
+      holder.kill();
+    }
+  });
+
   it('fails cleanly for an export that does not exist or a wrong size', async () => {
     const mountPoint = path.join(dir, 'mounts', 'bad');
     await expect(mountExportAsFile({ uri: server.uri('nope'), mountPoint, size: SIZE })).rejects.toThrow(/nbdfuse exited/);
