@@ -67,6 +67,8 @@ export async function serveTransmission({ export: exp, socket, reader, log, sign
       }
     } catch (err) {
       // A source that cannot deliver (a corrupt or missing chunk) fails this request only.
+      // Reads cut short because the export was removed are not failures worth a log line.
+      if (signal.aborted) return reply(ERR.ESHUTDOWN, handle);
       log.error({ export: exp.logLabel, command: type, offset, length, err: err instanceof Error ? err.message : String(err) }, 'NBD request failed');
       return reply(ERR.EIO, handle);
     }
