@@ -33,7 +33,7 @@ describe('nbdfuse mounts', () => {
   });
 
   it('shows the export as a file of the right size and leaves nothing behind on unmount', async () => {
-    const mountPoint = path.join(dir, 'mounts', 'one');
+    const mountPoint = path.join(dir, 'mounts', 'one disk'); // mountinfo escapes the space
     const mount = await mountExportAsFile({ uri: server.uri('disk'), mountPoint, fileName: 'disk-flat.vmdk', size: SIZE, readOnly: true });
     expect(mount.file).toBe(path.join(mountPoint, 'disk-flat.vmdk'));
     expect((await stat(mount.file)).size).toBe(SIZE);
