@@ -17,6 +17,8 @@ export interface NbdServerOptions {
    * used by the next connection). Without it STARTTLS is refused with NBD_REP_ERR_POLICY.
    */
   tls?: { secureContext: () => tls.SecureContext; required?: boolean };
+  /** Connections served at once (each holds at most ~140 MiB, see docs/nbd.md); more are refused. Default 64. */
+  maxConnections?: number;
 }
 
 export interface ListenOptions {
@@ -152,8 +154,13 @@ export class NbdServer {
   }
 
   private accept(socket: net.Socket): void {
-    socket.setNoDelay(true);
     socket.on('error', () => {}); // reported through the reader; never an unhandled 'error'
+    if (this.clients.size >= (this.options.maxConnections ?? 64)) {
+      this.log.warn({ limit: this.options.maxConnections ?? 64 }, 'NBD connection refused: too many clients');
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
     const client: Client = { socket, abort: new AbortController() };
     this.clients.add(client);
     client.done = this.serveClient(client, socket).finally(() => this.clients.delete(client));

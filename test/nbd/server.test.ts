@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bufferBlockSource, fileBlockSource } from '../../src/nbd/block-source.js';
 import { NbdServer } from '../../src/nbd/server.js';
 import { StreamReader } from '../../src/nbd/stream-reader.js';
@@ -173,6 +173,22 @@ describe('NBD server with real clients', () => {
     greedy.write(huge);
     await closed(greedy);
     expect((await nbdinfoJson(server.uri('disk'))).size).toBe(SIZE);
+  });
+
+  it('refuses connections beyond maxConnections', async () => {
+    const limited = new NbdServer({ maxConnections: 1 });
+    await limited.listen({ socketPath: path.join(dir, 'limited.sock') });
+    limited.addExport({ name: 'disk', device: source });
+    const holder = net.connect(limited.address.socketPath!);
+    try {
+      await new Promise((resolve) => holder.once('data', resolve)); // greeted: it counts
+      await expect(exec('nbdinfo', [limited.uri('disk')])).rejects.toThrow();
+      holder.destroy();
+      await vi.waitFor(async () => expect((await nbdinfoJson(limited.uri('disk'))).size).toBe(SIZE), { timeout: 5000, interval: 100 });
+    } finally {
+      holder.destroy();
+      await limited.close();
+    }
   });
 
   it('refuses to listen beyond loopback without TLS, and TLS-only exports without a certificate', async () => {
