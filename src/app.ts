@@ -7,6 +7,7 @@ import './http/route-config.js';
 import { installErrorHandling } from './http/error-handling.js';
 import { installRequestConventions } from './http/request-conventions.js';
 import { installRequestLog } from './http/request-log.js';
+import { installConsole } from './http/console.js';
 import { lazyRequestLogger } from './http/lazy-request-logger.js';
 import type { TlsListener } from './http/tls-listener.js';
 import { ErrorSchema } from './http/schemas.js';
@@ -131,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   repositoriesRoutes(app, { repositories: deps.repositories.repositories, rescan: deps.repositories.rescan });
   scaleOutRepositoriesRoutes(app, { scaleOut: deps.repositories.scaleOut });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
+  await installConsole(app);
 
   return app;
 }
