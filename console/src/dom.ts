@@ -71,6 +71,8 @@ export function toast(message: string, kind: 'success' | 'error' = 'success'): v
   }
   const item = h('div', { class: `toast toast-${kind}` }, message);
   host.append(item);
+  // A few at a time: older ones make room.
+  while (host.children.length > 3) host.firstElementChild?.remove();
   setTimeout(() => item.remove(), 5000);
 }
 

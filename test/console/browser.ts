@@ -67,3 +67,13 @@ export async function openPage(page: Page, url: string, hashPath: string, headin
   }
   await wanted.waitFor();
 }
+
+/** A screenshot for the README (docs/console/NAME.png), without transient toasts. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const { mkdir } = await import('node:fs/promises');
+  const path = await import('node:path');
+  const folder = path.resolve('docs/console');
+  await mkdir(folder, { recursive: true });
+  await page.evaluate(() => document.getElementById('toasts')?.remove());
+  await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true });
+}

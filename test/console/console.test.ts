@@ -1,8 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPage, signIn, startConsole, type ConsoleHarness } from './browser.js';
+import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from './browser.js';
 
 let c: ConsoleHarness;
 
@@ -36,6 +34,7 @@ describe('login', () => {
     const { page, url } = c;
     await page.goto(url);
     await expect(page.title()).resolves.toMatch(/Sign in/);
+    await screenshot(page, 'login');
     // A separate user name for the lockout, so the administrator stays usable.
     for (let i = 0; i < 4; i++) {
       await page.getByLabel('User name').fill('mallory');
@@ -63,9 +62,6 @@ describe('login', () => {
     await expect(page.locator('.server-version').textContent()).resolves.toMatch(/\d+\.\d+/);
     for (const name of ['Repositories', 'Running sessions', 'Failures in the last 24 hours']) await page.getByRole('heading', { name }).waitFor();
     expect(await page.getByRole('heading', { name: 'Jobs' }).count()).toBe(0);
-    const shots = path.resolve('docs/console');
-    await mkdir(shots, { recursive: true });
-    await page.screenshot({ path: path.join(shots, 'dashboard.png'), fullPage: true });
   });
 
   it('sends a lapsed login to the sign-in page and back to where the user was', async () => {
@@ -118,6 +114,7 @@ describe('server certificate', () => {
     expect(details.body.keyType).toBe('RSA');
     expect(details.body.subjectAlternativeNames.dnsNames).toContain('console.test');
     await expect(page.getByLabel('SHA-1 thumbprint').textContent()).resolves.toBe(shown);
+    await screenshot(page, 'certificate');
 
     // The console keeps working after the switch, with the same login.
     await page.getByRole('link', { name: 'Dashboard' }).click();
