@@ -1,5 +1,5 @@
 import { ApiError, isSignedIn, signedInUser, signOut, whenSessionLapses } from './api.js';
-import { h, notice, replace } from './dom.js';
+import { h, notice, replace, toast } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { dashboardPage } from './pages/dashboard.js';
 import { certificatePage } from './pages/certificate.js';
@@ -96,6 +96,8 @@ function shell(path: string): HTMLElement {
 
 async function render(): Promise<void> {
   const path = currentPath();
+  // A dialog belongs to the page it was opened on: navigating (links, Back) closes it.
+  for (const dialog of document.querySelectorAll<HTMLDialogElement>('dialog[open]')) dialog.close();
   if (path === '/login') {
     document.title = 'Sign in · Rampart';
     if (isSignedIn()) return void (location.hash = `#${returnTo}`);
@@ -136,7 +138,10 @@ whenSessionLapses(() => {
   location.hash = '#/login';
 });
 window.addEventListener('hashchange', () => void render());
+// Whatever escapes a page is said in words, never a silent failure or a stack trace.
 window.addEventListener('unhandledrejection', (event) => {
-  if (event.reason instanceof ApiError && event.reason.status === 401) event.preventDefault();
+  event.preventDefault();
+  if (event.reason instanceof ApiError && event.reason.status === 401) return;
+  toast(event.reason instanceof Error ? event.reason.message : String(event.reason), 'error');
 });
 void render();

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD } from '../support/server.js';
 import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from './browser.js';
 
 let c: ConsoleHarness;
@@ -92,6 +93,20 @@ describe('login', () => {
   });
 });
 
+describe('sections this server does not have yet', () => {
+  it('says so from the API\u2019s 404 instead of showing anything made up', async () => {
+    const { page, url } = c;
+    for (const [hash, title, api] of [
+      ['/jobs', 'Jobs', '/api/v1/jobs'],
+      ['/backups', 'Backups', '/api/v1/backups'],
+      ['/restore-points', 'Restore points', '/api/v1/restorePoints'],
+    ]) {
+      await openPage(page, url, hash, title);
+      await page.getByText(`${title} are not available on this server: it answers 404 for ${api}.`).waitFor();
+    }
+  });
+});
+
 describe('server certificate', () => {
   it('recreates the certificate from the page, shows the new thumbprint, and keeps working', async () => {
     const { page, url } = c;
@@ -176,5 +191,31 @@ describe('credentials', () => {
     await change.getByRole('button', { name: 'Change password' }).click();
     await page.getByText('Password changed').waitFor();
     expect(c.pageErrors).toEqual([]);
+  });
+
+  it('adds an encryption password, changes it and removes it after a confirmation; only the hint is shown', async () => {
+    const { page, url } = c;
+    await openPage(page, url, '/encryption-passwords', 'Encryption passwords');
+    await page.getByRole('button', { name: 'Add' }).click();
+    const add = page.getByRole('dialog', { name: 'Add encryption password' });
+    await add.getByLabel('Password').fill('Encrypt-Me-0nce!');
+    await add.getByRole('textbox', { name: 'Hint', exact: true }).fill('the usual one');
+    await add.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('cell', { name: 'the usual one', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Change the password with hint the usual one' }).click();
+    const change = page.getByRole('dialog', { name: /Change the password/ });
+    await change.getByLabel('New password').fill('Encrypt-Me-Tw1ce!');
+    await change.getByRole('textbox', { name: 'Hint', exact: true }).fill('the new one');
+    await change.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('cell', { name: 'the new one', exact: true }).waitFor();
+    expect(await page.content()).not.toMatch(/Encrypt-Me/);
+    await page.getByRole('button', { name: 'Remove the new one' }).click();
+    await page
+      .getByRole('dialog', { name: /Remove/ })
+      .getByRole('button', { name: 'Remove' })
+      .click();
+    await page.getByRole('cell', { name: 'Nothing here yet.' }).waitFor();
+    const token = (await c.t.api.login('administrator', ADMIN_PASSWORD)).access_token;
+    expect((await c.t.api.get('/api/v1/encryptionPasswords', { token })).body.pagination.total).toBe(0);
   });
 });

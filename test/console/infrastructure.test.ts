@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshKeyPair, startSsh2Peer, type Peer } from '../support/peers.js';
+import { S3_ACCESS_KEY, S3_SECRET_KEY, startLocalS3 } from '../support/s3.js';
 import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from './browser.js';
 
 let c: ConsoleHarness;
@@ -160,6 +161,40 @@ describe('repositories', () => {
     await page.locator('dialog .session-line .badge-success').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Close' }).last().click();
     await page.getByRole('cell', { name: /Local backups\s*Sealed/ }).waitFor();
+  });
+});
+
+describe('object storage', () => {
+  it('adds cloud credentials (secret never shown) and an S3-compatible repository through the wizard', async () => {
+    const s3 = await startLocalS3(['console']);
+    peers.push({ port: s3.port, close: () => s3.stop() });
+    await s3.putCapacityXml('console', { capacity: 8 * 1024 ** 4, available: 3 * 1024 ** 4, used: 5 * 1024 ** 4 }, 'rampart');
+    const { page, url } = c;
+    await openPage(page, url, '/cloud-credentials', 'Cloud credentials');
+    await page.getByRole('button', { name: 'Add' }).click();
+    const creds = page.getByRole('dialog', { name: 'Add cloud credentials' });
+    await creds.getByLabel('Type').selectOption('Amazon');
+    await creds.getByRole('textbox', { name: 'Access key', exact: true }).fill(S3_ACCESS_KEY);
+    await creds.getByLabel('Secret key').fill(S3_SECRET_KEY);
+    await creds.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('cell', { name: S3_ACCESS_KEY, exact: true }).waitFor();
+    expect(await page.locator('main').textContent()).not.toContain(`${S3_SECRET_KEY}${S3_SECRET_KEY}`);
+    await expect(page.getByRole('cell', { name: 'not shown' }).count()).resolves.toBe(1);
+
+    await openPage(page, url, '/repositories', 'Repositories');
+    await page.getByRole('button', { name: 'Add repository' }).click();
+    const wizard = page.getByRole('dialog', { name: 'Add repository' });
+    await wizard.getByLabel('Kind').selectOption('s3');
+    await wizard.getByRole('textbox', { name: 'Name', exact: true }).fill('Object storage');
+    await wizard.getByLabel('Service point (endpoint URL)').fill(s3.endpoint);
+    await wizard.getByRole('textbox', { name: 'Bucket', exact: true }).fill('console');
+    await wizard.getByRole('button', { name: 'Add repository' }).click();
+    await wizard.locator('.session-line .badge-success').waitFor({ timeout: 30_000 });
+    await wizard.getByRole('button', { name: 'Close' }).last().click();
+    const meter = page.locator('meter[aria-label^="Object storage:"]');
+    await meter.waitFor();
+    expect(Number(await meter.getAttribute('max'))).toBeCloseTo(8 * 1024, 0);
+    await expect(page.getByText('3.00 TB free of 8.00 TB').count()).resolves.toBe(1);
   });
 });
 
