@@ -1,4 +1,7 @@
-import { hostname } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { run } from '../support/tls.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD } from '../support/server.js';
 import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from './browser.js';
@@ -141,6 +144,61 @@ describe('server certificate', () => {
       .getByText(/Now serving the new certificate/)
       .waitFor();
     await expect(page.locator('.session-view').textContent()).resolves.toContain(shown!);
+  });
+});
+
+describe('server certificate upload', () => {
+  it('uploads a PFX with its password: a wrong password is refused in the API\u2019s words, the right one switches', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'rampart-console-pfx-'));
+    try {
+      const key = path.join(work, 'upload.key');
+      const crt = path.join(work, 'upload.crt');
+      const pfx = path.join(work, 'upload.pfx');
+      await run('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+        '-days',
+        '30',
+        '-subj',
+        '/CN=upload.example',
+        '-addext',
+        'subjectAltName=DNS:upload.example,IP:127.0.0.1',
+      ]);
+      await run('openssl', ['pkcs12', '-export', '-inkey', key, '-in', crt, '-out', pfx, '-passout', 'pass:Pfx-Passw0rd']);
+      const { stdout } = await run('openssl', ['x509', '-in', crt, '-noout', '-fingerprint', '-sha1']);
+      const expected = stdout.trim().split('=')[1]!.replace(/:/g, '');
+
+      const { page, url } = c;
+      await openPage(page, url, '/certificate', 'Server certificate');
+      const upload = page.getByRole('region', { name: 'Upload' });
+      await upload.getByLabel(/^Certificate file/).setInputFiles(pfx);
+      await upload.getByLabel('Password').fill('not-the-password');
+      await upload.getByRole('button', { name: 'Upload certificate' }).click();
+      await page.getByRole('dialog', { name: 'Switch to the uploaded certificate?' }).getByRole('button', { name: 'Upload and switch' }).click();
+      await upload.getByRole('alert').waitFor();
+      await expect(upload.getByRole('alert').textContent()).resolves.toMatch(/password/i);
+      expect(await page.locator('main').textContent()).not.toContain('not-the-password');
+
+      await upload.getByLabel(/^Certificate file/).setInputFiles(pfx);
+      await upload.getByLabel('Password').fill('Pfx-Passw0rd');
+      await upload.getByRole('button', { name: 'Upload certificate' }).click();
+      await page.getByRole('dialog', { name: 'Switch to the uploaded certificate?' }).getByRole('button', { name: 'Upload and switch' }).click();
+      await expect(page.getByLabel('new thumbprint').textContent()).resolves.toBe(expected);
+      await expect(page.getByLabel('SHA-1 thumbprint').textContent()).resolves.toBe(expected);
+      await page.getByRole('link', { name: 'Dashboard' }).click();
+      await expect(page.locator('.server-name').textContent()).resolves.toBe(hostname());
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });
 
