@@ -80,6 +80,18 @@ describe('managed servers', () => {
     expect(listed).toMatchObject({ type: 'LinuxHost', sshFingerprint: shown, status: 'Available' });
   });
 
+  it('edits the server\u2019s description in a session shown live', async () => {
+    const { page, url } = c;
+    await openPage(page, url, '/managed-servers', 'Managed servers');
+    await page.getByRole('button', { name: 'Edit 127.0.0.1' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit 127.0.0.1' });
+    await dialog.getByLabel('Description').fill('repository host, rack 2');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.locator('.session-line .badge-success').waitFor({ timeout: 30_000 });
+    await dialog.getByRole('button', { name: 'Close' }).last().click();
+    await page.getByRole('cell', { name: 'repository host, rack 2', exact: true }).waitFor();
+  });
+
   it('shows a changed host key as a warning and keeps the old pin unless the user trusts the new one', async () => {
     await peers.pop()!.close();
     const other = sshKeyPair();

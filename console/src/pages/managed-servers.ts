@@ -193,6 +193,36 @@ async function checkIdentity(server: ManagedServer, reload: () => void): Promise
   );
 }
 
+/** Description and credentials; the name and pin stay (the name is the host whose identity is pinned). The edit runs as a session. */
+async function editServer(server: ManagedServer, reload: () => void): Promise<void> {
+  const creds = await get<Page<Credentials>>('/api/v1/credentials', { limit: 1000, typeFilter: server.type === 'LinuxHost' ? 'Linux' : 'Standard' });
+  openDialog(
+    `Edit ${server.name}`,
+    (dialog) => {
+      const form = buildForm(
+        [
+          { name: 'description', label: 'Description', value: server.description },
+          {
+            name: 'credentialsId',
+            label: 'Credentials',
+            type: 'select',
+            value: server.credentialsId,
+            options: creds.data.map((c) => ({ value: c.id, label: `${c.username}${c.description ? ` (${c.description})` : ''}` })),
+          },
+        ],
+        'Save',
+        async (v) => {
+          const model = await get<ManagedServer>(`${URL}/${server.id}`);
+          const session = await put<Session>(`${URL}/${server.id}`, { ...model, description: text(v, 'description'), credentialsId: text(v, 'credentialsId') });
+          await runInDialog(dialog, async () => session, reload);
+        },
+      );
+      return [form.element];
+    },
+    { wide: true },
+  );
+}
+
 export async function managedServersPage(view: HTMLElement): Promise<void> {
   await listPage<ManagedServer>(view, 'Managed servers', {
     url: URL,
@@ -225,6 +255,7 @@ export async function managedServersPage(view: HTMLElement): Promise<void> {
           s.isBackupServer
             ? ''
             : rowActions(
+                ['Edit', () => void editServer(s, reload).catch((error: Error) => toast(error.message, 'error')), `Edit ${s.name}`],
                 ['Check identity', () => void checkIdentity(s, reload), `Check the identity of ${s.name}`],
                 ['Rescan', () => void sessionDialog(`Rescan ${s.name}`, () => post<Session>(`${URL}/${s.id}/rescan`), reload), `Rescan ${s.name}`],
                 [
