@@ -42,6 +42,8 @@ const STALE_MS = 15 * 60_000;
 export function capacityBar(state: RepositoryState): HTMLElement {
   const stale = !state.measuredAt || Date.now() - Date.parse(state.measuredAt) > STALE_MS;
   const known = state.capacityGB > 0;
+  // As df shows it: used against used + free, since blocks reserved for root count in neither.
+  const usable = state.usedSpaceGB + state.freeGB > 0 ? Math.min(state.capacityGB, state.usedSpaceGB + state.freeGB) : state.capacityGB;
   const label = known ? `${gb(state.usedSpaceGB)} used, ${gb(state.freeGB)} free of ${gb(state.capacityGB)}` : `capacity unknown (${gb(state.usedSpaceGB)} used)`;
   return h(
     'div',
@@ -49,10 +51,10 @@ export function capacityBar(state: RepositoryState): HTMLElement {
     known
       ? h('meter', {
           min: 0,
-          max: state.capacityGB,
-          value: state.capacityGB - state.freeGB,
-          low: state.capacityGB * 0.75,
-          high: state.capacityGB * 0.9,
+          max: usable,
+          value: state.usedSpaceGB,
+          low: usable * 0.75,
+          high: usable * 0.9,
           optimum: 0,
           'aria-label': `${state.name}: ${label}`,
         })
