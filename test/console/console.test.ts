@@ -96,6 +96,26 @@ describe('login', () => {
   });
 });
 
+describe('keyboard', () => {
+  it('opens a dialog from the keyboard, moves focus into it, closes on Escape and gives focus back', async () => {
+    const { page, url } = c;
+    await openPage(page, url, '/encryption-passwords', 'Encryption passwords');
+    const add = page.getByRole('button', { name: 'Add' });
+    await add.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Add encryption password' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Add');
+    // Sorting is a button in the column header, with aria-sort saying the order.
+    await openPage(page, url, '/sessions', 'Sessions');
+    await page.getByRole('button', { name: 'Name' }).press('Enter');
+    await page.locator('th[aria-sort="ascending"]').waitFor();
+  });
+});
+
 describe('sections this server does not have yet', () => {
   it('says so from the API\u2019s 404 instead of showing anything made up', async () => {
     const { page, url } = c;
