@@ -1,7 +1,9 @@
 // Bundles the server into dist/main.js with esbuild (well under a second), so
 // `npm start` runs plain JavaScript: no TypeScript loader in the serving process,
 // which saves memory and start-up time. Dependencies stay in node_modules.
+// The web console (console/) is built beside it into dist/console.
 import { build } from 'esbuild';
+import { buildConsole } from './build-console.mjs';
 
 await build({
   entryPoints: ['src/main.ts'],
@@ -17,3 +19,4 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+await buildConsole();

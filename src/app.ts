@@ -11,6 +11,7 @@ import { installInputRules } from './http/input-rules.js';
 import { clientErrorReply, frameworkErrorReply } from './http/client-errors.js';
 import { installUnreadBodyClose } from './http/unread-body.js';
 import { installRequestLog } from './http/request-log.js';
+import { installConsole } from './http/console.js';
 import { lazyRequestLogger } from './http/lazy-request-logger.js';
 import type { TlsListener } from './http/tls-listener.js';
 import { ErrorSchema } from './http/schemas.js';
@@ -156,6 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
   });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
+  await installConsole(app);
 
   return app;
 }
