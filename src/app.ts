@@ -7,6 +7,7 @@ import './http/route-config.js';
 import { installErrorHandling } from './http/error-handling.js';
 import { installRequestConventions } from './http/request-conventions.js';
 import { installRequestLog } from './http/request-log.js';
+import { installReplyShapes } from './revisions/reply-hook.js';
 import { lazyRequestLogger } from './http/lazy-request-logger.js';
 import type { TlsListener } from './http/tls-listener.js';
 import { ErrorSchema } from './http/schemas.js';
@@ -114,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   installRequestConventions(app, deps.accessTokens);
   installRequestLog(app);
+  installReplyShapes(app);
 
   oauth2Routes(app, { login: deps.login });
   awsTokenRoutes(app, { login: deps.login });

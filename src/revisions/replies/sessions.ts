@@ -1,0 +1,10 @@
+import type { ShapeByDocument } from '../shapes.js';
+
+/**
+ * SessionModel, built in the 1.2 spelling: 1.1-rev0 calls `jobId` `activityId`, knows
+ * the job session type as `Job`, and has no platform fields.
+ */
+export const SESSION: ShapeByDocument = {
+  '1.1-rev0': { rename: { jobId: 'activityId' }, spell: { sessionType: { BackupJob: 'Job' } }, omit: ['platformName', 'platformId'] },
+  '1.2-rev1': {},
+};
