@@ -16,6 +16,11 @@ declare module 'fastify' {
  * pages) are shaped by their section with the same data.
  */
 export function installReplyShapes(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const response = (route.schema as { response?: Record<string, unknown> } | undefined)?.response;
+    if (route.config?.apiFamily !== 'vbr' || !response) return;
+    route.schema = { ...route.schema, response: Object.fromEntries(Object.entries(response).map(([status, schema]) => [status, withoutNullable(schema)])) };
+  });
   app.addHook('preSerialization', async (request, reply, payload) => {
     const config = request.routeOptions.config;
     if (config?.apiFamily !== 'vbr' || typeof payload !== 'object' || payload === null) return payload;
@@ -23,4 +28,35 @@ export function installReplyShapes(app: FastifyInstance): void {
     if (shape?.status && reply.statusCode < 300) reply.code(statusFor(shape, request.apiRevision, reply.statusCode));
     return shapeModel(reply.statusCode < 300 ? shape?.body : undefined, request.apiRevision, payload);
   });
+}
+
+type SchemaNode = Record<string, unknown>;
+const isNode = (v: unknown): v is SchemaNode => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A reply schema as the wire sees it after `withoutNulls`: a property that may be null is
+ * an optional property that is never null. (A copy: section schemas are shared with
+ * request bodies, where clients may well send null.)
+ */
+export function withoutNullable(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutNullable);
+  if (!isNode(schema)) return schema;
+  const out: SchemaNode = {};
+  for (const [key, value] of Object.entries(schema)) out[key] = key === 'properties' || key === 'enum' || key === 'examples' ? value : withoutNullable(value);
+  if (Array.isArray(out.type) && out.type.includes('null')) {
+    const types = out.type.filter((t) => t !== 'null');
+    out.type = types.length === 1 ? types[0] : types;
+    if (Array.isArray(out.enum)) out.enum = out.enum.filter((v) => v !== null);
+  }
+  if (isNode(schema.properties)) {
+    const properties: SchemaNode = {};
+    const nullable = new Set<string>();
+    for (const [name, property] of Object.entries(schema.properties)) {
+      if (isNode(property) && ((Array.isArray(property.type) && property.type.includes('null')) || property.type === 'null')) nullable.add(name);
+      properties[name] = withoutNullable(property);
+    }
+    out.properties = properties;
+    if (Array.isArray(schema.required)) out.required = schema.required.filter((name) => !nullable.has(String(name)));
+  }
+  return out;
 }
