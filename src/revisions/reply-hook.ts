@@ -32,6 +32,8 @@ export function installReplyShapes(app: FastifyInstance): void {
 
 type SchemaNode = Record<string, unknown>;
 const isNode = (v: unknown): v is SchemaNode => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNullSchema = (v: unknown) => isNode(v) && v.type === 'null';
+const mayBeNull = (v: unknown) => isNode(v) && (isNullSchema(v) || (Array.isArray(v.type) && v.type.includes('null')) || (Array.isArray(v.anyOf) && v.anyOf.some(isNullSchema)));
 
 /**
  * A reply schema as the wire sees it after `withoutNulls`: a property that may be null is
@@ -43,6 +45,12 @@ export function withoutNullable(schema: unknown): unknown {
   if (!isNode(schema)) return schema;
   const out: SchemaNode = {};
   for (const [key, value] of Object.entries(schema)) out[key] = key === 'properties' || key === 'enum' || key === 'examples' ? value : withoutNullable(value);
+  if (Array.isArray(out.anyOf) && out.anyOf.some(isNullSchema)) {
+    const rest = out.anyOf.filter((branch) => !isNullSchema(branch));
+    delete out.anyOf;
+    if (rest.length === 1 && isNode(rest[0])) Object.assign(out, rest[0]);
+    else out.anyOf = rest;
+  }
   if (Array.isArray(out.type) && out.type.includes('null')) {
     const types = out.type.filter((t) => t !== 'null');
     out.type = types.length === 1 ? types[0] : types;
@@ -52,7 +60,7 @@ export function withoutNullable(schema: unknown): unknown {
     const properties: SchemaNode = {};
     const nullable = new Set<string>();
     for (const [name, property] of Object.entries(schema.properties)) {
-      if (isNode(property) && ((Array.isArray(property.type) && property.type.includes('null')) || property.type === 'null')) nullable.add(name);
+      if (mayBeNull(property)) nullable.add(name);
       properties[name] = withoutNullable(property);
     }
     out.properties = properties;

@@ -22,13 +22,20 @@ const FILES: Record<VeeamDocument, string> = {
 };
 
 /**
- * Veeam's own document errors: each entry is a schema path (component name, then the
- * required field) whose requirement is dropped because Veeam's document asks for a field
- * the product itself never defines or sends. Nothing else belongs here.
+ * Veeam's own document errors, and nothing else: fields a schema lists as required but
+ * never defines (so no server, Veeam's included, can send them as that schema describes).
+ * Each requirement is dropped only while the schema still leaves the field undefined.
  */
-const VEEAM_DOCUMENT_ERRORS: { documents: readonly VeeamDocument[]; schema: string; required: string; why: string }[] = [
-  // 1.1-rev0 lists vbrInstallationId as required in ServerInfoModel but never defines it among the properties.
-  { documents: ['1.1-rev0'], schema: 'ServerInfoModel', required: 'vbrInstallationId', why: 'required but not defined' },
+const VEEAM_DOCUMENT_ERRORS: { document: VeeamDocument; schemas: readonly string[]; required: string; why: string }[] = [
+  { document: '1.1-rev0', schemas: ['ServerInfoModel'], required: 'vbrInstallationId', why: 'required, never defined; the model defines vbrId' },
+  {
+    document: '1.1-rev0',
+    schemas: ['S3CompatibleStorageAccountModel', 'AmazonS3StorageAccountModel', 'AmazonSnowballEdgeStorageAccountModel', 'AzureBlobStorageAccountImportModel', 'AzureArchiveStorageAccountImportModel'],
+    required: 'gatewayServer',
+    why: 'required on the account, defined only inside connectionSettings',
+  },
+  { document: '1.1-rev0', schemas: ['AmazonS3GlacierStorageImportSpec', 'AzureArchiveStorageImportSpec'], required: 'mountServer', why: 'required, never defined for archive tiers' },
+  { document: '1.1-rev0', schemas: ['ObjectRestorePointModel'], required: 'paltformName', why: 'misspelt requirement; the field is platformName' },
 ];
 
 type Json = Record<string, unknown>;
@@ -51,6 +58,15 @@ const loaded = new Map<VeeamDocument, LoadedDocument>();
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const refName = (ref: unknown) => (typeof ref === 'string' && ref.startsWith('#/components/schemas/') ? ref.slice('#/components/schemas/'.length) : undefined);
 
+function definesField(schemas: Record<string, Json>, schema: Json, field: string, seen = new Set<Json>()): boolean {
+  if (seen.has(schema)) return false;
+  seen.add(schema);
+  if (isObject(schema.properties) && field in schema.properties) return true;
+  const target = refName(schema.$ref);
+  if (target && schemas[target]) return definesField(schemas, schemas[target], field, seen);
+  return Array.isArray(schema.allOf) && schema.allOf.some((part) => isObject(part) && definesField(schemas, part, field, seen));
+}
+
 /**
  * OpenAPI 3.0 → JSON Schema for ajv: a discriminated `oneOf` whose branches extend the
  * base by `allOf: [$ref base]` is a cycle ajv cannot evaluate, so each such base gets a
@@ -60,9 +76,12 @@ const refName = (ref: unknown) => (typeof ref === 'string' && ref.startsWith('#/
 function prepareSchemas(schemas: Record<string, Json>, document: VeeamDocument): Record<string, Json> {
   const out: Record<string, Json> = structuredClone(schemas);
   for (const entry of VEEAM_DOCUMENT_ERRORS) {
-    if (!entry.documents.includes(document)) continue;
-    const schema = out[entry.schema];
-    if (schema && Array.isArray(schema.required)) schema.required = schema.required.filter((r) => r !== entry.required);
+    if (entry.document !== document) continue;
+    for (const name of entry.schemas) {
+      const schema = out[name];
+      if (!schema || !Array.isArray(schema.required) || definesField(out, schema, entry.required)) continue;
+      schema.required = schema.required.filter((r) => r !== entry.required);
+    }
   }
   const discriminated = new Set(Object.keys(out).filter((name) => isObject(out[name]!.discriminator)));
   for (const name of discriminated) {
