@@ -30,11 +30,28 @@ const VEEAM_DOCUMENT_ERRORS: { document: VeeamDocument; schemas: readonly string
   { document: '1.1-rev0', schemas: ['ServerInfoModel'], required: 'vbrInstallationId', why: 'required, never defined; the model defines vbrId' },
   {
     document: '1.1-rev0',
-    schemas: ['S3CompatibleStorageAccountModel', 'AmazonS3StorageAccountModel', 'AmazonSnowballEdgeStorageAccountModel', 'AzureBlobStorageAccountImportModel', 'AzureArchiveStorageAccountImportModel'],
+    schemas: [
+      'S3CompatibleStorageAccountModel',
+      'AmazonS3StorageAccountModel',
+      'AmazonSnowballEdgeStorageAccountModel',
+      'AzureBlobStorageAccountImportModel',
+      'AzureArchiveStorageAccountImportModel',
+    ],
     required: 'gatewayServer',
     why: 'required on the account, defined only inside connectionSettings',
   },
-  { document: '1.1-rev0', schemas: ['AmazonS3GlacierStorageImportSpec', 'AzureArchiveStorageImportSpec'], required: 'mountServer', why: 'required, never defined for archive tiers' },
+  {
+    document: '1.1-rev0',
+    schemas: ['AmazonS3GlacierStorageImportSpec', 'AzureArchiveStorageImportSpec'],
+    required: 'mountServer',
+    why: 'required, never defined for archive tiers',
+  },
+  {
+    document: '1.1-rev0',
+    schemas: ['CloudCredentialsImportSpecCollection'],
+    required: 'credentials',
+    why: 'required, never defined; the collection defines one array per cloud type',
+  },
   { document: '1.1-rev0', schemas: ['ObjectRestorePointModel'], required: 'paltformName', why: 'misspelt requirement; the field is platformName' },
 ];
 

@@ -338,5 +338,8 @@ function checkedSecrets(type: CredentialsType, spec: Body, secretMayBeMissing: b
 }
 
 function duplicate(row: CredentialsRow, otherId: string | undefined) {
-  return badRequest(`A credentials record with the uniqueId (tag) "${row.unique_id}" already exists${otherId ? ` (${otherId})` : ''}; give a different uniqueId (tag) to keep both.`, otherId);
+  return badRequest(
+    `A credentials record with the uniqueId (tag) "${row.unique_id}" already exists${otherId ? ` (${otherId})` : ''}; give a different uniqueId (tag) to keep both.`,
+    otherId,
+  );
 }
