@@ -12,6 +12,8 @@ export interface ModelShape {
   readonly rename?: Readonly<Record<string, string>>;
   /** Enum values this document spells differently: field → (section value → document value). */
   readonly spell?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Fields this document sends as an array of the one value (1.3's extent `status`). */
+  readonly asArray?: readonly string[];
   /** Nested models (an object, or each item of an array) and their own shapes. */
   readonly fields?: Readonly<Record<string, ShapeByDocument>>;
 }
@@ -66,6 +68,7 @@ function applyModelShape(value: unknown, shape: ModelShape | undefined, document
       if (typeof shaped === 'string') shaped = spelling[shaped] ?? shaped;
       else if (Array.isArray(shaped)) shaped = shaped.map((v) => (typeof v === 'string' ? (spelling[v] ?? v) : v));
     }
+    if (shape.asArray?.includes(key) && !Array.isArray(shaped)) shaped = [shaped];
     out[shape.rename?.[key] ?? key] = shaped;
   }
   return out;
