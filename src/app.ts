@@ -8,6 +8,7 @@ import { installErrorHandling } from './http/error-handling.js';
 import { installRequestConventions } from './http/request-conventions.js';
 import { installRequestLog } from './http/request-log.js';
 import { installReplyShapes } from './revisions/reply-hook.js';
+import { openApiPath, serveRevisionDocuments } from './revisions/openapi.js';
 import { lazyRequestLogger } from './http/lazy-request-logger.js';
 import type { TlsListener } from './http/tls-listener.js';
 import { ErrorSchema } from './http/schemas.js';
@@ -63,7 +64,8 @@ export interface AppDeps {
   services: () => { name: string; port: number }[];
 }
 
-export const OPENAPI_PATH = '/swagger/v1.1-rev0/swagger.json';
+/** The first revision's document; every accepted revision has its own (revisions/openapi.ts). */
+export const OPENAPI_PATH = openApiPath('1.1-rev0');
 
 /** Builds the Fastify app: core plumbing first, then every API section. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -109,7 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/swagger/ui' });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  serveRevisionDocuments(app);
   app.get('/swagger/ui/index.html', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/swagger/ui/'));
 
   installErrorHandling(app);

@@ -59,7 +59,8 @@ export function settingsFrom(server: Raw, editing?: ProxySettings): ProxySetting
 
 /** Datastores in both shapes: the 1.1 VmwareObjectModel fields plus 1.2's `platform`. */
 function datastoresOut(list: ProxySettings['connectedDatastores']['datastores']) {
-  return list.map((d) => ({ ...d, datastore: { platform: 'VMware', ...d.datastore } }));
+  // Stored as sent (1.3 clients say `VSphere`); built as `VMware`, and shaped per document.
+  return list.map((d) => ({ ...d, datastore: { ...d.datastore, platform: 'VMware' } }));
 }
 
 /** The server settings in both spellings (1.1 autoSelect, 1.2 autoSelectEnabled). */

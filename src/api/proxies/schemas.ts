@@ -39,7 +39,7 @@ export const ProxiesQuery = listQuerySchema(Object.keys(PROXY_ORDER_COLUMNS) as 
  */
 const Datastore = Type.Object(
   {
-    platform: Type.Optional(stringEnum(['VMware'] as const, '1.2: the inventory platform.')),
+    platform: Type.Optional(stringEnum(['VMware', 'VSphere'] as const, '1.2: the inventory platform (1.3 calls it VSphere).')),
     hostName: Type.String({ minLength: 1, maxLength: 255 }),
     name: Type.String({ minLength: 1, maxLength: 255 }),
     type: stringEnum(VMWARE_INVENTORY_TYPES),
