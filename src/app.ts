@@ -12,6 +12,8 @@ import { clientErrorReply, frameworkErrorReply } from './http/client-errors.js';
 import { installUnreadBodyClose } from './http/unread-body.js';
 import { installRequestLog } from './http/request-log.js';
 import { installConsole } from './http/console.js';
+import { installReplyShapes } from './revisions/reply-hook.js';
+import { openApiPath, serveRevisionDocuments } from './revisions/openapi.js';
 import { lazyRequestLogger } from './http/lazy-request-logger.js';
 import type { TlsListener } from './http/tls-listener.js';
 import { ErrorSchema } from './http/schemas.js';
@@ -76,7 +78,8 @@ export interface AppDeps {
   services: () => { name: string; port: number }[];
 }
 
-export const OPENAPI_PATH = '/swagger/v1.1-rev0/swagger.json';
+/** The first revision's document; every accepted revision has its own (revisions/openapi.ts). */
+export const OPENAPI_PATH = openApiPath('1.1-rev0');
 
 /** Builds the Fastify app: core plumbing first, then every API section. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -126,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/swagger/ui' });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  serveRevisionDocuments(app);
   app.get('/swagger/ui/index.html', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/swagger/ui/'));
 
   installErrorHandling(app);
@@ -134,6 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installUnreadBodyClose(app);
   installRequestConventions(app, deps.accessTokens);
   installRequestLog(app);
+  installReplyShapes(app);
 
   oauth2Routes(app, { login: deps.login });
   awsTokenRoutes(app, { login: deps.login });

@@ -3,7 +3,8 @@ import { ApiError } from './errors.js';
 import type { ApiFamily } from './route-config.js';
 
 /** Every Backup & Replication revision seen in clients in the wild (API-NOTES §8). */
-export const VBR_REVISIONS = ['1.0-rev1', '1.0-rev2', '1.1-rev0', '1.1-rev1', '1.1-rev2', '1.2-rev0', '1.2-rev1', '1.3-rev0', '1.3-rev1'] as const;
+export const VBR_REVISIONS = ['1.0-rev1', '1.0-rev2', '1.1-rev0', '1.1-rev1', '1.1-rev2', '1.2-rev0', '1.2-rev1', '1.3-rev0', '1.3-rev1', '1.3-rev2'] as const;
+export type VbrRevision = (typeof VBR_REVISIONS)[number];
 
 /** Backup for AWS: 1.0-rev0, the revision of the certificate API, and the later 1.x ones. */
 export const VBA_REVISIONS = ['1.0-rev0', '1.1-rev0', '1.2-rev0', '1.3-rev0', '1.4-rev0', '1.5-rev0', '1.6-rev0', '1.7-rev0'] as const;

@@ -98,6 +98,9 @@ describe.each(dialects)('automation of repositories on %s', (_kind, env) => {
       name: 'local-1',
       description: 'folder 1',
       tag: 'tag-1',
+      // 1.2-rev1 import specs require uniqueId, 1.1-rev0 requires kind on folder kinds.
+      uniqueId: 'tag-1',
+      kind: 'LocalStorage',
       type: 'LinuxLocal',
       hostName: backupServerName,
       repository: { path: path.join(root, 'repo-1'), enableTaskLimit: true, maxTaskCount: 4 },

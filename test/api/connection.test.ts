@@ -27,13 +27,13 @@ afterAll(async () => {
 const probe = (json: unknown, version?: string) => t.api.post('/api/v1/connectionCertificate', { token, json, version });
 
 describe('POST /api/v1/connectionCertificate', () => {
-  it('answers 201 with the documented CertificateModel of a TLS host, fingerprint null; 1.3 clients also get isTrusted', async () => {
+  it('answers 201 with the documented CertificateModel of a TLS host, no fingerprint field; 1.3 clients also get isTrusted', async () => {
     const material = await makeTlsMaterial('rsa', { chained: true, cn: 'vcenter.test' });
     const peer = await startTlsPeer(material);
     peers.push(peer);
     const res = await probe({ serverName: '127.0.0.1', credentialsId: standardId, type: 'ViHost', port: peer.port });
     expect(res.status).toBe(201);
-    expect(res.body.fingerprint).toBeNull();
+    expect(res.body).not.toHaveProperty('fingerprint');
     expect(Object.keys(res.body.certificate).sort()).toEqual(CERTIFICATE_FIELDS);
     const facts = await opensslFacts(material.leafPem);
     expect(res.body.certificate).toMatchObject({
@@ -50,13 +50,13 @@ describe('POST /api/v1/connectionCertificate', () => {
     expect(v13.body.certificate.isTrusted).toBe(false);
   });
 
-  it('answers with the OpenSSH SHA256 fingerprint of an SSH host, certificate null (port from the Linux credentials when absent)', async () => {
+  it('answers with the OpenSSH SHA256 fingerprint of an SSH host, no certificate field (port from the Linux credentials when absent)', async () => {
     const host = sshKeyPair();
     const peer = await startSsh2Peer({ hostKeys: [host.private], username: 'probe', password: 'x' });
     peers.push(peer);
     const res = await probe({ serverName: '127.0.0.1', credentialsId: linuxId, type: 'LinuxHost', port: peer.port });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ fingerprint: expect.stringMatching(/^SHA256:[A-Za-z0-9+/]{43}$/), certificate: null });
+    expect(res.body).toEqual({ fingerprint: expect.stringMatching(/^SHA256:[A-Za-z0-9+/]{43}$/) });
     // 1.2 shape: single-use credentials instead of a record; their SSHPort is the port.
     const v12 = await probe(
       { serverName: '127.0.0.1', type: 'LinuxHost', credentialsStorageType: 'SingleUse', singleUseCredentials: { username: 'probe', password: 'x', SSHPort: peer.port } },
@@ -154,8 +154,11 @@ describe('POST /api/v1/connectionCertificate/batch', () => {
     expect(res.body).toMatchObject({ succeeded: 31, failed: 1 });
     expect(res.body.results.map((r: any) => r.port)).toEqual(targets.map((x) => x.port));
     expect(new Set(res.body.results.slice(0, 30).map((r: any) => r.certificate.thumbprint)).size).toBe(1);
-    expect(res.body.results[30]).toMatchObject({ fingerprint: expect.stringMatching(/^SHA256:/), hostKeyAlgorithm: 'ssh-ed25519', certificate: null, error: null });
-    expect(res.body.results[31]).toMatchObject({ fingerprint: null, certificate: null, error: { kind: 'ConnectionRefused', message: expect.stringMatching(/refused/) } });
+    expect(res.body.results[30]).toMatchObject({ fingerprint: expect.stringMatching(/^SHA256:/), hostKeyAlgorithm: 'ssh-ed25519' });
+    expect(Object.keys(res.body.results[30])).not.toContain('certificate');
+    expect(Object.keys(res.body.results[30])).not.toContain('error');
+    expect(res.body.results[31]).toMatchObject({ error: { kind: 'ConnectionRefused', message: expect.stringMatching(/refused/) } });
+    expect(Object.keys(res.body.results[31])).not.toContain('fingerprint');
     const tooMany = await t.api.post('/api/v1/connectionCertificate/batch', { token, json: { targets: Array.from({ length: 501 }, () => targets[0]) } });
     expect(tooMany.status).toBe(400);
   });

@@ -97,7 +97,7 @@ describe('proxies', () => {
         transportMode: 'auto',
         failoverToNetwork: true,
         hostToProxyEncryption: false,
-        connectedDatastores: { autoSelect: true, autoSelectEnabled: true, datastores: [] },
+        connectedDatastores: { autoSelect: true, datastores: [] },
         maxTaskCount: 2,
       },
     });
@@ -120,9 +120,45 @@ describe('proxies', () => {
     expect(log).toMatch(/presents SSH host key SHA256:/);
     expect(log).toMatch(/SSH host key fingerprint matches the pin/);
     linuxProxy = resourceId;
-    const model = (await t.api.get(`${BASE}/${linuxProxy}`, { token })).body;
+    const model = (await t.api.get(`${BASE}/${linuxProxy}`, { token, version: '1.2-rev1' })).body;
     expect(model.name).toBe('127.0.0.1');
-    expect(model.server).toEqual({ ...server, connectedDatastores: { autoSelect: false, autoSelectEnabled: false, datastores: server.connectedDatastores.datastores } });
+    expect(model.server).toEqual(server);
+    // 1.1-rev0 spells it autoSelect and has no datastore platform.
+    const older = (await t.api.get(`${BASE}/${linuxProxy}`, { token })).body;
+    expect(older.server.connectedDatastores).toEqual({
+      autoSelect: false,
+      datastores: [{ datastore: { hostName: 'vc.test', name: 'ds1', type: 'Datastore', objectId: 'datastore-11' }, vmCount: 3 }],
+    });
+  });
+
+  it('1.3: transportMode as each document spells it (Auto from 1.3-rev1), either spelling accepted, and proxy states', async () => {
+    expect((await t.api.get(`${BASE}/${viProxy}`, { token, version: '1.3-rev0' })).body.server.transportMode).toBe('auto');
+    expect((await t.api.get(`${BASE}/${viProxy}`, { token, version: '1.3-rev1' })).body.server.transportMode).toBe('Auto');
+    const list = await t.api.get(BASE, { token, version: '1.3-rev2' });
+    expect(list.body.data.map((p: any) => p.server.transportMode).sort()).toEqual(['Auto', 'Network']);
+    const model = (await t.api.get(`${BASE}/${linuxProxy}`, { token, version: '1.3-rev1' })).body;
+    const edited = await session('PUT', `${BASE}/${linuxProxy}`, { ...model, server: { ...model.server, transportMode: 'DirectAccess' } }, '1.3-rev1');
+    expect(edited.done.result.result, edited.log).toBe('Success');
+    expect((await t.api.get(`${BASE}/${linuxProxy}`, { token })).body.server.transportMode).toBe('directAccess');
+    expect((await t.api.get(`${BASE}/${linuxProxy}`, { token, version: '1.3-rev1' })).body.server.transportMode).toBe('DirectAccess');
+
+    const states = await t.api.get(`${BASE}/states?orderColumn=Name`, { token, version: '1.3-rev1' });
+    expect(states.status, states.text).toBe(200);
+    expect(states.body.pagination).toMatchObject({ total: 2, count: 2 });
+    expect(states.body.data[0]).toEqual({
+      id: linuxProxy,
+      name: '127.0.0.1',
+      description: 'Linux proxy',
+      type: 'ViProxy',
+      hostId: linuxHostId,
+      hostName: '127.0.0.1',
+      isDisabled: false,
+      isOnline: true,
+      isOutOfDate: false,
+    });
+    expect((await t.api.get(`${BASE}/states?isOnlineFilter=false`, { token, version: '1.3-rev1' })).body.data).toEqual([]);
+    expect((await t.api.get(`${BASE}/states?isDisabledFilter=true`, { token, version: '1.3-rev1' })).body.pagination.total).toBe(0);
+    expect((await t.api.get(`${BASE}/states?hostIdFilter=${viHostId}`, { token, version: '1.3-rev1' })).body.data.map((p: any) => p.id)).toEqual([viProxy]);
   });
 
   it('lists with typeFilter, hostIdFilter, nameFilter and order', async () => {

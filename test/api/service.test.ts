@@ -48,10 +48,14 @@ describe('service endpoints', () => {
     const token = await t.adminToken();
     const res = await t.api.get('/api/v1/serverInfo', { token });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ buildVersion: '12.0.0.1420', patches: [], databaseVendor: 'SQLite', productName: 'Rampart', certificateExpiresSoon: false });
+    expect(res.body).toMatchObject({ buildVersion: '12.0.0.1420', patches: [], productName: 'Rampart', certificateExpiresSoon: false });
+    // 1.1-rev0's ServerInfoModel has no database fields; 1.2-rev1's requires them.
+    expect(res.body).not.toHaveProperty('databaseVendor');
     expect(res.body.vbrId).toMatch(/^[0-9a-f-]{36}$/);
     const newer = await t.api.get('/api/v1/serverInfo', { token, version: '1.2-rev1' });
     expect(newer.body.buildVersion).toBe('12.3.1.1139');
+    expect(newer.body.databaseVendor).toBe('SQLite');
+    expect(newer.body).not.toHaveProperty('veeamRegistration');
     expect(newer.body.vbrId).toBe(res.body.vbrId);
   });
 

@@ -70,7 +70,7 @@ describe.each(dialects)('store on %s', (kind, makeUrl) => {
       const res = await t.api.get('/api/v1/sessions?nameFilter=dialect*', { token });
       expect(res.body.pagination.total).toBe(1);
       expect(res.body.data[0].result.result).toBe('Success');
-      const info = await t.api.get('/api/v1/serverInfo', { token });
+      const info = await t.api.get('/api/v1/serverInfo', { token, version: '1.2-rev1' });
       expect(info.body.databaseVendor).toBe(kind === 'sqlite' ? 'SQLite' : 'PostgreSql');
     } finally {
       await t.cleanup();

@@ -19,10 +19,17 @@ import {
   VerificationCodeParams,
 } from './schemas.js';
 import { cloudCredentialsModel, type CloudCredentialsService } from './service.js';
+import { CHANGE_CERTIFICATE, CHANGE_SECRET_KEY, CLOUD_CREDENTIALS } from '../../revisions/replies/cloud-credentials.js';
+import { allStatuses, modelOrList, type ReplyShape } from '../../revisions/shapes.js';
 
 const tags = ['Credentials'];
-const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
-const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
+
+/** The model under every status a document lists for the route (201, 200; 204 sends no body). */
+function eachStatus(shape: ReplyShape, model: typeof CloudCredentialsModel) {
+  return Object.fromEntries(allStatuses(shape, 201).map((status) => [status, model]));
+}
+const read = { apiFamily: 'vbr', access: 'Viewer', reply: { body: modelOrList(CLOUD_CREDENTIALS) } } as const;
+const write = { apiFamily: 'vbr', access: 'Administrator', reply: { body: modelOrList(CLOUD_CREDENTIALS) } } as const;
 
 /** /api/v1/cloudCredentials: Amazon, Google, Azure storage and Azure compute accounts. */
 export function cloudCredentialsRoutes(app: FastifyInstance, deps: { cloudCredentials: CloudCredentialsService }): void {
@@ -84,7 +91,10 @@ export function cloudCredentialsRoutes(app: FastifyInstance, deps: { cloudCreden
 
   app.post(
     `${prefix}/:id/changeSecretKey`,
-    { config: write, schema: { tags, summary: 'Change secret key', params: IdParams, body: SecretKeyChangeSpec, response: { 201: CloudCredentialsModel } } },
+    {
+      config: { ...write, reply: CHANGE_SECRET_KEY },
+      schema: { tags, summary: 'Change secret key', params: IdParams, body: SecretKeyChangeSpec, response: eachStatus(CHANGE_SECRET_KEY, CloudCredentialsModel) },
+    },
     async (request, reply) => {
       const row = await service.changeSecretKey((request.params as { id: string }).id, (request.body as { newSecretKey: string }).newSecretKey);
       return reply.code(201).send(cloudCredentialsModel(row));
@@ -93,7 +103,10 @@ export function cloudCredentialsRoutes(app: FastifyInstance, deps: { cloudCreden
 
   app.post(
     `${prefix}/:id/changeCertificate`,
-    { config: write, schema: { tags, summary: 'Change certificate', params: IdParams, body: CertificateUploadSpec, response: { 201: CloudCredentialsModel } } },
+    {
+      config: { ...write, reply: CHANGE_CERTIFICATE },
+      schema: { tags, summary: 'Change certificate', params: IdParams, body: CertificateUploadSpec, response: eachStatus(CHANGE_CERTIFICATE, CloudCredentialsModel) },
+    },
     async (request, reply) => {
       const row = await service.changeCertificate((request.params as { id: string }).id, request.body as { certificate: string; password?: string | null });
       return reply.code(201).send(cloudCredentialsModel(row));

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../../http/paging.js';
-import { WithheldSecret, optionalText } from '../../http/nullable.js';
+import { optionalText } from '../../http/nullable.js';
 import { AZURE_REGIONS } from '../../azure/endpoints.js';
 
 export const CLOUD_CREDENTIALS_TYPES = ['AzureStorage', 'AzureCompute', 'Amazon', 'Google'] as const;
@@ -90,17 +90,16 @@ export const CloudCredentialsModel = Type.Object({
   id: Type.String({ format: 'uuid' }),
   type: stringEnum(CLOUD_CREDENTIALS_TYPES),
   description: Type.String(),
-  tag: Type.String(),
-  uniqueId: Type.String(),
+  tag: Type.Optional(Type.String({ description: '1.1-rev0 spelling of uniqueId.' })),
+  uniqueId: Type.Optional(Type.String({ description: '1.2-rev1 and later.' })),
   accessKey: Type.Optional(Type.String()),
   account: Type.Optional(Type.String()),
   connectionName: Type.Optional(Type.String()),
-  deployment: Type.Optional(Type.Object({ deploymentType: Type.String(), region: Type.Union([Type.String(), Type.Null()]) })),
+  deployment: Type.Optional(Type.Object({ deploymentType: Type.String(), region: Type.Optional(Type.String()) })),
   subscription: Type.Optional(
     Type.Object({
       tenantId: Type.String(),
       applicationId: Type.String(),
-      secret: WithheldSecret,
       subscriptions: Type.Array(Type.Object({ id: Type.String(), azureSubscriptionId: Type.String(), azureSubscriptionName: Type.Optional(Type.String()) })),
     }),
   ),

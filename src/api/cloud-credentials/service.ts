@@ -50,9 +50,9 @@ function required(value: string | undefined, field: string, type: string): strin
   return value;
 }
 
-/** CloudCredentialsModel of every revision at once; the secret fields are present but null. */
+/** CloudCredentialsModel in the 1.2 spelling (revisions/replies/cloud-credentials.ts shapes it); secrets are never sent. */
 export function cloudCredentialsModel(row: CloudCredentialsRow) {
-  const base = { id: row.id, type: row.type as CloudCredentialsType, description: row.description, tag: row.unique_id, uniqueId: row.unique_id };
+  const base = { id: row.id, type: row.type as CloudCredentialsType, description: row.description, uniqueId: row.unique_id };
   switch (row.type) {
     case 'Amazon':
     case 'Google':
@@ -63,8 +63,8 @@ export function cloudCredentialsModel(row: CloudCredentialsRow) {
       return {
         ...base,
         connectionName: row.connection_name ?? '',
-        deployment: { deploymentType: row.deployment_type ?? 'MicrosoftAzure', region: row.region },
-        subscription: { tenantId: row.tenant_id ?? '', applicationId: row.application_id ?? '', secret: null, subscriptions: [] },
+        deployment: { deploymentType: row.deployment_type ?? 'MicrosoftAzure', region: row.region ?? undefined },
+        subscription: { tenantId: row.tenant_id ?? '', applicationId: row.application_id ?? '', subscriptions: [] },
       };
   }
 }

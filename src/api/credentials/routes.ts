@@ -13,6 +13,8 @@ import {
   PrivateKeyChangeSpec,
 } from './schemas.js';
 import { credentialsModel, type CredentialsService } from './service.js';
+import { CREDENTIALS } from '../../revisions/replies/credentials.js';
+import { modelOrList } from '../../revisions/shapes.js';
 
 interface CredentialsQueryValues extends ListQuery {
   typeFilter?: string | string[];
@@ -21,8 +23,8 @@ interface CredentialsQueryValues extends ListQuery {
 }
 
 const tags = ['Credentials'];
-const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
-const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
+const read = { apiFamily: 'vbr', access: 'Viewer', reply: { body: modelOrList(CREDENTIALS) } } as const;
+const write = { apiFamily: 'vbr', access: 'Administrator', reply: { body: modelOrList(CREDENTIALS) } } as const;
 
 /** /api/v1/credentials: Standard and Linux credentials records; secrets are write-only. */
 export function credentialsRoutes(app: FastifyInstance, deps: { credentials: CredentialsService }): void {
@@ -36,22 +38,27 @@ export function credentialsRoutes(app: FastifyInstance, deps: { credentials: Cre
       createdAfter: dateFilter('createdAfterFilter', q.createdAfterFilter),
       createdBefore: dateFilter('createdBeforeFilter', q.createdBeforeFilter),
     });
-    return { data: rows.map(credentialsModel), pagination: pagination(total, rows.length, page) };
+    const keyed = await deps.credentials.withPrivateKey(rows);
+    return { data: rows.map((row) => credentialsModel(row, keyed)), pagination: pagination(total, rows.length, page) };
   });
 
   app.post(prefix, { config: write, schema: { tags, summary: 'Add credentials record', body: CredentialsSpec, response: { 201: CredentialsModel } } }, async (request, reply) => {
     const row = await deps.credentials.add(request.body as Record<string, unknown>);
-    return reply.code(201).send(credentialsModel(row));
+    return reply.code(201).send(credentialsModel(row, await deps.credentials.withPrivateKey([row])));
   });
 
-  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get credentials record', params: IdParams, response: { 200: CredentialsModel } } }, async (request) =>
-    credentialsModel(await deps.credentials.get((request.params as { id: string }).id)),
-  );
+  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get credentials record', params: IdParams, response: { 200: CredentialsModel } } }, async (request) => {
+    const row = await deps.credentials.get((request.params as { id: string }).id);
+    return credentialsModel(row, await deps.credentials.withPrivateKey([row]));
+  });
 
   app.put(
     `${prefix}/:id`,
     { config: write, schema: { tags, summary: 'Edit credentials record', params: IdParams, body: CredentialsEdit, response: { 200: CredentialsModel } } },
-    async (request) => credentialsModel(await deps.credentials.edit((request.params as { id: string }).id, request.body as Record<string, unknown>)),
+    async (request) => {
+      const row = await deps.credentials.edit((request.params as { id: string }).id, request.body as Record<string, unknown>);
+      return credentialsModel(row, await deps.credentials.withPrivateKey([row]));
+    },
   );
 
   app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove credentials record', params: IdParams } }, async (request, reply) => {

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../../http/paging.js';
-import { WithheldSecret, optionalFlag, optionalText } from '../../http/nullable.js';
+import { optionalFlag, optionalText } from '../../http/nullable.js';
 
 export const CREDENTIALS_TYPES = ['Standard', 'Linux'] as const;
 export type CredentialsType = (typeof CREDENTIALS_TYPES)[number];
@@ -64,15 +64,14 @@ export const CredentialsModel = Type.Object({
   description: Type.String(),
   type: stringEnum(CREDENTIALS_TYPES),
   creationTime: Type.String({ format: 'date-time' }),
-  tag: Type.String(),
-  uniqueId: Type.String(),
+  tag: Type.Optional(Type.String({ description: '1.1-rev0 spelling of uniqueId.' })),
+  uniqueId: Type.Optional(Type.String({ description: '1.2-rev1 and later.' })),
   SSHPort: Type.Optional(Type.Integer()),
-  autoElevated: Type.Optional(Type.Boolean()),
-  elevateToRoot: Type.Optional(Type.Boolean()),
+  autoElevated: Type.Optional(Type.Boolean({ description: '1.1-rev0 spelling of elevateToRoot.' })),
+  elevateToRoot: Type.Optional(Type.Boolean({ description: '1.2-rev1 and later.' })),
   addToSudoers: Type.Optional(Type.Boolean()),
   useSu: Type.Optional(Type.Boolean()),
-  privateKey: Type.Optional(WithheldSecret),
-  passphrase: Type.Optional(WithheldSecret),
+  authenticationType: Type.Optional(Type.String({ enum: ['SshKey', 'Password'], description: '1.3-rev0 and later.' })),
 });
 
 export const CredentialsResult = Type.Object({ data: Type.Array(CredentialsModel), pagination: PaginationSchema });

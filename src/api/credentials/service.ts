@@ -47,36 +47,39 @@ const flag = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : 
  * (case-insensitive). The key is stored under a unique index, so two requests
  * racing cannot both win.
  */
-function dedupKey(type: string, username: string, uniqueId: string): string {
-  return uniqueId !== '' ? `tag:${uniqueId.toLowerCase()}` : `user:${type}:${username.toLowerCase()}`;
+/**
+ * Only a uniqueId (tag) must be unique: Veeam keeps several records for one user name
+ * (told apart by their description), so a record without a tag is keyed by its own id.
+ */
+function dedupKey(id: string, uniqueId: string): string {
+  return uniqueId !== '' ? `tag:${uniqueId.toLowerCase()}` : `id:${id}`;
 }
 
 function ownerOf(row: Pick<CredentialsRow, 'id' | 'type'>): SecretOwner {
   return { kind: CREDENTIALS_KIND, type: row.type, id: row.id };
 }
 
-/** CredentialsModel for every revision at once: both spellings, secrets present but null. */
-export function credentialsModel(row: CredentialsRow) {
+/**
+ * CredentialsModel in the newest spelling (uniqueId, elevateToRoot, authenticationType);
+ * revisions/replies/credentials.ts shapes it for older documents. Secrets are never sent.
+ */
+export function credentialsModel(row: CredentialsRow, keyed: ReadonlySet<string> = new Set()) {
   const base = {
     id: row.id,
     username: row.username,
     description: row.description,
     type: row.type as CredentialsType,
     creationTime: formatInstant(row.creation_time)!,
-    tag: row.unique_id,
     uniqueId: row.unique_id,
   };
   if (row.type !== 'Linux') return base;
-  const elevate = Number(row.elevate_to_root) === 1;
   return {
     ...base,
     SSHPort: Number(row.ssh_port),
-    autoElevated: elevate,
-    elevateToRoot: elevate,
+    elevateToRoot: Number(row.elevate_to_root) === 1,
     addToSudoers: Number(row.add_to_sudoers) === 1,
     useSu: Number(row.use_su) === 1,
-    privateKey: null,
-    passphrase: null,
+    authenticationType: keyed.has(row.id) ? 'SshKey' : 'Password',
   };
 }
 
@@ -86,6 +89,20 @@ export class CredentialsService {
     private readonly secrets: SecretStore,
     private readonly references: ReferenceRegistry,
   ) {}
+
+  /** The ids among `rows` that log in with a private key (1.3's `authenticationType: SshKey`); one query, no secret opened. */
+  async withPrivateKey(rows: readonly CredentialsRow[]): Promise<Set<string>> {
+    const ids = rows.filter((r) => r.type === 'Linux').map((r) => r.id);
+    if (ids.length === 0) return new Set();
+    const found = await this.store.db
+      .selectFrom('vault_secrets')
+      .select('owner_id')
+      .where('owner_kind', '=', CREDENTIALS_KIND)
+      .where('field', '=', 'privateKey')
+      .where('owner_id', 'in', ids)
+      .execute();
+    return new Set(found.map((r) => r.owner_id));
+  }
 
   async list(page: PageRequest, filters: CredentialsFilters) {
     let query = this.store.db.selectFrom('credentials');
@@ -133,7 +150,7 @@ export class CredentialsService {
     const elevate = renamedField<boolean>(model, 'autoElevated', 'elevateToRoot', Number(existing.elevate_to_root) === 1);
     const row: CredentialsRow = {
       ...existing,
-      ...this.describedFields(existing.type, { ...model, description: model.description ?? existing.description }, uniqueId),
+      ...this.describedFields(existing.id, { ...model, description: model.description ?? existing.description }, uniqueId),
       ssh_port: linux ? ((model.SSHPort as number | null | undefined) ?? Number(existing.ssh_port)) : 22,
       elevate_to_root: linux && elevate !== undefined ? (elevate ? 1 : 0) : existing.elevate_to_root,
       add_to_sudoers: linux && flag(model.addToSudoers) !== undefined ? (model.addToSudoers ? 1 : 0) : existing.add_to_sudoers,
@@ -189,10 +206,11 @@ export class CredentialsService {
     const type = spec.type as CredentialsType;
     const { password, privateKey, passphrase, rootPassword } = checkedSecrets(type, spec, secretMayBeMissing);
     const uniqueId = renamedField<string>(spec, 'tag', 'uniqueId') ?? '';
+    const id = randomUUID();
     const row: CredentialsRow = {
-      id: randomUUID(),
+      id,
       type,
-      ...this.describedFields(type, spec, uniqueId),
+      ...this.describedFields(id, spec, uniqueId),
       ssh_port: type === 'Linux' ? ((spec.SSHPort as number | null | undefined) ?? 22) : 22,
       elevate_to_root: renamedField<boolean>(spec, 'autoElevated', 'elevateToRoot') ? 1 : 0,
       add_to_sudoers: flag(spec.addToSudoers) ? 1 : 0,
@@ -214,7 +232,7 @@ export class CredentialsService {
     const linux = existing.type === 'Linux';
     const row: CredentialsRow = {
       ...existing,
-      ...this.describedFields(existing.type, spec, uniqueId),
+      ...this.describedFields(existing.id, spec, uniqueId),
       ssh_port: linux ? ((spec.SSHPort as number | null | undefined) ?? 22) : 22,
       elevate_to_root: linux && renamedField<boolean>(spec, 'autoElevated', 'elevateToRoot') ? 1 : 0,
       add_to_sudoers: linux && flag(spec.addToSudoers) ? 1 : 0,
@@ -270,7 +288,7 @@ export class CredentialsService {
     return this.secrets.readAll(this.store.db, ownerOf(row)) as Promise<CredentialsSecrets>;
   }
 
-  private describedFields(type: string, body: Body, uniqueId: string) {
+  private describedFields(id: string, body: Body, uniqueId: string) {
     const username = text(body.username) ?? '';
     const description = text(body.description) ?? '';
     return {
@@ -279,7 +297,7 @@ export class CredentialsService {
       description,
       description_key: description.toLowerCase(),
       unique_id: uniqueId,
-      dedup_key: dedupKey(type, username, uniqueId),
+      dedup_key: dedupKey(id, uniqueId),
     };
   }
 
@@ -320,9 +338,8 @@ function checkedSecrets(type: CredentialsType, spec: Body, secretMayBeMissing: b
 }
 
 function duplicate(row: CredentialsRow, otherId: string | undefined) {
-  const what = row.unique_id !== '' ? `the uniqueId (tag) "${row.unique_id}"` : `the user name "${row.username}" and no uniqueId (tag)`;
   return badRequest(
-    `A ${row.unique_id !== '' ? '' : `${row.type} `}credentials record with ${what} already exists${otherId ? ` (${otherId})` : ''}; give a different uniqueId (tag) to keep both.`,
+    `A credentials record with the uniqueId (tag) "${row.unique_id}" already exists${otherId ? ` (${otherId})` : ''}; give a different uniqueId (tag) to keep both.`,
     otherId,
   );
 }

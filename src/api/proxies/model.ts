@@ -28,6 +28,12 @@ export function storedSettings(row: ProxyRow): ProxySettings {
   return { ...DEFAULT_PROXY_SETTINGS, ...(JSON.parse(row.settings) as Partial<ProxySettings>) };
 }
 
+/** A transport mode in either spelling (1.1 `auto`, 1.3-rev1 `Auto`) as stored (1.1). */
+function storedTransportMode(value: unknown): ProxySettings['transportMode'] | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  return (value[0]!.toLowerCase() + value.slice(1)) as ProxySettings['transportMode'];
+}
+
 /**
  * The settings a spec, model or import spec asks for; what it leaves out keeps
  * the stored value (edit) or Veeam's default (add). 400 (from renamedField) when
@@ -39,7 +45,7 @@ export function settingsFrom(server: Raw, editing?: ProxySettings): ProxySetting
   const autoSelect = given ? renamedField<boolean>(given, 'autoSelect', 'autoSelectEnabled', editing?.connectedDatastores.autoSelect) : undefined;
   const datastores = given?.datastores as ProxySettings['connectedDatastores']['datastores'] | undefined;
   const settings: ProxySettings = {
-    transportMode: (server.transportMode as ProxySettings['transportMode'] | undefined) ?? stored.transportMode,
+    transportMode: storedTransportMode(server.transportMode) ?? stored.transportMode,
     failoverToNetwork: (server.failoverToNetwork as boolean | undefined) ?? stored.failoverToNetwork,
     hostToProxyEncryption: (server.hostToProxyEncryption as boolean | undefined) ?? stored.hostToProxyEncryption,
     connectedDatastores: {
@@ -53,7 +59,8 @@ export function settingsFrom(server: Raw, editing?: ProxySettings): ProxySetting
 
 /** Datastores in both shapes: the 1.1 VmwareObjectModel fields plus 1.2's `platform`. */
 function datastoresOut(list: ProxySettings['connectedDatastores']['datastores']) {
-  return list.map((d) => ({ ...d, datastore: { platform: 'VMware', ...d.datastore } }));
+  // Stored as sent (1.3 clients say `VSphere`); built as `VMware`, and shaped per document.
+  return list.map((d) => ({ ...d, datastore: { ...d.datastore, platform: 'VMware' } }));
 }
 
 /** The server settings in both spellings (1.1 autoSelect, 1.2 autoSelectEnabled). */
@@ -74,4 +81,19 @@ export function settingsOut(s: ProxySettings) {
 /** ProxyModel (ViProxyModel) for every revision. */
 export function proxyModel(row: ProxyRow) {
   return { id: row.id, name: row.name, description: row.description, type: row.type as 'ViProxy', server: { hostId: row.host_id, ...settingsOut(storedSettings(row)) } };
+}
+
+/** ProxyStateModel (1.3): a proxy is online when its managed server passed its last check. */
+export function proxyStateModel(row: ProxyRow, online: boolean) {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    type: row.type,
+    hostId: row.host_id,
+    hostName: row.name,
+    isDisabled: false,
+    isOnline: online,
+    isOutOfDate: false,
+  };
 }

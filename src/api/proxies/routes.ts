@@ -3,17 +3,35 @@ import { enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../h
 import { EmptySuccessSchema, IdParams } from '../../http/schemas.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
-import { PROXY_ORDER_COLUMNS, PROXY_TYPES, ProxiesQuery, ProxiesResult, ProxyEdit, ProxyModel, ProxySpec } from './schemas.js';
-import { proxyModel } from './model.js';
+import {
+  PROXY_ORDER_COLUMNS,
+  PROXY_STATE_ORDER_COLUMNS,
+  PROXY_TYPES,
+  ProxiesQuery,
+  ProxiesResult,
+  ProxyEdit,
+  ProxyModel,
+  ProxySpec,
+  ProxyStatesQuery,
+  ProxyStatesResult,
+} from './schemas.js';
+import { proxyModel, proxyStateModel } from './model.js';
 import type { ProxiesService } from './service.js';
+import { PROXY_REPLY } from '../../revisions/replies/proxies.js';
 
 interface ProxiesQueryValues extends ListQuery {
   typeFilter?: string | string[];
   hostIdFilter?: string;
 }
 
+interface ProxyStatesQueryValues extends ProxiesQueryValues {
+  isDisabledFilter?: boolean;
+  isOnlineFilter?: boolean;
+  isOutOfDateFilter?: boolean;
+}
+
 const tags = ['Proxies'];
-const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
+const read = { apiFamily: 'vbr', access: 'Viewer', reply: { body: PROXY_REPLY } } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
 
 /** /api/v1/backupInfrastructure/proxies: VMware backup proxies, each a role of a managed server. */
@@ -28,6 +46,24 @@ export function proxiesRoutes(app: FastifyInstance, deps: { proxies: ProxiesServ
     const { rows, total } = await deps.proxies.list(page, { types: enumFilter('typeFilter', q.typeFilter, PROXY_TYPES), hostId: q.hostIdFilter?.toLowerCase() });
     return { data: rows.map(proxyModel), pagination: pagination(total, rows.length, page) };
   });
+
+  // 1.3: what monitoring polls. Registered as a static path, so it never reads as an {id}.
+  app.get(
+    `${prefix}/states`,
+    { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags, summary: 'Get All Proxy States', querystring: ProxyStatesQuery, response: { 200: ProxyStatesResult } } },
+    async (request) => {
+      const q = request.query as ProxyStatesQueryValues;
+      const page = pageRequestFrom(q, PROXY_STATE_ORDER_COLUMNS, { column: 'name_key', asc: true });
+      const { rows, total, online } = await deps.proxies.states(page, {
+        types: enumFilter('typeFilter', q.typeFilter, PROXY_TYPES),
+        hostId: q.hostIdFilter?.toLowerCase(),
+        isDisabled: q.isDisabledFilter,
+        isOnline: q.isOnlineFilter,
+        isOutOfDate: q.isOutOfDateFilter,
+      });
+      return { data: rows.map((row) => proxyStateModel(row, online.has(row.host_id))), pagination: pagination(total, rows.length, page) };
+    },
+  );
 
   app.post(prefix, { config: write, schema: { tags, summary: 'Add Proxy', body: ProxySpec, response: { 201: SessionModel } } }, async (request, reply) => {
     const session = await deps.proxies.add(request.body as Record<string, unknown>, user(request));

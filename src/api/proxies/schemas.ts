@@ -3,6 +3,8 @@ import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../
 
 export const PROXY_TYPES = ['ViProxy'] as const;
 export const TRANSPORT_MODES = ['auto', 'directAccess', 'virtualAppliance', 'network'] as const;
+/** 1.3-rev1 capitalizes the transport modes; either spelling is accepted and stored as the 1.1 one. */
+export const TRANSPORT_MODE_SPELLINGS = [...TRANSPORT_MODES, 'Auto', 'DirectAccess', 'VirtualAppliance', 'Network'] as const;
 export const VMWARE_INVENTORY_TYPES = [
   'Unknown',
   'VirtualMachine',
@@ -37,7 +39,7 @@ export const ProxiesQuery = listQuerySchema(Object.keys(PROXY_ORDER_COLUMNS) as 
  */
 const Datastore = Type.Object(
   {
-    platform: Type.Optional(stringEnum(['VMware'] as const, '1.2: the inventory platform.')),
+    platform: Type.Optional(stringEnum(['VMware', 'VSphere'] as const, '1.2: the inventory platform (1.3 calls it VSphere).')),
     hostName: Type.String({ minLength: 1, maxLength: 255 }),
     name: Type.String({ minLength: 1, maxLength: 255 }),
     type: stringEnum(VMWARE_INVENTORY_TYPES),
@@ -61,7 +63,7 @@ export const ConnectedDatastores = Type.Object(
 
 /** The settings every ProxyServerSettings* shape shares (the model's hostId, the import spec's hostName aside). */
 export const proxySettingsFields = {
-  transportMode: Type.Optional(stringEnum(TRANSPORT_MODES, 'Transport mode of the backup proxy.')),
+  transportMode: Type.Optional(stringEnum(TRANSPORT_MODE_SPELLINGS, 'Transport mode of the backup proxy (1.3-rev1 capitalizes it).')),
   failoverToNetwork: Type.Optional(Type.Boolean()),
   hostToProxyEncryption: Type.Optional(Type.Boolean()),
   connectedDatastores: Type.Optional(ConnectedDatastores),
@@ -98,3 +100,29 @@ export const ProxyModel = Type.Object({
 });
 
 export const ProxiesResult = Type.Object({ data: Type.Array(ProxyModel), pagination: PaginationSchema });
+
+export const PROXY_STATE_ORDER_COLUMNS = { Name: 'name_key', Type: 'type', Description: 'description_key', HostName: 'name_key' } as const;
+
+/** 1.3: the filters of GET …/proxies/states. */
+export const ProxyStatesQuery = listQuerySchema(Object.keys(PROXY_STATE_ORDER_COLUMNS) as (keyof typeof PROXY_STATE_ORDER_COLUMNS)[], {
+  typeFilter: Type.Optional(StringOrList),
+  hostIdFilter: Type.Optional(Type.String({ format: 'uuid' })),
+  isDisabledFilter: Type.Optional(Type.Boolean()),
+  isOnlineFilter: Type.Optional(Type.Boolean({ description: 'Online: the managed server of the proxy passed its last check.' })),
+  isOutOfDateFilter: Type.Optional(Type.Boolean()),
+});
+
+/** ProxyStateModel (1.3). */
+export const ProxyStateModel = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  description: Type.String(),
+  type: Type.String(),
+  hostId: Type.String({ format: 'uuid' }),
+  hostName: Type.String(),
+  isDisabled: Type.Boolean({ description: 'Rampart proxies cannot be disabled: always false.' }),
+  isOnline: Type.Boolean(),
+  isOutOfDate: Type.Boolean({ description: 'Rampart installs no components on proxies: always false.' }),
+});
+
+export const ProxyStatesResult = Type.Object({ data: Type.Array(ProxyStateModel), pagination: PaginationSchema });

@@ -55,6 +55,27 @@ export class ProxiesService {
     return fetchPage<ProxyRow>(query, { ...page, nameFilter: undefined });
   }
 
+  /**
+   * 1.3's proxy states. Online is the proxy's managed server's last check; Rampart
+   * proxies are never disabled nor out of date, so asking for those finds none.
+   */
+  async states(page: PageRequest, filters: ProxyFilters & { isDisabled?: boolean; isOnline?: boolean; isOutOfDate?: boolean }) {
+    let query = this.store.db.selectFrom('proxies');
+    if (filters.types) query = query.where('type', 'in', filters.types);
+    if (filters.hostId) query = query.where('host_id', '=', filters.hostId);
+    if (page.nameFilter) query = query.where(sql<boolean>`name_key like ${likePattern(page.nameFilter)} escape '\\'`);
+    if (filters.isDisabled === true || filters.isOutOfDate === true) query = query.where(sql<boolean>`1 = 0`);
+    if (filters.isOnline !== undefined) {
+      const available = this.store.db.selectFrom('managed_servers').select('id').where('status', '=', 'Available');
+      query = filters.isOnline ? query.where('host_id', 'in', available) : query.where('host_id', 'not in', available);
+    }
+    const { rows, total } = await fetchPage<ProxyRow>(query, { ...page, nameFilter: undefined });
+    const hostIds = rows.map((r) => r.host_id);
+    const online =
+      hostIds.length === 0 ? [] : await this.store.db.selectFrom('managed_servers').select('id').where('id', 'in', hostIds).where('status', '=', 'Available').execute();
+    return { rows, total, online: new Set(online.map((r) => r.id)) };
+  }
+
   async get(id: string): Promise<ProxyRow> {
     const row = await this.store.db.selectFrom('proxies').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound(`Backup proxy ${id} was not found.`, id);

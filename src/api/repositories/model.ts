@@ -38,6 +38,7 @@ export function repositoryStateModel(row: RepositoryRow) {
     freeGB: Number(row.free_gb),
     usedSpaceGB: Number(row.used_gb),
     isOnline: Number(row.is_online) === 1,
+    isOutOfDate: false,
     capacitySource: row.capacity_source,
     measuredAt: formatInstant(row.measured_at) ?? null,
     statusMessage: row.state_error,

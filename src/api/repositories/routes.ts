@@ -23,6 +23,7 @@ import {
 import { repositoryModel, repositoryStateModel } from './model.js';
 import type { ExtentCriteria, RepositoriesService } from './service.js';
 import type { RepositoryRescan } from './rescan.js';
+import { REPOSITORY_STATES_REPLY } from '../../revisions/replies/repositories.js';
 
 const tags = ['Repositories'];
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
@@ -97,7 +98,10 @@ export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: R
 
   app.get(
     `${prefix}/states`,
-    { config: read, schema: { tags, summary: 'Get all repository states', querystring: StatesQuery, response: { 200: RepositoryStatesResult } } },
+    {
+      config: { ...read, reply: { body: REPOSITORY_STATES_REPLY } },
+      schema: { tags, summary: 'Get all repository states', querystring: StatesQuery, response: { 200: RepositoryStatesResult } },
+    },
     async (request) => {
       const q = request.query as StateQuery;
       const page = pageRequestFrom(q, STATES_ORDER_COLUMNS, { column: 'name_key', asc: true });

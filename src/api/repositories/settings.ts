@@ -97,7 +97,8 @@ function integerIn(path: string, v: unknown, min: number, max: number): void {
 function checkNumbers(type: string, s: Obj): void {
   const repo = (s.repository ?? {}) as Obj;
   integerIn('repository.maxTaskCount', repo.maxTaskCount, 1, 1024);
-  integerIn('repository.readWriteRate', repo.readWriteRate, 1, 1_048_576);
+  // 0 is Veeam's own example value: no limit.
+  integerIn('repository.readWriteRate', repo.readWriteRate, 0, 1_048_576);
   integerIn('maxTaskCount', s.maxTaskCount, 1, 1024);
   if (repo.enableTaskLimit === true && repo.maxTaskCount === undefined) throw badRequest('The field "repository.maxTaskCount" is required when the task limit is enabled.');
   if (repo.enableReadWriteLimit === true && repo.readWriteRate === undefined)

@@ -7,10 +7,12 @@ import { AccessPermissionsModel } from '../repositories/schemas.js';
 import { ExtentMaintenanceSpec, RemoveQuery, SOBR_ORDER_COLUMNS, ScaleOutEdit, ScaleOutModel, ScaleOutQuery, ScaleOutResult, ScaleOutSpec, ScaleOutStateModel } from './schemas.js';
 import type { ScaleOutRepositoriesService } from './service.js';
 import type { ModeAction } from './modes.js';
+import { SCALE_OUT_REPOSITORY_REPLY } from '../../revisions/replies/repositories.js';
 
 const tags = ['Repositories'];
-const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
+const read = { apiFamily: 'vbr', access: 'Viewer', reply: { body: SCALE_OUT_REPOSITORY_REPLY } } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
+
 type Body = Record<string, unknown>;
 const idOf = (request: { params: unknown }) => (request.params as { id: string }).id;
 const who = (request: { principal?: { userName: string } }) => request.principal?.userName;

@@ -3,6 +3,7 @@ import type { Store } from '../../store/database.js';
 import type { ServingCertificate } from '../../certificates/serving-certificate.js';
 import { CertificateModel, ServerInfoModel, ServerTimeModel } from './schemas.js';
 import { certificateModel, serverInfo, serverTime } from './service.js';
+import { SERVER_INFO } from '../../revisions/replies/service.js';
 
 export interface ServiceDeps {
   store: Store;
@@ -29,7 +30,10 @@ export function serviceRoutes(app: FastifyInstance, deps: ServiceDeps): void {
 
   app.get(
     '/api/v1/serverInfo',
-    { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags: ['Service'], summary: 'Get backup server information', response: { 200: ServerInfoModel } } },
+    {
+      config: { apiFamily: 'vbr', access: 'Viewer', reply: { body: SERVER_INFO } },
+      schema: { tags: ['Service'], summary: 'Get backup server information', response: { 200: ServerInfoModel } },
+    },
     async (request) => {
       const validBy = deps.certificate.current.description.validBy;
       const expiresSoon = validBy.getTime() - Date.now() < deps.expiryWarningDays * 86_400_000;

@@ -17,6 +17,7 @@ const BUILD_FOR_REVISION: Record<string, string> = {
   '1.2-rev1': '12.3.1.1139',
   '1.3-rev0': '13.0.0.4967',
   '1.3-rev1': '13.0.1.180',
+  '1.3-rev2': '13.0.1.1071',
 };
 
 export function serverTime(now = new Date()) {
@@ -56,6 +57,9 @@ export async function serverInfo(store: Store, installationId: string, revision:
     sqlServerVersion: version ?? '',
     databaseSchemaVersion: String(migrationNames.length),
     databaseContentVersion: String(migrationNames.length),
+    // 1.3: Rampart is never registered on Veeam's My Account portal, and runs on Linux.
+    veeamRegistration: { isRegistered: false },
+    platform: process.platform === 'win32' ? 'Windows' : 'Linux',
     productName: 'Rampart',
     productVersion: PRODUCT_VERSION,
     certificateExpiresSoon: certificate.expiresSoon,

@@ -21,36 +21,33 @@ export const SessionsQuery = listQuerySchema(Object.keys(SESSION_ORDER_COLUMNS) 
   jobIdFilter: Type.Optional(Type.String({ format: 'uuid' })),
 });
 
-/**
- * Nullable as `type: [T, 'null']`, not anyOf: the response serializer would otherwise
- * run a validator on every value to choose a branch (measured: most of a list's cost).
- */
-const nullableString = (options: Record<string, unknown> = {}) => Type.Unsafe<string | null>({ type: ['string', 'null'], ...options });
-
 const SessionResultModel = Type.Object({
   result: Type.String(),
-  message: nullableString(),
-  isCanceled: Type.Boolean(),
+  message: Type.Optional(Type.String()),
+  isCanceled: Type.Optional(Type.Boolean()),
 });
 
-/** SessionModel with both spellings of the activity id (1.1 `activityId`, 1.2 `jobId`). */
+/**
+ * SessionModel in every document's spelling (revisions/replies/sessions.ts): 1.1-rev0's
+ * `activityId`, 1.2's `jobId` and platform fields; absent fields are left out.
+ */
 export const SessionModel = Type.Object({
   id: Type.String({ format: 'uuid' }),
   name: Type.String(),
-  activityId: Type.String({ format: 'uuid' }),
-  jobId: Type.String({ format: 'uuid' }),
+  activityId: Type.Optional(Type.String({ format: 'uuid', description: '1.1-rev0 spelling of jobId.' })),
+  jobId: Type.Optional(Type.String({ format: 'uuid', description: '1.2-rev1 and later.' })),
   sessionType: Type.String(),
   creationTime: Type.String({ format: 'date-time' }),
-  endTime: nullableString({ format: 'date-time' }),
+  endTime: Type.Optional(Type.String({ format: 'date-time' })),
   state: Type.String(),
   progressPercent: Type.Integer(),
-  result: Type.Unsafe<{ result: string; message: string | null; isCanceled: boolean } | null>({ ...SessionResultModel, type: ['object', 'null'] }),
-  resourceId: nullableString(),
-  resourceReference: nullableString(),
-  parentSessionId: nullableString(),
+  result: Type.Optional(SessionResultModel),
+  resourceId: Type.Optional(Type.String()),
+  resourceReference: Type.Optional(Type.String()),
+  parentSessionId: Type.Optional(Type.String()),
   usn: Type.Integer(),
-  platformName: Type.Optional(Type.String({ description: '1.2-rev0 and later.' })),
-  platformId: Type.Optional(Type.String({ description: '1.2-rev0 and later.' })),
+  platformName: Type.Optional(Type.String({ description: '1.2-rev1 and later.' })),
+  platformId: Type.Optional(Type.String({ description: '1.2-rev1 and later.' })),
 });
 
 export const SessionsResult = Type.Object({ data: Type.Array(SessionModel), pagination: PaginationSchema });

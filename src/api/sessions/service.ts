@@ -4,7 +4,8 @@ import { ResultCache } from '../../store/result-cache.js';
 import type { SessionsTable } from '../../store/schema.js';
 import type { Selectable } from 'kysely';
 import { formatInstant } from '../../http/dates.js';
-import { isRevisionAtLeast } from '../../http/api-version.js';
+import { shapeModel } from '../../revisions/shapes.js';
+import { SESSION } from '../../revisions/replies/sessions.js';
 import type { SessionRunner } from '../../sessions/runner.js';
 import { toLogRecord, toSessionRecord } from '../../sessions/records.js';
 import type { SessionRecord } from '../../sessions/model.js';
@@ -27,28 +28,34 @@ export interface SessionFilters {
   automation: boolean;
 }
 
-/** SessionModel as the API shows it, for every revision at once (superset fields). */
-export function sessionModel(record: SessionRecord, revision?: string) {
-  const type = record.sessionType === 'Job' && isRevisionAtLeast(revision, '1.2-rev0') ? 'BackupJob' : record.sessionType;
-  return {
+/**
+ * SessionModel as the document of the client's revision shows it (revisions/replies/sessions.ts):
+ * built in the 1.2 spelling, absent fields left out, then shaped.
+ */
+export function sessionModel(record: SessionRecord, revision?: string): SessionModelBody {
+  const running = record.result === 'None' && record.state !== 'Stopped';
+  const built = {
     id: record.id,
     name: record.name,
-    activityId: record.activityId,
     jobId: record.activityId,
-    sessionType: type,
+    sessionType: record.sessionType === 'Job' ? 'BackupJob' : record.sessionType,
     creationTime: formatInstant(record.creationTime)!,
-    endTime: formatInstant(record.endTime),
+    endTime: formatInstant(record.endTime) ?? undefined,
     state: record.state,
     progressPercent: record.progressPercent,
-    result: record.result === 'None' && record.state !== 'Stopped' ? null : { result: record.result, message: record.resultMessage, isCanceled: record.isCanceled },
-    resourceId: record.resourceId,
-    resourceReference: record.resourceReference,
-    parentSessionId: record.parentSessionId,
+    result: running ? undefined : { result: record.result, message: record.resultMessage ?? undefined, isCanceled: record.isCanceled },
+    resourceId: record.resourceId ?? undefined,
+    resourceReference: record.resourceReference ?? undefined,
+    parentSessionId: record.parentSessionId ?? undefined,
     usn: record.usn,
-    // 1.2 added these; older revisions do not know them.
-    ...(isRevisionAtLeast(revision, '1.2-rev0') ? { platformName: 'CustomPlatform', platformId: '00000000-0000-0000-0000-000000000000' } : {}),
+    platformName: 'CustomPlatform',
+    platformId: '00000000-0000-0000-0000-000000000000',
   };
+  return shapeModel(SESSION, revision, built) as SessionModelBody;
 }
+
+/** A SessionModel body in some document's spelling (see SessionModel in schemas.ts). */
+export type SessionModelBody = Record<string, unknown> & { id: string; state: string };
 
 /**
  * Monitoring tools poll the same session list again and again; answers are cached

@@ -5,7 +5,14 @@ import { CertificateModel } from '../service/schemas.js';
 
 /** Backup for AWS `Certificate`: Backup & Replication's CertificateModel (without 1.3's isTrusted) plus automaticallyGenerated. */
 const { isTrusted: _notInThisApi, ...certificateFields } = CertificateModel.properties;
-export const Certificate = Type.Object({ ...certificateFields, automaticallyGenerated: Type.Boolean() });
+const AWS_DATE = '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d$';
+export const Certificate = Type.Object({
+  ...certificateFields,
+  // Veeam's Backup for AWS SDK parses these as YYYY-MM-DDTHH:MM:SS only (UTC here).
+  validFrom: Type.String({ pattern: AWS_DATE, description: 'YYYY-MM-DDTHH:MM:SS, UTC.' }),
+  validBy: Type.String({ pattern: AWS_DATE, description: 'YYYY-MM-DDTHH:MM:SS, UTC.' }),
+  automaticallyGenerated: Type.Boolean(),
+});
 
 export const Certificates = Type.Object({ data: Type.Array(Certificate) });
 

@@ -1,4 +1,4 @@
-import { formatInstant } from '../../http/dates.js';
+import { formatAwsTokenDate, formatInstant } from '../../http/dates.js';
 import { ApiError, badRequest } from '../../http/errors.js';
 import { CertificateInputError } from '../../pki/errors.js';
 import { openPkcs12 } from '../../pki/pkcs12.js';
@@ -35,7 +35,9 @@ export class CertificateSettingsService {
 
   list() {
     const { description, automaticallyGenerated } = this.serving.current;
-    return { data: [{ ...withoutTrust(certificateModel(description)), automaticallyGenerated }] };
+    // Veeam's Backup for AWS SDK reads these two as YYYY-MM-DDTHH:MM:SS (UTC) and panics on anything else.
+    const model = { ...withoutTrust(certificateModel(description)), validFrom: formatAwsTokenDate(description.validFrom), validBy: formatAwsTokenDate(description.validBy) };
+    return { data: [{ ...model, automaticallyGenerated }] };
   }
 
   details(now = Date.now()) {

@@ -6,7 +6,10 @@ import { arrayItems, nonEmpty, tagOf, wildcardMatcher, type AutomationSection, t
 type Raw = Record<string, unknown>;
 const LINUX_SECRETS = ['privateKey', 'passphrase', 'rootPassword'] as const;
 
-/** The credentials service's duplicate rule, so "exists" means what adding by hand would refuse. */
+/**
+ * What an imported record is matched by: its tag, or without one its type and user name
+ * (adding by hand allows several untagged records per user name; an import matches the first).
+ */
 export function credentialsIdentity(type: string, username: string, tag: string): string {
   return tag !== '' ? `tag:${tag.toLowerCase()}` : `user:${type}:${username.toLowerCase()}`;
 }
@@ -84,7 +87,13 @@ export function credentialsSection(service: CredentialsService): AutomationSecti
       return { credentials };
     },
     async existing() {
-      return new Map((await allRows()).map((r) => [r.dedup_key, r.id]));
+      // Several records may share a user name (only a tag is unique): an untagged import matches the first.
+      const byIdentity = new Map<string, string>();
+      for (const r of await allRows()) {
+        const identity = credentialsIdentity(r.type, r.username, r.unique_id);
+        if (!byIdentity.has(identity)) byIdentity.set(identity, r.id);
+      }
+      return byIdentity;
     },
     async create(item: ImportItem) {
       await service.add(spec(item.raw), { secretMayBeMissing: true });

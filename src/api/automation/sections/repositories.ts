@@ -4,6 +4,8 @@ import type { CloudCredentialsService } from '../../cloud-credentials/service.js
 import type { ManagedServersService } from '../../managed-servers/service.js';
 import type { RepositoriesService } from '../../repositories/service.js';
 import { settingsOf } from '../../repositories/model.js';
+import { TYPE_CATALOGUE } from '../../repositories/type-catalogue.js';
+import type { RepositoryType } from '../../repositories/schemas.js';
 import { REPOSITORY_KEYS, RepositoriesExportSpec, RepositoriesImportSpecCollection, type ImportableType } from '../repository-schemas.js';
 import { arrayItems, wildcardMatcher, type AutomationSection, type ImportItem, type ImportPlan } from '../section.js';
 import { cloudCredentialsIdentity } from './cloud-credentials.js';
@@ -60,7 +62,9 @@ export function repositoriesSection(deps: RepositoriesSectionDeps): AutomationSe
       const names = wildcardMatcher(filter.names as string[] | undefined);
       const dir = await directory();
       // Display names (the directory keys servers by lower-cased name).
-      const serverNames = new Map((await deps.servers.list({ skip: 0, limit: MAX_LIMIT, orderBy: 'name_key', orderAsc: true }, {})).rows.map((r) => [r.id, r.name]));
+      const servers = (await deps.servers.list({ skip: 0, limit: MAX_LIMIT, orderBy: 'name_key', orderAsc: true }, {})).rows;
+      const serverNames = new Map(servers.map((r) => [r.id, r.name]));
+      const backupServerName = servers.find((r) => Number(r.is_backup_server) === 1)?.name ?? '';
       const credentials = new Map(dir.credentials.map((r) => [r.id, { credentialsName: r.username, credentialsTag: r.unique_id }]));
       const cloud = new Map(dir.cloud.map((r) => [r.id, { name: r.name, tag: r.unique_id, type: r.type }]));
       // The references registry keeps referenced objects from removal, so every id has a name; the id stands in if not.
@@ -75,8 +79,21 @@ export function repositoriesSection(deps: RepositoriesSectionDeps): AutomationSe
       );
       rows.sort((a, b) => a.name_key.localeCompare(b.name_key));
       for (const row of rows) {
-        const base = { name: row.name, description: row.description, tag: row.unique_id, type: row.type };
-        out[REPOSITORY_KEYS[row.type as ImportableType]]!.push(itemFromSettings(base, settingsOf(row), lookup));
+        // Both spellings of the unique id (1.1 import specs require `tag`, 1.2 and later `uniqueId`), and
+        // `kind`, which 1.1-rev0 requires on the folder and share kinds.
+        const kind = TYPE_CATALOGUE[row.type as RepositoryType]?.kind;
+        const base = {
+          name: row.name,
+          description: row.description,
+          tag: row.unique_id,
+          uniqueId: row.unique_id,
+          type: row.type,
+          ...(kind && kind !== 'ObjectStorage' ? { kind } : {}),
+        };
+        const item = itemFromSettings(base, settingsOf(row), lookup);
+        // Every document's AzureDataBox import spec requires a mount server; Rampart's own is the backup server.
+        if (row.type === 'AzureDataBox' && item.mountServer === undefined) item.mountServer = { mountServerName: backupServerName, writeCacheFolder: '', vPowerNFSEnabled: false };
+        out[REPOSITORY_KEYS[row.type as ImportableType]]!.push(item);
       }
       return out;
     },

@@ -1,0 +1,17 @@
+import { modelOrList, type ShapeByDocument } from '../shapes.js';
+
+/** RepositoryStateModel, built in the 1.3 shape: 1.2 added `isOnline`, 1.3 requires `isOutOfDate`. */
+export const REPOSITORY_STATE: ShapeByDocument = {
+  '1.1-rev0': { omit: ['isOnline', 'isOutOfDate'] },
+  '1.2-rev1': { omit: ['isOutOfDate'] },
+  '1.3-rev0': {},
+};
+
+/** ScaleOutRepositoryModel: 1.3 sends each performance extent's `status` as an array of statuses. */
+export const SCALE_OUT_REPOSITORY: ShapeByDocument = {
+  '1.1-rev0': {},
+  '1.3-rev0': { fields: { performanceTier: { '1.3-rev0': { fields: { performanceExtents: { '1.3-rev0': { asArray: ['status'] } } } } } } },
+};
+
+export const REPOSITORY_STATES_REPLY = modelOrList(REPOSITORY_STATE);
+export const SCALE_OUT_REPOSITORY_REPLY = modelOrList(SCALE_OUT_REPOSITORY);

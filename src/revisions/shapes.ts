@@ -1,0 +1,99 @@
+import { VEEAM_DOCUMENTS, documentOf, type VeeamDocument } from './documents.js';
+
+/**
+ * How one model differs in one Veeam document from the model the section builds (the
+ * section's own, newest spelling). Declared once at the document where a difference
+ * starts: a document without an entry takes the nearest one declared before it.
+ */
+export interface ModelShape {
+  /** Fields this document does not have: left out of the reply. */
+  readonly omit?: readonly string[];
+  /** Fields this document spells differently: section name → document name. */
+  readonly rename?: Readonly<Record<string, string>>;
+  /** Enum values this document spells differently: field → (section value → document value). */
+  readonly spell?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Fields this document sends as an array of the one value (1.3's extent `status`). */
+  readonly asArray?: readonly string[];
+  /** Nested models (an object, or each item of an array) and their own shapes. */
+  readonly fields?: Readonly<Record<string, ShapeByDocument>>;
+}
+
+/** A model's shape per document; `{}` at a document means "exactly as built". */
+export type ShapeByDocument = Readonly<Partial<Record<VeeamDocument, ModelShape>>>;
+
+/** What a route answers per document: the body's shape and, where documents differ, the status code. */
+export interface ReplyShape {
+  readonly body?: ShapeByDocument;
+  /** Success status per document (nearest declared before, as for shapes). */
+  readonly status?: Readonly<Partial<Record<VeeamDocument, number>>>;
+}
+
+/** The entry declared for `document` or, failing that, for the nearest document before it. */
+export function nearest<T>(byDocument: Readonly<Partial<Record<VeeamDocument, T>>> | undefined, document: VeeamDocument): T | undefined {
+  if (!byDocument) return undefined;
+  for (let i = VEEAM_DOCUMENTS.indexOf(document); i >= 0; i--) {
+    const entry = byDocument[VEEAM_DOCUMENTS[i]!];
+    if (entry !== undefined) return entry;
+  }
+  return undefined;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+/**
+ * A copy of `value` without the fields that are `null` (at any depth): Veeam's documents
+ * mark no reply field nullable, so an absent optional field is left out, never `null`.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field === null || field === undefined) continue;
+    out[key] = withoutNulls(field);
+  }
+  return out;
+}
+
+function applyModelShape(value: unknown, shape: ModelShape | undefined, document: VeeamDocument): unknown {
+  if (Array.isArray(value)) return value.map((item) => applyModelShape(item, shape, document));
+  if (!isPlainObject(value) || !shape) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (shape.omit?.includes(key)) continue;
+    const nested = shape.fields?.[key];
+    let shaped = nested ? applyModelShape(field, nearest(nested, document), document) : field;
+    const spelling = shape.spell?.[key];
+    if (spelling) {
+      if (typeof shaped === 'string') shaped = spelling[shaped] ?? shaped;
+      else if (Array.isArray(shaped)) shaped = shaped.map((v) => (typeof v === 'string' ? (spelling[v] ?? v) : v));
+    }
+    if (shape.asArray?.includes(key) && !Array.isArray(shaped)) shaped = [shaped];
+    out[shape.rename?.[key] ?? key] = shaped;
+  }
+  return out;
+}
+
+/** `value` (a model, or an array of them) as the document of `revision` shows it, without nulls. */
+export function shapeModel(shape: ShapeByDocument | undefined, revision: string | undefined, value: unknown): unknown {
+  const document = documentOf(revision);
+  return applyModelShape(withoutNulls(value), nearest(shape, document), document);
+}
+
+/** The success status the document of `revision` lists for a route, or `fallback`. */
+export function statusFor(shape: ReplyShape | undefined, revision: string | undefined, fallback: number): number {
+  return nearest(shape?.status, documentOf(revision)) ?? fallback;
+}
+
+/** Every success status a route answers in any document (to declare each in its response schema). */
+export function allStatuses(shape: ReplyShape, fallback: number): number[] {
+  return [...new Set([fallback, ...Object.values(shape.status ?? {})])];
+}
+
+/**
+ * For routes that answer either one model or a list envelope of them (`{data: [...]}`):
+ * the model's shape applies to the body itself and to each item of `data`.
+ */
+export function modelOrList(model: ShapeByDocument): ShapeByDocument {
+  return Object.fromEntries(Object.entries(model).map(([document, shape]) => [document, { ...shape, fields: { ...shape.fields, data: model } }]));
+}

@@ -1,0 +1,240 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { documentOf, type VeeamDocument } from '../../src/revisions/documents.js';
+import { VBR_REVISIONS } from '../../src/http/api-version.js';
+
+/**
+ * Checks every JSON reply the API tests receive against Veeam's own OpenAPI document of
+ * the revision the request asked for: the status code must be listed for the operation
+ * (a documented `default` counts) and the body must validate against its schema.
+ * Operations a document does not contain (Rampart extensions, sections the document
+ * lacks, the Backup for AWS routes) are not checked here.
+ */
+
+const REFERENCE_DIR = process.env.RAMPART_REFERENCE_DIR ?? '/work/shared/reference';
+const FILES: Record<VeeamDocument, string> = {
+  '1.1-rev0': 'vbr_rest_1.1-rev0.swagger.json',
+  '1.2-rev1': 'vbr_rest_1.2-rev1.json',
+  '1.3-rev0': 'vbr_rest_1.3-rev0.json',
+  '1.3-rev1': 'vbr_rest_1.3-rev1.json',
+  '1.3-rev2': 'vbr_rest_1.3-rev2.json',
+};
+
+/**
+ * Veeam's own document errors, and nothing else: fields a schema lists as required but
+ * never defines (so no server, Veeam's included, can send them as that schema describes).
+ * Each requirement is dropped only while the schema still leaves the field undefined.
+ */
+const VEEAM_DOCUMENT_ERRORS: { document: VeeamDocument; schemas: readonly string[]; required: string; why: string }[] = [
+  { document: '1.1-rev0', schemas: ['ServerInfoModel'], required: 'vbrInstallationId', why: 'required, never defined; the model defines vbrId' },
+  {
+    document: '1.1-rev0',
+    schemas: [
+      'S3CompatibleStorageAccountModel',
+      'AmazonS3StorageAccountModel',
+      'AmazonSnowballEdgeStorageAccountModel',
+      'AzureBlobStorageAccountImportModel',
+      'AzureArchiveStorageAccountImportModel',
+    ],
+    required: 'gatewayServer',
+    why: 'required on the account, defined only inside connectionSettings',
+  },
+  {
+    document: '1.1-rev0',
+    schemas: ['AmazonS3GlacierStorageImportSpec', 'AzureArchiveStorageImportSpec'],
+    required: 'mountServer',
+    why: 'required, never defined for archive tiers',
+  },
+  {
+    document: '1.1-rev0',
+    schemas: ['CloudCredentialsImportSpecCollection'],
+    required: 'credentials',
+    why: 'required, never defined; the collection defines one array per cloud type',
+  },
+  { document: '1.1-rev0', schemas: ['ObjectRestorePointModel'], required: 'paltformName', why: 'misspelt requirement; the field is platformName' },
+];
+
+type Json = Record<string, unknown>;
+
+interface Operation {
+  responses: Record<string, Json>;
+}
+
+interface LoadedDocument {
+  ajv: Ajv;
+  paths: { pattern: RegExp; literalSegments: number; operations: Record<string, Operation> }[];
+  components: Record<string, Record<string, Json>>;
+  /** The error responses the document defines once and lists on operations (400 BadRequest, 404 NotFound…), by status. */
+  documentedErrors: Record<string, Json>;
+  validators: Map<string, ValidateFunction>;
+}
+
+const loaded = new Map<VeeamDocument, LoadedDocument>();
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const refName = (ref: unknown) => (typeof ref === 'string' && ref.startsWith('#/components/schemas/') ? ref.slice('#/components/schemas/'.length) : undefined);
+
+function definesField(schemas: Record<string, Json>, schema: Json, field: string, seen = new Set<Json>()): boolean {
+  if (seen.has(schema)) return false;
+  seen.add(schema);
+  if (isObject(schema.properties) && field in schema.properties) return true;
+  const target = refName(schema.$ref);
+  if (target && schemas[target]) return definesField(schemas, schemas[target], field, seen);
+  return Array.isArray(schema.allOf) && schema.allOf.some((part) => isObject(part) && definesField(schemas, part, field, seen));
+}
+
+/**
+ * OpenAPI 3.0 → JSON Schema for ajv: a discriminated `oneOf` whose branches extend the
+ * base by `allOf: [$ref base]` is a cycle ajv cannot evaluate, so each such base gets a
+ * `<name>__base` copy without the dispatch (what the branches extend), and the base
+ * itself dispatches on the discriminator with if/then.
+ */
+function prepareSchemas(schemas: Record<string, Json>, document: VeeamDocument): Record<string, Json> {
+  const out: Record<string, Json> = structuredClone(schemas);
+  for (const entry of VEEAM_DOCUMENT_ERRORS) {
+    if (entry.document !== document) continue;
+    for (const name of entry.schemas) {
+      const schema = out[name];
+      if (!schema || !Array.isArray(schema.required) || definesField(out, schema, entry.required)) continue;
+      schema.required = schema.required.filter((r) => r !== entry.required);
+    }
+  }
+  const discriminated = new Set(Object.keys(out).filter((name) => isObject(out[name]!.discriminator)));
+  for (const name of discriminated) {
+    const schema = out[name]!;
+    const { discriminator, oneOf, ...base } = schema as Json & { discriminator: { propertyName: string; mapping?: Record<string, string> }; oneOf?: Json[] };
+    out[`${name}__base`] = base;
+    const mapping = discriminator.mapping ?? Object.fromEntries((oneOf ?? []).map((o) => [refName(o.$ref)!, o.$ref as string]));
+    out[name] = {
+      allOf: [
+        { $ref: `#/components/schemas/${name}__base` },
+        ...Object.entries(mapping).map(([value, target]) => ({
+          if: { properties: { [discriminator.propertyName]: { const: value } }, required: [discriminator.propertyName] },
+          then: { $ref: target },
+        })),
+      ],
+    };
+  }
+  // Branches extend the base, not the dispatcher.
+  const rewrite = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(rewrite);
+    if (!isObject(node)) return;
+    if (Array.isArray(node.allOf)) {
+      for (const part of node.allOf as Json[]) {
+        const target = refName(part.$ref);
+        if (target && discriminated.has(target)) part.$ref = `#/components/schemas/${target}__base`;
+      }
+    }
+    // ajv refuses `nullable` without `type`; OpenAPI means "or null".
+    if (node.nullable === true && node.type === undefined) {
+      delete node.nullable;
+      const copy = { ...node };
+      for (const k of Object.keys(node)) delete node[k];
+      node.anyOf = [{ type: 'null' }, copy];
+    }
+    for (const value of Object.values(node)) rewrite(value);
+  };
+  for (const schema of Object.values(out)) rewrite(schema);
+  return out;
+}
+
+function load(document: VeeamDocument): LoadedDocument {
+  const existing = loaded.get(document);
+  if (existing) return existing;
+  const raw = JSON.parse(readFileSync(`${REFERENCE_DIR}/${FILES[document]}`, 'utf8')) as { paths: Record<string, Record<string, Operation>>; components: Json };
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+  addFormats.default(ajv);
+  // Formats Veeam uses that carry no checkable syntax beyond their type.
+  for (const f of ['integer', 'Tar', 'Zip', 'time', 'password', 'binary']) ajv.addFormat(f, true);
+  const components = { ...raw.components, schemas: prepareSchemas((raw.components.schemas ?? {}) as Record<string, Json>, document) };
+  ajv.addSchema({ $id: 'veeam', components }, 'veeam');
+  const paths = Object.entries(raw.paths).map(([template, operations]) => {
+    const segments = template.split('/');
+    const pattern = new RegExp(`^${segments.map((s) => (/^\{.+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}/?$`, 'i');
+    return { pattern, literalSegments: segments.filter((s) => !/^\{.+\}$/.test(s)).length, operations };
+  });
+  // Literal paths (…/proxies/states) win over templated ones (…/proxies/{id}).
+  paths.sort((a, b) => b.literalSegments - a.literalSegments);
+  const documentedErrors: Record<string, Json> = {};
+  for (const operations of Object.values(raw.paths)) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        if (Number(status) >= 400 && typeof response.$ref === 'string') documentedErrors[status] ??= response;
+      }
+    }
+  }
+  const result: LoadedDocument = { ajv, paths, components: components as Record<string, Record<string, Json>>, documentedErrors, validators: new Map() };
+  loaded.set(document, result);
+  return result;
+}
+
+/** Rewrites the document's local `$ref`s to the schema registered as `veeam`. */
+function toRegistered(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toRegistered);
+  if (!isObject(node)) return node;
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `veeam${v}` : toRegistered(v)]));
+}
+
+function resolveResponse(raw: Json, components: (ref: string) => Json | undefined): Json {
+  let current = raw;
+  for (let i = 0; i < 5 && typeof current.$ref === 'string'; i++) current = components(current.$ref) ?? {};
+  return current;
+}
+
+export interface ConformanceProblem {
+  document: VeeamDocument;
+  operation: string;
+  message: string;
+}
+
+/**
+ * Checks one reply; returns undefined when it conforms or the document has no such
+ * operation, else what is wrong.
+ */
+export function checkReply(method: string, url: string, revisionHeader: string | undefined, status: number, body: unknown): ConformanceProblem | undefined {
+  const revision = revisionHeader?.trim().replace(/^v/i, '').toLowerCase();
+  if (!revision || !(VBR_REVISIONS as readonly string[]).includes(revision)) return undefined;
+  const document = documentOf(revision);
+  const path = new URL(url, 'https://x').pathname;
+  const doc = load(document);
+  const entry = doc.paths.find((p) => p.pattern.test(path));
+  const operation = entry?.operations[method.toLowerCase()];
+  if (!entry || !operation) return undefined;
+  const name = `${method.toUpperCase()} ${path}`;
+  // An error the operation does not list but the document defines for every operation
+  // (a 400 for a bad id or filter, a 404) is checked against that definition.
+  const response = operation.responses[String(status)] ?? operation.responses.default ?? doc.documentedErrors[String(status)];
+  if (!response) {
+    return { document, operation: name, message: `status ${status} is not listed (listed: ${Object.keys(operation.responses).join(', ')})` };
+  }
+  const key = `${method} ${entry.pattern.source} ${status}`;
+  let validate = doc.validators.get(key);
+  if (!validate) {
+    const resolved = resolveResponse(response, (ref) => {
+      const [, , kind, n] = ref.split('/');
+      return doc.components[kind!]?.[n!];
+    });
+    const content = (resolved.content ?? {}) as Record<string, { schema?: Json }>;
+    const schema = content['application/json']?.schema ?? Object.values(content)[0]?.schema;
+    validate = doc.ajv.compile(schema ? (toRegistered(schema) as Json) : {});
+    doc.validators.set(key, validate);
+  }
+  if (validate(body)) return undefined;
+  const errors = (validate.errors ?? [])
+    .filter((e) => e.keyword !== 'if')
+    .slice(0, 8)
+    .map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`);
+  return { document, operation: name, message: errors.join('; ') };
+}
+
+/**
+ * Fails the calling test when a reply breaks the document of the revision it asked for.
+ * Only JSON replies are checked (204s and other bodies have nothing to validate).
+ */
+export function assertConforms(method: string, url: string, revisionHeader: string | undefined, status: number, body: unknown, text: string): void {
+  if (typeof body !== 'object' || body === null) return;
+  const problem = checkReply(method, url, revisionHeader, status, body);
+  if (!problem) return;
+  throw new Error(`Reply does not follow Veeam's ${problem.document} document: ${problem.operation} → ${status}: ${problem.message}\nbody: ${text.slice(0, 600)}`);
+}
