@@ -53,6 +53,7 @@ async function fileSource(file: string, changed?: Extent[]): Promise<DiskSource 
   return {
     size: SIZE,
     changed,
+    handsOverBuffers: true,
     async read(offset, length) {
       const buffer = Buffer.allocUnsafeSlow(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);

@@ -122,6 +122,7 @@ export interface HeldChunk {
   drop(): void;
 }
 
+/** hash() and check() take their buffer over: it is transferred to a worker and empty afterwards. */
 export interface ChunkWorkers {
   hash(plain: Buffer, key: StoreKey | undefined): Promise<HeldChunk>;
   /**

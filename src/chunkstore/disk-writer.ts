@@ -25,6 +25,12 @@ export interface DiskSource {
   stream?: AsyncIterable<Uint8Array>;
   /** The extents changed since the previous restore point (changed-block tracking); only with `read` and `previous`. */
   changed?: Extent[];
+  /**
+   * read() returns a new buffer on every call, which the writer may take
+   * over (it is moved to a worker thread, not copied). Without it the writer
+   * copies what read() returns, so a source may reuse its buffer.
+   */
+  handsOverBuffers?: boolean;
 }
 
 export interface DiskWriteStats {
@@ -79,7 +85,13 @@ async function* pieces(source: DiskSource, chunkSize: number, previous: FixedInd
       }
       const got = await source.read(offset, length, signal);
       if (got.length !== length) throw new Error(`the source returned ${got.length} bytes at offset ${offset} instead of ${length}`);
-      yield { i, data: Buffer.isBuffer(got) ? got : Buffer.from(got.buffer, got.byteOffset, got.byteLength) };
+      let data: Buffer;
+      if (source.handsOverBuffers) data = Buffer.isBuffer(got) ? got : Buffer.from(got.buffer, got.byteOffset, got.byteLength);
+      else {
+        data = Buffer.allocUnsafeSlow(length);
+        data.set(got);
+      }
+      yield { i, data };
     }
     return;
   }
