@@ -4,7 +4,7 @@
  * index (docs/repository-format.md §4, §5, §7).
  */
 import type { BlobBackend } from './backend.js';
-import type { ChunkWorkers } from './chunk-workers.js';
+import { movableBuffer, type ChunkWorkers } from './chunk-workers.js';
 import { abortError, ChunkStoreError } from './errors.js';
 import { chunkCount, chunkLength, digestAt, isZeroDigest, newIndex, sealIndex, type FixedIndex } from './fixed-index.js';
 import type { StoreKey } from './keys.js';
@@ -61,6 +61,25 @@ export interface DiskWriteOptions {
   onProgress?(stats: DiskWriteStats): void;
 }
 
+/**
+ * Chunk buffers in circulation: read into, moved to a worker, moved back,
+ * reused. Without reuse every chunk leaves two chunk-sized buffers of garbage
+ * in two threads, and V8 collects them late (hundreds of MiB resident).
+ */
+class ChunkBuffers {
+  private free: Buffer[] = [];
+  constructor(
+    private readonly capacity: number,
+    private readonly keep: number,
+  ) {}
+  take(): Buffer {
+    return this.free.pop() ?? movableBuffer(this.capacity);
+  }
+  give(buffer: Buffer): void {
+    if (buffer.buffer.byteLength === this.capacity && this.free.length < this.keep) this.free.push(Buffer.from(buffer.buffer, 0, this.capacity));
+  }
+}
+
 interface Piece {
   i: number;
   /** undefined: unchanged since `previous`, reuse its digest without reading. */
@@ -71,7 +90,7 @@ function overlaps(extents: Extent[], start: number, end: number): boolean {
   return extents.some((e) => e.offset < end && e.offset + e.length > start);
 }
 
-async function* pieces(source: DiskSource, chunkSize: number, previous: FixedIndex | undefined, signal: AbortSignal | undefined): AsyncGenerator<Piece> {
+async function* pieces(source: DiskSource, chunkSize: number, previous: FixedIndex | undefined, buffers: ChunkBuffers, signal: AbortSignal | undefined): AsyncGenerator<Piece> {
   const count = chunkCount(source.size, chunkSize);
   const dims = { size: source.size, chunkSize };
   if (source.read) {
@@ -88,7 +107,7 @@ async function* pieces(source: DiskSource, chunkSize: number, previous: FixedInd
       let data: Buffer;
       if (source.handsOverBuffers) data = Buffer.isBuffer(got) ? got : Buffer.from(got.buffer, got.byteOffset, got.byteLength);
       else {
-        data = Buffer.allocUnsafeSlow(length);
+        data = buffers.take().subarray(0, length);
         data.set(got);
       }
       yield { i, data };
@@ -98,7 +117,7 @@ async function* pieces(source: DiskSource, chunkSize: number, previous: FixedInd
   if (!source.stream) throw new ChunkStoreError('InvalidArgument', 'a disk source needs read() or a stream');
   let i = 0;
   let fill = 0;
-  let current = Buffer.allocUnsafeSlow(chunkLength(dims, 0) || 0);
+  let current = count ? buffers.take().subarray(0, chunkLength(dims, 0)) : Buffer.alloc(0);
   for await (const part of source.stream) {
     let at = 0;
     const bytes = Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength);
@@ -112,7 +131,7 @@ async function* pieces(source: DiskSource, chunkSize: number, previous: FixedInd
         yield { i, data: current };
         i++;
         fill = 0;
-        current = i < count ? Buffer.allocUnsafeSlow(chunkLength(dims, i)) : Buffer.alloc(0);
+        current = i < count ? buffers.take().subarray(0, chunkLength(dims, i)) : Buffer.alloc(0);
       }
     }
   }
@@ -140,12 +159,16 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
   const running = new Set<Promise<void>>();
   let failure: unknown;
 
+  // Each chunk in flight holds at most a plain buffer and a blob buffer (+48 bytes of header, iv, tag).
+  const buffers = new ChunkBuffers(chunkSize + 64, 2 * limit + 2);
+
   const store = async (i: number, data: Buffer) => {
     const held = await options.workers.hash(data, options.key);
     const hex = held.digest.toString('hex');
     held.digest.copy(index.digests, i * 32);
+    const forget = async () => buffers.give(await held.drop());
     if (options.known.has(hex)) {
-      held.drop();
+      await forget();
       stats.reusedChunks++;
       return;
     }
@@ -155,17 +178,22 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
       const key = chunkKey(held.digest);
       const present = await backend.head(key);
       if (present) {
-        held.drop();
+        await forget();
         if (present.modifiedMs < options.touchBeforeMs) await backend.touch(key);
         stats.reusedChunks++;
         return;
       }
-      const blob = await held.seal(options.level);
-      if (signal?.aborted) throw abortError(signal);
-      if (await backend.putIfAbsent(key, blob, signal)) {
-        stats.newChunks++;
-        stats.bytesStored += blob.length;
-      } else stats.reusedChunks++;
+      const { blob, plain } = await held.seal(options.level, buffers.take());
+      buffers.give(plain);
+      try {
+        if (signal?.aborted) throw abortError(signal);
+        if (await backend.putIfAbsent(key, blob, signal)) {
+          stats.newChunks++;
+          stats.bytesStored += blob.length;
+        } else stats.reusedChunks++;
+      } finally {
+        buffers.give(blob);
+      }
     } catch (err) {
       options.known.delete(hex);
       throw err;
@@ -173,7 +201,7 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
   };
 
   try {
-    for await (const piece of pieces(source, chunkSize, previous, signal)) {
+    for await (const piece of pieces(source, chunkSize, previous, buffers, signal)) {
       if (failure) break;
       if (signal?.aborted) throw abortError(signal);
       if (!piece.data) {
@@ -185,6 +213,7 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
       stats.bytesRead += piece.data.length;
       if (isAllZero(piece.data)) {
         stats.zeroChunks++; // the index keeps its all-zero digest
+        buffers.give(piece.data);
         continue;
       }
       const task = store(piece.i, piece.data).then(

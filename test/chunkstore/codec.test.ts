@@ -19,7 +19,7 @@ describe('chunk codec (docs/repository-format.md §4)', () => {
         for (const plain of [text, noise, Buffer.from('tiny')]) {
           const held = await workers.hash(Buffer.from(plain), k);
           expect(held.digest.equals(chunkDigest(plain, k))).toBe(true);
-          const fromWorker = await held.seal(3);
+          const { blob: fromWorker } = await held.seal(3);
           expect(decodeChunk(fromWorker, held.digest, k, 'chunk').equals(plain)).toBe(true);
           const fromCodec = encodeChunk(plain, held.digest, 3, k);
           expect(fromCodec[8]).toBe(fromWorker[8]);
