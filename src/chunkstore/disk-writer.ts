@@ -8,7 +8,7 @@ import { movableBuffer, type ChunkWorkers } from './chunk-workers.js';
 import { abortError, ChunkStoreError } from './errors.js';
 import { chunkCount, chunkLength, digestAt, isZeroDigest, newIndex, sealIndex, type FixedIndex } from './fixed-index.js';
 import type { StoreKey } from './keys.js';
-import { chunkKey } from './layout.js';
+import { chunkKey, quarantineKey } from './layout.js';
 
 export interface Extent {
   offset: number;
@@ -53,6 +53,8 @@ export interface DiskWriteOptions {
   previous?: FixedIndex | undefined;
   /** Digests (hex) already known to be in the repository, shared across the disks of one restore point. */
   known: Set<string>;
+  /** Digests verification found bad or missing (quarantine/): never taken from `previous` on trust. */
+  suspect?: Set<string>;
   /** Chunks hashed, sealed or uploaded at once (memory bound: about inFlight × 2 × chunkSize). */
   inFlight?: number;
   /** Chunks found present whose time is before this are touched (GC grace, §7). */
@@ -90,7 +92,14 @@ function overlaps(extents: Extent[], start: number, end: number): boolean {
   return extents.some((e) => e.offset < end && e.offset + e.length > start);
 }
 
-async function* pieces(source: DiskSource, chunkSize: number, previous: FixedIndex | undefined, buffers: ChunkBuffers, signal: AbortSignal | undefined): AsyncGenerator<Piece> {
+async function* pieces(
+  source: DiskSource,
+  chunkSize: number,
+  previous: FixedIndex | undefined,
+  buffers: ChunkBuffers,
+  suspect: Set<string>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Piece> {
   const count = chunkCount(source.size, chunkSize);
   const dims = { size: source.size, chunkSize };
   if (source.read) {
@@ -98,7 +107,7 @@ async function* pieces(source: DiskSource, chunkSize: number, previous: FixedInd
     for (let i = 0; i < count; i++) {
       const offset = i * chunkSize;
       const length = chunkLength(dims, i);
-      if (skip && !overlaps(skip, offset, offset + length)) {
+      if (skip && !overlaps(skip, offset, offset + length) && !suspect.has(digestAt(previous!, i).toString('hex'))) {
         yield { i };
         continue;
       }
@@ -154,7 +163,12 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
   const index = newIndex(source.size, chunkSize);
   const previous = options.previous && options.previous.chunkSize === chunkSize ? options.previous : undefined;
   const stats: DiskWriteStats = { bytesRead: 0, chunks: chunkCount(source.size, chunkSize), zeroChunks: 0, newChunks: 0, reusedChunks: 0, bytesStored: 0 };
-  if (previous) for (let i = 0; i < chunkCount(previous.size, chunkSize); i++) options.known.add(digestAt(previous, i).toString('hex'));
+  if (previous) {
+    for (let i = 0; i < chunkCount(previous.size, chunkSize); i++) {
+      const hex = digestAt(previous, i).toString('hex');
+      if (!options.suspect?.has(hex)) options.known.add(hex);
+    }
+  }
   const limit = Math.max(1, options.inFlight ?? 4);
   const running = new Set<Promise<void>>();
   let failure: unknown;
@@ -190,6 +204,7 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
         if (await backend.putIfAbsent(key, blob, signal)) {
           stats.newChunks++;
           stats.bytesStored += blob.length;
+          if (options.suspect?.has(hex)) await backend.delete(quarantineKey(hex)); // stored again: healed
         } else stats.reusedChunks++;
       } finally {
         buffers.give(blob);
@@ -201,7 +216,7 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
   };
 
   try {
-    for await (const piece of pieces(source, chunkSize, previous, buffers, signal)) {
+    for await (const piece of pieces(source, chunkSize, previous, buffers, options.suspect ?? new Set(), signal)) {
       if (failure) break;
       if (signal?.aborted) throw abortError(signal);
       if (!piece.data) {
