@@ -63,12 +63,14 @@ function check(blob, digest, idKey, dataKey) {
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'hash') {
-      const plain = Buffer.from(m.data);
+      const plain = Buffer.from(m.data, 0, m.length);
       const digest = m.idKey ? crypto.createHmac('sha256', m.idKey).update(plain).digest() : crypto.createHash('sha256').update(plain).digest();
       held.set(m.id, plain);
       parentPort.postMessage({ id: m.id, digest });
     } else if (m.op === 'drop') {
+      const plain = held.get(m.id);
       held.delete(m.id);
+      parentPort.postMessage({ id: m.id, plain: plain.buffer }, [plain.buffer]);
     } else if (m.op === 'check') {
       parentPort.postMessage({ id: m.id, problem: check(Buffer.from(m.blob), Buffer.from(m.digest), m.idKey, m.dataKey) });
     } else if (m.op === 'seal') {
@@ -80,22 +82,30 @@ parentPort.on('message', (m) => {
         const packed = compress(plain, { compressionLevel: m.level });
         if (packed.length < plain.length) { payload = packed; flags |= 1; }
       }
-      let body = payload;
+      if (m.dataKey) flags |= 2;
+      // The blob is written into the buffer the main thread lent (it fits: a payload is never longer than the plain chunk).
+      const room = m.out && m.out.byteLength >= 48 + payload.length ? Buffer.from(m.out) : Buffer.allocUnsafeSlow(48 + payload.length);
+      let length;
       if (m.dataKey) {
-        flags |= 2;
         const iv = crypto.randomBytes(12);
         const cipher = crypto.createCipheriv('aes-256-gcm', m.dataKey, iv);
         cipher.setAAD(Buffer.concat([Buffer.from(m.digest), Buffer.of(flags)]));
-        const sealed = Buffer.concat([cipher.update(payload), cipher.final()]);
-        body = Buffer.concat([iv, cipher.getAuthTag(), sealed]);
+        const sealed = cipher.update(payload);
+        const rest = cipher.final();
+        iv.copy(room, 20);
+        cipher.getAuthTag().copy(room, 32);
+        sealed.copy(room, 48);
+        rest.copy(room, 48 + sealed.length);
+        length = 48 + sealed.length + rest.length;
+      } else {
+        payload.copy(room, 20);
+        length = 20 + payload.length;
       }
-      const blob = Buffer.allocUnsafeSlow(20 + body.length);
-      MAGIC.copy(blob, 0);
-      blob[8] = flags; blob[9] = 0; blob[10] = 0; blob[11] = 0;
-      blob.writeUInt32LE(plain.length, 12);
-      blob.writeUInt32LE(crc32(body), 16);
-      body.copy(blob, 20);
-      parentPort.postMessage({ id: m.id, blob: blob.buffer }, [blob.buffer]);
+      MAGIC.copy(room, 0);
+      room[8] = flags; room[9] = 0; room[10] = 0; room[11] = 0;
+      room.writeUInt32LE(plain.length, 12);
+      room.writeUInt32LE(crc32(room.subarray(20, length)), 16);
+      parentPort.postMessage({ id: m.id, blob: room.buffer, length, plain: plain.buffer }, [room.buffer, plain.buffer]);
     }
   } catch (err) {
     held.delete(m.id);
@@ -107,6 +117,8 @@ parentPort.on('message', (m) => {
 interface Answer {
   digest?: Uint8Array;
   blob?: ArrayBuffer;
+  length?: number;
+  plain?: ArrayBuffer;
   problem?: string;
 }
 
@@ -118,10 +130,17 @@ interface Pending {
 /** A chunk handed to a worker: hashed, waiting for seal() or drop(). */
 export interface HeldChunk {
   digest: Buffer;
-  seal(level: number): Promise<Buffer>;
-  drop(): void;
+  /**
+   * The stored form (docs §4), written into `room` when it is lent (a buffer
+   * of at least plain length + 48 bytes that owns its memory); the plain
+   * chunk's buffer comes back too, for reuse.
+   */
+  seal(level: number, room?: Buffer): Promise<{ blob: Buffer; plain: Buffer }>;
+  /** Forgets the chunk (deduplicated); its buffer comes back for reuse. */
+  drop(): Promise<Buffer>;
 }
 
+/** hash() and check() take their buffer over: it is transferred to a worker and empty afterwards. */
 export interface ChunkWorkers {
   hash(plain: Buffer, key: StoreKey | undefined): Promise<HeldChunk>;
   /**
@@ -134,7 +153,23 @@ export interface ChunkWorkers {
 }
 
 /** Transferred when the Buffer owns its whole ArrayBuffer (not a slice of Node's pool); otherwise the structured clone copies it. */
-const ownsBuffer = (b: Buffer) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
+const lent = new WeakSet<ArrayBufferLike>();
+const ownsBuffer = (b: Buffer) => b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && (b.byteLength === b.buffer.byteLength || lent.has(b.buffer));
+
+/**
+ * A buffer of `capacity` bytes that may be moved between threads whole, also
+ * when only its start is in use (chunk buffers are reused for shorter chunks).
+ */
+export function movableBuffer(capacity: number): Buffer {
+  const buffer = Buffer.allocUnsafeSlow(capacity);
+  lent.add(buffer.buffer);
+  return buffer;
+}
+
+const movedBack = (buffer: ArrayBuffer, length?: number) => {
+  lent.add(buffer);
+  return Buffer.from(buffer, 0, length);
+};
 
 /** Starts `threads` workers (default 2: this machine kind's cores). */
 export function startChunkWorkers(threads = 2): ChunkWorkers {
@@ -170,17 +205,18 @@ export function startChunkWorkers(threads = 2): ChunkWorkers {
       const worker = workers[turn++ % workers.length]!;
       const id = nextId++;
       const own = ownsBuffer(plain);
-      const data = own ? plain.buffer : plain;
-      const answer = await call(worker, { op: 'hash', id, data, idKey: key?.idKey }, own ? [plain.buffer as ArrayBuffer] : []);
+      const data = own ? plain.buffer : Uint8Array.prototype.slice.call(plain).buffer;
+      const answer = await call(worker, { op: 'hash', id, data, length: plain.length, idKey: key?.idKey }, [data as ArrayBuffer]);
       const digest = Buffer.from(answer.digest!);
       return {
         digest,
-        async seal(level) {
-          const sealed = await call(worker, { op: 'seal', id, digest, level, dataKey: key?.dataKey });
-          return Buffer.from(sealed.blob!);
+        async seal(level, room) {
+          const lend = room && ownsBuffer(room) ? room.buffer : undefined;
+          const sealed = await call(worker, { op: 'seal', id, digest, level, dataKey: key?.dataKey, out: lend }, lend ? [lend as ArrayBuffer] : []);
+          return { blob: movedBack(sealed.blob!, sealed.length), plain: movedBack(sealed.plain!) };
         },
-        drop() {
-          worker.postMessage({ op: 'drop', id });
+        async drop() {
+          return movedBack((await call(worker, { op: 'drop', id })).plain!);
         },
       };
     },
