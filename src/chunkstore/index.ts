@@ -17,7 +17,9 @@
  *   Writing (one restore point = one object's disks at one time):
  *     const w = await beginRestorePoint(store, {backupId, objectId, restorePointId, compressionLevel,
  *                                               password?, job?, object?, base?, signal?, inFlight?, threads?})
- *     await w.writeDisk({key, uid?, name, chunkSize}, {size, read?(offset, len) | stream, changed?}, {onProgress?})
+ *     await w.writeDisk({key, uid?, name, chunkSize}, {size, read?(offset, len) | stream, changed?, handsOverBuffers?}, {onProgress?})
+ *         read() may reuse its buffer (the writer copies) unless handsOverBuffers says each call returns a new one;
+ *         memory ≈ (2 × inFlight + 2) × chunkSize + two worker threads; all-zero chunks are never stored;
  *         → {bytesRead, chunks, zeroChunks, newChunks, reusedChunks, bytesStored, indexCsum}
  *     await w.commit() → ManifestBody   (the manifest is written last: before this, nothing is visible)
  *     await w.abort()                   (on any failure; releases the lock, leaves garbage to GC)
