@@ -29,13 +29,14 @@
  *     const rp = await readRestorePoint(store, ref, {password?})  → {manifest, keyFingerprint}
  *     const disk = await openDisk(store, rp, diskKey) → {size, read(offset, len), stream()}
  *         every chunk is checked (CRC, GCM tag, digest); errors are ChunkStoreError naming disk and offset.
- *     listRestorePoints(store, {password?}) → every restore point from its manifest (rescan / recovery)
+ *     listRestorePoints(store, {passwords?, within?}) → every restore point from its manifest (rescan / recovery);
+ *         without the password of an encrypted one: ids, time and keyFingerprint only
  *
  *   Maintenance:
  *     deleteRestorePoint(store, ref), applyRetention(store, {backupId, objectId}, {keepRestorePoints? | keepDays?})
  *     collectGarbage(store, {graceMs?, dryRun?}) → {markedChunks, deletedChunks, deletedBytes, ...}
- *     verifyRestorePoints(store, {passwords?, refs?}) → {checkedChunks, badChunks, damagedRestorePoints}
- *     chooseExtent(extents, chain) for scale-out repositories (data locality)
+ *     verifyRestorePoints(store, {passwords?, refs?}) → {checkedChunks, badChunks, damagedRestorePoints}; bad chunks → .bad + quarantine/
+ *     chooseExtent(extents, {holdingChain, expectedBytes?}), findChainExtents(extentStores, chain): scale-out (data locality)
  *
  *   Errors: ChunkStoreError {kind, message}; messages never contain a password or key.
  */
