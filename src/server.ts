@@ -54,6 +54,8 @@ export interface RunningServer {
   vault: VaultSections;
   /** Repositories, scale-out repositories and the states refresher. */
   repositories: RepositorySections;
+  /** The VMware inventory (jobs check their includes and reach vCenters through it). */
+  inventory: InventoryService;
   /** Backup jobs and their scheduler (tests drive its ticks), and the backup catalogue. */
   jobs: JobsService;
   scheduler: JobScheduler;
@@ -194,7 +196,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return { app, store, runner, certificate, users, vault, repositories, inventory, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

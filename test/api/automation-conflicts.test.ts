@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { makeTlsMaterial, startTlsPeer, type Peer } from '../support/peers.js';
+import { makeTlsMaterial, startCountingForwarder, startTlsPeer, type Peer } from '../support/peers.js';
+import { startVcsim, VCSIM_PASSWORD, VCSIM_USER, type Vcsim } from '../support/vcsim.js';
 import { opensslFacts } from '../support/tls.js';
 import { added, backupServerOf, exportFrom, importInto, infrastructureRows, PROXIES, REPOS, SERVERS, titlesOf } from './automation-support.js';
 
@@ -24,7 +25,12 @@ const exists = (p: string) =>
   );
 
 describe('automation import conflicts of managed servers, repositories and proxies', () => {
-  let vc: Peer & { requests: string[]; connections(): number };
+  // A ViHost is logged in to: the vCenter is VMware's simulator behind a forwarder that counts connections,
+  // and a second one with another certificate plays the vCenter moved elsewhere.
+  let vcsim: Vcsim;
+  let movedVc: Vcsim;
+  let movedThumbprint: string;
+  let vc: Peer & { connections(): number };
   let win: Peer & { requests: string[]; connections(): number };
   let t: TestServer;
   let token: string;
@@ -38,18 +44,21 @@ describe('automation import conflicts of managed servers, repositories and proxi
   const connections = () => vc.connections() + win.connections();
 
   beforeAll(async () => {
-    const [vcMaterial, winMaterial] = await Promise.all([makeTlsMaterial('ec', { cn: 'vcenter.test' }), makeTlsMaterial('ec', { cn: 'win.test' })]);
-    [vc, win, t] = await Promise.all([
-      startTlsPeer(vcMaterial, '::'),
+    const [movedMaterial, winMaterial] = await Promise.all([makeTlsMaterial('ec', { cn: 'vcenter.test' }), makeTlsMaterial('ec', { cn: 'win.test' })]);
+    [vcsim, movedVc, win, t] = await Promise.all([
+      startVcsim(),
+      startVcsim({ listen: '::', certPem: movedMaterial.leafPem, keyPem: movedMaterial.keyPem }),
       startTlsPeer(winMaterial, '::'),
       startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0' }),
     ]);
-    vcThumbprint = (await opensslFacts(vcMaterial.leafPem)).sha1.replace(/:/g, '');
+    vc = await startCountingForwarder(vcsim.port);
+    vcThumbprint = vcsim.thumbprint.replace(/:/g, '');
+    movedThumbprint = (await opensslFacts(movedMaterial.leafPem)).sha1.replace(/:/g, '');
     winThumbprint = (await opensslFacts(winMaterial.leafPem)).sha1.replace(/:/g, '');
     token = await t.adminToken();
     root = await mkdtemp(path.join(tmpdir(), 'rampart-conflicts-'));
     const backup = await backupServerOf(t, token);
-    const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: 'administrator@vsphere.local', password: 'Vi-Secret-1', tag: 'vc-admin' } });
+    const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: VCSIM_USER, password: VCSIM_PASSWORD, tag: 'vc-admin' } });
     expect(creds.status).toBe(201);
     const vcId = await added(t, token, SERVERS, {
       name: VC,
@@ -90,7 +99,7 @@ describe('automation import conflicts of managed servers, repositories and proxi
     for (const kind of ['managedServers', 'repositories', 'proxies']) exported[kind] = await exportFrom(t, token, kind);
   });
   afterAll(async () => {
-    await Promise.all([t?.cleanup(), vc?.close(), win?.close()]);
+    await Promise.all([t?.cleanup(), vc?.close(), win?.close(), vcsim?.stop(), movedVc?.stop()]);
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -152,6 +161,8 @@ describe('automation import conflicts of managed servers, repositories and proxi
     const { session, log } = await importInto(t, token, 'managedServers', editedServers(), '?onConflict=overwrite');
     const titles = titlesOf(log);
     expect(session.result, titles.join('\n')).toMatchObject({ result: 'Success', message: 'created 1, overwrote 2, skipped 0.' });
+    // The edited file calls the vCenter (and its copy) ESXi: the vSphere login sees a vCenter and says so.
+    expect(titles.filter((x) => x === 'None: The server is not a standalone ESX(i) host')).toHaveLength(2);
     expect(titles).toContain(`Succeeded: Overwrote ViHost "${VC}"`);
     expect(titles).toContain(`Succeeded: Overwrote WindowsHost "${WIN}"`);
     expect(titles).toContain(`Succeeded: Created ViHost "${NEW_VC}"`);
@@ -248,8 +259,8 @@ describe('automation import conflicts of managed servers, repositories and proxi
   });
 
   it('overwrite re-pins a server whose new certificate the collection names (with a Warning); skip leaves the old pin; the stale file afterwards changes nothing', async () => {
-    // The vCenter now answers elsewhere with another certificate (here: the Windows stand-in's port and certificate), and the file says so.
-    const moved = { viHosts: [{ ...structuredClone(exported.managedServers.viHosts[0]), port: win.port, certificateThumbprint: winThumbprint }] };
+    // The vCenter now answers elsewhere with another certificate (here: a second simulator with its own certificate), and the file says so.
+    const moved = { viHosts: [{ ...structuredClone(exported.managedServers.viHosts[0]), port: movedVc.port, certificateThumbprint: movedThumbprint }] };
     const skipped = await importInto(t, token, 'managedServers', moved);
     expect(titlesOf(skipped.log)).toContain(`Succeeded: Skipped ViHost "${VC}": it already exists`);
     expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({ port: vc.port, certificateThumbprint: vcThumbprint });
@@ -258,8 +269,13 @@ describe('automation import conflicts of managed servers, repositories and proxi
     const titles = titlesOf(repinned.log);
     expect(repinned.session.result, titles.join('\n')).toMatchObject({ result: 'Warning', message: 'created 0, overwrote 1, skipped 0; 1 warning(s).' });
     const warning = repinned.log.find((r) => r.title === 'The certificate thumbprint changed and the request names the new one: re-pinned');
-    expect(warning?.description).toBe(`Old: thumbprint ${vcThumbprint}. New: thumbprint ${winThumbprint}.`);
-    expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({ id: ids.vcId, port: win.port, certificateThumbprint: winThumbprint, status: 'Available' });
+    expect(warning?.description).toBe(`Old: thumbprint ${vcThumbprint}. New: thumbprint ${movedThumbprint}.`);
+    expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({
+      id: ids.vcId,
+      port: movedVc.port,
+      certificateThumbprint: movedThumbprint,
+      status: 'Available',
+    });
 
     // The old file again: its thumbprint is not what the host presents. Nothing of the edit lands; the host still presents its pin, so the server stays Available.
     const before = await infrastructureRows(t);
@@ -267,16 +283,18 @@ describe('automation import conflicts of managed servers, repositories and proxi
       t,
       token,
       'managedServers',
-      { viHosts: [{ ...exported.managedServers.viHosts[0], description: 'must not land', port: win.port }] },
+      { viHosts: [{ ...exported.managedServers.viHosts[0], description: 'must not land', port: movedVc.port }] },
       '?onConflict=overwrite',
     );
     expect(stale.session.result.result).toBe('Failed');
-    expect(stale.log.find((r) => r.title === `Could not import ViHost "${VC}"`)?.description).toContain(`expected ${vcThumbprint}, the host presents thumbprint ${winThumbprint}`);
+    expect(stale.log.find((r) => r.title === `Could not import ViHost "${VC}"`)?.description).toContain(
+      `expected ${vcThumbprint}, the host presents thumbprint ${movedThumbprint}`,
+    );
     expect(await infrastructureRows(t)).toEqual(before);
     expect((await t.api.get(`${SERVERS}/${ids.vcId}`, { token })).body).toMatchObject({
       description: 'vCenter',
-      port: win.port,
-      certificateThumbprint: winThumbprint,
+      port: movedVc.port,
+      certificateThumbprint: movedThumbprint,
       status: 'Available',
     });
   });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { makeTlsMaterial, startSilentPeer, startTlsPeer, type Peer } from '../support/peers.js';
+import { startSilentPeer, type Peer } from '../support/peers.js';
+import { startVcsim, VCSIM_PASSWORD, VCSIM_USER, type Vcsim } from '../support/vcsim.js';
 import { startBlackHole } from '../support/s3.js';
-import { opensslFacts } from '../support/tls.js';
 import { backupServerOf, exportFrom, finished, infrastructureRows, REPOS, SERVERS, titlesOf } from './automation-support.js';
 
 /**
@@ -24,7 +24,7 @@ const exists = (p: string) =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('stopping an import of managed servers and repositories in the middle', () => {
-  let vc: Peer;
+  let vc: Vcsim;
   let silent: Peer;
   let hole: { port: number; stop(): Promise<void> };
   let t: TestServer;
@@ -34,25 +34,23 @@ describe('stopping an import of managed servers and repositories in the middle',
   let backupName: string;
 
   beforeAll(async () => {
-    const material = await makeTlsMaterial('ec', { cn: 'vcenter.test' });
     // Timeouts far longer than the test waits: only the stop can end the hanging checks in time.
     [vc, silent, hole, t] = await Promise.all([
-      startTlsPeer(material, '::'),
+      // A ViHost is logged in to: the vCenter is VMware's simulator, reached on every loopback address.
+      startVcsim({ listen: '::' }),
       startSilentPeer(),
       startBlackHole(),
       startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '10000', RAMPART_REPOSITORY_TIMEOUT_MS: '10000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0' }),
     ]);
-    thumbprint = (await opensslFacts(material.leafPem)).sha1.replace(/:/g, '');
+    thumbprint = vc.thumbprint.replace(/:/g, '');
     token = await t.adminToken();
     root = await mkdtemp(path.join(tmpdir(), 'rampart-stop-'));
     backupName = (await backupServerOf(t, token)).name;
-    expect((await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: 'administrator@vsphere.local', password: 'x', tag: 'vc-admin' } })).status).toBe(
-      201,
-    );
+    expect((await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: VCSIM_USER, password: VCSIM_PASSWORD, tag: 'vc-admin' } })).status).toBe(201);
     expect((await t.api.post('/api/v1/cloudCredentials', { token, json: { type: 'Amazon', accessKey: 'AKIASTOP', secretKey: 'x', tag: 's3-stop' } })).status).toBe(201);
   });
   afterAll(async () => {
-    await Promise.all([t?.cleanup(), vc?.close(), silent?.close(), hole?.stop()]);
+    await Promise.all([t?.cleanup(), vc?.stop(), silent?.close(), hole?.stop()]);
     if (root) await rm(root, { recursive: true, force: true });
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSilentPeer, type Peer } from '../support/peers.js';
+import { startCountingForwarder, startSilentPeer, type Peer } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { haveGo, startVcsim, VCSIM_PASSWORD, VCSIM_USER, type Vcsim } from '../support/vcsim.js';
 
@@ -126,6 +126,42 @@ describe.skipIf(!haveGo)('VMware inventory through the HTTP API, against vcsim',
     const unknown = await t.api.get(`${HOSTS}/vcenter.nowhere.test`, { token });
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ errorCode: 'NotFound', message: expect.stringContaining('vcenter.nowhere.test') });
+  });
+
+  it('reads a vCenter once per refresh: paging within the cache window opens no new connection', async () => {
+    const forwarder = await startCountingForwarder(vcsim.port);
+    try {
+      const credentialsId = (await t.api.get('/api/v1/credentials', { token })).body.data[0].id;
+      await addViHost('127.0.0.3', { ...vcsim, port: forwarder.port }, credentialsId);
+      const before = forwarder.connections();
+      const first = await t.api.get(`${HOSTS}/127.0.0.3?limit=2`, { token });
+      const second = await t.api.get(`${HOSTS}/127.0.0.3?skip=2&limit=2`, { token });
+      expect([first.status, second.status]).toEqual([200, 200]);
+      expect(first.body.pagination.total).toBe(second.body.pagination.total);
+      // One login, one container view, one RetrievePropertiesEx, one logout: one keep-alive connection.
+      expect(forwarder.connections() - before).toBe(1);
+    } finally {
+      await forwarder.close();
+    }
+  });
+
+  it('finds objects and resolves VMs for the jobs section, through the same cache', async () => {
+    const inventory = t.server.inventory;
+    const vm = (await objects('?typeFilter=VirtualMachine&nameFilter=DC0_H0_VM1')).data[0].inventoryObject;
+    expect(await inventory.findObject({ hostName: '127.0.0.1', type: 'VirtualMachine', objectId: vm.objectId })).toMatchObject({ name: 'DC0_H0_VM1', type: 'VirtualMachine' });
+    expect(await inventory.findObject({ hostName: '127.0.0.1', type: 'Host', objectId: vm.objectId })).toBeUndefined();
+    expect(await inventory.findObject({ hostName: '127.0.0.1', type: 'VirtualMachine', objectId: 'vm-999999' })).toBeUndefined();
+    expect(await inventory.findObject({ hostName: 'nowhere.test', type: 'VirtualMachine', objectId: vm.objectId })).toBeUndefined();
+    expect(await inventory.findObject({ hostName: '127.0.0.1', type: 'vCenterServer', name: '127.0.0.1' })).toMatchObject({ type: 'vCenterServer' });
+    const resolved = await inventory.resolveVm('127.0.0.1', vm.objectId);
+    expect(resolved?.vm).toMatchObject({ name: 'DC0_H0_VM1', moref: { type: 'VirtualMachine', value: vm.objectId } });
+    expect(resolved?.access.credentials.username).toBe(VCSIM_USER);
+    const session = await inventory.session('127.0.0.1');
+    try {
+      expect(await session.isActive()).toBe(true);
+    } finally {
+      await session.logout();
+    }
   });
 
   it('an unreachable vCenter is a clear 503 within the probe timeout, never a hang', async () => {

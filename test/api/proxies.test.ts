@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { makeTlsMaterial, startSsh2Peer, sshKeyPair, startTlsPeer, type Peer } from '../support/peers.js';
-import { opensslFacts } from '../support/tls.js';
+import { startSsh2Peer, sshKeyPair, type Peer } from '../support/peers.js';
+import { startVcsim, VCSIM_PASSWORD, VCSIM_USER } from '../support/vcsim.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 
 const BASE = '/api/v1/backupInfrastructure/proxies';
@@ -45,12 +45,11 @@ beforeAll(async () => {
   // On PostgreSQL when one is given (the automation round trip covers proxies on SQLite).
   t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '3000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
   token = await t.adminToken();
-  // A vCenter stand-in (TLS) named "localhost", a Linux stand-in (ssh2) named "127.0.0.1".
-  const standard = await credentials({ type: 'Standard', username: 'administrator@vsphere.local', password: 'Vi-Secret-1' });
-  const material = await makeTlsMaterial('ec', { cn: 'vcenter.test' });
-  const vi = await startTlsPeer(material, '::');
-  peers.push(vi);
-  const thumbprint = (await opensslFacts(material.leafPem)).sha1.replace(/:/g, '');
+  // A vCenter (vcsim, which a ViHost must log in to) named "localhost", a Linux stand-in (ssh2) named "127.0.0.1".
+  const standard = await credentials({ type: 'Standard', username: VCSIM_USER, password: VCSIM_PASSWORD });
+  const vi = await startVcsim({ listen: '::' });
+  peers.push({ port: vi.port, close: vi.stop });
+  const thumbprint = vi.thumbprint.replace(/:/g, '');
   const addedVi = await session('POST', SERVERS, {
     name: 'localhost',
     description: 'vc',

@@ -127,6 +127,33 @@ export async function startSilentPeer(host = '127.0.0.1'): Promise<Peer> {
   };
 }
 
+/** Forwards every connection (on `::`) to a loopback port, counting them: how tests see whether a host was contacted. */
+export async function startCountingForwarder(targetPort: number): Promise<Peer & { connections(): number }> {
+  let count = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    count++;
+    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    socket.pipe(upstream).pipe(socket);
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+  });
+  const port = await listen(server, '::');
+  return {
+    port,
+    connections: () => count,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await closeServer(server);
+    },
+  };
+}
+
 /** A port that was free a moment ago: nothing listens there. */
 export async function closedPort(): Promise<number> {
   const server = net.createServer();

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import https from 'node:https';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -95,9 +96,9 @@ export interface VcsimOptions {
   password?: string;
   /** Address to listen on: 127.0.0.1 by default; `::` reaches it on every loopback address (127.0.0.x, ::1). */
   listen?: string;
-  /** PEM files for the served certificate; the simulator's own when absent. */
-  certFile?: string;
-  keyFile?: string;
+  /** The served certificate and key (PEM); the simulator's built-in one when absent (the same in every instance). */
+  certPem?: string;
+  keyPem?: string;
 }
 
 export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
@@ -107,7 +108,13 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   const args = ['-port', '0', '-username', username, '-password', password];
   if (options.cbt) args.push('-cbt');
   if (options.listen) args.push('-host', options.listen);
-  if (options.certFile && options.keyFile) args.push('-tlscert', options.certFile, '-tlskey', options.keyFile);
+  let tlsDir: string | undefined;
+  if (options.certPem && options.keyPem) {
+    tlsDir = await mkdtemp(path.join(tmpdir(), 'rampart-vcsim-'));
+    await writeFile(path.join(tlsDir, 'cert.pem'), options.certPem);
+    await writeFile(path.join(tlsDir, 'key.pem'), options.keyPem, { mode: 0o600 });
+    args.push('-tlscert', path.join(tlsDir, 'cert.pem'), '-tlskey', path.join(tlsDir, 'key.pem'));
+  }
   const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -120,6 +127,7 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
       await exited;
       clearTimeout(timer);
     }
+    if (tlsDir) await rm(tlsDir, { recursive: true, force: true });
   };
   try {
     let url: string | undefined;

@@ -76,14 +76,13 @@ async function verifyHost(
   } else {
     if (plan.type === 'ViHost' && plan.credentialsId) {
       const login = await checkVsphereLogin(ctx, deps.connection, { ...target, viHostType: plan.viHostType }, check.identity.description.thumbprint, plan.credentialsId);
-      if (!login.typeMatches) {
+      // Said, not warned: the type is the administrator's label, and Rampart reads both kinds the same way.
+      if (!login.typeMatches)
         await ctx.log(
           `The server is not a ${plan.viHostType === 'VC' ? 'vCenter Server' : 'standalone ESX(i) host'}`,
-          'Warning',
-          `It reports itself as ${login.fullName} (${login.apiType}); check viHostType.`,
+          'None',
+          `It reports itself as ${login.fullName} (${login.apiType}); viHostType says ${plan.viHostType}.`,
         );
-        warnings++;
-      }
     } else {
       if (plan.type === 'ViHost') await checkHttpsAnswers(ctx, deps.connection, target, check.identity.description.thumbprint);
       await ctx.log('The credentials were not used', 'None', 'Rampart does not speak WinRM/SMB: the credentials are stored, not verified.');
