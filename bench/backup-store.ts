@@ -3,6 +3,7 @@
 // run so the ratios compare like with like on this machine's 2 shared cores:
 //   - full backup (zstd Optimal = level 3, 4 MiB chunks; plain and encrypted) ÷ reading the raw file,
 //   - incremental after changing 1 % of the blocks, with and without changed extents (bytes stored, time),
+//   - restore of the full as an ordered stream (every chunk checked) ÷ reading the raw file,
 //   - verification of every chunk ÷ reading the chunk files raw,
 //   - peak resident memory (workers included: they are threads of this process).
 //   npm run bench:store     (BENCH_STORE_MIB=1024 BENCH_STORE_CHUNK=LocalTargetLarge BENCH_STORE_LEVEL=Optimal)
@@ -15,6 +16,8 @@ import {
   chunkSizeFor,
   localFolderBackend,
   openChunkStore,
+  openDisk,
+  readRestorePoint,
   verifyRestorePoints,
   zstdLevelFor,
   type ChunkStore,
@@ -53,6 +56,7 @@ async function fileSource(file: string, changed?: Extent[]): Promise<DiskSource 
   return {
     size: SIZE,
     changed,
+    handsOverBuffers: true,
     async read(offset, length) {
       const buffer = Buffer.allocUnsafeSlow(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
@@ -165,6 +169,15 @@ try {
   );
   console.log(
     `incremental with changed extents: ${incCbt.seconds.toFixed(2)} s (${((incCbt.seconds / full.seconds) * 100).toFixed(1)} % of the full), ${fmt(incCbt.bytesRead)} MiB read, ${fmt(incCbt.bytesStored)} MiB stored`,
+  );
+
+  const restoreStarted = process.hrtime.bigint();
+  const disk = await openDisk(store, await readRestorePoint(store, ref('full')), '2000');
+  let restored = 0;
+  for await (const part of disk.stream()) restored += part.length;
+  const restoreSeconds = Number(process.hrtime.bigint() - restoreStarted) / 1e9;
+  console.log(
+    `restore (ordered stream, verified): ${restoreSeconds.toFixed(2)} s, ${mibs(restored, restoreSeconds)} MiB/s; ratio to raw read ${(raw.seconds / restoreSeconds).toFixed(2)}`,
   );
 
   const files = await chunkFiles(repo);

@@ -34,7 +34,7 @@ function worthCompressing(plain) {
   return packed < 0.97 * 3 * 16384;
 }
 // Same checks, same order, same words as decodeChunk in chunk-codec.ts (docs §4).
-function check(blob, digest, idKey, dataKey) {
+function check(blob, digest, idKey, dataKey, keep) {
   if (blob.length < 20 || !blob.subarray(0, 8).equals(MAGIC)) return 'not a rampart chunk (bad magic)';
   const flags = blob[8];
   if (flags & ~3) return 'unknown flags 0x' + flags.toString(16);
@@ -58,19 +58,29 @@ function check(blob, digest, idKey, dataKey) {
   if (plain.length !== plainLength) return 'length ' + plain.length + ' instead of ' + plainLength;
   const actual = idKey ? crypto.createHmac('sha256', idKey).update(plain).digest() : crypto.createHash('sha256').update(plain).digest();
   if (!actual.equals(digest)) return 'its content does not match its digest';
+  if (keep) keep.plain = plain;
   return undefined;
 }
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'hash') {
-      const plain = Buffer.from(m.data);
+      const plain = Buffer.from(m.data, 0, m.length);
       const digest = m.idKey ? crypto.createHmac('sha256', m.idKey).update(plain).digest() : crypto.createHash('sha256').update(plain).digest();
       held.set(m.id, plain);
       parentPort.postMessage({ id: m.id, digest });
     } else if (m.op === 'drop') {
+      const plain = held.get(m.id);
       held.delete(m.id);
+      parentPort.postMessage({ id: m.id, plain: plain.buffer }, [plain.buffer]);
     } else if (m.op === 'check') {
-      parentPort.postMessage({ id: m.id, problem: check(Buffer.from(m.blob), Buffer.from(m.digest), m.idKey, m.dataKey) });
+      const keep = m.open ? {} : undefined;
+      const problem = check(Buffer.from(m.blob), Buffer.from(m.digest), m.idKey, m.dataKey, keep);
+      if (keep && keep.plain) {
+        // A fresh copy the main thread may own whole (the plain bytes may be a view of a larger buffer).
+        const plain = Buffer.allocUnsafeSlow(keep.plain.length);
+        keep.plain.copy(plain);
+        parentPort.postMessage({ id: m.id, plain: plain.buffer }, [plain.buffer]);
+      } else parentPort.postMessage({ id: m.id, problem });
     } else if (m.op === 'seal') {
       const plain = held.get(m.id);
       held.delete(m.id);
@@ -80,22 +90,30 @@ parentPort.on('message', (m) => {
         const packed = compress(plain, { compressionLevel: m.level });
         if (packed.length < plain.length) { payload = packed; flags |= 1; }
       }
-      let body = payload;
+      if (m.dataKey) flags |= 2;
+      // The blob is written into the buffer the main thread lent (it fits: a payload is never longer than the plain chunk).
+      const room = m.out && m.out.byteLength >= 48 + payload.length ? Buffer.from(m.out) : Buffer.allocUnsafeSlow(48 + payload.length);
+      let length;
       if (m.dataKey) {
-        flags |= 2;
         const iv = crypto.randomBytes(12);
         const cipher = crypto.createCipheriv('aes-256-gcm', m.dataKey, iv);
         cipher.setAAD(Buffer.concat([Buffer.from(m.digest), Buffer.of(flags)]));
-        const sealed = Buffer.concat([cipher.update(payload), cipher.final()]);
-        body = Buffer.concat([iv, cipher.getAuthTag(), sealed]);
+        const sealed = cipher.update(payload);
+        const rest = cipher.final();
+        iv.copy(room, 20);
+        cipher.getAuthTag().copy(room, 32);
+        sealed.copy(room, 48);
+        rest.copy(room, 48 + sealed.length);
+        length = 48 + sealed.length + rest.length;
+      } else {
+        payload.copy(room, 20);
+        length = 20 + payload.length;
       }
-      const blob = Buffer.allocUnsafeSlow(20 + body.length);
-      MAGIC.copy(blob, 0);
-      blob[8] = flags; blob[9] = 0; blob[10] = 0; blob[11] = 0;
-      blob.writeUInt32LE(plain.length, 12);
-      blob.writeUInt32LE(crc32(body), 16);
-      body.copy(blob, 20);
-      parentPort.postMessage({ id: m.id, blob: blob.buffer }, [blob.buffer]);
+      MAGIC.copy(room, 0);
+      room[8] = flags; room[9] = 0; room[10] = 0; room[11] = 0;
+      room.writeUInt32LE(plain.length, 12);
+      room.writeUInt32LE(crc32(room.subarray(20, length)), 16);
+      parentPort.postMessage({ id: m.id, blob: room.buffer, length, plain: plain.buffer }, [room.buffer, plain.buffer]);
     }
   } catch (err) {
     held.delete(m.id);
@@ -107,6 +125,8 @@ parentPort.on('message', (m) => {
 interface Answer {
   digest?: Uint8Array;
   blob?: ArrayBuffer;
+  length?: number;
+  plain?: ArrayBuffer;
   problem?: string;
 }
 
@@ -118,10 +138,17 @@ interface Pending {
 /** A chunk handed to a worker: hashed, waiting for seal() or drop(). */
 export interface HeldChunk {
   digest: Buffer;
-  seal(level: number): Promise<Buffer>;
-  drop(): void;
+  /**
+   * The stored form (docs §4), written into `room` when it is lent (a buffer
+   * of at least plain length + 48 bytes that owns its memory); the plain
+   * chunk's buffer comes back too, for reuse.
+   */
+  seal(level: number, room?: Buffer): Promise<{ blob: Buffer; plain: Buffer }>;
+  /** Forgets the chunk (deduplicated); its buffer comes back for reuse. */
+  drop(): Promise<Buffer>;
 }
 
+/** hash() and check() take their buffer over: it is transferred to a worker and empty afterwards. */
 export interface ChunkWorkers {
   hash(plain: Buffer, key: StoreKey | undefined): Promise<HeldChunk>;
   /**
@@ -130,11 +157,29 @@ export interface ChunkWorkers {
    * was checked then).
    */
   check(blob: Buffer, digest: Buffer, key: StoreKey | undefined): Promise<string | undefined>;
+  /** check() that also returns the plain chunk when it is good. */
+  open(blob: Buffer, digest: Buffer, key: StoreKey | undefined): Promise<{ plain?: Buffer; problem?: string }>;
   close(): Promise<void>;
 }
 
 /** Transferred when the Buffer owns its whole ArrayBuffer (not a slice of Node's pool); otherwise the structured clone copies it. */
-const ownsBuffer = (b: Buffer) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
+const lent = new WeakSet<ArrayBufferLike>();
+const ownsBuffer = (b: Buffer) => b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && (b.byteLength === b.buffer.byteLength || lent.has(b.buffer));
+
+/**
+ * A buffer of `capacity` bytes that may be moved between threads whole, also
+ * when only its start is in use (chunk buffers are reused for shorter chunks).
+ */
+export function movableBuffer(capacity: number): Buffer {
+  const buffer = Buffer.allocUnsafeSlow(capacity);
+  lent.add(buffer.buffer);
+  return buffer;
+}
+
+const movedBack = (buffer: ArrayBuffer, length?: number) => {
+  lent.add(buffer);
+  return Buffer.from(buffer, 0, length);
+};
 
 /** Starts `threads` workers (default 2: this machine kind's cores). */
 export function startChunkWorkers(threads = 2): ChunkWorkers {
@@ -170,17 +215,18 @@ export function startChunkWorkers(threads = 2): ChunkWorkers {
       const worker = workers[turn++ % workers.length]!;
       const id = nextId++;
       const own = ownsBuffer(plain);
-      const data = own ? plain.buffer : plain;
-      const answer = await call(worker, { op: 'hash', id, data, idKey: key?.idKey }, own ? [plain.buffer as ArrayBuffer] : []);
+      const data = own ? plain.buffer : Uint8Array.prototype.slice.call(plain).buffer;
+      const answer = await call(worker, { op: 'hash', id, data, length: plain.length, idKey: key?.idKey }, [data as ArrayBuffer]);
       const digest = Buffer.from(answer.digest!);
       return {
         digest,
-        async seal(level) {
-          const sealed = await call(worker, { op: 'seal', id, digest, level, dataKey: key?.dataKey });
-          return Buffer.from(sealed.blob!);
+        async seal(level, room) {
+          const lend = room && ownsBuffer(room) ? room.buffer : undefined;
+          const sealed = await call(worker, { op: 'seal', id, digest, level, dataKey: key?.dataKey, out: lend }, lend ? [lend as ArrayBuffer] : []);
+          return { blob: movedBack(sealed.blob!, sealed.length), plain: movedBack(sealed.plain!) };
         },
-        drop() {
-          worker.postMessage({ op: 'drop', id });
+        async drop() {
+          return movedBack((await call(worker, { op: 'drop', id })).plain!);
         },
       };
     },
@@ -193,6 +239,16 @@ export function startChunkWorkers(threads = 2): ChunkWorkers {
         own ? [blob.buffer as ArrayBuffer] : [],
       );
       return answer.problem;
+    },
+    async open(blob, digest, key) {
+      const worker = workers[turn++ % workers.length]!;
+      const own = ownsBuffer(blob);
+      const answer = await call(
+        worker,
+        { op: 'check', open: true, id: nextId++, blob: own ? blob.buffer : blob, digest, idKey: key?.idKey, dataKey: key?.dataKey },
+        own ? [blob.buffer as ArrayBuffer] : [],
+      );
+      return answer.plain ? { plain: Buffer.from(answer.plain) } : { problem: answer.problem ?? 'unreadable' };
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));

@@ -4,11 +4,11 @@
  * index (docs/repository-format.md §4, §5, §7).
  */
 import type { BlobBackend } from './backend.js';
-import type { ChunkWorkers } from './chunk-workers.js';
+import { movableBuffer, type ChunkWorkers } from './chunk-workers.js';
 import { abortError, ChunkStoreError } from './errors.js';
 import { chunkCount, chunkLength, digestAt, isZeroDigest, newIndex, sealIndex, type FixedIndex } from './fixed-index.js';
 import type { StoreKey } from './keys.js';
-import { chunkKey } from './layout.js';
+import { chunkKey, quarantineKey } from './layout.js';
 
 export interface Extent {
   offset: number;
@@ -25,6 +25,12 @@ export interface DiskSource {
   stream?: AsyncIterable<Uint8Array>;
   /** The extents changed since the previous restore point (changed-block tracking); only with `read` and `previous`. */
   changed?: Extent[];
+  /**
+   * read() returns a new buffer on every call, which the writer may take
+   * over (it is moved to a worker thread, not copied). Without it the writer
+   * copies what read() returns, so a source may reuse its buffer.
+   */
+  handsOverBuffers?: boolean;
 }
 
 export interface DiskWriteStats {
@@ -47,12 +53,33 @@ export interface DiskWriteOptions {
   previous?: FixedIndex | undefined;
   /** Digests (hex) already known to be in the repository, shared across the disks of one restore point. */
   known: Set<string>;
+  /** Digests verification found bad or missing (quarantine/): never taken from `previous` on trust. */
+  suspect?: Set<string>;
   /** Chunks hashed, sealed or uploaded at once (memory bound: about inFlight × 2 × chunkSize). */
   inFlight?: number;
   /** Chunks found present whose time is before this are touched (GC grace, §7). */
   touchBeforeMs: number;
   signal?: AbortSignal | undefined;
   onProgress?(stats: DiskWriteStats): void;
+}
+
+/**
+ * Chunk buffers in circulation: read into, moved to a worker, moved back,
+ * reused. Without reuse every chunk leaves two chunk-sized buffers of garbage
+ * in two threads, and V8 collects them late (hundreds of MiB resident).
+ */
+class ChunkBuffers {
+  private free: Buffer[] = [];
+  constructor(
+    private readonly capacity: number,
+    private readonly keep: number,
+  ) {}
+  take(): Buffer {
+    return this.free.pop() ?? movableBuffer(this.capacity);
+  }
+  give(buffer: Buffer): void {
+    if (buffer.buffer.byteLength === this.capacity && this.free.length < this.keep) this.free.push(Buffer.from(buffer.buffer, 0, this.capacity));
+  }
 }
 
 interface Piece {
@@ -65,7 +92,14 @@ function overlaps(extents: Extent[], start: number, end: number): boolean {
   return extents.some((e) => e.offset < end && e.offset + e.length > start);
 }
 
-async function* pieces(source: DiskSource, chunkSize: number, previous: FixedIndex | undefined, signal: AbortSignal | undefined): AsyncGenerator<Piece> {
+async function* pieces(
+  source: DiskSource,
+  chunkSize: number,
+  previous: FixedIndex | undefined,
+  buffers: ChunkBuffers,
+  suspect: Set<string>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Piece> {
   const count = chunkCount(source.size, chunkSize);
   const dims = { size: source.size, chunkSize };
   if (source.read) {
@@ -73,20 +107,26 @@ async function* pieces(source: DiskSource, chunkSize: number, previous: FixedInd
     for (let i = 0; i < count; i++) {
       const offset = i * chunkSize;
       const length = chunkLength(dims, i);
-      if (skip && !overlaps(skip, offset, offset + length)) {
+      if (skip && !overlaps(skip, offset, offset + length) && !suspect.has(digestAt(previous!, i).toString('hex'))) {
         yield { i };
         continue;
       }
       const got = await source.read(offset, length, signal);
       if (got.length !== length) throw new Error(`the source returned ${got.length} bytes at offset ${offset} instead of ${length}`);
-      yield { i, data: Buffer.isBuffer(got) ? got : Buffer.from(got.buffer, got.byteOffset, got.byteLength) };
+      let data: Buffer;
+      if (source.handsOverBuffers) data = Buffer.isBuffer(got) ? got : Buffer.from(got.buffer, got.byteOffset, got.byteLength);
+      else {
+        data = buffers.take().subarray(0, length);
+        data.set(got);
+      }
+      yield { i, data };
     }
     return;
   }
   if (!source.stream) throw new ChunkStoreError('InvalidArgument', 'a disk source needs read() or a stream');
   let i = 0;
   let fill = 0;
-  let current = Buffer.allocUnsafeSlow(chunkLength(dims, 0) || 0);
+  let current = count ? buffers.take().subarray(0, chunkLength(dims, 0)) : Buffer.alloc(0);
   for await (const part of source.stream) {
     let at = 0;
     const bytes = Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength);
@@ -100,7 +140,7 @@ async function* pieces(source: DiskSource, chunkSize: number, previous: FixedInd
         yield { i, data: current };
         i++;
         fill = 0;
-        current = i < count ? Buffer.allocUnsafeSlow(chunkLength(dims, i)) : Buffer.alloc(0);
+        current = i < count ? buffers.take().subarray(0, chunkLength(dims, i)) : Buffer.alloc(0);
       }
     }
   }
@@ -123,17 +163,26 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
   const index = newIndex(source.size, chunkSize);
   const previous = options.previous && options.previous.chunkSize === chunkSize ? options.previous : undefined;
   const stats: DiskWriteStats = { bytesRead: 0, chunks: chunkCount(source.size, chunkSize), zeroChunks: 0, newChunks: 0, reusedChunks: 0, bytesStored: 0 };
-  if (previous) for (let i = 0; i < chunkCount(previous.size, chunkSize); i++) options.known.add(digestAt(previous, i).toString('hex'));
+  if (previous) {
+    for (let i = 0; i < chunkCount(previous.size, chunkSize); i++) {
+      const hex = digestAt(previous, i).toString('hex');
+      if (!options.suspect?.has(hex)) options.known.add(hex);
+    }
+  }
   const limit = Math.max(1, options.inFlight ?? 4);
   const running = new Set<Promise<void>>();
   let failure: unknown;
+
+  // Each chunk in flight holds at most a plain buffer and a blob buffer (+48 bytes of header, iv, tag).
+  const buffers = new ChunkBuffers(chunkSize + 64, 2 * limit + 2);
 
   const store = async (i: number, data: Buffer) => {
     const held = await options.workers.hash(data, options.key);
     const hex = held.digest.toString('hex');
     held.digest.copy(index.digests, i * 32);
+    const forget = async () => buffers.give(await held.drop());
     if (options.known.has(hex)) {
-      held.drop();
+      await forget();
       stats.reusedChunks++;
       return;
     }
@@ -143,17 +192,23 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
       const key = chunkKey(held.digest);
       const present = await backend.head(key);
       if (present) {
-        held.drop();
+        await forget();
         if (present.modifiedMs < options.touchBeforeMs) await backend.touch(key);
         stats.reusedChunks++;
         return;
       }
-      const blob = await held.seal(options.level);
-      if (signal?.aborted) throw abortError(signal);
-      if (await backend.putIfAbsent(key, blob, signal)) {
-        stats.newChunks++;
-        stats.bytesStored += blob.length;
-      } else stats.reusedChunks++;
+      const { blob, plain } = await held.seal(options.level, buffers.take());
+      buffers.give(plain);
+      try {
+        if (signal?.aborted) throw abortError(signal);
+        if (await backend.putIfAbsent(key, blob, signal)) {
+          stats.newChunks++;
+          stats.bytesStored += blob.length;
+          if (options.suspect?.has(hex)) await backend.delete(quarantineKey(hex)); // stored again: healed
+        } else stats.reusedChunks++;
+      } finally {
+        buffers.give(blob);
+      }
     } catch (err) {
       options.known.delete(hex);
       throw err;
@@ -161,7 +216,7 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
   };
 
   try {
-    for await (const piece of pieces(source, chunkSize, previous, signal)) {
+    for await (const piece of pieces(source, chunkSize, previous, buffers, options.suspect ?? new Set(), signal)) {
       if (failure) break;
       if (signal?.aborted) throw abortError(signal);
       if (!piece.data) {
@@ -173,6 +228,7 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
       stats.bytesRead += piece.data.length;
       if (isAllZero(piece.data)) {
         stats.zeroChunks++; // the index keeps its all-zero digest
+        buffers.give(piece.data);
         continue;
       }
       const task = store(piece.i, piece.data).then(

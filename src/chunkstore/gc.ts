@@ -5,7 +5,7 @@
  * files beside its manifest.
  */
 import { decodeIndex, chunkCount, digestAt, isZeroDigest } from './fixed-index.js';
-import { BACKUPS_PREFIX, CHUNKS_PREFIX, digestOfChunkKey, LOCKS_PREFIX, MANIFEST_NAME, ROOT } from './layout.js';
+import { BACKUPS_PREFIX, CHUNKS_PREFIX, digestOfChunkKey, LOCKS_PREFIX, MANIFEST_NAME, QUARANTINE_PREFIX, ROOT } from './layout.js';
 import { TEMP_MARKER } from './backend.js';
 import { listWriterLocks } from './locks.js';
 import { ChunkStoreError } from './errors.js';
@@ -128,6 +128,10 @@ export async function collectGarbage(store: ChunkStore, options: GcOptions = {})
         report.deletedOrphanFiles++;
       }
     }
+  }
+  // Quarantine markers of digests nothing references any more have nothing left to heal.
+  for await (const blob of backend.list(QUARANTINE_PREFIX)) {
+    if (!marked.has(blob.key.slice(QUARANTINE_PREFIX.length)) && blob.modifiedMs < cutoff) await remove(blob.key);
   }
   // A stale lock's writer is gone (its chunks are swept above): the file goes too, or it would be reported forever.
   if (!options.dryRun) for (const lock of staleLocks) await backend.delete(lock.key);

@@ -9,6 +9,7 @@ export const KEYS_PREFIX = `${ROOT}/keys/`;
 export const CHUNKS_PREFIX = `${ROOT}/chunks/`;
 export const BACKUPS_PREFIX = `${ROOT}/backups/`;
 export const LOCKS_PREFIX = `${ROOT}/locks/`;
+export const QUARANTINE_PREFIX = `${ROOT}/quarantine/`;
 export const MANIFEST_NAME = 'manifest.json';
 export const BAD_SUFFIX = '.bad';
 
@@ -55,6 +56,10 @@ export function manifestKey(ref: RestorePointRef): string {
 
 export function indexName(diskKey: string): string {
   return `disk-${checkId(diskKey, 'disk key')}.fidx`;
+}
+
+export function quarantineKey(digestHex: string): string {
+  return `${QUARANTINE_PREFIX}${digestHex}`;
 }
 
 export function lockKey(writerId: string): string {

@@ -8,7 +8,7 @@ import { writeDiskChunks, type DiskSource, type DiskWriteStats } from './disk-wr
 import { abortError, ChunkStoreError } from './errors.js';
 import { encodeIndex, type FixedIndex } from './fixed-index.js';
 import { keyForPassword, type StoreKey } from './keys.js';
-import { checkId, indexName, manifestKey, restorePointFolder, restorePointPath, type RestorePointRef } from './layout.js';
+import { checkId, indexName, manifestKey, QUARANTINE_PREFIX, restorePointFolder, restorePointPath, type RestorePointRef } from './layout.js';
 import { releaseWriterLock, takeWriterLock } from './locks.js';
 import { encodeManifest, type ManifestBody, type ManifestDisk } from './manifest.js';
 import { readDiskIndex, readRestorePoint } from './restore-point-reader.js';
@@ -92,6 +92,9 @@ export async function beginRestorePoint(store: ChunkStore, options: RestorePoint
       }
     }
     const known = new Set<string>();
+    // Usually empty: one listing per restore point.
+    const suspect = new Set<string>();
+    if (previousIndexes.size) for await (const blob of backend.list(QUARANTINE_PREFIX)) suspect.add(blob.key.slice(QUARANTINE_PREFIX.length));
     const disks: ManifestDisk[] = [];
     const createdAt = (options.createdAt ?? new Date()).toISOString();
     return {
@@ -108,6 +111,7 @@ export async function beginRestorePoint(store: ChunkStore, options: RestorePoint
           workers,
           previous: previousIndexes.get(disk.key),
           known,
+          suspect,
           inFlight: options.inFlight,
           touchBeforeMs: startedMs,
           signal: options.signal,

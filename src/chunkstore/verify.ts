@@ -8,7 +8,7 @@ import { startChunkWorkers } from './chunk-workers.js';
 import { ChunkStoreError } from './errors.js';
 import { chunkCount, decodeIndex, digestAt, isZeroDigest, type FixedIndex } from './fixed-index.js';
 import { openKey, type StoreKey } from './keys.js';
-import { BAD_SUFFIX, chunkKey, restorePointFolder, restorePointPath, type RestorePointRef } from './layout.js';
+import { BAD_SUFFIX, chunkKey, quarantineKey, restorePointFolder, restorePointPath, type RestorePointRef } from './layout.js';
 import { readDiskIndex } from './restore-point-reader.js';
 import { listRestorePoints } from './restore-points.js';
 import type { ChunkStore } from './repository.js';
@@ -134,6 +134,8 @@ export async function verifyRestorePoints(store: ChunkStore, options: VerifyOpti
     report.checkedChunks++;
     options.onProgress?.(report.checkedChunks, needs.size);
     if (!problem) return;
+    // Writers must not reuse this digest from a previous index without asking the storage (docs §7, §9).
+    await backend.put(quarantineKey(hex), Buffer.from(`${JSON.stringify({ problem, at: new Date().toISOString() })}\n`));
     report.badChunks.push({ digest: hex, problem, usedBy: need.usedBy });
     for (const use of need.usedBy)
       damage(use.restorePoint, `disk ${use.disk} at offset ${use.offset}: chunk ${hex} ${problem === 'missing' ? 'is missing' : `is corrupt: ${problem}`}`);

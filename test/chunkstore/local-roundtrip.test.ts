@@ -51,4 +51,24 @@ describe('chunk store on a local folder', () => {
     const digest = createHash('sha256').update(first).digest('hex');
     expect(await store.backend.head(`rampart/chunks/${digest.slice(0, 4)}/${digest}`)).toBeDefined();
   });
+
+  it('a source that reuses one buffer for every read is copied, not taken over', async () => {
+    const image = diskImage(2 * MiB, 256 * KiB, 8);
+    const scratch = Buffer.allocUnsafeSlow(256 * KiB);
+    const ref = { backupId: 'b1', objectId: 'vm-1', restorePointId: 'reuse' };
+    const w = await beginRestorePoint(store, { ...ref, compressionLevel: 1 });
+    await w.writeDisk(
+      { key: '2000', name: 'Hard disk 1', chunkSize: 256 * KiB },
+      {
+        size: image.length,
+        async read(offset, length) {
+          image.copy(scratch, 0, offset, offset + length);
+          return scratch.subarray(0, length);
+        },
+      },
+    );
+    await w.commit();
+    expect(scratch.length).toBe(256 * KiB);
+    expect(sameBytes(await readWholeDisk(store, ref, '2000'), image)).toBe(true);
+  });
 });

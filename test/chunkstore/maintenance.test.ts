@@ -65,6 +65,11 @@ describe('verification of a corrupted chunk', () => {
       expect((readErr as ChunkStoreError).kind).toBe('CorruptChunk');
       expect((readErr as Error).message).toMatch(new RegExp(`disk 2000 \\(Hard disk 1\\) of restore point v-${id}/vm/rp1 at offset 0 .*CRC-32 mismatch`));
 
+      // The ordered stream (checked in worker threads) fails the same way.
+      const streamErr = await readWholeDisk(store, refs[0]!, '2000', password).catch((e: unknown) => e);
+      expect((streamErr as ChunkStoreError).kind).toBe('CorruptChunk');
+      expect((streamErr as Error).message).toMatch(/disk 2000 \(Hard disk 1\) of restore point .* at offset 0 is corrupt: CRC-32 mismatch/);
+
       const report = await verifyRestorePoints(store, { passwords });
       expect(report.badChunks.map((b) => b.digest)).toEqual([digest]);
       expect(report.badChunks[0]!.problem).toBe('CRC-32 mismatch');
@@ -76,11 +81,14 @@ describe('verification of a corrupted chunk', () => {
       expect((missing as ChunkStoreError).kind).toBe('MissingChunk');
       expect((missing as Error).message).toContain('at offset 0');
 
-      // A new full stores the chunk again (it is absent now), which heals the older restore points too.
-      const w = await beginRestorePoint(store, { backupId: `v-${id}`, objectId: 'vm', restorePointId: 'rp3', compressionLevel: 3, password });
+      // Verification put the digest in quarantine/: even an incremental on rp2 (whose index names it) asks the
+      // storage, finds it absent, stores it again, and so heals the older restore points too.
+      expect(await readdir(path.join(folder.dir, 'rampart/quarantine'))).toEqual([digest]);
+      const w = await beginRestorePoint(store, { backupId: `v-${id}`, objectId: 'vm', restorePointId: 'rp3', compressionLevel: 3, password, base: refs[1] });
       const healed = await w.writeDisk({ key: '2000', name: 'Hard disk 1', chunkSize: CHUNK }, bufferSource(image));
       await w.commit();
       expect(healed.newChunks).toBe(1);
+      expect(await readdir(path.join(folder.dir, 'rampart/quarantine'))).toEqual([]);
       expect(sameBytes(await readWholeDisk(store, refs[0]!, '2000', password), image)).toBe(true);
       expect((await verifyRestorePoints(store, { passwords })).badChunks).toEqual([]);
     });
