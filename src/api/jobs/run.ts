@@ -60,7 +60,9 @@ export function backupRunner(deps: JobRunDeps) {
     const zstdLevel = zstdLevelFor(((data.compressionLevel as string | undefined) ?? 'Optimal') as CompressionLevel);
     const encryption = data.encryption;
     const password = encryption?.isEnabled && encryption.encryptionPasswordIdOrNull ? await deps.encryptionPasswords.passwordFor(encryption.encryptionPasswordIdOrNull) : undefined;
-    const cbt = (settings.storage.advancedSettings?.vSphere as { changedBlockTracking?: { isEnabled?: boolean } } | undefined)?.changedBlockTracking?.isEnabled !== false;
+    const tracking = (settings.storage.advancedSettings?.vSphere as { changedBlockTracking?: { isEnabled?: boolean; enableCBTautomatically?: boolean } } | undefined)
+      ?.changedBlockTracking;
+    const cbt = tracking?.isEnabled !== false;
 
     const store = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () => openRepositoryStore(deps, plan));
     const existing = await deps.backups.backupOf(plan.job.id, plan.repository.id);
@@ -98,6 +100,7 @@ export function backupRunner(deps: JobRunDeps) {
           zstdLevel,
           password,
           useCbt: cbt,
+          enableCbt: tracking?.enableCBTautomatically !== false,
           activeFull: plan.activeFull,
           gracefulStop: plan.gracefulStop,
           jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
