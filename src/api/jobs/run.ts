@@ -29,12 +29,16 @@ export interface JobRunDeps {
 /** The job's repository as a chunk store: a folder of the backup server for now (SSH/SFTP and S3 when the store offers them). */
 async function openRepositoryStore(deps: JobRunDeps, plan: JobRunPlan): Promise<ChunkStore> {
   if (plan.repository.kind !== 'repository') throw new Error(`Repository "${plan.repository.name}" is a scale-out repository; backing up to one is not supported yet.`);
-  const row = await deps.repositories.get(plan.repository.id);
+  return openRepositoryById(deps, plan.repository.id, true);
+}
+
+export async function openRepositoryById(deps: Pick<JobRunDeps, 'repositories'>, repositoryId: string, create: boolean): Promise<ChunkStore> {
+  const row = await deps.repositories.get(repositoryId);
   const host = await deps.repositories.hostOf(row);
   if (!['WinLocal', 'LinuxLocal'].includes(row.type) || !host?.isBackupServer || !row.path) {
     throw new Error(`Repository "${row.name}" (${row.type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server itself.`);
   }
-  return openChunkStore(localFolderBackend(row.path), { create: true });
+  return openChunkStore(localFolderBackend(row.path), { create });
 }
 
 /** What a stop (graceful or not) and the VM failures make of the session's result. */
