@@ -295,7 +295,13 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
   it("the same item with a wrong secret key on B is refused by B's checks and not stored", async () => {
     // B's "wasabi-wrong" record (imported sealed) holds the wrong secret; an item naming it fails like an add by hand.
     const item = { ...(await exportFrom(a, tokenA, 'repositories', { types: ['WasabiCloud'] })).WasabiCloudStorages[0] };
-    const moved = { ...item, name: 'wasabi-wrong', tag: 'tag-wasabi-wrong', uniqueId: 'tag-wasabi-wrong', account: { ...item.account, credentials: { name: WASABI_KEY, tag: 'wasabi-wrong', type: 'Amazon' } } };
+    const moved = {
+      ...item,
+      name: 'wasabi-wrong',
+      tag: 'tag-wasabi-wrong',
+      uniqueId: 'tag-wasabi-wrong',
+      account: { ...item.account, credentials: { name: WASABI_KEY, tag: 'wasabi-wrong', type: 'Amazon' } },
+    };
     const imported = await importInto(b, tokenB, 'repositories', { WasabiCloudStorages: [moved] });
     expect(imported.session.result.result).toBe('Failed');
     expect(imported.log.map((r) => r.description).join('\n')).toContain(`The service point refused the secret key of access key "${WASABI_KEY}"; check the cloud credentials.`);
