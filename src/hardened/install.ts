@@ -44,6 +44,19 @@ async function asRoot(session: SshSession): Promise<string> {
   throw new Error('The single-use account is neither root nor allowed passwordless sudo; the transport service must run as root to set the immutable attribute.');
 }
 
+/** Beside this module in the sources; dist/transport-service.mjs in a build (scripts/build.mjs copies it; bundles may sit in dist/chunks/). */
+async function readServiceSource(): Promise<string> {
+  const candidates = ['./transport-service.mjs', '../transport-service.mjs'];
+  for (const candidate of candidates) {
+    try {
+      return await readFile(new URL(candidate, import.meta.url), 'utf8');
+    } catch {
+      // next
+    }
+  }
+  throw new Error('transport-service.mjs is missing from this Rampart installation (src/hardened/ or dist/).');
+}
+
 export async function installHardenedService(request: HardenedInstallRequest): Promise<HardenedInstallResult> {
   const installDir = request.installDir ?? '/opt/rampart-transport';
   const validBy = new Date(Date.now() + 10 * 365 * 86_400_000);
@@ -51,7 +64,7 @@ export async function installHardenedService(request: HardenedInstallRequest): P
     generateSelfSignedCertificate({ commonName: 'rampart-transport', dnsNames: ['rampart-transport'], ipAddresses: [], validBy }),
     generateSelfSignedCertificate({ commonName: 'rampart', dnsNames: ['rampart'], ipAddresses: [], validBy }),
   ]);
-  const serviceSource = await readFile(new URL('./transport-service.mjs', import.meta.url), 'utf8');
+  const serviceSource = await readServiceSource();
   const config = {
     port: request.servicePort,
     root: request.folder,
