@@ -81,7 +81,14 @@ async function put(key, data, ifAbsent, until) {
   }
   await fs.mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}${TEMP}${randomBytes(6).toString('hex')}`;
-  await fs.writeFile(temp, data);
+  // On disk before it is named: a restore point must not point at chunks a power cut lost.
+  const out = await fs.open(temp, 'wx', 0o600);
+  try {
+    await out.writeFile(data);
+    await out.sync();
+  } finally {
+    await out.close();
+  }
   if (ifAbsent) {
     // link() fails when the name exists: two writers racing, one wins.
     try {

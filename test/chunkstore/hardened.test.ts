@@ -109,6 +109,8 @@ describe.skipIf(!isRoot || !haveSshd)('hardened Linux repository: transport serv
     expect((refused as ChunkStoreError).kind).toBe('Immutable');
     expect((refused as ChunkStoreError).message).toContain(`until ${new Date(until).toISOString()}`);
 
+    // The service itself refuses a rewrite, whoever holds the client certificate.
+    await expect(store.backend.put(manifest, Buffer.from('ransom'))).rejects.toMatchObject({ kind: 'Immutable' });
     // As the host's root without clearing the flag: the kernel refuses delete and overwrite.
     expect(() => execFileSync('rm', ['-f', onHost(manifest)], { stdio: 'pipe' })).toThrow(/Operation not permitted/);
     await expect(writeFile(onHost(manifest), 'ransom')).rejects.toMatchObject({ code: 'EPERM' });
