@@ -90,9 +90,43 @@ describe.skipIf(!isRoot || !haveSshd)('hardened Linux repository: transport serv
     );
     await expect(other.head('rampart/config.json')).rejects.toThrow();
     await other.close();
-    const capacity = await hardenedBackend(installed, { immutableDays: 1 }).capacity();
+    // Rampart pins the service's certificate: another one (a host impersonating it) is refused before any request.
+    const impostor = hardenedBackend({ ...installed, serverCertificatePem: stranger.certificatePem }, { immutableDays: 1, timeoutMs: 5000 });
+    await expect(impostor.head('rampart/config.json')).rejects.toThrow();
+    await impostor.close();
+    const own = hardenedBackend(installed, { immutableDays: 1 });
+    const capacity = await own.capacity();
+    await own.close();
     expect(capacity.capacity).toBeGreaterThan(capacity.available);
     expect(capacity.available).toBeGreaterThan(0);
+  });
+
+  it('is restarted by its supervisor when it dies', async () => {
+    if (installed.supervision.kind !== 'supervisor') return;
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(installed.supervision.pid)])
+      .toString()
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    expect(children.length).toBe(1);
+    process.kill(children[0]!, 'SIGKILL');
+    const backend = hardenedBackend(installed, { immutableDays: 1, timeoutMs: 2000 });
+    let answered = false;
+    for (let i = 0; i < 50 && !answered; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      answered = await backend.capacity().then(
+        () => true,
+        () => false,
+      );
+    }
+    await backend.close();
+    expect(answered).toBe(true);
+    const now = execFileSync('ps', ['-o', 'pid=', '--ppid', String(installed.supervision.pid)])
+      .toString()
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    expect(now[0]).not.toBe(children[0]);
   });
 
   it('makes a restore point immutable: refused through Rampart with the date, refused by the kernel to root, removed by retention after expiry', async () => {
