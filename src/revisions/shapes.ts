@@ -16,6 +16,11 @@ export interface ModelShape {
   readonly uuidOnly?: readonly string[];
   /** Fields this document sends as an array of the one value (1.3's extent `status`). */
   readonly asArray?: readonly string[];
+  /**
+   * Objects this document puts one level deeper, under a discriminator: 1.3 sends the
+   * repository's `mountServer` as `{mountServerSettingsType: "windows", windows: {...}}`.
+   */
+  readonly nest?: Readonly<Record<string, { readonly discriminator: string; readonly value: string }>>;
   /** Nested models (an object, or each item of an array) and their own shapes. */
   readonly fields?: Readonly<Record<string, ShapeByDocument>>;
 }
@@ -74,6 +79,8 @@ function applyModelShape(value: unknown, shape: ModelShape | undefined, document
       else if (Array.isArray(shaped)) shaped = shaped.map((v) => (typeof v === 'string' ? (spelling[v] ?? v) : v));
     }
     if (shape.asArray?.includes(key) && !Array.isArray(shaped)) shaped = [shaped];
+    const nesting = shape.nest?.[key];
+    if (nesting && isPlainObject(shaped) && !(nesting.discriminator in shaped)) shaped = { [nesting.discriminator]: nesting.value, [nesting.value]: shaped };
     out[shape.rename?.[key] ?? key] = shaped;
   }
   return out;

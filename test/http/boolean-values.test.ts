@@ -49,7 +49,8 @@ describe('boolean query values in any case', () => {
     expect(names.some((n) => n.startsWith('DELETE '))).toBe(true);
 
     for (const p of parameters) {
-      const version = vbaPath(p.path) ? '1.0-rev0' : '1.2-rev1';
+      // Proxy states exist only from 1.3 on (in 1.2-rev1 the path reads as /proxies/{id}).
+      const version = vbaPath(p.path) ? '1.0-rev0' : /\/proxies\/states$/i.test(p.path) ? '1.3-rev2' : '1.2-rev1';
       const path = concrete(p.path);
       for (const [mixed, lower] of [
         ['True', 'true'],

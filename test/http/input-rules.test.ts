@@ -110,7 +110,8 @@ function inputRules(name: string, env: () => Promise<Record<string, string>>) {
       it('keeps string booleans in a body (any case) and numbers and booleans in a query', async () => {
         const res = await t.api.post('/api/v1/credentials', { token, json: { ...linux, username: 'flags', elevateToRoot: 'TRUE', addToSudoers: 'false' } });
         expect(res.status).toBe(201);
-        expect(res.body).toMatchObject({ elevateToRoot: true, addToSudoers: false });
+        // 1.1-rev0 spells it autoElevated (1.2 renamed it elevateToRoot).
+        expect(res.body).toMatchObject({ autoElevated: true, addToSudoers: false });
         for (const value of ['true', 'True', 'TRUE', 'false']) {
           const list = await t.api.get(`/api/v1/credentials?orderColumn=Username&orderAsc=${value}&limit=10&skip=0`, { token });
           expect(list.status).toBe(200);

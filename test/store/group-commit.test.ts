@@ -80,22 +80,24 @@ describe.each(dialects)('group commit on %s', (_kind, makeUrl) => {
 });
 
 describe('concurrent adds through the API', () => {
-  it('sixteen clients adding at once, one of them a duplicate: every other record lands with its secret, the duplicate is a 400', async () => {
+  it('sixteen clients adding at once, one of them a duplicate uniqueId: every other record lands with its secret, the duplicate is a 400', async () => {
     const t = await startTestServer();
     cleanups.push(() => t.cleanup());
     const token = await t.adminToken();
-    const specs = Array.from({ length: 16 }, (_, i) => ({ type: 'Standard', username: i === 15 ? 'user-3' : `user-${i}`, password: `secret-${i}`, description: `record ${i}` }));
+    // Several records may share a user name (as in Veeam); a uniqueId (tag) may not.
+    const specs = Array.from({ length: 16 }, (_, i) => ({ type: 'Standard', username: `user-${i}`, uniqueId: `tag-${i === 15 ? 3 : i}`, password: `secret-${i}`, description: `record ${i}` }));
     const answers = await Promise.all(specs.map((json) => t.api.post('/api/v1/credentials', { token, json })));
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(15);
     const refused = answers.filter((a) => a.status === 400);
     expect(refused).toHaveLength(1);
     expect(refused[0]!.body.errorCode).toBe('UnexpectedContent');
-    expect(refused[0]!.body.message).toMatch(/user name "user-3" .* already exists/);
+    expect(refused[0]!.body.message).toMatch(/uniqueId \(tag\) "tag-3" already exists/);
     const list = await t.api.get('/api/v1/credentials?limit=100', { token });
     expect(list.body.pagination.total).toBe(15);
     // The refusal names the record that holds the name, which was stored whole.
-    expect(refused[0]!.body.resourceId).toBe(list.body.data.find((c: { username: string }) => c.username === 'user-3').id);
+    const holder = list.body.data.find((c: { tag?: string; uniqueId?: string }) => (c.tag ?? c.uniqueId) === 'tag-3');
+    expect(refused[0]!.body.resourceId).toBe(holder.id);
     const secrets = await t.server.store.db.selectFrom('vault_secrets').select(['owner_id']).where('owner_kind', '=', 'credentials').execute();
     expect(new Set(secrets.map((s) => s.owner_id))).toEqual(new Set(list.body.data.map((c: { id: string }) => c.id)));
   });

@@ -23,7 +23,7 @@ import {
 import { repositoryModel, repositoryStateModel } from './model.js';
 import type { ExtentCriteria, RepositoriesService } from './service.js';
 import type { RepositoryRescan } from './rescan.js';
-import { REPOSITORY_STATES_REPLY } from '../../revisions/replies/repositories.js';
+import { REPOSITORY_REPLY, REPOSITORY_STATES_REPLY } from '../../revisions/replies/repositories.js';
 
 const tags = ['Repositories'];
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
@@ -70,7 +70,7 @@ const who = (request: { principal?: { userName: string } }) => request.principal
 export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: RepositoriesService; rescan: RepositoryRescan }): void {
   const prefix = '/api/v1/backupInfrastructure/repositories';
 
-  app.get(prefix, { config: read, schema: { tags, summary: 'Get all repositories', querystring: RepositoriesQuery, response: { 200: RepositoriesResult } } }, async (request) => {
+  app.get(prefix, { config: { ...read, reply: { body: REPOSITORY_REPLY } }, schema: { tags, summary: 'Get all repositories', querystring: RepositoriesQuery, response: { 200: RepositoriesResult } } }, async (request) => {
     const q = request.query as RepoQuery;
     const page = pageRequestFrom(q, REPOSITORY_ORDER_COLUMNS, { column: 'name_key', asc: true });
     const { rows, total } = await deps.repositories.list(page, {
@@ -129,7 +129,7 @@ export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: R
     },
   );
 
-  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get repository', params: IdParams, response: { 200: RepositoryModel } } }, async (request) =>
+  app.get(`${prefix}/:id`, { config: { ...read, reply: { body: REPOSITORY_REPLY } }, schema: { tags, summary: 'Get repository', params: IdParams, response: { 200: RepositoryModel } } }, async (request) =>
     repositoryModel(await deps.repositories.get(idOf(request))),
   );
 

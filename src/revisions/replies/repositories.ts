@@ -15,3 +15,15 @@ export const SCALE_OUT_REPOSITORY: ShapeByDocument = {
 
 export const REPOSITORY_STATES_REPLY = modelOrList(REPOSITORY_STATE);
 export const SCALE_OUT_REPOSITORY_REPLY = modelOrList(SCALE_OUT_REPOSITORY);
+
+/**
+ * RepositoryModel: 1.3 keeps mount server settings per operating system. Rampart keeps one
+ * mount server per repository and files it under `windows`, the only kind earlier
+ * revisions had (a choice documented in the README).
+ */
+export const REPOSITORY: ShapeByDocument = {
+  '1.1-rev0': {},
+  '1.3-rev0': { nest: { mountServer: { discriminator: 'mountServerSettingsType', value: 'windows' } } },
+};
+
+export const REPOSITORY_REPLY = modelOrList(REPOSITORY);
