@@ -37,6 +37,7 @@ import { JobsService } from './api/jobs/service.js';
 import { JobScheduler } from './api/jobs/scheduler.js';
 import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner } from './api/jobs/run.js';
+import { RestoreService } from './api/restore/service.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
@@ -132,6 +133,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     scheduler.start(JOB_SCHEDULER_TICK_MS);
     automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));
 
+    const restore = new RestoreService({ runner, backups, repositories: repositories.repositories, vsphere });
+
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair, {
       handshakeTimeoutMs: config.tlsHandshakeTimeoutSeconds * 1000,
@@ -172,6 +175,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       proxies,
       jobs,
       backups,
+      restore,
       inventory,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
@@ -211,7 +215,23 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, inventory, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return {
+      app,
+      store,
+      runner,
+      certificate,
+      users,
+      vault,
+      repositories,
+      inventory,
+      jobs,
+      scheduler,
+      backups,
+      url: `https://${shownHost}:${port}`,
+      port,
+      generatedAdminPassword,
+      close,
+    };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
