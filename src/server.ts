@@ -111,7 +111,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const automation = createAutomation(runner, vault, { managedServers, proxies, repositories: repositories.repositories });
     repositories.refresher.start();
     const backups = new BackupsService(store);
-    const vsphere = new VsphereAccess((hostName, signal) => inventory.session(hostName, { signal }));
+    // Runs wait longer per call than the inventory's probe timeout: a snapshot of a large disk may take its time to be accepted.
+    const vsphere = new VsphereAccess((hostName, signal) => inventory.session(hostName, { signal, timeoutMs: Math.max(120_000, config.probeTimeoutMs) }));
     const jobs = new JobsService({
       store,
       runner,
@@ -215,23 +216,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return {
-      app,
-      store,
-      runner,
-      certificate,
-      users,
-      vault,
-      repositories,
-      inventory,
-      jobs,
-      scheduler,
-      backups,
-      url: `https://${shownHost}:${port}`,
-      port,
-      generatedAdminPassword,
-      close,
-    };
+    return { app, store, runner, certificate, users, vault, repositories, inventory, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

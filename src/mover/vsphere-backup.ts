@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beginRestorePoint, type ChunkStore, type DiskSource, type DiskWriteStats, type ManifestBody, type RestorePointRef } from '../chunkstore/index.js';
 import type { SessionContext } from '../sessions/runner.js';
-import { readDatastoreFile, statDatastoreFile } from '../vsphere/datastore-files.js';
+import { readDatastoreFile, statDatastoreFile, type DatastoreFile } from '../vsphere/datastore-files.js';
 import { createSnapshot, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../vsphere/snapshots.js';
 import type { VsphereSession } from '../vsphere/session.js';
 import { captureVmConfig, type VirtualDiskInfo } from '../vsphere/vm-config.js';
@@ -216,5 +216,21 @@ async function diskSource(
     const areas = await queryChangedDiskAreas(session, vmRef, snapshot, disk.key, previousChangeId, disk.capacityInBytes);
     if (areas) return { size: disk.capacityInBytes, read, changed: areas.map((a) => ({ offset: a.start, length: a.length })) };
   }
-  return { size: disk.capacityInBytes, read };
+  // Everything is read: one GET of the whole file, streamed with backpressure (no request per chunk), then zeros to the disk's end.
+  return { size: disk.capacityInBytes, stream: wholeDisk(input, file, fileSize, disk.capacityInBytes) };
+}
+
+async function* wholeDisk(input: VsphereBackupInput, file: DatastoreFile, fileSize: number, size: number): AsyncIterable<Uint8Array> {
+  const available = Math.min(fileSize, size);
+  if (available > 0) {
+    const { stream } = await readDatastoreFile(input.session, file, available < fileSize ? { start: 0, end: available } : undefined, input.ctx.signal);
+    let got = 0;
+    for await (const part of stream) {
+      got += (part as Buffer).length;
+      yield part as Buffer;
+    }
+    if (got !== available) throw new Error(`[${file.datastore}] ${file.path}: the datastore returned ${got} bytes, ${available} were expected`);
+  }
+  const zeros = Buffer.alloc(Math.min(4 * 1024 * 1024, Math.max(0, size - available)));
+  for (let left = size - available; left > 0; left -= zeros.length) yield left >= zeros.length ? zeros : zeros.subarray(0, left);
 }
