@@ -40,6 +40,7 @@ import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner } from './api/jobs/run.js';
 import { RestoreService } from './api/restore/service.js';
 import { InstantRecoveryService } from './api/restore/instant-recovery.js';
+import { backupReimport } from './api/jobs/reimport.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
@@ -132,6 +133,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     });
     // Runs this node left behind when it stopped: Failed (the runner marked the sessions), snapshots removed.
     await jobs.failLapsedRuns(true);
+    repositories.rescan.reimport = backupReimport({ repositories: repositories.repositories, backups, encryptionPasswords: vault.encryptionPasswords });
     const scheduler = new JobScheduler(store, jobs, logger);
     scheduler.start(JOB_SCHEDULER_TICK_MS);
     automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));
@@ -223,7 +225,23 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, inventory, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return {
+      app,
+      store,
+      runner,
+      certificate,
+      users,
+      vault,
+      repositories,
+      inventory,
+      jobs,
+      scheduler,
+      backups,
+      url: `https://${shownHost}:${port}`,
+      port,
+      generatedAdminPassword,
+      close,
+    };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

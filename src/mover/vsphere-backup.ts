@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beginRestorePoint, type ChunkStore, type DiskSource, type DiskWriteStats, type ManifestBody, type RestorePointRef } from '../chunkstore/index.js';
 import type { SessionContext } from '../sessions/runner.js';
 import { readDatastoreFile, statDatastoreFile, type DatastoreFile } from '../vsphere/datastore-files.js';
-import { createSnapshot, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../vsphere/snapshots.js';
+import { createSnapshot, enableChangedBlockTracking, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../vsphere/snapshots.js';
 import type { VsphereSession } from '../vsphere/session.js';
 import { captureVmConfig, type VirtualDiskInfo } from '../vsphere/vm-config.js';
 import type { ManagedObjectReference } from '../vsphere/xml.js';
@@ -40,6 +40,8 @@ export interface VsphereBackupInput {
   zstdLevel: number;
   password?: string;
   useCbt: boolean;
+  /** Turn changed-block tracking on where it is off (Veeam's enableCBTautomatically); it counts from the next snapshot. */
+  enableCbt: boolean;
   activeFull: boolean;
   /** Read between VMs: a graceful stop lets the current VM finish, then the run ends. */
   gracefulStop: { requested: boolean };
@@ -90,6 +92,10 @@ export async function runVsphereBackup(input: VsphereBackupInput): Promise<Vsphe
     await ctx.log(`Processing ${vm.name}`, 'Succeeded', `${config.disks.length} disk(s), ${formatBytes(config.disks.reduce((s, d) => s + d.capacityInBytes, 0))}`);
     let snapshot: ManagedObjectReference | undefined;
     try {
+      if (input.useCbt && input.enableCbt && !config.changeTrackingEnabled) {
+        await ctx.log('Enabling changed block tracking', 'Succeeded', 'vSphere tracks changes from this snapshot on: this run reads whole disks.');
+        await enableChangedBlockTracking(input.session, vmRef, ctx.signal);
+      }
       const snapRecord = await ctx.log('Creating snapshot', 'None');
       snapshot = await createSnapshot(input.session, vmRef, {
         name: `Rampart backup ${new Date().toISOString()}`,
