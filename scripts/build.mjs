@@ -2,6 +2,7 @@
 // `npm start` runs plain JavaScript: no TypeScript loader in the serving process,
 // which saves memory and start-up time. Dependencies stay in node_modules.
 // The web console (console/) is built beside it into dist/console.
+import { copyFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { buildConsole } from './build-console.mjs';
 
@@ -19,4 +20,6 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+// The hardened repositories' transport service is copied to hosts as one file, not bundled (src/hardened/install.ts).
+await copyFile('src/hardened/transport-service.mjs', 'dist/transport-service.mjs');
 await buildConsole();

@@ -29,6 +29,24 @@ export interface BlobBackend {
   /** Sets the modification time to now (GC grace, docs §7). */
   touch(key: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Present on immutable storage (S3 object lock, hardened repositories): the
+   * chunks, indexes and manifests written get retention for `days`, and
+   * `extend` lengthens the retention of blobs a newer restore point reuses.
+   * delete() of a blob still under retention throws ChunkStoreError 'Immutable'.
+   */
+  readonly retention?: BlobRetention;
+}
+
+export interface BlobRetention {
+  readonly days: number;
+  /** Retention of every key in `keys` lasts at least until `until`; done in batches, never shortened. */
+  extend(keys: string[], until: Date): Promise<void>;
+}
+
+/** The blobs that carry retention: chunks, indexes and manifests. Locks, keys, config and temp files must stay removable. */
+export function isRetainedKey(key: string): boolean {
+  return (key.startsWith('rampart/chunks/') || key.startsWith('rampart/backups/')) && !key.includes(TEMP_MARKER);
 }
 
 export class BlobNotFoundError extends Error {

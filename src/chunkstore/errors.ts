@@ -11,6 +11,8 @@ export type ChunkStoreErrorKind =
   | 'UnsupportedFormat'
   | 'NotFound'
   | 'Protected'
+  /** Under retention lock (object lock, hardened repository) until a date the message names. */
+  | 'Immutable'
   | 'InvalidArgument'
   | 'Aborted';
 

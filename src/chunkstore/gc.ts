@@ -88,8 +88,16 @@ export async function collectGarbage(store: ChunkStore, options: GcOptions = {})
   report.markedChunks = marked.size;
 
   // Sweep.
-  const remove = async (key: string) => {
-    if (!options.dryRun) await backend.delete(key);
+  // On immutable storage an unreferenced file may still be under retention: it stays until its date.
+  const remove = async (key: string): Promise<boolean> => {
+    if (options.dryRun) return true;
+    try {
+      await backend.delete(key);
+      return true;
+    } catch (err) {
+      if (err instanceof ChunkStoreError && err.kind === 'Immutable') return false;
+      throw err;
+    }
   };
   for await (const blob of backend.list(CHUNKS_PREFIX)) {
     check();
@@ -112,7 +120,10 @@ export async function collectGarbage(store: ChunkStore, options: GcOptions = {})
       if (fresh) report.keptUnreferencedChunks++;
       continue;
     }
-    await remove(blob.key);
+    if (!(await remove(blob.key))) {
+      report.keptUnreferencedChunks++;
+      continue;
+    }
     report.deletedChunks++;
     report.deletedBytes += fresh.size;
   }
@@ -121,11 +132,9 @@ export async function collectGarbage(store: ChunkStore, options: GcOptions = {})
     for (const file of entry.files) {
       if (file.modifiedMs >= cutoff) continue;
       if (file.key.includes(TEMP_MARKER)) {
-        await remove(file.key);
-        report.deletedTempFiles++;
+        if (await remove(file.key)) report.deletedTempFiles++;
       } else if (!entry.manifest) {
-        await remove(file.key);
-        report.deletedOrphanFiles++;
+        if (await remove(file.key)) report.deletedOrphanFiles++;
       }
     }
   }

@@ -9,7 +9,10 @@
  *     localFolderBackend(root)                          a folder of this machine
  *     openSftpBackend({host, port, login, fingerprint, folder})  a folder on a Linux host over SSH/SFTP (pinned host key)
  *     sftpBackend(sftpChannel, folder, {host})          the same over an SFTP channel already open
- *     openS3Backend(objectStorageTarget)                an S3-compatible bucket + folder (s3Backend(client, bucket, folder))
+ *     openS3Backend(objectStorageTarget, {immutableDays?}) an S3-compatible bucket + folder (s3Backend(client, bucket, folder));
+ *                                                       with immutableDays: COMPLIANCE object lock (docs/immutability.md)
+ *     hardenedBackend(serviceAccess, {immutableDays})   a hardened Linux repository through Rampart's transport service
+ *                                                       (installed by src/hardened/install.ts with single-use credentials)
  *
  *   Repository:
  *     openChunkStore(backend, {create?}) → ChunkStore   reads or creates rampart/config.json
@@ -53,6 +56,8 @@ export { beginRestorePoint, type RestorePointWriter, type RestorePointWriteOptio
 export { readRestorePoint, openDisk, type OpenedRestorePoint, type DiskReader } from './restore-point-reader.js';
 export { sftpBackend, openSftpBackend } from './sftp-backend.js';
 export { s3Backend, openS3Backend } from './s3-backend.js';
+export { hardenedBackend, type HardenedBackend, type HardenedServiceAccess } from './hardened-backend.js';
+export type { BlobRetention } from './backend.js';
 export { listRestorePoints, type ListedRestorePoint } from './restore-points.js';
 export { deleteRestorePoint, applyRetention, type RetentionRule } from './retention.js';
 export { collectGarbage, type GcOptions, type GcReport } from './gc.js';

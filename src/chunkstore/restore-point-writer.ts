@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { startChunkWorkers } from './chunk-workers.js';
 import { writeDiskChunks, type DiskSource, type DiskWriteStats } from './disk-writer.js';
 import { abortError, ChunkStoreError } from './errors.js';
-import { encodeIndex, type FixedIndex } from './fixed-index.js';
+import { chunkCount, digestAt, encodeIndex, isZeroDigest, type FixedIndex } from './fixed-index.js';
 import { keyForPassword, type StoreKey } from './keys.js';
-import { checkId, indexName, manifestKey, QUARANTINE_PREFIX, restorePointFolder, restorePointPath, type RestorePointRef } from './layout.js';
+import { checkId, chunkKey, indexName, manifestKey, QUARANTINE_PREFIX, restorePointFolder, restorePointPath, type RestorePointRef } from './layout.js';
 import { releaseWriterLock, takeWriterLock } from './locks.js';
 import { encodeManifest, type ManifestBody, type ManifestDisk } from './manifest.js';
 import { readDiskIndex, readRestorePoint } from './restore-point-reader.js';
@@ -96,6 +96,9 @@ export async function beginRestorePoint(store: ChunkStore, options: RestorePoint
     const suspect = new Set<string>();
     if (previousIndexes.size) for await (const blob of backend.list(QUARANTINE_PREFIX)) suspect.add(blob.key.slice(QUARANTINE_PREFIX.length));
     const disks: ManifestDisk[] = [];
+    // On immutable storage every chunk this restore point references must stay locked as long as it does,
+    // reused ones included: their retention is extended at commit, in batches.
+    const referenced = new Set<string>();
     const createdAt = (options.createdAt ?? new Date()).toISOString();
     return {
       ref,
@@ -117,6 +120,11 @@ export async function beginRestorePoint(store: ChunkStore, options: RestorePoint
           signal: options.signal,
           onProgress: writeOptions.onProgress,
         });
+        if (backend.retention)
+          for (let i = 0; i < chunkCount(index.size, index.chunkSize); i++) {
+            const digest = digestAt(index, i);
+            if (!isZeroDigest(digest)) referenced.add(chunkKey(digest));
+          }
         const name = indexName(disk.key);
         await backend.put(`${folder}${name}`, encodeIndex(index), options.signal);
         disks.push({
@@ -147,6 +155,7 @@ export async function beginRestorePoint(store: ChunkStore, options: RestorePoint
           disks,
         };
         try {
+          if (backend.retention) await backend.retention.extend([...referenced], new Date(Date.now() + backend.retention.days * 86_400_000));
           if (!(await backend.putIfAbsent(manifestKey(ref), encodeManifest(body, key))))
             throw new ChunkStoreError('InvalidArgument', `The restore point ${restorePointPath(ref)} already exists.`);
         } finally {

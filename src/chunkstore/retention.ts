@@ -16,7 +16,12 @@ export async function deleteRestorePoint(store: ChunkStore, ref: RestorePointRef
   if (users.length)
     throw new ChunkStoreError('Protected', `The restore point ${path} is the base of a running backup (writer ${users[0]!.writerId}); it is kept until that backup ends.`);
   const { backend } = store;
-  await backend.delete(manifestKey(ref));
+  try {
+    await backend.delete(manifestKey(ref));
+  } catch (err) {
+    if (err instanceof ChunkStoreError && err.kind === 'Immutable') throw new ChunkStoreError('Immutable', `The restore point ${path} cannot be deleted yet: ${err.message}`);
+    throw err;
+  }
   for await (const blob of backend.list(restorePointFolder(ref))) await backend.delete(blob.key);
 }
 
@@ -55,7 +60,8 @@ export async function applyRetention(
       await deleteRestorePoint(store, point);
       deleted.push(point);
     } catch (err) {
-      if (!(err instanceof ChunkStoreError && err.kind === 'Protected')) throw err;
+      // Still immutable (object lock, hardened repository): kept until its date, retried by a later run.
+      if (!(err instanceof ChunkStoreError && (err.kind === 'Protected' || err.kind === 'Immutable'))) throw err;
       guarded.push(point);
     }
   }

@@ -12,6 +12,8 @@ export interface ModelShape {
   readonly rename?: Readonly<Record<string, string>>;
   /** Enum values this document spells differently: field → (section value → document value). */
   readonly spell?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Fields this document types as uuid: left out when the value is not one (an empty or free-text tag). */
+  readonly uuidOnly?: readonly string[];
   /** Fields this document sends as an array of the one value (1.3's extent `status`). */
   readonly asArray?: readonly string[];
   /** Nested models (an object, or each item of an array) and their own shapes. */
@@ -38,6 +40,8 @@ export function nearest<T>(byDocument: Readonly<Partial<Record<VeeamDocument, T>
   return undefined;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 
 /**
@@ -61,6 +65,7 @@ function applyModelShape(value: unknown, shape: ModelShape | undefined, document
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     if (shape.omit?.includes(key)) continue;
+    if (shape.uuidOnly?.includes(key) && !(typeof field === 'string' && UUID.test(field))) continue;
     const nested = shape.fields?.[key];
     let shaped = nested ? applyModelShape(field, nearest(nested, document), document) : field;
     const spelling = shape.spell?.[key];

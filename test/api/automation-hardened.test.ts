@@ -97,6 +97,8 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
         name: 'immutable',
         description: 'hardened on sshd',
         tag: 'hr-1',
+        uniqueId: 'hr-1',
+        kind: 'LocalStorage',
         type: 'LinuxHardened',
         hostName: '127.0.0.1',
         repository: { path: folder, makeRecentBackupsImmutableDays: 30, maxTaskCount: 2 },

@@ -34,6 +34,8 @@ function portable(model: Record<string, unknown>) {
   return rest;
 }
 
+const SUBSCRIPTION = '5c1d2e3f-4a5b-4c6d-8e7f-90a1b2c3d4e5';
+
 describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, and repositories of many types', () => {
   let vc: Vcsim;
   let win: Peer & { requests: string[] };
@@ -146,7 +148,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
         tag: 'az-1',
         account: { credentialsId: azureCreds, regionType: 'Global', connectionSettings: { connectionType: 'SelectedGateway', gatewayServerIds: [winIdA] } },
         container: { containerName: 'backups', folderName: 'veeam', storageConsumptionLimit: { isEnabled: true, consumptionLimitCount: 5, consumptionLimitKind: 'TB' } },
-        proxyAppliance: { subscriptionId: 'sub-1', instanceSize: 'Standard_B2s', resourceGroup: 'rg-veeam', virtualNetwork: 'vnet', subnet: 'default', redirectorPort: 443 },
+        proxyAppliance: { subscriptionId: SUBSCRIPTION, instanceSize: 'Standard_B2s', resourceGroup: 'rg-veeam', virtualNetwork: 'vnet', subnet: 'default', redirectorPort: 443 },
         mountServer: backupMount,
       },
       {
@@ -192,7 +194,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
         description: 'archive tier',
         account: { credentialsId: azureCreds, regionType: 'Global', connectionSettings: { connectionType: 'Direct' } },
         container: { containerName: 'archive', folderName: 'veeam' },
-        proxyAppliance: { subscriptionId: 'sub-1', resourceGroup: 'rg-archive' },
+        proxyAppliance: { subscriptionId: SUBSCRIPTION, resourceGroup: 'rg-archive' },
       },
       {
         type: 'AzureDataBox',
@@ -356,12 +358,15 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
 
   it('repositories: every type travels with its references by name; B runs the storage checks and resolves the names to its own servers', async () => {
     const exported = await exportFrom(a, tokenA, 'repositories');
-    expect(JSON.stringify(exported)).not.toMatch(UUID);
+    // No ids but the ones Veeam's import specs require: an Azure subscription, a proxy appliance's server (resolved by name on import).
+    expect(JSON.stringify(exported).replaceAll(SUBSCRIPTION, '').replaceAll(winIdA, '')).not.toMatch(UUID);
     expect(exported.WindowsLocalRepositories).toEqual([
       {
         name: 'win-local',
         description: 'D: on Windows',
         tag: 'wl-1',
+        uniqueId: 'wl-1',
+        kind: 'LocalStorage',
         type: 'WinLocal',
         hostName: WIN,
         repository: { path: 'D:\\Backups', enableTaskLimit: true, maxTaskCount: 4, advancedSettings: { perVmBackup: true, RotatedDriveCleanupMode: 'Disabled' } },
@@ -373,6 +378,8 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
         name: 'hardened',
         description: 'immutable',
         tag: '',
+        uniqueId: '',
+        kind: 'LocalStorage',
         type: 'LinuxHardened',
         hostName: backupA.name,
         repository: { path: path.join(root, 'hardened'), makeRecentBackupsImmutableDays: 14, useFastCloningOnXFSVolumes: true },
@@ -385,7 +392,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
       connectionSettings: { connectionType: 'SelectedGateway', gatewayServers: [WIN] },
     });
     expect(exported.AzureBlobStorages[0].proxyAppliance).toEqual({
-      subscriptionId: 'sub-1',
+      subscriptionId: SUBSCRIPTION,
       instanceSize: 'Standard_B2s',
       resourceGroup: 'rg-veeam',
       virtualNetwork: 'vnet',
@@ -395,7 +402,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     expect(exported.IBMCloudStorages[0]).toMatchObject({
       enableTaskLimit: true,
       maxTaskCount: 8,
-      proxyAppliance: { managedServerName: WIN },
+      proxyAppliance: { managedServerId: winIdA, managedServerName: WIN },
       account: {
         servicePoint: s3.endpoint,
         regionId: 'us-south',
@@ -408,6 +415,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
         name: 'aws',
         description: 'Amazon S3 (the local S3 here)',
         tag: '',
+        uniqueId: '',
         type: 'AmazonS3',
         enableTaskLimit: true,
         maxTaskCount: 4,
@@ -456,7 +464,10 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     }
     expect((await stat(path.join(root, 'hardened'))).isDirectory()).toBe(true);
 
-    expect(await exportFrom(b, tokenB, 'repositories')).toEqual(exported);
+    // The same collections, but for the proxy appliance's server id, which is B's own.
+    const again = await exportFrom(b, tokenB, 'repositories');
+    const winOnB = (await b.api.get(`${SERVERS}?nameFilter=${WIN}`, { token: tokenB })).body.data[0].id;
+    expect(JSON.parse(JSON.stringify(again).replaceAll(winOnB, winIdA))).toEqual(exported);
     // The names resolved to B's own objects, not A's ids.
     const winB = (await b.api.get(`${SERVERS}?nameFilter=${WIN}`, { token: tokenB })).body.data[0].id;
     expect(winB).not.toBe(winIdA);

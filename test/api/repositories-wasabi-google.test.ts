@@ -134,7 +134,7 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
     await s3.client.send(new HeadObjectCommand({ Bucket: 'wasabi-bucket', Key: 'veeam/' }));
     expect(await bucketKeys('wasabi-bucket')).toEqual(['veeam/']);
 
-    const state = (await a.api.get(`${REPOS}/states?idFilter=${resourceId}`, { token: tokenA })).body.data[0];
+    const state = (await a.api.get(`${REPOS}/states?idFilter=${resourceId}`, { token: tokenA, version: '1.2-rev1' })).body.data[0];
     expect(state).toMatchObject({
       type: 'WasabiCloud',
       capacityGB: 10240,
@@ -167,7 +167,7 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
       expect(r.path).toMatch(/^\/gcs-bucket\//);
     }
     await s3.client.send(new HeadObjectCommand({ Bucket: 'gcs-bucket', Key: 'veeam/' }));
-    const state = (await a.api.get(`${REPOS}/states?idFilter=${resourceId}`, { token: tokenA })).body.data[0];
+    const state = (await a.api.get(`${REPOS}/states?idFilter=${resourceId}`, { token: tokenA, version: '1.2-rev1' })).body.data[0];
     expect(state).toMatchObject({ type: 'GoogleCloud', capacityGB: 4096, freeGB: 1024, usedSpaceGB: 3072, capacitySource: 'sosapi', path: 'gcs-bucket/veeam', isOnline: true });
   });
 
@@ -229,6 +229,7 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
         name: 'wasabi',
         description: 'Wasabi through the gateway',
         tag: 'tag-wasabi',
+        uniqueId: 'tag-wasabi',
         type: 'WasabiCloud',
         enableTaskLimit: true,
         maxTaskCount: 4,
@@ -242,6 +243,7 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
         name: 'gcs',
         description: 'Google Cloud Storage through the gateway',
         tag: '',
+        uniqueId: '',
         type: 'GoogleCloud',
         enableTaskLimit: false,
         maxTaskCount: 1,
@@ -293,7 +295,13 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
   it("the same item with a wrong secret key on B is refused by B's checks and not stored", async () => {
     // B's "wasabi-wrong" record (imported sealed) holds the wrong secret; an item naming it fails like an add by hand.
     const item = { ...(await exportFrom(a, tokenA, 'repositories', { types: ['WasabiCloud'] })).WasabiCloudStorages[0] };
-    const moved = { ...item, name: 'wasabi-wrong', tag: 'tag-wasabi-wrong', account: { ...item.account, credentials: { name: WASABI_KEY, tag: 'wasabi-wrong', type: 'Amazon' } } };
+    const moved = {
+      ...item,
+      name: 'wasabi-wrong',
+      tag: 'tag-wasabi-wrong',
+      uniqueId: 'tag-wasabi-wrong',
+      account: { ...item.account, credentials: { name: WASABI_KEY, tag: 'wasabi-wrong', type: 'Amazon' } },
+    };
     const imported = await importInto(b, tokenB, 'repositories', { WasabiCloudStorages: [moved] });
     expect(imported.session.result.result).toBe('Failed');
     expect(imported.log.map((r) => r.description).join('\n')).toContain(`The service point refused the secret key of access key "${WASABI_KEY}"; check the cloud credentials.`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { OPENAPI_PATH } from '../../src/app.js';
+import { normalizeBooleanStrings } from '../../src/http/boolean-strings.js';
 
 let t: TestServer;
 let token: string;
@@ -108,5 +109,46 @@ describe('string booleans in bodies, in any case', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.message).toContain('elevateToRoot');
+  });
+});
+
+describe('normalizeBooleanStrings, the rule itself', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      flag: { type: ['boolean', 'null'] },
+      label: { type: 'string' },
+      either: { anyOf: [{ type: 'boolean' }, { type: 'string' }] },
+      anything: {},
+      list: { type: 'array', items: { type: 'object', properties: { on: { type: 'boolean' } } } },
+      nested: { oneOf: [{ type: 'object', properties: { deep: { type: 'boolean' } } }] },
+    },
+    additionalProperties: { type: 'boolean' },
+  };
+
+  it('turns any-case booleans into booleans only where a boolean and no string is expected', () => {
+    const value = {
+      flag: 'TRUE',
+      label: 'True',
+      either: 'FALSE',
+      anything: 'True',
+      list: [{ on: 'False' }, { on: 'yes' }],
+      nested: { deep: 'tRUE' },
+      extra: 'False',
+    };
+    expect(normalizeBooleanStrings(value, [schema])).toEqual({
+      flag: true,
+      label: 'True',
+      either: 'FALSE',
+      anything: 'True',
+      list: [{ on: false }, { on: 'yes' }],
+      nested: { deep: true },
+      extra: false,
+    });
+  });
+
+  it('leaves numbers, nulls and non-boolean words alone', () => {
+    const value = { flag: null, list: [{ on: 1 }], extra: 'Truthy' };
+    expect(normalizeBooleanStrings(value, [schema])).toEqual({ flag: null, list: [{ on: 1 }], extra: 'Truthy' });
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { documentOf, type VeeamDocument } from '../../src/revisions/documents.js';
@@ -12,7 +13,8 @@ import { VBR_REVISIONS } from '../../src/http/api-version.js';
  * lacks, the Backup for AWS routes) are not checked here.
  */
 
-const REFERENCE_DIR = process.env.RAMPART_REFERENCE_DIR ?? '/work/shared/reference';
+// Veeam's documents live in shared/ beside the project (they are not ours to copy into it).
+const REFERENCE_DIR = process.env.RAMPART_REFERENCE_DIR ?? fileURLToPath(new URL('../../../shared/reference', import.meta.url));
 const FILES: Record<VeeamDocument, string> = {
   '1.1-rev0': 'vbr_rest_1.1-rev0.swagger.json',
   '1.2-rev1': 'vbr_rest_1.2-rev1.json',

@@ -59,7 +59,7 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
 }
 
 /** A real OpenSSH sshd on a free loopback port (IPv4 and IPv6), with its own host keys and config. */
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(options: { allowRootWithKey?: boolean } = {}): Promise<Sshd> {
   await ensureTestUser();
   const dir = await mkdtemp(path.join(tmpdir(), 'rampart-sshd-'));
   await chmod(dir, 0o755);
@@ -89,8 +89,9 @@ export async function startSshd(): Promise<Sshd> {
     'PasswordAuthentication yes',
     'KbdInteractiveAuthentication no',
     'UsePAM no',
-    'PermitRootLogin no',
-    `AllowUsers ${TEST_USER}`,
+    // Hardened repository tests install as root with the user key (single-use credentials).
+    options.allowRootWithKey ? 'PermitRootLogin prohibit-password' : 'PermitRootLogin no',
+    options.allowRootWithKey ? `AllowUsers ${TEST_USER} root` : `AllowUsers ${TEST_USER}`,
     'LogLevel INFO',
     // The chunk store's Linux repositories speak SFTP (posix-rename and hardlink extensions).
     'Subsystem sftp internal-sftp',

@@ -52,7 +52,8 @@ describe('master key rotation through the API while requests run', () => {
     const expected = await seed(t, token, 'before', 600);
     const encryption = await t.api.post('/api/v1/encryptionPasswords', { token, json: { password: 'Enc-During-Rotation', hint: 'rotation' } });
     const before = (await t.api.get('/api/v1/vault', { token })).body;
-    const started = await t.api.post('/api/v1/vault/rotateMasterKey', { token });
+    // 1.2-rev1: the first document with a BackgroundOperation session type (1.1-rev0 clients see Infrastructure).
+    const started = await t.api.post('/api/v1/vault/rotateMasterKey', { token, version: '1.2-rev1' });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ name: 'Master Key Rotation', sessionType: 'BackgroundOperation', state: 'Working' });
     expect((await t.api.post('/api/v1/vault/rotateMasterKey', { token })).status).toBe(400);

@@ -1,9 +1,13 @@
 import { modelOrList, type ReplyShape, type ShapeByDocument } from '../shapes.js';
 
-/** CloudCredentialsModel, built in the 1.2 spelling; 1.1-rev0 calls uniqueId `tag`. */
+/**
+ * CloudCredentialsModel, built in the 1.2 spelling; 1.1-rev0 calls uniqueId `tag`;
+ * 1.3-rev2 types uniqueId as a uuid, so a free-text or empty one is left out there.
+ */
 export const CLOUD_CREDENTIALS: ShapeByDocument = {
   '1.1-rev0': { rename: { uniqueId: 'tag' } },
   '1.2-rev1': {},
+  '1.3-rev2': { uuidOnly: ['uniqueId'] },
 };
 
 /** POST …/{id}/changeSecretKey: 201 until 1.2-rev1, 200 from 1.3-rev0. */

@@ -162,7 +162,8 @@ export function itemFromSettings(base: Raw, settings: Raw, names: Names): Raw {
   }
   if (isObj(proxyAppliance)) {
     const { managedServerId, ...settings } = proxyAppliance;
-    item.proxyAppliance = { ...settings, ...(nonEmpty(managedServerId) ? { managedServerName: names.server(managedServerId) } : {}) };
+    // Veeam's import specs require managedServerId (this server's id); the name is what another server resolves.
+    item.proxyAppliance = { ...settings, ...(nonEmpty(managedServerId) ? { managedServerId, managedServerName: names.server(managedServerId) } : {}) };
   }
   return item;
 }
