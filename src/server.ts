@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { loadNodeId } from './node-id.js';
@@ -37,6 +38,8 @@ import { JobsService } from './api/jobs/service.js';
 import { JobScheduler } from './api/jobs/scheduler.js';
 import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner } from './api/jobs/run.js';
+import { RestoreService } from './api/restore/service.js';
+import { InstantRecoveryService } from './api/restore/instant-recovery.js';
 import { backupReimport } from './api/jobs/reimport.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
 
@@ -135,6 +138,11 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     scheduler.start(JOB_SCHEDULER_TICK_MS);
     automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));
 
+    const restore = new RestoreService({ runner, backups, repositories: repositories.repositories, vsphere });
+    // Instant recovery works under <data>/ir (NBD socket, FUSE mounts, staging folders, redo files); what a previous run left there is cleaned now.
+    const instantRecovery = new InstantRecoveryService({ store, runner, vsphere, restore, workFolder: join(config.dataDir, 'ir') });
+    await instantRecovery.recover();
+
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair, {
       handshakeTimeoutMs: config.tlsHandshakeTimeoutSeconds * 1000,
@@ -175,6 +183,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       proxies,
       jobs,
       backups,
+      restore,
+      instantRecovery,
       inventory,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
@@ -204,6 +214,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await repositories.refresher.stop();
         await scheduler.stop();
         await runner.stopAll('The server is shutting down.', Math.min(graceMs, 5000));
+        await instantRecovery.close();
         // app.close() stops accepting and waits for in-flight requests; the grace period bounds it.
         const timer = setTimeout(() => listener.server.closeAllConnections(), graceMs);
         await app.close();
@@ -214,7 +225,23 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, inventory, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return {
+      app,
+      store,
+      runner,
+      certificate,
+      users,
+      vault,
+      repositories,
+      inventory,
+      jobs,
+      scheduler,
+      backups,
+      url: `https://${shownHost}:${port}`,
+      port,
+      generatedAdminPassword,
+      close,
+    };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
