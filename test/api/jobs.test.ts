@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { exportFrom, importInto } from './automation-support.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { localFolderBackend, openChunkStore, openDisk, readRestorePoint } from '../../src/chunkstore/index.js';
@@ -301,6 +302,38 @@ describe('jobs', () => {
     }
     expect((await t.api.post(`/api/v1/jobs/${jobId}/stop`, { token, json: { gracefullStop: true } })).status).toBe(400);
   }, 60_000);
+
+  it('exports jobs with names for references and imports them under a new name; a missing repository is named and nothing is created', async () => {
+    const exported = await exportFrom(t, token, 'jobs', { names: ['Sched*'] });
+    expect(exported.jobs).toHaveLength(1);
+    const job = exported.jobs[0];
+    expect(job).toMatchObject({ name: 'Scheduled', type: 'Backup', storage: { backupRepository: { name: 'Local' }, backupProxies: { automaticSelection: true, proxies: [] } } });
+    expect(JSON.stringify(exported)).not.toContain(repositoryId);
+    const again = await importInto(t, token, 'jobs', { jobs: [{ ...job, name: 'Imported', description: 'moved' }] });
+    expect(again.session.result.result, JSON.stringify(again.log)).toBe('Success');
+    const imported = (await t.api.get('/api/v1/jobs?nameFilter=Imported', { token })).body.data[0];
+    expect(imported).toMatchObject({ description: 'moved', storage: { backupRepositoryId: repositoryId } });
+    const missing = await t.api.post('/api/v1/automation/jobs/import', {
+      token,
+      json: { jobs: [{ ...job, name: 'Orphan', storage: { ...job.storage, backupRepository: { name: 'Nowhere' } } }] },
+    });
+    expect(missing.status).toBe(201);
+    // Automation skips an item whose references are missing, with a warning naming them.
+    const done = await finished(missing.body.id);
+    expect(done.result.result).toBe('Warning');
+    expect((await t.api.get('/api/v1/jobs?nameFilter=Orphan', { token })).body.pagination.total).toBe(0);
+  }, 60_000);
+
+  it('pagination.total counts the whole filtered set while paging one item at a time', async () => {
+    const first = await t.api.get(`/api/v1/objectRestorePoints?nameFilter=${disks[0]!.vm}&limit=1&orderColumn=CreationTime`, { token });
+    expect(first.body.pagination.count).toBe(1);
+    expect(first.body.pagination.total).toBeGreaterThanOrEqual(2);
+    const second = await t.api.get(`/api/v1/objectRestorePoints?nameFilter=${disks[0]!.vm}&limit=1&skip=1&orderColumn=CreationTime`, { token });
+    expect(second.body.pagination).toMatchObject({ total: first.body.pagination.total, count: 1, skip: 1, limit: 1 });
+    expect(second.body.data[0].id).not.toBe(first.body.data[0].id);
+    const jobs = await t.api.get('/api/v1/jobs/states?limit=1&workloadFilter=vm', { token });
+    expect(jobs.body.pagination.total).toBeGreaterThan(1);
+  });
 
   it('deleting a job (204) keeps its backups and restore points', async () => {
     const before = await t.api.get(`/api/v1/backups?jobIdFilter=${jobId}`, { token });
