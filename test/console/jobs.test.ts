@@ -67,8 +67,8 @@ describe('infrastructure for a job, through the console', () => {
     await openPage(page, url, '/encryption-passwords', 'Encryption passwords');
     await page.getByRole('button', { name: 'Add' }).click();
     const pw = page.getByRole('dialog', { name: 'Add encryption password' });
-    await pw.getByLabel('Password', { exact: true }).fill('Console-Job-Secret-1');
-    await pw.getByLabel('Hint', { exact: true }).fill('console job key');
+    await pw.getByLabel('Password').fill('Console-Job-Secret-1');
+    await pw.getByRole('textbox', { name: 'Hint', exact: true }).fill('console job key');
     await pw.getByRole('button', { name: 'Add' }).click();
     await page.getByRole('cell', { name: 'console job key', exact: true }).waitFor();
   }, 120_000);

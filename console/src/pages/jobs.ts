@@ -65,6 +65,7 @@ function jobSpec(v: Values, vms: VmwareObject[], before?: Job): Record<string, u
     name: text(v, 'name'),
     description: text(v, 'description'),
     type: 'Backup',
+    isHighPriority: before?.isHighPriority ?? false,
     virtualMachines: { ...(before?.virtualMachines ?? {}), includes: vms },
     storage: {
       ...(before?.storage ?? { backupProxies: { autoSelection: true } }),
