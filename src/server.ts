@@ -37,6 +37,7 @@ import { JobsService } from './api/jobs/service.js';
 import { JobScheduler } from './api/jobs/scheduler.js';
 import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner } from './api/jobs/run.js';
+import { backupReimport } from './api/jobs/reimport.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
@@ -110,7 +111,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const automation = createAutomation(runner, vault, { managedServers, proxies, repositories: repositories.repositories });
     repositories.refresher.start();
     const backups = new BackupsService(store);
-    const vsphere = new VsphereAccess((hostName, signal) => inventory.session(hostName, { signal }));
+    // Runs wait longer per call than the inventory's probe timeout: a snapshot of a large disk may take its time to be accepted.
+    const vsphere = new VsphereAccess((hostName, signal) => inventory.session(hostName, { signal, timeoutMs: Math.max(120_000, config.probeTimeoutMs) }));
     const jobs = new JobsService({
       store,
       runner,
@@ -128,6 +130,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     });
     // Runs this node left behind when it stopped: Failed (the runner marked the sessions), snapshots removed.
     await jobs.failLapsedRuns(true);
+    repositories.rescan.reimport = backupReimport({ repositories: repositories.repositories, backups, encryptionPasswords: vault.encryptionPasswords });
     const scheduler = new JobScheduler(store, jobs, logger);
     scheduler.start(JOB_SCHEDULER_TICK_MS);
     automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));

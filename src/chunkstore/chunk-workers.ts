@@ -34,7 +34,7 @@ function worthCompressing(plain) {
   return packed < 0.97 * 3 * 16384;
 }
 // Same checks, same order, same words as decodeChunk in chunk-codec.ts (docs §4).
-function check(blob, digest, idKey, dataKey) {
+function check(blob, digest, idKey, dataKey, keep) {
   if (blob.length < 20 || !blob.subarray(0, 8).equals(MAGIC)) return 'not a rampart chunk (bad magic)';
   const flags = blob[8];
   if (flags & ~3) return 'unknown flags 0x' + flags.toString(16);
@@ -58,6 +58,7 @@ function check(blob, digest, idKey, dataKey) {
   if (plain.length !== plainLength) return 'length ' + plain.length + ' instead of ' + plainLength;
   const actual = idKey ? crypto.createHmac('sha256', idKey).update(plain).digest() : crypto.createHash('sha256').update(plain).digest();
   if (!actual.equals(digest)) return 'its content does not match its digest';
+  if (keep) keep.plain = plain;
   return undefined;
 }
 parentPort.on('message', (m) => {
@@ -72,7 +73,14 @@ parentPort.on('message', (m) => {
       held.delete(m.id);
       parentPort.postMessage({ id: m.id, plain: plain.buffer }, [plain.buffer]);
     } else if (m.op === 'check') {
-      parentPort.postMessage({ id: m.id, problem: check(Buffer.from(m.blob), Buffer.from(m.digest), m.idKey, m.dataKey) });
+      const keep = m.open ? {} : undefined;
+      const problem = check(Buffer.from(m.blob), Buffer.from(m.digest), m.idKey, m.dataKey, keep);
+      if (keep && keep.plain) {
+        // A fresh copy the main thread may own whole (the plain bytes may be a view of a larger buffer).
+        const plain = Buffer.allocUnsafeSlow(keep.plain.length);
+        keep.plain.copy(plain);
+        parentPort.postMessage({ id: m.id, plain: plain.buffer }, [plain.buffer]);
+      } else parentPort.postMessage({ id: m.id, problem });
     } else if (m.op === 'seal') {
       const plain = held.get(m.id);
       held.delete(m.id);
@@ -149,6 +157,8 @@ export interface ChunkWorkers {
    * was checked then).
    */
   check(blob: Buffer, digest: Buffer, key: StoreKey | undefined): Promise<string | undefined>;
+  /** check() that also returns the plain chunk when it is good. */
+  open(blob: Buffer, digest: Buffer, key: StoreKey | undefined): Promise<{ plain?: Buffer; problem?: string }>;
   close(): Promise<void>;
 }
 
@@ -229,6 +239,16 @@ export function startChunkWorkers(threads = 2): ChunkWorkers {
         own ? [blob.buffer as ArrayBuffer] : [],
       );
       return answer.problem;
+    },
+    async open(blob, digest, key) {
+      const worker = workers[turn++ % workers.length]!;
+      const own = ownsBuffer(blob);
+      const answer = await call(
+        worker,
+        { op: 'check', open: true, id: nextId++, blob: own ? blob.buffer : blob, digest, idKey: key?.idKey, dataKey: key?.dataKey },
+        own ? [blob.buffer as ArrayBuffer] : [],
+      );
+      return answer.plain ? { plain: Buffer.from(answer.plain) } : { problem: answer.problem ?? 'unreadable' };
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));

@@ -17,7 +17,9 @@
  *   Writing (one restore point = one object's disks at one time):
  *     const w = await beginRestorePoint(store, {backupId, objectId, restorePointId, compressionLevel,
  *                                               password?, job?, object?, base?, signal?, inFlight?, threads?})
- *     await w.writeDisk({key, uid?, name, chunkSize}, {size, read?(offset, len) | stream, changed?}, {onProgress?})
+ *     await w.writeDisk({key, uid?, name, chunkSize}, {size, read?(offset, len) | stream, changed?, handsOverBuffers?}, {onProgress?})
+ *         read() may reuse its buffer (the writer copies) unless handsOverBuffers says each call returns a new one;
+ *         memory ≈ (2 × inFlight + 2) × chunkSize + two worker threads; all-zero chunks are never stored;
  *         → {bytesRead, chunks, zeroChunks, newChunks, reusedChunks, bytesStored, indexCsum}
  *     await w.commit() → ManifestBody   (the manifest is written last: before this, nothing is visible)
  *     await w.abort()                   (on any failure; releases the lock, leaves garbage to GC)
@@ -27,13 +29,14 @@
  *     const rp = await readRestorePoint(store, ref, {password?})  → {manifest, keyFingerprint}
  *     const disk = await openDisk(store, rp, diskKey) → {size, read(offset, len), stream()}
  *         every chunk is checked (CRC, GCM tag, digest); errors are ChunkStoreError naming disk and offset.
- *     listRestorePoints(store, {password?}) → every restore point from its manifest (rescan / recovery)
+ *     listRestorePoints(store, {passwords?, within?}) → every restore point from its manifest (rescan / recovery);
+ *         without the password of an encrypted one: ids, time and keyFingerprint only
  *
  *   Maintenance:
  *     deleteRestorePoint(store, ref), applyRetention(store, {backupId, objectId}, {keepRestorePoints? | keepDays?})
  *     collectGarbage(store, {graceMs?, dryRun?}) → {markedChunks, deletedChunks, deletedBytes, ...}
- *     verifyRestorePoints(store, {passwords?, refs?}) → {checkedChunks, badChunks, damagedRestorePoints}
- *     chooseExtent(extents, chain) for scale-out repositories (data locality)
+ *     verifyRestorePoints(store, {passwords?, refs?}) → {checkedChunks, badChunks, damagedRestorePoints}; bad chunks → .bad + quarantine/
+ *     chooseExtent(extents, {holdingChain, expectedBytes?}), findChainExtents(extentStores, chain): scale-out (data locality)
  *
  *   Errors: ChunkStoreError {kind, message}; messages never contain a password or key.
  */

@@ -4,6 +4,7 @@
  */
 import { BlobNotFoundError } from './backend.js';
 import { decodeChunk } from './chunk-codec.js';
+import { startChunkWorkers, type ChunkWorkers } from './chunk-workers.js';
 import { ChunkStoreError } from './errors.js';
 import { chunkCount, chunkLength, decodeIndex, digestAt, isZeroDigest, type FixedIndex } from './fixed-index.js';
 import { openKey, type StoreKey } from './keys.js';
@@ -67,8 +68,8 @@ export interface DiskReader {
   readonly chunkSize: number;
   /** `length` bytes from `offset` (clipped at the end of the disk): random access, e.g. for an NBD export. */
   read(offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
-  /** The whole disk in order, one chunk per item, reading ahead `readAhead` chunks (default 4). */
-  stream(options?: { readAhead?: number; signal?: AbortSignal }): AsyncGenerator<Buffer>;
+  /** The whole disk in order, one chunk per item, reading ahead `readAhead` chunks (default 4), checked in `threads` workers (default 2). */
+  stream(options?: { readAhead?: number; threads?: number; signal?: AbortSignal }): AsyncGenerator<Buffer>;
 }
 
 /** Opens one disk of a restore point for reading; every chunk is checked before its bytes are returned. */
@@ -80,7 +81,8 @@ export async function openDisk(store: ChunkStore, rp: OpenedRestorePoint, diskKe
   // Two recent chunks: small sequential NBD reads hit the same chunk many times in a row.
   const cache = new Map<number, Promise<Buffer>>();
 
-  const loadChunk = async (i: number): Promise<Buffer> => {
+  /** Chunk i, checked: on this thread (random reads), or in a worker (streams, which keep several in flight). */
+  const loadChunk = async (i: number, workers?: ChunkWorkers): Promise<Buffer> => {
     const digest = digestAt(index, i);
     const length = chunkLength(index, i);
     if (isZeroDigest(digest)) return Buffer.alloc(length);
@@ -92,7 +94,13 @@ export async function openDisk(store: ChunkStore, rp: OpenedRestorePoint, diskKe
       if (err instanceof BlobNotFoundError) throw new ChunkStoreError('MissingChunk', `The ${what} is missing from the ${store.backend.description}.`);
       throw err;
     }
-    const plain = decodeChunk(blob, digest, rp.key, `The ${what}`);
+    let plain: Buffer;
+    if (workers) {
+      const opened = await workers.open(blob, digest, rp.key);
+      if (opened.problem === 'PASSWORD') throw new ChunkStoreError('PasswordRequired', `The ${what} is encrypted and no encryption password was given.`);
+      if (!opened.plain) throw new ChunkStoreError('CorruptChunk', `The ${what} is corrupt: ${opened.problem}.`);
+      plain = opened.plain;
+    } else plain = decodeChunk(blob, digest, rp.key, `The ${what}`);
     if (plain.length !== length) throw new ChunkStoreError('CorruptChunk', `The ${what} holds ${plain.length} bytes instead of ${length}.`);
     return plain;
   };
@@ -126,21 +134,27 @@ export async function openDisk(store: ChunkStore, rp: OpenedRestorePoint, diskKe
     },
     async *stream(options = {}) {
       const ahead = Math.max(1, options.readAhead ?? 4);
+      const workers = startChunkWorkers(options.threads);
       const window: Promise<Buffer>[] = [];
       let next = 0;
       const fill = () => {
         while (window.length < ahead && next < count) {
-          const p = loadChunk(next++);
+          const p = loadChunk(next++, workers);
           p.catch(() => undefined); // awaited in order below; this only silences the unawaited tail on early exit
           window.push(p);
         }
       };
-      fill();
-      while (window.length) {
-        if (options.signal?.aborted) throw options.signal.reason;
-        const chunk = await window.shift()!;
+      try {
         fill();
-        yield chunk;
+        while (window.length) {
+          if (options.signal?.aborted) throw options.signal.reason;
+          const chunk = await window.shift()!;
+          fill();
+          yield chunk;
+        }
+      } finally {
+        await Promise.allSettled(window);
+        await workers.close();
       }
     },
   };

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { beginRestorePoint, type ChunkStore, type DiskSource, type DiskWriteStats, type ManifestBody, type RestorePointRef } from '../chunkstore/index.js';
 import type { SessionContext } from '../sessions/runner.js';
-import { readDatastoreFile, statDatastoreFile } from '../vsphere/datastore-files.js';
-import { createSnapshot, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../vsphere/snapshots.js';
+import { readDatastoreFile, statDatastoreFile, type DatastoreFile } from '../vsphere/datastore-files.js';
+import { createSnapshot, enableChangedBlockTracking, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../vsphere/snapshots.js';
 import type { VsphereSession } from '../vsphere/session.js';
 import { captureVmConfig, type VirtualDiskInfo } from '../vsphere/vm-config.js';
 import type { ManagedObjectReference } from '../vsphere/xml.js';
@@ -40,6 +40,8 @@ export interface VsphereBackupInput {
   zstdLevel: number;
   password?: string;
   useCbt: boolean;
+  /** Turn changed-block tracking on where it is off (Veeam's enableCBTautomatically); it counts from the next snapshot. */
+  enableCbt: boolean;
   activeFull: boolean;
   /** Read between VMs: a graceful stop lets the current VM finish, then the run ends. */
   gracefulStop: { requested: boolean };
@@ -90,6 +92,10 @@ export async function runVsphereBackup(input: VsphereBackupInput): Promise<Vsphe
     await ctx.log(`Processing ${vm.name}`, 'Succeeded', `${config.disks.length} disk(s), ${formatBytes(config.disks.reduce((s, d) => s + d.capacityInBytes, 0))}`);
     let snapshot: ManagedObjectReference | undefined;
     try {
+      if (input.useCbt && input.enableCbt && !config.changeTrackingEnabled) {
+        await ctx.log('Enabling changed block tracking', 'Succeeded', 'vSphere tracks changes from this snapshot on: this run reads whole disks.');
+        await enableChangedBlockTracking(input.session, vmRef, ctx.signal);
+      }
       const snapRecord = await ctx.log('Creating snapshot', 'None');
       snapshot = await createSnapshot(input.session, vmRef, {
         name: `Rampart backup ${new Date().toISOString()}`,
@@ -216,5 +222,21 @@ async function diskSource(
     const areas = await queryChangedDiskAreas(session, vmRef, snapshot, disk.key, previousChangeId, disk.capacityInBytes);
     if (areas) return { size: disk.capacityInBytes, read, changed: areas.map((a) => ({ offset: a.start, length: a.length })) };
   }
-  return { size: disk.capacityInBytes, read };
+  // Everything is read: one GET of the whole file, streamed with backpressure (no request per chunk), then zeros to the disk's end.
+  return { size: disk.capacityInBytes, stream: wholeDisk(input, file, fileSize, disk.capacityInBytes) };
+}
+
+async function* wholeDisk(input: VsphereBackupInput, file: DatastoreFile, fileSize: number, size: number): AsyncIterable<Uint8Array> {
+  const available = Math.min(fileSize, size);
+  if (available > 0) {
+    const { stream } = await readDatastoreFile(input.session, file, available < fileSize ? { start: 0, end: available } : undefined, input.ctx.signal);
+    let got = 0;
+    for await (const part of stream) {
+      got += (part as Buffer).length;
+      yield part as Buffer;
+    }
+    if (got !== available) throw new Error(`[${file.datastore}] ${file.path}: the datastore returned ${got} bytes, ${available} were expected`);
+  }
+  const zeros = Buffer.alloc(Math.min(4 * 1024 * 1024, Math.max(0, size - available)));
+  for (let left = size - available; left > 0; left -= zeros.length) yield left >= zeros.length ? zeros : zeros.subarray(0, left);
 }

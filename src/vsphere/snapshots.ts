@@ -48,6 +48,14 @@ export async function snapshotDisks(session: VsphereSession, snapshot: ManagedOb
   return readDisks(found?.props.get('config.hardware.device'));
 }
 
+/**
+ * Turns on changed-block tracking for a VM (ReconfigVM `changeTrackingEnabled`).
+ * vSphere starts tracking from the next snapshot: the first backup after this reads whole disks.
+ */
+export async function enableChangedBlockTracking(session: VsphereSession, vm: ManagedObjectReference, signal?: AbortSignal): Promise<void> {
+  await runTask(session, 'ReconfigVM_Task', { _this: moref(vm), spec: { changeTrackingEnabled: true } }, `Enabling changed block tracking on ${vm.value}`, signal);
+}
+
 export interface DiskExtent {
   start: number;
   length: number;

@@ -373,4 +373,28 @@ describe('jobs', () => {
     expect((await t.api.request('DELETE', `/api/v1/encryptionPasswords/${passwordId}`, { token })).status).toBe(400);
     expect(t.logText()).not.toContain('Job-Secret-1');
   }, 120_000);
+
+  it('a lost catalogue comes back from the repository: rescan re-imports every restore point (encrypted ones with the stored password)', async () => {
+    const before = (await t.api.get('/api/v1/objectRestorePoints?limit=1000', { token })).body.data;
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    const disksBefore = (await t.api.get(`/api/v1/objectRestorePoints/${before[0].id}/disks`, { token })).body;
+    const db = t.server.store.db;
+    await db.deleteFrom('restore_point_disks').execute();
+    await db.deleteFrom('restore_points').execute();
+    await db.deleteFrom('backup_objects').execute();
+    await db.deleteFrom('backups').execute();
+    expect((await t.api.get('/api/v1/objectRestorePoints', { token })).body.pagination.total).toBe(0);
+    const rescan = await t.api.post('/api/v1/backupInfrastructure/repositories/rescan', { token, json: { repositoryIds: [repositoryId] }, version: '1.2-rev1' });
+    expect(rescan.status, rescan.text).toBe(201);
+    const done = await finished(rescan.body.id);
+    const log = await logText(rescan.body.id);
+    expect(done.result.result, log).toBe('Success');
+    expect(log).toMatch(new RegExp(`${before.length} restore point\\(s\\) re-imported`));
+    const after = (await t.api.get('/api/v1/objectRestorePoints?limit=1000', { token })).body.data;
+    expect(after.map((p: any) => p.id).sort()).toEqual(before.map((p: any) => p.id).sort());
+    expect((await t.api.get(`/api/v1/objectRestorePoints/${before[0].id}/disks`, { token })).body).toEqual(disksBefore);
+    const backups = (await t.api.get('/api/v1/backups', { token })).body.data;
+    // "Scheduled" (daily at 22:00) has a backup too when the test runs within two hours of it.
+    expect(backups.map((b: any) => b.name)).toEqual(expect.arrayContaining(['Encrypted', 'Nightly', 'Periodic']));
+  }, 60_000);
 });

@@ -8,6 +8,8 @@ import { probeSshHostKey } from '../../src/probe/ssh-probe.js';
 import {
   beginRestorePoint,
   BlobNotFoundError,
+  collectGarbage,
+  deleteRestorePoint,
   listRestorePoints,
   localFolderBackend,
   openChunkStore,
@@ -71,6 +73,18 @@ function backendContract(name: string, open: () => Promise<BlobBackend>) {
       expect(report.badChunks).toEqual([]);
       expect(report.checkedChunks).toBe(stats.newChunks);
       expect(report.crcOnlyChunks).toBe(0);
+
+      // GC keeps everything referenced; after retention deletes the point, it sweeps its chunks.
+      const later = Date.now() + 2 * 3_600_000;
+      expect((await collectGarbage(store, { now: later })).deletedChunks).toBe(0);
+      await deleteRestorePoint(store, ref);
+      expect(await listRestorePoints(store)).toEqual([]);
+      const swept = await collectGarbage(store, { now: later });
+      expect(swept.deletedChunks).toBe(stats.newChunks);
+      const left: string[] = [];
+      for await (const blob of backend.list('rampart/chunks/')) left.push(blob.key);
+      for await (const blob of backend.list('rampart/backups/')) left.push(blob.key);
+      expect(left).toEqual([]);
     });
   });
 }

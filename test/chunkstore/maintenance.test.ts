@@ -65,6 +65,11 @@ describe('verification of a corrupted chunk', () => {
       expect((readErr as ChunkStoreError).kind).toBe('CorruptChunk');
       expect((readErr as Error).message).toMatch(new RegExp(`disk 2000 \\(Hard disk 1\\) of restore point v-${id}/vm/rp1 at offset 0 .*CRC-32 mismatch`));
 
+      // The ordered stream (checked in worker threads) fails the same way.
+      const streamErr = await readWholeDisk(store, refs[0]!, '2000', password).catch((e: unknown) => e);
+      expect((streamErr as ChunkStoreError).kind).toBe('CorruptChunk');
+      expect((streamErr as Error).message).toMatch(/disk 2000 \(Hard disk 1\) of restore point .* at offset 0 is corrupt: CRC-32 mismatch/);
+
       const report = await verifyRestorePoints(store, { passwords });
       expect(report.badChunks.map((b) => b.digest)).toEqual([digest]);
       expect(report.badChunks[0]!.problem).toBe('CRC-32 mismatch');

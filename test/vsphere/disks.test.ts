@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDatastoreFile, statDatastoreFile, writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { VsphereError } from '../../src/vsphere/errors.js';
 import type { VsphereSession } from '../../src/vsphere/session.js';
-import { createSnapshot, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../../src/vsphere/snapshots.js';
+import { createSnapshot, enableChangedBlockTracking, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../../src/vsphere/snapshots.js';
 import { captureVmConfig } from '../../src/vsphere/vm-config.js';
 import { retrieveObject } from '../../src/vsphere/property-collector.js';
 import { haveGo, prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
@@ -112,13 +112,14 @@ describe.skipIf(!haveGo)('changed areas against vcsim without changed-block trac
     await vcsim?.stop();
   });
 
-  it('reports the method missing so callers fall back to a full read', async () => {
+  it('reports the method missing (tracking enabled or not) so callers fall back to a full read', async () => {
     vcsim = await startVcsim();
     const [disk] = await prepareDisks(vcsim, { sizeBytes: MiB });
     const session = await vcsimSession(vcsim);
     try {
-      const config = await captureVmConfig(session, disk!.vmRef);
-      expect(config.changeTrackingEnabled).toBe(false);
+      expect((await captureVmConfig(session, disk!.vmRef)).changeTrackingEnabled).toBe(false);
+      await enableChangedBlockTracking(session, disk!.vmRef);
+      expect((await captureVmConfig(session, disk!.vmRef)).changeTrackingEnabled).toBe(true);
       const snap = await createSnapshot(session, disk!.vmRef, { name: 'rampart-fallback' });
       expect(await queryChangedDiskAreas(session, disk!.vmRef, snap, disk!.key, '*', MiB)).toBeUndefined();
       await removeSnapshot(session, snap);

@@ -1,4 +1,9 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { datastoreFileUrlPath, writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
+import { createNasDatastore, registerDisk } from '../../src/vsphere/datastores.js';
 import { VsphereError } from '../../src/vsphere/errors.js';
 import { morefValue, retrieveFromContainer, retrieveObject } from '../../src/vsphere/property-collector.js';
 import type { VsphereSession } from '../../src/vsphere/session.js';
@@ -83,5 +88,23 @@ describe.skipIf(!haveGo)('VM lifecycle against vcsim', () => {
     await destroyEntity(session, vm);
     const gone = await captureVmConfig(session, vm).catch((e: unknown) => e);
     expect((gone as VsphereError).kind).toBe('ManagedObjectNotFound');
+  });
+
+  it('mounts a folder as an NFS datastore, writes a disk file there and registers it as a first-class disk', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rampart-nfs-'));
+    try {
+      const hosts = await retrieveFromContainer(session, [{ type: 'HostSystem', pathSet: ['name'] }]);
+      const host = hosts.find((h) => text(h.props.get('name')) === 'DC0_H0')!.obj;
+      const ds = await createNasDatastore(session, host, { remoteHost: '127.0.0.1', remotePath: '/rampart/export', localPath: dir });
+      const name = text((await retrieveObject(session, ds, ['name']))?.props.get('name'));
+      expect(name).toBe(path.basename(dir));
+      const content = Buffer.alloc(64 * 1024, 3);
+      await writeDatastoreFile(session, { datacenter: 'DC0', datastore: name, path: 'restore/disk.vmdk' }, content, content.length);
+      expect(await readFile(path.join(dir, 'restore', 'disk.vmdk'))).toEqual(content);
+      const url = `https://127.0.0.1:${vcsim.port}${datastoreFileUrlPath({ datacenter: 'DC0', datastore: name, path: 'restore/disk.vmdk' })}`;
+      expect(await registerDisk(session, url, 'restored-disk')).not.toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -29,12 +29,16 @@ export interface JobRunDeps {
 /** The job's repository as a chunk store: a folder of the backup server for now (SSH/SFTP and S3 when the store offers them). */
 async function openRepositoryStore(deps: JobRunDeps, plan: JobRunPlan): Promise<ChunkStore> {
   if (plan.repository.kind !== 'repository') throw new Error(`Repository "${plan.repository.name}" is a scale-out repository; backing up to one is not supported yet.`);
-  const row = await deps.repositories.get(plan.repository.id);
+  return openRepositoryById(deps, plan.repository.id, true);
+}
+
+export async function openRepositoryById(deps: Pick<JobRunDeps, 'repositories'>, repositoryId: string, create: boolean): Promise<ChunkStore> {
+  const row = await deps.repositories.get(repositoryId);
   const host = await deps.repositories.hostOf(row);
   if (!['WinLocal', 'LinuxLocal'].includes(row.type) || !host?.isBackupServer || !row.path) {
     throw new Error(`Repository "${row.name}" (${row.type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server itself.`);
   }
-  return openChunkStore(localFolderBackend(row.path), { create: true });
+  return openChunkStore(localFolderBackend(row.path), { create });
 }
 
 /** What a stop (graceful or not) and the VM failures make of the session's result. */
@@ -60,7 +64,9 @@ export function backupRunner(deps: JobRunDeps) {
     const zstdLevel = zstdLevelFor(((data.compressionLevel as string | undefined) ?? 'Optimal') as CompressionLevel);
     const encryption = data.encryption;
     const password = encryption?.isEnabled && encryption.encryptionPasswordIdOrNull ? await deps.encryptionPasswords.passwordFor(encryption.encryptionPasswordIdOrNull) : undefined;
-    const cbt = (settings.storage.advancedSettings?.vSphere as { changedBlockTracking?: { isEnabled?: boolean } } | undefined)?.changedBlockTracking?.isEnabled !== false;
+    const tracking = (settings.storage.advancedSettings?.vSphere as { changedBlockTracking?: { isEnabled?: boolean; enableCBTautomatically?: boolean } } | undefined)
+      ?.changedBlockTracking;
+    const cbt = tracking?.isEnabled !== false;
 
     const store = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () => openRepositoryStore(deps, plan));
     const existing = await deps.backups.backupOf(plan.job.id, plan.repository.id);
@@ -98,6 +104,7 @@ export function backupRunner(deps: JobRunDeps) {
           zstdLevel,
           password,
           useCbt: cbt,
+          enableCbt: tracking?.enableCBTautomatically !== false,
           activeFull: plan.activeFull,
           gracefulStop: plan.gracefulStop,
           jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },

@@ -14,6 +14,8 @@ import type { RepositoriesService } from './service.js';
 export class RepositoryRescan {
   /** Scale-out ids expand to their extents (set by the scale-out section). */
   expand: (ids: string[]) => Promise<string[]> = async (ids) => ids;
+  /** Re-imports the backups a repository holds into the catalogue (set by server.ts); returns a line for the log. */
+  reimport: (repositoryId: string, signal: AbortSignal) => Promise<string | undefined> = async () => undefined;
 
   constructor(
     private readonly store: Store,
@@ -43,7 +45,8 @@ export class RepositoryRescan {
           try {
             const figures = await measureRepository(row.type, settingsOf(row), host, this.repositories.checks, signal);
             await this.repositories.saveFigures(row.id, { figures }, new Date().toISOString());
-            await ctx.updateLog(record, 'Succeeded', `Rescanned "${row.name}"`);
+            const imported = await this.reimport(row.id, signal);
+            await ctx.updateLog(record, 'Succeeded', `Rescanned "${row.name}"`, imported ?? '');
           } catch (err) {
             failed++;
             const message = signal.aborted && !ctx.signal.aborted ? `No answer within ${Math.round(this.timeoutMs / 1000)} s.` : (err as Error).message;

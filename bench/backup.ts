@@ -1,0 +1,213 @@
+/**
+ * bench/backup (npm run bench:backup): a backup job through the real server
+ * against vcsim, beside a plain HTTP GET of the same disk file.
+ *
+ * Prints: GET throughput (the baseline); a full backup of a 1 GiB disk (half
+ * pseudo-random, half zeros; compression Optimal) and its throughput ratio
+ * against the GET (goal ≥ 0.5); two incrementals after changing 1 % of the
+ * 1 MiB blocks, with changed-block tracking and without it (time ÷ full,
+ * goals ≤ 0.10 and ≤ 0.60; bytes stored ÷ disk, goal ≤ 2 %); peak resident
+ * memory of the process during the full backup (goal ≤ 300 MB). One run, all
+ * ratios measured side by side on the same machine.
+ */
+import { createCipheriv } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { startTestServer } from '../test/support/server.js';
+import { startVcsim, vcsimSession } from '../test/support/vcsim.js';
+import { readDatastoreFile, writeDatastoreFile, type DatastoreFile } from '../src/vsphere/datastore-files.js';
+import { retrieveFromContainer } from '../src/vsphere/property-collector.js';
+import { captureVmConfig } from '../src/vsphere/vm-config.js';
+import { reconfigureVm } from '../src/vsphere/vm-lifecycle.js';
+import { typed } from '../src/vsphere/xml.js';
+
+const MiB = 1024 * 1024;
+const SIZE = Number(process.env.BENCH_DISK_MIB ?? 1024) * MiB;
+const BLOCKS = SIZE / MiB;
+
+/** Block `i` of the disk: pseudo-random (AES-CTR keystream) in the first half, zeros in the second; `version` changes the chosen blocks. */
+function block(i: number, changed: Set<number>, version: number): Buffer {
+  if (i >= BLOCKS / 2) return Buffer.alloc(MiB, changed.has(i) ? version : 0);
+  const iv = Buffer.alloc(16);
+  iv.writeUInt32BE(i, 0);
+  iv.writeUInt32BE(changed.has(i) ? version : 0, 4);
+  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), iv);
+  return cipher.update(Buffer.alloc(MiB));
+}
+
+function content(changed: Set<number>, version: number): Readable {
+  let i = 0;
+  return new Readable({
+    read() {
+      this.push(i < BLOCKS ? block(i++, changed, version) : null);
+    },
+  });
+}
+
+/** 1 % of the blocks, spread over both halves, different for each version. */
+function onePercent(version: number): Set<number> {
+  const n = Math.max(1, Math.round(BLOCKS / 100));
+  return new Set(Array.from({ length: n }, (_, k) => (k * 97 + version * 13) % BLOCKS));
+}
+
+async function main() {
+  const vcsim = await startVcsim({ cbt: true });
+  const root = await mkdtemp(path.join(tmpdir(), 'rampart-bench-backup-'));
+  const t = await startTestServer({ RAMPART_LOG_LEVEL: 'warn' });
+  try {
+    // One VM's first disk made 1 GiB and filled.
+    const session = await vcsimSession(vcsim);
+    let vm: { name: string; moref: string };
+    let file: DatastoreFile;
+    try {
+      const [first] = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
+      const config = await captureVmConfig(session, first!.obj);
+      const disk = config.disks[0]!;
+      await reconfigureVm(session, first!.obj, {
+        deviceChange: typed('VirtualDeviceConfigSpec', {
+          operation: 'edit',
+          device: typed('VirtualDisk', {
+            key: disk.key,
+            deviceInfo: typed('Description', { label: disk.label, summary: '' }),
+            backing: typed('VirtualDiskFlatVer2BackingInfo', { fileName: disk.fileName, diskMode: disk.diskMode ?? 'persistent', thinProvisioned: true }),
+            controllerKey: disk.controllerKey,
+            unitNumber: disk.unitNumber,
+            capacityInKB: SIZE / 1024,
+            capacityInBytes: SIZE,
+          }),
+        }),
+      });
+      file = { datacenter: config.datacenter, datastore: disk.datastore.name, path: disk.flatPath };
+      await writeDatastoreFile(session, file, content(new Set(), 0), SIZE);
+      vm = { name: config.name, moref: first!.obj.value };
+    } finally {
+      await session.logout();
+    }
+
+    // Baseline: the same file by plain HTTP GET, discarded.
+    const getSession = await vcsimSession(vcsim);
+    let getSeconds: number;
+    try {
+      const started = performance.now();
+      const { stream } = await readDatastoreFile(getSession, file);
+      let bytes = 0;
+      for await (const part of stream) bytes += (part as Buffer).length;
+      getSeconds = (performance.now() - started) / 1000;
+      if (bytes !== SIZE) throw new Error(`GET returned ${bytes} bytes`);
+    } finally {
+      await getSession.logout();
+    }
+
+    const token = await t.adminToken();
+    const post = async (url: string, json: unknown) => {
+      const res = await t.api.post(url, { token, json });
+      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${res.text}`);
+      return res.body;
+    };
+    const wait = async (id: string) => {
+      await t.server.runner.settled(id);
+      const s = (await t.api.get(`/api/v1/sessions/${id}`, { token })).body;
+      if (s.result.result !== 'Success') throw new Error(`session ${s.name}: ${s.result.result} ${s.result.message}`);
+      return s;
+    };
+    const creds = await post('/api/v1/credentials', { type: 'Standard', username: vcsim.username, password: vcsim.password });
+    await wait(
+      (
+        await post('/api/v1/backupInfrastructure/managedServers', {
+          name: '127.0.0.1',
+          description: '',
+          type: 'ViHost',
+          credentialsId: creds.id,
+          port: vcsim.port,
+          certificateThumbprint: vcsim.thumbprint,
+        })
+      ).id,
+    );
+    const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
+    const repo = await post('/api/v1/backupInfrastructure/repositories', {
+      type: 'LinuxLocal',
+      name: 'bench',
+      description: '',
+      hostId: backupServerId,
+      repository: { path: path.join(root, 'repo') },
+      mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+    });
+    await wait(repo.id);
+    const spec = (cbt: boolean) => ({
+      name: 'bench',
+      description: '',
+      type: 'Backup',
+      isHighPriority: false,
+      virtualMachines: { includes: [{ hostName: '127.0.0.1', name: vm.name, type: 'VirtualMachine', objectId: vm.moref }] },
+      storage: {
+        backupRepositoryId: repo.resourceId,
+        backupProxies: { autoSelection: true },
+        retentionPolicy: { type: 'RestorePoints', quantity: 7 },
+        advancedSettings: {
+          backupModeType: 'Incremental',
+          storageData: { compressionLevel: 'Optimal', storageOptimization: 'LocalTarget' },
+          vSphere: { changedBlockTracking: { isEnabled: cbt } },
+        },
+      },
+      guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
+      schedule: { runAutomatically: false },
+    });
+    const job = (await t.api.post('/api/v1/jobs', { token, json: spec(true) })).body;
+
+    const run = async () => {
+      const started = performance.now();
+      const s = await post(`/api/v1/jobs/${job.id}/start`, { performActiveFull: false });
+      await wait(s.id);
+      const seconds = (performance.now() - started) / 1000;
+      const point = await t.server.store.db.selectFrom('restore_points').select('id').where('session_id', '=', s.id).executeTakeFirstOrThrow();
+      const disks = await t.server.store.db.selectFrom('restore_point_disks').select('stats').where('restore_point_id', '=', point.id).execute();
+      const stored = disks.reduce((sum, d) => sum + (JSON.parse(d.stats) as { bytesStored: number }).bytesStored, 0);
+      return { seconds, stored };
+    };
+
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+    const full = await run();
+    clearInterval(sampler);
+
+    const change = async (version: number) => {
+      const s = await vcsimSession(vcsim);
+      try {
+        await writeDatastoreFile(s, file, content(onePercent(version), version), SIZE);
+      } finally {
+        await s.logout();
+      }
+    };
+    await change(1);
+    const withCbt = await run();
+    await t.api.request('PUT', `/api/v1/jobs/${job.id}`, { token, json: { ...spec(false), id: job.id } });
+    await change(2);
+    const withoutCbt = await run();
+
+    const mib = (b: number) => (b / MiB).toFixed(1);
+    console.log(`disk ${SIZE / MiB} MiB (half pseudo-random, half zeros), chunks 1 MiB, zstd Optimal; vcsim on this machine`);
+    console.log(`plain HTTP GET of the flat file      ${getSeconds.toFixed(2)} s  ${(SIZE / MiB / getSeconds).toFixed(0)} MiB/s`);
+    console.log(`full backup (API → session Success)  ${full.seconds.toFixed(2)} s  ${(SIZE / MiB / full.seconds).toFixed(0)} MiB/s  stored ${mib(full.stored)} MiB`);
+    console.log(`  throughput ÷ GET                    ${(getSeconds / full.seconds).toFixed(2)}   (goal ≥ 0.5)`);
+    console.log(
+      `incremental, 1 % changed, with CBT   ${withCbt.seconds.toFixed(2)} s  stored ${mib(withCbt.stored)} MiB = ${((withCbt.stored / SIZE) * 100).toFixed(2)} % of the disk`,
+    );
+    console.log(`  time ÷ full                         ${(withCbt.seconds / full.seconds).toFixed(2)}   (goal ≤ 0.10)`);
+    console.log(
+      `incremental, 1 % changed, no CBT     ${withoutCbt.seconds.toFixed(2)} s  stored ${mib(withoutCbt.stored)} MiB = ${((withoutCbt.stored / SIZE) * 100).toFixed(2)} % of the disk`,
+    );
+    console.log(`  time ÷ full                         ${(withoutCbt.seconds / full.seconds).toFixed(2)}   (goal ≤ 0.60)`);
+    console.log(`peak resident memory during the full backup (server and bench in one process) ${(peakRss / 1e6).toFixed(0)} MB   (goal ≤ 300 MB)`);
+  } finally {
+    await t.cleanup();
+    await vcsim.stop();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
