@@ -52,6 +52,8 @@ import type { JobsService } from './api/jobs/service.js';
 import { jobsRoutes } from './api/jobs/routes.js';
 import type { BackupsService } from './api/backups/service.js';
 import { backupsRoutes } from './api/backups/routes.js';
+import type { RestoreService } from './api/restore/service.js';
+import { restoreRoutes } from './api/restore/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -72,6 +74,7 @@ export interface AppDeps {
   proxies: ProxiesService;
   jobs: JobsService;
   backups: BackupsService;
+  restore: RestoreService;
   inventory: InventoryService;
   installationId: string;
   expiryWarningDays: number;
@@ -160,6 +163,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     backups: deps.backups,
     repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
   });
+  restoreRoutes(app, { restore: deps.restore });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 

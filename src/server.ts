@@ -38,6 +38,7 @@ import { JobScheduler } from './api/jobs/scheduler.js';
 import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner } from './api/jobs/run.js';
 import { backupReimport } from './api/jobs/reimport.js';
+import { RestoreService } from './api/restore/service.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
@@ -135,6 +136,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     scheduler.start(JOB_SCHEDULER_TICK_MS);
     automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));
 
+    const restore = new RestoreService({ runner, backups, repositories: repositories.repositories, vsphere });
+
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair, {
       handshakeTimeoutMs: config.tlsHandshakeTimeoutSeconds * 1000,
@@ -175,6 +178,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       proxies,
       jobs,
       backups,
+      restore,
       inventory,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,

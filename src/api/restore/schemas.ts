@@ -1,0 +1,22 @@
+import { Type } from 'typebox';
+import { stringEnum } from '../../http/paging.js';
+
+export const RESTORE_MODES = ['OriginalLocation', 'Customized'] as const;
+export const DISK_TYPES = ['Source', 'Thick', 'Thin', 'ThickEagerZeroed'] as const;
+
+/**
+ * EntireViVMRestoreSpec, open-ended like the jobs' specs: 1.1-rev0 names the
+ * point `objectRestorePointId` and gives one `datastore {datastore, diskType}`;
+ * 1.2 and later name it `restorePointId` and give `datastore {configurationFileDatastore,
+ * diskMappings[]}` (1.3 adds `defaultDatastore`) and, from 1.3, `network.networks[]`.
+ * The service reads either spelling and names the field that is wrong (string
+ * booleans, as the Ansible modules send them, are accepted).
+ */
+export const EntireVmRestoreSpec = Type.Object(
+  {
+    type: stringEnum(RESTORE_MODES, 'Restore mode.'),
+    objectRestorePointId: Type.Optional(Type.String({ format: 'uuid', description: '1.1-rev0.' })),
+    restorePointId: Type.Optional(Type.String({ format: 'uuid', description: '1.2-rev1 and later.' })),
+  },
+  { additionalProperties: true },
+);

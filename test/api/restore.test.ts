@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { createTestDatabase, postgresUrl } from '../support/postgres.js';
+import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { localFolderBackend, openChunkStore, readRestorePoint } from '../../src/chunkstore/index.js';
+import { readDiskIndex } from '../../src/chunkstore/restore-point-reader.js';
+import { digestAt, isZeroDigest } from '../../src/chunkstore/fixed-index.js';
+import { chunkKey } from '../../src/chunkstore/layout.js';
+import { readDatastoreFile, writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
+import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
+import { captureVmConfig } from '../../src/vsphere/vm-config.js';
+
+const MiB = 1024 * 1024;
+const HOST = '127.0.0.1';
+
+let t: TestServer;
+let token: string;
+let vcsim: Vcsim;
+let disks: PreparedDisk[];
+let root: string;
+let repositoryId: string;
+
+async function finished(id: string) {
+  await t.server.runner.settled(id);
+  const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
+  expect(res.body.state).toBe('Stopped');
+  return res.body;
+}
+
+async function logText(id: string): Promise<string> {
+  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
+  return logs.body.records.map((r: any) => `${r.status}: ${r.title} ${r.description ?? ''}`).join('\n');
+}
+
+async function sessionDone(method: string, url: string, json: unknown, version?: string) {
+  const res = await t.api.request(method, url, { token, json, version });
+  expect(res.status, res.text).toBe(201);
+  const done = await finished(res.body.id);
+  expect(done.result.result, await logText(res.body.id)).toBe('Success');
+  return res.body;
+}
+
+/** A job over one VM, run once per call: the first run is a full, the next ones incrementals. */
+async function backUp(jobId: string): Promise<string> {
+  await sessionDone('POST', `/api/v1/jobs/${jobId}/start`, { performActiveFull: false });
+  const points = await t.api.get(`/api/v1/objectRestorePoints?orderColumn=CreationTime&orderAsc=false`, { token });
+  return points.body.data[0].id;
+}
+
+async function createJob(name: string, disk: PreparedDisk): Promise<string> {
+  const res = await t.api.post('/api/v1/jobs', {
+    token,
+    json: {
+      name,
+      description: 'restore test',
+      type: 'Backup',
+      isHighPriority: false,
+      virtualMachines: { includes: [{ hostName: HOST, name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
+      storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
+      guestProcessing: {
+        appAwareProcessing: { isEnabled: false },
+        guestFSIndexing: { isEnabled: false },
+        guestCredentials: { credsId: '00000000-0000-0000-0000-000000000000', credsType: 'Standard' },
+      },
+      schedule: { runAutomatically: false },
+    },
+  });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** The named VM's disks as the simulator serves them (datastore file API), hashed. */
+async function vmDiskHashes(name: string): Promise<string[] | undefined> {
+  const session = await vcsimSession(vcsim);
+  try {
+    const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
+    const vm = vms.find((o) => stringValue(o.props.get('name')) === name);
+    if (!vm) return undefined;
+    const config = await captureVmConfig(session, vm.obj);
+    const out: string[] = [];
+    for (const d of config.disks) {
+      const { stream } = await readDatastoreFile(session, { datacenter: config.datacenter, datastore: d.datastore.name, path: d.flatPath });
+      const hash = createHash('sha256');
+      for await (const part of stream) hash.update(part as Buffer);
+      out.push(hash.digest('hex'));
+    }
+    return out;
+  } finally {
+    await session.logout();
+  }
+}
+
+const customized = (pointId: string, vmName: string, extra: Record<string, unknown> = {}) => ({
+  objectRestorePointId: pointId,
+  type: 'Customized',
+  powerUp: 'true',
+  destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
+  folder: { vmName, folder: { hostName: HOST, name: 'vm', type: 'Folder' } },
+  datastore: { datastore: { hostName: HOST, name: 'LocalDS_0', type: 'Datastore' }, diskType: 'Thin' },
+  network: { network: { hostName: HOST, name: 'VM Network', type: 'Network' } },
+  reason: 'test',
+  ...extra,
+});
+
+beforeAll(async () => {
+  vcsim = await startVcsim({ cbt: true });
+  disks = await prepareDisks(vcsim, { sizeBytes: 8 * MiB });
+  root = await mkdtemp(path.join(tmpdir(), 'rampart-restore-'));
+  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
+  token = await t.adminToken();
+  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
+  expect(creds.status, creds.text).toBe(201);
+  await sessionDone('POST', '/api/v1/backupInfrastructure/managedServers', {
+    name: HOST,
+    description: 'vcsim',
+    type: 'ViHost',
+    credentialsId: creds.body.id,
+    port: vcsim.port,
+    certificateThumbprint: vcsim.thumbprint,
+  });
+  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
+  const repo = await sessionDone('POST', '/api/v1/backupInfrastructure/repositories', {
+    type: 'LinuxLocal',
+    name: 'Local',
+    description: 'local folder',
+    hostId: backupServerId,
+    repository: { path: path.join(root, 'repo'), taskLimitEnabled: true, maxTaskCount: 4 },
+    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+  });
+  repositoryId = repo.resourceId;
+}, 180_000);
+
+afterAll(async () => {
+  await t?.cleanup();
+  await vcsim?.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('entire VM restore', () => {
+  let fullId: string;
+  let incrementId: string;
+  let changed: Buffer;
+
+  it('restores a full and an incremental restore point to new VMs, byte for byte', async () => {
+    const jobId = await createJob('Restore source', disks[0]!);
+    fullId = await backUp(jobId);
+    changed = Buffer.from(disks[0]!.content);
+    changed.fill(0x5a, 3 * MiB, 3 * MiB + 4096);
+    const session = await vcsimSession(vcsim);
+    try {
+      await writeDatastoreFile(session, disks[0]!.file, changed, changed.length);
+    } finally {
+      await session.logout();
+    }
+    incrementId = await backUp(jobId);
+    expect(incrementId).not.toBe(fullId);
+
+    const full = await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', customized(fullId, 'restored-full'), '1.1-rev0');
+    expect(full).toMatchObject({ sessionType: 'RestoreVm', resourceId: fullId });
+    const fullLog = await logText(full.id);
+    expect(fullLog).toMatch(/Created VM "restored-full"/);
+    expect(fullLog).toMatch(/Hard disk 1 \(8 MiB\): restored to \[LocalDS_0\] /);
+    expect(fullLog).toMatch(/Powering on "restored-full"/);
+    expect(await vmDiskHashes('restored-full')).toEqual([sha(disks[0]!.content)]);
+
+    // 1.2 spelling: restorePointId, diskMappings, the vSphere path.
+    const inc = await sessionDone(
+      'POST',
+      '/api/v1/restore/vmRestore/vSphere',
+      {
+        restorePointId: incrementId,
+        type: 'Customized',
+        folder: { vmName: 'restored-inc', folder: { platform: 'VMware', hostName: HOST, name: 'vm', type: 'Folder' } },
+        datastore: { diskMappings: [{ diskName: 'Hard disk 1', datastore: { platform: 'VMware', hostName: HOST, name: 'LocalDS_0', type: 'Datastore' }, diskType: 'Source' }] },
+      },
+      '1.2-rev1',
+    );
+    expect(inc.sessionType).toBe('RestoreVm');
+    expect(await vmDiskHashes('restored-inc')).toEqual([sha(changed)]);
+    const progress = await t.api.get(`/api/v1/sessions/${inc.id}`, { token });
+    expect(progress.body.progressPercent).toBe(100);
+  }, 180_000);
+
+  it('OriginalLocation with quickRollback writes the point back over the VM and says how many chunks differed', async () => {
+    const session = await vcsimSession(vcsim);
+    try {
+      const damaged = Buffer.from(changed);
+      damaged.fill(0x11, 6 * MiB, 6 * MiB + 100);
+      await writeDatastoreFile(session, disks[0]!.file, damaged, damaged.length);
+    } finally {
+      await session.logout();
+    }
+    const res = await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: true, powerUp: true });
+    const log = await logText(res.id);
+    // The full point differs from the damaged disk in the chunk at 3 MiB (the incremental's change) and the one at 6 MiB.
+    expect(log).toMatch(/quick rollback: 2 of 8 chunk\(s\) differ/);
+    expect(log).toMatch(/Powering off|Powering on/);
+    expect(await vmDiskHashes(disks[0]!.vm)).toEqual([sha(disks[0]!.content)]);
+
+    const again = await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: 'true' });
+    expect(await logText(again.id)).toMatch(/quick rollback: 0 of 8 chunk\(s\) differ, nothing written/);
+  }, 120_000);
+
+  it('refuses bad input with a 400 naming the field, and the other revision’s path with a 404', async () => {
+    const missing = '11111111-2222-3333-4444-555555555555';
+    const cases: [string, unknown, RegExp][] = [
+      ['1.1-rev0', { type: 'OriginalLocation' }, /objectRestorePointId/],
+      ['1.1-rev0', { type: 'OriginalLocation', objectRestorePointId: missing }, /objectRestorePointId.*no restore point/],
+      ['1.1-rev0', { type: 'Sideways', objectRestorePointId: fullId }, /type/],
+      ['1.1-rev0', customized(fullId, 'x', { powerUp: 'maybe' }), /powerUp/],
+      ['1.1-rev0', customized(fullId, 'x', { datastore: { datastore: { name: 'LocalDS_0' } } }), /datastore\.datastore\.hostName/],
+      ['1.1-rev0', customized(fullId, 'x', { datastore: { diskType: 'Wobbly' } }), /datastore\.diskType/],
+      ['1.2-rev1', { type: 'OriginalLocation', restorePointId: missing }, /restorePointId/],
+    ];
+    for (const [version, json, pattern] of cases) {
+      const url = version === '1.1-rev0' ? '/api/v1/restore/vmRestore/vmware/' : '/api/v1/restore/vmRestore/vSphere';
+      const res = await t.api.post(url, { token, json, version });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.errorCode).toBe('UnexpectedContent');
+      expect(res.body.message).toMatch(pattern);
+    }
+    expect((await t.api.post('/api/v1/restore/vmRestore/vSphere', { token, json: { type: 'OriginalLocation', restorePointId: fullId }, version: '1.1-rev0' })).status).toBe(404);
+    expect((await t.api.post('/api/v1/restore/vmRestore/vmware', { token, json: { type: 'OriginalLocation', restorePointId: fullId }, version: '1.3-rev2' })).status).toBe(404);
+    // A destination that is not there fails the session, naming it, and leaves no VM.
+    const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', {
+      token,
+      json: customized(fullId, 'nowhere', { datastore: { datastore: { hostName: HOST, name: 'NoSuchDS', type: 'Datastore' } } }),
+    });
+    expect(res.status).toBe(201);
+    const done = await finished(res.body.id);
+    expect(done.result.result).toBe('Failed');
+    expect(done.result.message).toMatch(/datastore: Datastore "NoSuchDS" was not found/);
+    expect(await vmDiskHashes('nowhere')).toBeUndefined();
+  }, 60_000);
+
+  it('a corrupt chunk fails the restore naming disk and offset, and the half-made VM is removed', async () => {
+    const jobId = await createJob('Corrupt source', disks[1]!);
+    const pointId = await backUp(jobId);
+    const point = (await t.api.get(`/api/v1/objectRestorePoints/${pointId}`, { token })).body;
+    const repo = path.join(root, 'repo');
+    const store = await openChunkStore(localFolderBackend(repo));
+    const rp = await readRestorePoint(store, { backupId: point.backupId, objectId: disks[1]!.vmRef.value, restorePointId: pointId });
+    const index = await readDiskIndex(store, rp, rp.manifest.disks[0]!.key);
+    // The third chunk (offset 2 MiB) gets one flipped byte.
+    const digest = digestAt(index, 2);
+    expect(isZeroDigest(digest)).toBe(false);
+    const file = path.join(repo, chunkKey(digest));
+    const blob = await readFile(file);
+    blob[blob.length - 5] ^= 0xff;
+    await writeFile(file, blob);
+
+    const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: customized(pointId, 'restored-corrupt') });
+    expect(res.status, res.text).toBe(201);
+    const done = await finished(res.body.id);
+    const log = await logText(res.body.id);
+    expect(done.result.result, log).toBe('Failed');
+    expect(done.result.message).toMatch(/Hard disk 1/);
+    expect(done.result.message).toMatch(/offset 2097152/);
+    expect(log).toMatch(/Removed the partially restored VM "restored-corrupt"/);
+    expect(await vmDiskHashes('restored-corrupt')).toBeUndefined();
+  }, 120_000);
+});
