@@ -53,6 +53,7 @@ import { jobsRoutes } from './api/jobs/routes.js';
 import type { BackupsService } from './api/backups/service.js';
 import { backupsRoutes } from './api/backups/routes.js';
 import type { RestoreService } from './api/restore/service.js';
+import type { InstantRecoveryService } from './api/restore/instant-recovery.js';
 import { restoreRoutes } from './api/restore/routes.js';
 
 export interface AppDeps {
@@ -75,6 +76,7 @@ export interface AppDeps {
   jobs: JobsService;
   backups: BackupsService;
   restore: RestoreService;
+  instantRecovery: InstantRecoveryService;
   inventory: InventoryService;
   installationId: string;
   expiryWarningDays: number;
@@ -163,7 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     backups: deps.backups,
     repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
   });
-  restoreRoutes(app, { restore: deps.restore });
+  restoreRoutes(app, { restore: deps.restore, instantRecovery: deps.instantRecovery });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 

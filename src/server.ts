@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { loadNodeId } from './node-id.js';
@@ -39,6 +40,7 @@ import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner } from './api/jobs/run.js';
 import { backupReimport } from './api/jobs/reimport.js';
 import { RestoreService } from './api/restore/service.js';
+import { InstantRecoveryService } from './api/restore/instant-recovery.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
@@ -137,6 +139,9 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));
 
     const restore = new RestoreService({ runner, backups, repositories: repositories.repositories, vsphere });
+    // Instant recovery works under <data>/ir (NBD socket, FUSE mounts, staging folders, redo files); what a previous run left there is cleaned now.
+    const instantRecovery = new InstantRecoveryService({ store, runner, vsphere, restore, workFolder: join(config.dataDir, 'ir') });
+    await instantRecovery.recover();
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);
     const listener = new TlsListener(certificate.current.pair, {
@@ -179,6 +184,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       jobs,
       backups,
       restore,
+      instantRecovery,
       inventory,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
@@ -208,6 +214,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await repositories.refresher.stop();
         await scheduler.stop();
         await runner.stopAll('The server is shutting down.', Math.min(graceMs, 5000));
+        await instantRecovery.close();
         // app.close() stops accepting and waits for in-flight requests; the grace period bounds it.
         const timer = setTimeout(() => listener.server.closeAllConnections(), graceMs);
         await app.close();

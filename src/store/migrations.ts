@@ -383,6 +383,28 @@ const migrations: Record<string, Migration> = {
       throw new Error('downgrades are not supported');
     },
   },
+  '0007_instant_recovery_mounts': {
+    async up(db: Kysely<any>) {
+      // One row per instant recovery mount (VM or first-class disk): its state, the spec as posted, and what it made (JSON) so unmount and restart can undo it.
+      await db.schema
+        .createTable('instant_recovery_mounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('vm_name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('error_message', 'text')
+        .addColumn('record', 'text')
+        .addColumn('host_name', 'text', (c) => c.notNull())
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down() {
+      throw new Error('downgrades are not supported');
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -359,6 +359,24 @@ export interface RestorePointDisksTable {
   stats: string;
 }
 
+/** An instant recovery mount (restore/instant-recovery): state and what it made, for unmount and restart. */
+export interface InstantRecoveryMountsTable {
+  id: string;
+  /** 'vm' or 'fcd'. */
+  kind: string;
+  session_id: string;
+  state: string;
+  vm_name: string;
+  name_key: string;
+  /** The spec as the client posted it (JSON), echoed in the mount model. */
+  spec: string;
+  error_message: string | null;
+  /** JSON MountRecord (mover/instant-recovery.ts). */
+  record: string | null;
+  host_name: string;
+  creation_time: string;
+}
+
 export interface Database {
   users: UsersTable;
   token_families: TokenFamiliesTable;
@@ -384,4 +402,5 @@ export interface Database {
   backup_objects: BackupObjectsTable;
   restore_points: RestorePointsTable;
   restore_point_disks: RestorePointDisksTable;
+  instant_recovery_mounts: InstantRecoveryMountsTable;
 }

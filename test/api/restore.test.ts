@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +16,8 @@ import { chunkKey } from '../../src/chunkstore/layout.js';
 import { readDatastoreFile, writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
 import { captureVmConfig } from '../../src/vsphere/vm-config.js';
+import { rampartMountsUnder } from '../../src/nbd/index.js';
+import { openDisk } from '../../src/chunkstore/index.js';
 
 const MiB = 1024 * 1024;
 const HOST = '127.0.0.1';
@@ -23,6 +28,7 @@ let vcsim: Vcsim;
 let disks: PreparedDisk[];
 let root: string;
 let repositoryId: string;
+let databaseEnv: Record<string, string> = {};
 
 async function finished(id: string) {
   await t.server.runner.settled(id);
@@ -112,7 +118,8 @@ beforeAll(async () => {
   vcsim = await startVcsim({ cbt: true });
   disks = await prepareDisks(vcsim, { sizeBytes: 8 * MiB });
   root = await mkdtemp(path.join(tmpdir(), 'rampart-restore-'));
-  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
+  databaseEnv = { RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) };
+  t = await startTestServer(databaseEnv);
   token = await t.adminToken();
   const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
   expect(creds.status, creds.text).toBe(201);
@@ -142,8 +149,9 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+let fullId: string;
+
 describe('entire VM restore', () => {
-  let fullId: string;
   let incrementId: string;
   let changed: Buffer;
 
@@ -264,5 +272,176 @@ describe('entire VM restore', () => {
     expect(done.result.message).toMatch(/offset 2097152/);
     expect(log).toMatch(/Removed the partially restored VM "restored-corrupt"/);
     expect(await vmDiskHashes('restored-corrupt')).toBeUndefined();
+  }, 120_000);
+});
+
+async function datastoreNames(): Promise<string[]> {
+  const session = await vcsimSession(vcsim);
+  try {
+    const all = await retrieveFromContainer(session, [{ type: 'Datastore', pathSet: ['name'] }]);
+    return all.map((o) => stringValue(o.props.get('name')) ?? '');
+  } finally {
+    await session.logout();
+  }
+}
+
+const IR_11 = '/api/v1/restore/instantRecovery/vmware/vm';
+const IR_13 = '/api/v1/restore/instantRecovery/vSphere/vm';
+
+describe('instant VM recovery', () => {
+  let first: any;
+  let second: any;
+
+  it('mounts a restore point as a running VM whose disk is read from the backup; writes go to a redo file', async () => {
+    const res = await t.api.post(IR_11, {
+      token,
+      version: '1.1-rev0',
+      json: {
+        objectRestorePointId: fullId,
+        type: 'Customized',
+        powerUp: true,
+        secureRestore: { enableAntivirusScan: false },
+        destination: {
+          restoredVmName: 'ir-one',
+          destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
+          folder: { hostName: HOST, name: 'vm', type: 'Folder' },
+          resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
+          biosUuidPolicy: 'preserve',
+        },
+        datastore: { redirectIsEnabled: false },
+      },
+    });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.sessionType).toBe('InstantRecovery');
+    const done = await finished(res.body.id);
+    const log = await logText(res.body.id);
+    expect(done.result.result, `${done.result.message}\n${log}`).toBe('Success');
+    expect(log).toMatch(/Mounting datastore rampart-ir-/);
+    expect(log).toMatch(/Powering on "ir-one"/);
+    const list = await t.api.get(`${IR_11}?stateFilter=Mounted`, { token, version: '1.1-rev0' });
+    expect(list.body.pagination.total).toBe(1);
+    first = list.body.data[0];
+    expect(first).toMatchObject({ sessionId: res.body.id, state: 'Mounted', vmName: 'ir-one', spec: { objectRestorePointId: fullId } });
+    expect(first.hostName).toBeUndefined();
+    expect(first.errorMessage).toBeUndefined();
+    // The VM's disk, read through the simulator's datastore API (NFS-style datastore → symlink → nbdfuse → Rampart's NBD export → chunks).
+    expect(await vmDiskHashes('ir-one')).toEqual([sha(disks[0]!.content)]);
+
+    // A write lands in the redo file; the restore point is untouched.
+    const staging = path.join(t.dataDir, 'ir', first.id, `rampart-ir-${first.id.slice(0, 8)}`);
+    const flat = path.join(
+      'ir-one',
+      (await readdir(path.join(staging, 'ir-one'))).find((f) => f.endsWith('-flat.vmdk'))!,
+    );
+    const handle = await open(path.join(staging, flat), 'r+');
+    await handle.write(Buffer.alloc(4096, 0x77), 0, 4096, 0);
+    await handle.sync();
+    await handle.close();
+    const changed = Buffer.from(disks[0]!.content);
+    changed.fill(0x77, 0, 4096);
+    expect(await vmDiskHashes('ir-one')).toEqual([sha(changed)]);
+    const redo = path.join(t.dataDir, 'ir', 'redo');
+    expect((await readdir(redo)).filter((f) => f.startsWith(first.id))).toHaveLength(1);
+    const store = await openChunkStore(localFolderBackend(path.join(root, 'repo')));
+    const point = (await t.api.get(`/api/v1/objectRestorePoints/${fullId}`, { token })).body;
+    const rp = await readRestorePoint(store, { backupId: point.backupId, objectId: disks[0]!.vmRef.value, restorePointId: fullId });
+    const reader = await openDisk(store, rp, rp.manifest.disks[0]!.key);
+    expect(Buffer.from(await reader.read(0, 4096)).equals(disks[0]!.content.subarray(0, 4096))).toBe(true);
+  }, 120_000);
+
+  it('mounts the same point twice (1.3 shape, redo redirected to a cache datastore): separate redo files', async () => {
+    const res = await t.api.post(IR_13, {
+      token,
+      version: '1.3-rev2',
+      json: {
+        restorePointId: fullId,
+        type: 'Customized',
+        secureRestore: { antivirusScanEnabled: false },
+        destination: {
+          restoredVmName: 'ir-two',
+          destinationHost: { platform: 'VSphere', hostName: HOST, name: 'DC0_H0', type: 'Host' },
+          folder: { platform: 'VSphere', hostName: HOST, name: 'vm', type: 'Folder' },
+        },
+        datastore: { redirectEnabled: true, cacheDatastore: { platform: 'VSphere', hostName: HOST, name: 'LocalDS_0', type: 'Datastore' } },
+      },
+    });
+    expect(res.status, res.text).toBe(201);
+    const done = await finished(res.body.id);
+    expect(done.result.result, await logText(res.body.id)).toBe('Success');
+    second = (await t.api.get(`${IR_13}?vmNameFilter=ir-two`, { token, version: '1.3-rev2' })).body.data[0];
+    expect(second).toMatchObject({ state: 'Mounted', vmName: 'ir-two', hostName: HOST, jobName: expect.any(String), restorePointDate: expect.any(String) });
+    expect((await t.api.get(`${IR_11}/${first.id}`, { token, version: '1.1-rev0' })).body.state).toBe('Mounted');
+    expect(await vmDiskHashes('ir-two')).toEqual([sha(disks[0]!.content)]);
+    expect((await readdir(path.join(t.dataDir, 'ir', 'redo'))).filter((f) => f.startsWith(second.id))).toHaveLength(0);
+    expect(await datastoreNames()).toEqual(expect.arrayContaining([`rampart-ir-${first.id.slice(0, 8)}`, `rampart-ir-${second.id.slice(0, 8)}`]));
+  }, 120_000);
+
+  it('unmount leaves nothing behind: no VM, no datastore, no FUSE mount, no export, no redo, no folder', async () => {
+    const res = await t.api.post(`${IR_11}/${first.id}/unmount`, { token, version: '1.1-rev0' });
+    expect(res.status, res.text).toBe(200);
+    const done = await finished(res.body.id);
+    expect(done.result.result, await logText(res.body.id)).toBe('Success');
+    expect((await t.api.get(`${IR_11}/${first.id}`, { token, version: '1.1-rev0' })).status).toBe(404);
+    expect(await vmDiskHashes('ir-one')).toBeUndefined();
+    expect(await datastoreNames()).not.toContain(`rampart-ir-${first.id.slice(0, 8)}`);
+    expect(await rampartMountsUnder(path.join(t.dataDir, 'ir', first.id))).toEqual([]);
+    expect(existsSync(path.join(t.dataDir, 'ir', first.id))).toBe(false);
+    expect((await readdir(path.join(t.dataDir, 'ir', 'redo'))).filter((f) => f.startsWith(first.id))).toHaveLength(0);
+    const socket = path.join(t.dataDir, 'ir', 'nbd.sock');
+    await expect(promisify(execFile)('nbdinfo', [`nbd+unix:///ir-${first.id}-${disks[0]!.key}?socket=${socket}`])).rejects.toThrow();
+    // The other mount still runs.
+    expect(await vmDiskHashes('ir-two')).toEqual([sha(disks[0]!.content)]);
+  }, 60_000);
+
+  it('quick migration copies the live disk to a datastore, runs the VM there and unmounts the recovery', async () => {
+    const res = await t.api.post(`${IR_13}/${second.id}/migrate`, {
+      token,
+      version: '1.3-rev2',
+      json: {
+        destinationHost: { platform: 'VSphere', hostName: HOST, name: 'DC0_H0', type: 'Host' },
+        datastore: { defaultDatastore: { platform: 'VSphere', hostName: HOST, name: 'LocalDS_0', type: 'Datastore' } },
+      },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.sessionType).toBe('QuickMigration');
+    const done = await finished(res.body.id);
+    expect(done.result.result, await logText(res.body.id)).toBe('Success');
+    expect(await vmDiskHashes('ir-two')).toEqual([sha(disks[0]!.content)]);
+    expect(await datastoreNames()).not.toContain(`rampart-ir-${second.id.slice(0, 8)}`);
+    expect((await t.api.get(`${IR_13}/${second.id}`, { token, version: '1.3-rev2' })).status).toBe(404);
+    expect(await rampartMountsUnder(path.join(t.dataDir, 'ir'))).toEqual([]);
+  }, 120_000);
+
+  it('after a restart a mount that was Mounted is cleaned and marked Failed', async () => {
+    const res = await t.api.post(IR_11, {
+      token,
+      json: {
+        objectRestorePointId: fullId,
+        type: 'Customized',
+        secureRestore: { enableAntivirusScan: false },
+        destination: {
+          restoredVmName: 'ir-three',
+          destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
+          folder: { hostName: HOST, name: 'vm', type: 'Folder' },
+          resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
+          biosUuidPolicy: 'preserve',
+        },
+        datastore: { redirectIsEnabled: false },
+      },
+    });
+    expect(res.status, res.text).toBe(201);
+    expect((await finished(res.body.id)).result.result).toBe('Success');
+    const mount = (await t.api.get(`${IR_11}?nameFilter=ir-three`, { token })).body.data[0];
+    const dataDir = t.dataDir;
+    await t.stop();
+    t = await startTestServer(databaseEnv, dataDir);
+    token = await t.adminToken();
+    const after = await t.api.get(`${IR_11}/${mount.id}`, { token });
+    expect(after.body.state).toBe('Failed');
+    expect(after.body.errorMessage).toMatch(/restarted/);
+    expect(await vmDiskHashes('ir-three')).toBeUndefined();
+    expect(await datastoreNames()).not.toContain(`rampart-ir-${mount.id.slice(0, 8)}`);
+    expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
+    expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
   }, 120_000);
 });

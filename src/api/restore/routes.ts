@@ -4,10 +4,15 @@ import { isRevisionAtLeast } from '../../http/api-version.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
 import { readEntireVmRestoreSpec } from './entire-vm-spec.js';
-import { EntireVmRestoreSpec } from './schemas.js';
+import { EntireVmRestoreSpec, InstantVmRecoverySpec, MountIdParams, MountsQuery, QuickMigrationSpec } from './schemas.js';
 import type { RestoreService } from './service.js';
+import { instantVmRecoveryMountModel, MOUNT_STATES, type InstantRecoveryService } from './instant-recovery.js';
+import { readInstantVmRecoverySpec, readQuickMigrationSpec } from './instant-recovery-spec.js';
+import { badRequest } from '../../http/errors.js';
+import { pagination } from '../../http/paging.js';
 
 const operate = { apiFamily: 'vbr', access: 'Operator' } as const;
+const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
 const tags = ['Restore'];
 
 /**
@@ -15,7 +20,7 @@ const tags = ['Restore'];
  * 1.2 and later under `vSphere` (Veeam renamed the platform). Each revision
  * sees only its own path; the other answers 404, as Veeam does.
  */
-export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreService }): void {
+export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreService; instantRecovery: InstantRecoveryService }): void {
   const user = (request: { principal?: { userName: string } }) => request.principal!.userName;
 
   for (const [platform, renamed] of [
@@ -38,6 +43,61 @@ export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreServ
         const spec = readEntireVmRestoreSpec(request.body, request.apiRevision);
         const session = await deps.restore.startEntireVmRestore(spec, renamed ? 'restorePointId' : 'objectRestorePointId', user(request));
         return reply.code(201).send(sessionModel(session, request.apiRevision));
+      },
+    );
+    const ir = `/api/v1/restore/instantRecovery/${platform}/vm`;
+    const irTags = ['Restore'];
+    const mountId = (request: { params: unknown }) => (request.params as { mountId: string }).mountId;
+
+    app.get(ir, { config: read, schema: { tags: irTags, summary: 'Get All Instant Recovery Mounts', querystring: MountsQuery } }, async (request) => {
+      served(request);
+      const q = request.query as { skip?: number; limit?: number; orderColumn?: string; orderAsc?: boolean; nameFilter?: string; vmNameFilter?: string; stateFilter?: string };
+      if (q.stateFilter !== undefined && !(MOUNT_STATES as readonly string[]).includes(q.stateFilter))
+        throw badRequest(`Invalid query parameter "stateFilter": expected one of ${MOUNT_STATES.join(', ')}.`);
+      const page = {
+        skip: q.skip ?? 0,
+        limit: q.limit ?? 200,
+        orderAsc: q.orderAsc ?? true,
+        orderColumn: q.orderColumn,
+        nameFilter: q.vmNameFilter ?? q.nameFilter,
+        state: q.stateFilter,
+      };
+      const { rows, total } = await deps.instantRecovery.list(page);
+      return { data: rows.map((r) => instantVmRecoveryMountModel(r, request.apiRevision)), pagination: pagination(total, rows.length, page) };
+    });
+
+    app.post(
+      ir,
+      { config: operate, schema: { tags: irTags, summary: 'Start Instant Recovery', body: InstantVmRecoverySpec, response: { 201: SessionModel } } },
+      async (request, reply) => {
+        served(request);
+        const spec = readInstantVmRecoverySpec(request.body, request.apiRevision);
+        const { session } = await deps.instantRecovery.mount(spec, request.body, renamed ? 'restorePointId' : 'objectRestorePointId', user(request));
+        return reply.code(201).send(sessionModel(session, request.apiRevision));
+      },
+    );
+
+    app.get(`${ir}/:mountId`, { config: read, schema: { tags: irTags, summary: 'Get Instant Recovery Mount', params: MountIdParams } }, async (request) => {
+      served(request);
+      return instantVmRecoveryMountModel(await deps.instantRecovery.get(mountId(request)), request.apiRevision);
+    });
+
+    app.post(
+      `${ir}/:mountId/unmount`,
+      { config: operate, schema: { tags: irTags, summary: 'Stop Instant Recovery', params: MountIdParams, response: { 200: SessionModel } } },
+      async (request) => {
+        served(request);
+        return sessionModel(await deps.instantRecovery.unmount(mountId(request), user(request)), request.apiRevision);
+      },
+    );
+
+    app.post(
+      `${ir}/:mountId/migrate`,
+      { config: operate, schema: { tags: irTags, summary: 'Start Quick Migration', params: MountIdParams, body: QuickMigrationSpec, response: { 200: SessionModel } } },
+      async (request) => {
+        served(request);
+        const target = readQuickMigrationSpec(request.body);
+        return sessionModel(await deps.instantRecovery.migrate(mountId(request), target, user(request)), request.apiRevision);
       },
     );
   }

@@ -20,3 +20,30 @@ export const EntireVmRestoreSpec = Type.Object(
   },
   { additionalProperties: true },
 );
+
+/** InstantViVMRecoverySpec of any revision, read by instant-recovery-spec.ts. */
+export const InstantVmRecoverySpec = Type.Object(
+  {
+    type: Type.String(),
+    objectRestorePointId: Type.Optional(Type.String({ format: 'uuid', description: '1.1-rev0.' })),
+    restorePointId: Type.Optional(Type.String({ format: 'uuid', description: '1.2-rev1 and later.' })),
+  },
+  { additionalProperties: true },
+);
+
+export const QuickMigrationSpec = Type.Object({}, { additionalProperties: true });
+
+export const MountIdParams = Type.Object({ mountId: Type.String({ format: 'uuid' }) });
+
+export const MountsQuery = Type.Object(
+  {
+    skip: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+    orderColumn: Type.Optional(Type.String()),
+    orderAsc: Type.Optional(Type.Boolean()),
+    nameFilter: Type.Optional(Type.String()),
+    vmNameFilter: Type.Optional(Type.String()),
+    stateFilter: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);

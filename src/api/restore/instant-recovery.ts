@@ -1,0 +1,303 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { notFound, badRequest } from '../../http/errors.js';
+import { copyLiveDisks, mountRestorePoint, newLiveMount, unmountRestorePoint, type LiveMount, type MountRecord } from '../../mover/instant-recovery.js';
+import { capturedConfig, newVmSpec } from '../../mover/vsphere-restore.js';
+import { NbdServer, unmountStaleMounts } from '../../nbd/index.js';
+import { shapeModel } from '../../revisions/shapes.js';
+import { INSTANT_VM_RECOVERY_MOUNT } from '../../revisions/replies/restore.js';
+import type { SessionRecord } from '../../sessions/model.js';
+import type { SessionContext, SessionRunner } from '../../sessions/runner.js';
+import type { Store } from '../../store/database.js';
+import type { InstantRecoveryMountsTable } from '../../store/schema.js';
+import { retrieveObject, stringValue } from '../../vsphere/property-collector.js';
+import type { VsphereSession } from '../../vsphere/session.js';
+import { createVm, powerOnVm } from '../../vsphere/vm-lifecycle.js';
+import type { VsphereAccess } from '../jobs/vsphere-access.js';
+import type { InventoryRef } from './entire-vm-spec.js';
+import type { InstantVmRecoveryRequest } from './instant-recovery-spec.js';
+import type { RestoreService, RestoreSource } from './service.js';
+import { findObject, placementOf, poolOfHost } from './targets.js';
+
+export const MOUNT_STATES = ['Failed', 'Mounting', 'Mounted', 'Dismounting'] as const;
+
+/**
+ * Instant VM recovery mounts: rows in `instant_recovery_mounts` (state, spec,
+ * what each mount made) plus the live parts this process holds (NBD exports,
+ * overlays, FUSE mounts). One NBD server on a Unix socket in the data folder
+ * serves every mount. After a restart the live parts are gone, so mounts left
+ * Mounted are cleaned (stale FUSE mounts detached, vSphere objects removed,
+ * redo files deleted) and marked Failed: never a leak.
+ */
+export class InstantRecoveryService {
+  private nbd: NbdServer | undefined;
+  private readonly live = new Map<string, LiveMount>();
+
+  constructor(private readonly deps: { store: Store; runner: SessionRunner; vsphere: VsphereAccess; restore: RestoreService; workFolder: string }) {}
+
+  private get db() {
+    return this.deps.store.db;
+  }
+
+  private async server(): Promise<NbdServer> {
+    if (!this.nbd) {
+      const nbd = new NbdServer();
+      await mkdir(this.deps.workFolder, { recursive: true, mode: 0o700 });
+      await nbd.listen({ socketPath: path.join(this.deps.workFolder, 'nbd.sock') });
+      this.nbd = nbd;
+    }
+    return this.nbd;
+  }
+
+  async list(page: { skip: number; limit: number; orderAsc: boolean; orderColumn?: string; nameFilter?: string; state?: string }) {
+    let q = this.db.selectFrom('instant_recovery_mounts').where('kind', '=', 'vm');
+    if (page.state) q = q.where('state', '=', page.state);
+    if (page.nameFilter) q = q.where(sql<boolean>`name_key like ${page.nameFilter.toLowerCase().replace(/\*/g, '%')}`);
+    const total = Number((await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst())?.n ?? 0);
+    const column = page.orderColumn?.toLowerCase() === 'state' ? 'state' : 'name_key';
+    const rows = await q
+      .selectAll()
+      .orderBy(column, page.orderAsc ? 'asc' : 'desc')
+      .orderBy('id')
+      .offset(page.skip)
+      .limit(page.limit)
+      .execute();
+    return { rows, total };
+  }
+
+  async get(id: string): Promise<InstantRecoveryMountsTable> {
+    const row = await this.db.selectFrom('instant_recovery_mounts').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
+    if (!row) throw notFound(`Instant recovery mount ${id} was not found.`, id);
+    return row;
+  }
+
+  async mount(request: InstantVmRecoveryRequest, spec: unknown, field: string, createdBy: string): Promise<{ session: SessionRecord; mountId: string }> {
+    const source = await this.deps.restore.source(request.pointId, field);
+    const mountId = randomUUID();
+    const vmName = request.mode === 'Customized' && request.vmName ? request.vmName : source.vmName;
+    const hostName = request.host?.hostName ?? source.hostName;
+    let insert: Promise<unknown> = Promise.resolve();
+    const session = await this.deps.runner.start({ name: `Instant recovery of ${vmName}`, type: 'InstantRecovery', resourceId: mountId, createdBy }, async (ctx) => {
+      await insert;
+      return this.runMount(ctx, mountId, request, source, vmName, hostName);
+    });
+    insert = this.db
+      .insertInto('instant_recovery_mounts')
+      .values({
+        id: mountId,
+        kind: 'vm',
+        session_id: session.id,
+        state: 'Mounting',
+        vm_name: vmName,
+        name_key: vmName.toLowerCase(),
+        spec: JSON.stringify(newestSpelling(spec)),
+        error_message: null,
+        record: null,
+        host_name: hostName,
+        creation_time: new Date().toISOString(),
+      })
+      .execute();
+    await insert;
+    return { session, mountId };
+  }
+
+  private async setState(id: string, state: string, errorMessage?: string) {
+    await this.db
+      .updateTable('instant_recovery_mounts')
+      .set({ state, ...(errorMessage !== undefined ? { error_message: errorMessage } : {}) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  private saveRecord = (id: string) => async (record: MountRecord) => {
+    await this.db
+      .updateTable('instant_recovery_mounts')
+      .set({ record: JSON.stringify(record) })
+      .where('id', '=', id)
+      .execute();
+  };
+
+  private async runMount(ctx: SessionContext, mountId: string, request: InstantVmRecoveryRequest, source: RestoreSource, vmName: string, hostName: string) {
+    const session = await this.deps.vsphere.login(hostName, ctx.signal);
+    const live = newLiveMount(this.deps.workFolder, mountId);
+    try {
+      const place = await this.place(session, request, source, vmName);
+      const nbd = await this.server();
+      await mountRestorePoint(ctx, { session, nbd, store: source.store, point: source.point, mountId, place }, live, this.saveRecord(mountId));
+      this.live.set(mountId, live);
+      await this.setState(mountId, 'Mounted');
+      return { result: 'Success' as const, message: `VM "${vmName}" runs from the backup (mount ${mountId}).` };
+    } catch (err) {
+      const message = (err as Error).message;
+      await unmountRestorePoint(live.record, { session, nbd: this.nbd, live }, (t, s) => ctx.log(t, s));
+      this.live.delete(mountId);
+      await this.setState(mountId, 'Failed', message);
+      throw err;
+    } finally {
+      await session.logout().catch(() => undefined);
+    }
+  }
+
+  private async place(session: VsphereSession, request: InstantVmRecoveryRequest, source: RestoreSource, vmName: string) {
+    const beside = await placementOf(session, { type: 'VirtualMachine', value: source.vmMoref }).catch(() => undefined);
+    const host = request.host ? (await findObject(session, request.host, 'destination.destinationHost', 'HostSystem')).ref : beside?.host;
+    if (!host) throw new Error('destination.destinationHost: the original VM is gone; name a destination host.');
+    const pool = request.pool ? (await findObject(session, request.pool, 'destination.resourcePool', 'ResourcePool')).ref : await poolOfHost(session, host);
+    const folder = request.folder ? (await findObject(session, request.folder, 'destination.folder', 'Folder')).ref : beside?.folder;
+    if (!folder) throw new Error('destination.folder: the original VM is gone; name a destination folder.');
+    const redoFolder = request.redirect && request.cacheDatastore ? await this.cacheFolder(session, request.cacheDatastore) : path.join(this.deps.workFolder, 'redo');
+    return { host, pool, folder, vmName, redoFolder, powerUp: request.powerUp };
+  }
+
+  /** Redo files on the cache datastore: its folder as this machine sees it (a datastore whose URL is a local path, as the simulator's and NFS mounts on this host are). */
+  private async cacheFolder(session: VsphereSession, ref: InventoryRef): Promise<string> {
+    const ds = await findObject(session, ref, 'datastore.cacheDatastore', 'Datastore');
+    const url = stringValue((await retrieveObject(session, ds.ref, ['summary.url']))?.props.get('summary.url')) ?? '';
+    const local = url.replace(/^(file|ds):\/\//, '');
+    const isDir = await stat(local).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir) throw new Error(`datastore.cacheDatastore: datastore "${ds.name}" (${url}) is not reachable as a folder of this machine, so the redo files cannot go there.`);
+    return path.join(local, '.rampart-redo');
+  }
+
+  async unmount(id: string, createdBy: string): Promise<SessionRecord> {
+    const row = await this.get(id);
+    if (row.state !== 'Mounted' && row.state !== 'Failed') throw badRequest(`Instant recovery mount ${id} is ${row.state}; only a Mounted (or Failed) mount can be unmounted.`, id);
+    await this.setState(id, 'Dismounting');
+    return this.deps.runner.start({ name: `Stopping instant recovery of ${row.vm_name}`, type: 'InstantRecovery', resourceId: id, createdBy }, async (ctx) => {
+      await this.teardown(ctx, row);
+      return { result: 'Success', message: `Instant recovery of "${row.vm_name}" stopped; its datastore, export and redo files are gone.` };
+    });
+  }
+
+  private async teardown(ctx: SessionContext, row: InstantRecoveryMountsTable): Promise<void> {
+    const record = row.record ? (JSON.parse(row.record) as MountRecord) : undefined;
+    try {
+      if (record) {
+        const session = await this.deps.vsphere.login(row.host_name).catch(() => undefined);
+        try {
+          const problems = await unmountRestorePoint(record, { session, nbd: this.nbd, live: this.live.get(row.id) }, (t, s) => ctx.log(t, s));
+          if (!session) problems.push(`could not log in to ${row.host_name}`);
+          if (problems.length) throw new Error(problems.join('; '));
+        } finally {
+          await session?.logout().catch(() => undefined);
+        }
+      }
+      this.live.delete(row.id);
+      await this.db.deleteFrom('instant_recovery_mounts').where('id', '=', row.id).execute();
+    } catch (err) {
+      await this.setState(row.id, 'Failed', (err as Error).message);
+      throw err;
+    }
+  }
+
+  /** Quick migration: a new VM on the target datastore gets the live disks (backup + redo), is powered on, and the recovery is unmounted. */
+  async migrate(id: string, target: { host?: InventoryRef; pool?: InventoryRef; folder?: InventoryRef; datastore?: InventoryRef }, createdBy: string): Promise<SessionRecord> {
+    const row = await this.get(id);
+    if (row.state !== 'Mounted') throw badRequest(`Instant recovery mount ${id} is ${row.state}; only a Mounted VM can be migrated.`, id);
+    const live = this.live.get(id);
+    if (!live) throw badRequest(`Instant recovery mount ${id} is not served by this node.`, id);
+    return this.deps.runner.start({ name: `Quick migration of ${row.vm_name}`, type: 'QuickMigration', resourceId: id, createdBy }, async (ctx) => {
+      const session = await this.deps.vsphere.login(target.host?.hostName ?? row.host_name, ctx.signal);
+      try {
+        const host = (await findObject(session, target.host!, 'destinationHost', 'HostSystem')).ref;
+        const pool = target.pool ? (await findObject(session, target.pool, 'resourcePool', 'ResourcePool')).ref : await poolOfHost(session, host);
+        const folder = target.folder ? (await findObject(session, target.folder, 'folder', 'Folder')).ref : (await placementOf(session, live.record.vm!)).folder!;
+        const spec = JSON.parse(row.spec) as Record<string, unknown>;
+        const pointId = String(spec.restorePointId ?? '');
+        const source = await this.deps.restore.source(pointId, 'restorePointId');
+        const datastore = target.datastore
+          ? (await findObject(session, target.datastore, 'datastore', 'Datastore')).name
+          : (capturedConfig(source.point).disks[0]?.datastore.name ?? '');
+        const config = {
+          ...capturedConfig(source.point),
+          disks: capturedConfig(source.point).disks.map((d, i) => ({ ...d, capacityInBytes: live.record.disks[i]?.capacity ?? d.capacityInBytes })),
+        };
+        const migratedName = row.vm_name;
+        // The recovered VM stops first: its disks must not change while they are copied.
+        await unmountVmOnly(session, live.record);
+        const vm = await createVm(
+          session,
+          { folder, pool, host },
+          newVmSpec(config, { kind: 'Customized', vmName: migratedName, folder, pool, host, datastore, diskType: 'Source' }),
+          ctx.signal,
+        );
+        await ctx.log(`Created VM "${migratedName}" on ${datastore}`, 'Succeeded', vm.value);
+        await copyLiveDisks(ctx, session, live, vm);
+        await powerOnVm(session, vm, ctx.signal);
+        await this.teardown(ctx, { ...row, record: JSON.stringify({ ...live.record, vm: undefined }) });
+        return { result: 'Success' as const, message: `VM "${migratedName}" (${vm.value}) now runs from ${datastore}; the instant recovery is unmounted.` };
+      } finally {
+        await session.logout().catch(() => undefined);
+      }
+    });
+  }
+
+  /** Start-up: mounts this process no longer holds are cleaned and marked Failed; stale FUSE mounts are lazily detached. */
+  async recover(): Promise<number> {
+    await unmountStaleMounts(this.deps.workFolder).catch(() => []);
+    const rows = await this.db.selectFrom('instant_recovery_mounts').selectAll().where('state', 'in', ['Mounting', 'Mounted', 'Dismounting']).execute();
+    for (const row of rows) {
+      const record = row.record ? (JSON.parse(row.record) as MountRecord) : undefined;
+      let detail = '';
+      if (record) {
+        const session = await this.deps.vsphere.login(row.host_name).catch(() => undefined);
+        try {
+          const problems = await unmountRestorePoint(record, { session });
+          if (problems.length) detail = ` Clean-up: ${problems.join('; ')}`;
+        } finally {
+          await session?.logout().catch(() => undefined);
+        }
+      }
+      await this.setState(row.id, 'Failed', `Rampart restarted while this VM ran from the backup; the mount was cleaned up.${detail}`);
+    }
+    return rows.length;
+  }
+
+  async close(): Promise<void> {
+    for (const [id, live] of this.live) {
+      await unmountRestorePoint(live.record, { nbd: this.nbd, live }).catch(() => undefined);
+      this.live.delete(id);
+    }
+    await this.nbd?.close();
+  }
+}
+
+/** Unregisters the recovered VM (powered off) so its disks stop changing; the datastore and export stay until the copy is done. */
+async function unmountVmOnly(session: VsphereSession, record: MountRecord): Promise<void> {
+  if (!record.vm) return;
+  await unmountRestorePoint({ ...record, datastore: undefined, exports: [], redoFiles: [], folder: path.join(record.folder, '.none') }, { session });
+}
+
+export function instantVmRecoveryMountModel(row: InstantRecoveryMountsTable, revision: string | undefined, extra: { jobName?: string; restorePointDate?: string } = {}) {
+  return shapeModel(INSTANT_VM_RECOVERY_MOUNT, revision, {
+    id: row.id,
+    sessionId: row.session_id,
+    state: row.state,
+    spec: JSON.parse(row.spec) as unknown,
+    vmName: row.vm_name,
+    jobName: extra.jobName ?? '',
+    restorePointDate: extra.restorePointDate ?? row.creation_time,
+    hostName: row.host_name,
+    errorMessage: row.error_message ?? undefined,
+  });
+}
+
+/** The posted spec in the 1.2+ spelling (restorePointId, datastore.redirectEnabled); replies rename it back for 1.1 readers. */
+function newestSpelling(spec: unknown): Record<string, unknown> {
+  const out = { ...(spec as Record<string, unknown>) };
+  if (out.objectRestorePointId !== undefined) {
+    out.restorePointId ??= out.objectRestorePointId;
+    delete out.objectRestorePointId;
+  }
+  const ds = out.datastore;
+  if (typeof ds === 'object' && ds !== null && 'redirectIsEnabled' in ds) {
+    const { redirectIsEnabled, ...rest } = ds as Record<string, unknown>;
+    out.datastore = { ...rest, redirectEnabled: redirectIsEnabled };
+  }
+  return out;
+}
