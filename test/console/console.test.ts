@@ -116,13 +116,11 @@ describe('keyboard', () => {
   });
 });
 
-describe('sections this server does not have yet', () => {
-  it('says so from the API\u2019s 404 instead of showing anything made up', async () => {
+describe('restores', () => {
+  it('lists instant recovery mounts from the API: none on a fresh server', async () => {
     const { page, url } = c;
     await openPage(page, url, '/restores', 'Restores');
-    // Restores land with the restore API; until then the page quotes the server's 404.
-    await page.getByText('Restores are not available on this server: it answers 404 for /api/v1/restore/instantRecovery/vmware/vm').waitFor();
-    expect(await page.locator('table').count()).toBe(0);
+    await page.getByRole('cell', { name: 'No VM is running from a backup.' }).waitFor();
   });
 });
 

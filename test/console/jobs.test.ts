@@ -1,11 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from './browser.js';
 
 const MiB = 1024 * 1024;
+
+/** Picks the option of an inventory select whose label starts with `prefix` (labels add the server and object ID). */
+async function pick(select: Locator, prefix: string): Promise<void> {
+  const value = await select.locator('option').filter({ hasText: prefix }).first().getAttribute('value');
+  await select.selectOption(value!);
+}
 
 let c: ConsoleHarness;
 let vcsim: Vcsim;
@@ -139,6 +146,8 @@ describe('jobs', () => {
     // The API names the field; the console puts its message next to it.
     await expect(dialog.locator('[aria-invalid="true"]').getAttribute('name')).resolves.toBe('schedule.daily.localTime');
     await dialog.getByLabel('At (server time)').fill('21:30');
+    // From now on unencrypted: restores read points without asking for a password.
+    await dialog.getByLabel('Encryption password').selectOption({ label: 'Not encrypted' });
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'detached' });
     const next = (await c.t.api.get('/api/v1/jobs/states?nameFilter=Nightly', { token })).body.data[0].nextRun;
@@ -148,7 +157,16 @@ describe('jobs', () => {
     expect((await c.t.api.get('/api/v1/jobs/states?nameFilter=Nightly', { token })).body.data[0].status).toBe('disabled');
     await page.getByRole('button', { name: 'Enable Nightly' }).click();
     await page.getByRole('button', { name: 'Disable Nightly' }).waitFor();
-  });
+    const job = (await c.t.api.get('/api/v1/jobs?nameFilter=Nightly', { token })).body.data[0];
+    expect(job.storage.advancedSettings.storageData.encryption).toEqual({ isEnabled: false });
+
+    await page.getByRole('button', { name: 'Start Nightly' }).click();
+    const run = page.getByRole('dialog', { name: 'Start Nightly' });
+    await run.getByLabel(/Active full backup/).check();
+    await run.getByRole('button', { name: 'Start', exact: true }).click();
+    await run.locator('.session-line .badge-success').waitFor({ timeout: 90_000 });
+    await run.getByRole('button', { name: 'Close' }).last().click();
+  }, 120_000);
 
   it('shows the job on the dashboard with its last result', async () => {
     const { page, url } = c;
@@ -182,24 +200,53 @@ describe('backups and restore points', () => {
     await page.getByText(`1–${total} of ${total}`).waitFor();
   });
 
-  it('a restore from the point: the server’s own answer is shown (404 until the restore API is there)', async () => {
+  it('restores the entire VM from the point to a new VM, the session log streaming into the dialog', async () => {
     const { page } = c;
     await page.getByRole('link', { name: disks[0]!.vm }).first().click();
     await page.getByRole('button', { name: 'Restore entire VM' }).click();
     const dialog = page.getByRole('dialog', { name: `Restore ${disks[0]!.vm}`, exact: true });
-    await dialog.getByLabel('Restore to').selectOption('OriginalLocation');
+    await dialog.getByLabel('Restore to').selectOption('Customized');
+    await dialog.getByLabel('Restored VM name').fill('restored-console');
+    await pick(dialog.getByLabel('Destination host'), 'DC0_H0 (');
+    await pick(dialog.getByLabel('Datastore'), 'LocalDS_0 (');
     await dialog.getByRole('button', { name: 'Restore' }).click();
-    await page
-      .getByRole('dialog', { name: `Restore ${disks[0]!.vm}?`, exact: true })
-      .getByRole('button', { name: 'Restore' })
-      .click();
-    const api = await c.t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: {} });
-    if (api.status === 404) {
-      await dialog.getByText(api.body.message).waitFor();
-    } else {
-      await dialog.locator('.session-line .badge-success').waitFor({ timeout: 90_000 });
-    }
+    const confirm = page.getByRole('dialog', { name: `Restore ${disks[0]!.vm}?`, exact: true });
+    await confirm.getByText('A new VM restored-console is created').waitFor();
+    await confirm.getByRole('button', { name: 'Restore' }).click();
+    // Stopped, or the form's error: either way the dialog's words say what happened.
+    await dialog.locator('.session-line .badge-stopped, .form-error .notice').first().waitFor({ timeout: 90_000 });
+    expect(await dialog.locator('.session-line .badge-success').count(), (await dialog.textContent()) ?? '').toBe(1);
+    const sessions = (await c.t.api.get('/api/v1/sessions?typeFilter=RestoreVm', { token })).body.data;
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0].result.result).toBe('Success');
+    await screenshot(page, 'restore');
+    await dialog.getByRole('button', { name: 'Close' }).last().click();
   }, 120_000);
+
+  it('starts an instant recovery, lists the mount on the Restores page and unmounts it after confirmation', async () => {
+    const { page, url } = c;
+    await page.getByRole('button', { name: 'Instant recovery' }).click();
+    const dialog = page.getByRole('dialog', { name: `Instant recovery of ${disks[0]!.vm}` });
+    await dialog.getByLabel('Recover to').selectOption('Customized');
+    await dialog.getByLabel('Recovered VM name').fill('ir-console');
+    await pick(dialog.getByLabel('Destination host'), 'DC0_H0 (');
+    await dialog.getByRole('button', { name: 'Start instant recovery' }).click();
+    await dialog.locator('.session-line .badge-stopped, .form-error .notice').first().waitFor({ timeout: 90_000 });
+    expect(await dialog.locator('.session-line .badge-success').count(), (await dialog.textContent()) ?? '').toBe(1);
+    await dialog.getByRole('button', { name: 'Close' }).last().click();
+
+    await openPage(page, url, '/restores', 'Restores');
+    const row = page.getByRole('row', { name: /ir-console/ });
+    await row.getByText('Mounted').waitFor();
+    await screenshot(page, 'restores');
+    await page.getByRole('button', { name: 'Unmount ir-console' }).click();
+    await page.getByRole('dialog', { name: 'Unmount ir-console?' }).getByRole('button', { name: 'Unmount' }).click();
+    const unmount = page.getByRole('dialog', { name: 'Unmount ir-console' });
+    await unmount.locator('.session-line .badge-success').waitFor({ timeout: 60_000 });
+    await unmount.getByRole('button', { name: 'Close' }).last().click();
+    await page.getByRole('cell', { name: 'No VM is running from a backup.' }).waitFor();
+    expect((await c.t.api.get('/api/v1/restore/instantRecovery/vmware/vm', { token })).body.pagination.total).toBe(0);
+  }, 150_000);
 
   it('deletes the job after confirmation; its backup stays', async () => {
     const { page, url } = c;

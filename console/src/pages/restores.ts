@@ -33,7 +33,9 @@ async function targets(): Promise<Targets> {
   for (const o of lists.flat()) objects.set(`${o.hostName}|${o.type}|${o.objectId ?? o.name}`, o);
   return {
     objects,
-    options: (type) => [...objects].filter(([, o]) => o.type === type).map(([key, o]) => ({ value: key, label: `${o.name} (${o.hostName})` })),
+    // Names repeat (every host has a "Resources" pool): the object ID tells them apart.
+    options: (type) =>
+      [...objects].filter(([, o]) => o.type === type).map(([key, o]) => ({ value: key, label: `${o.name} (${o.hostName}${o.objectId ? `, ${o.objectId}` : ''})` })),
   };
 }
 
@@ -49,9 +51,10 @@ function targetFields(t: Targets, datastoreName: string): Field[] {
     when: customized,
   });
   return [
+    // The host and the datastore are what a VM needs; pool and folder default to the host's own.
     field('destinationHost', 'Destination host', 'Host'),
-    field('resourcePool', 'Resource pool', 'ResourcePool'),
-    field('folder', 'VM folder', 'Folder'),
+    field('resourcePool', 'Resource pool', 'ResourcePool', false),
+    field('folder', 'VM folder', 'Folder', false),
     field(datastoreName, 'Datastore', 'Datastore'),
   ];
 }
@@ -88,9 +91,9 @@ export async function entireVmRestoreDialog(point: RestorePoint): Promise<void> 
             ...(customized(v)
               ? {
                   destinationHost: target('destinationHost'),
-                  resourcePool: target('resourcePool'),
+                  ...(target('resourcePool') ? { resourcePool: target('resourcePool') } : {}),
                   datastore: { datastore: target('datastore.datastore') },
-                  folder: { vmName: text(v, 'folder.vmName'), folder: target('folder') },
+                  folder: { vmName: text(v, 'folder.vmName'), ...(target('folder') ? { folder: target('folder') } : {}) },
                 }
               : { quickRollback: v.quickRollback === true }),
           };
