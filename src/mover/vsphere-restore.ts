@@ -4,6 +4,7 @@ import { openDisk, type ChunkStore, type DiskReader, type ManifestDisk, type Ope
 import type { SessionContext } from '../sessions/runner.js';
 import { logStep } from '../sessions/steps.js';
 import { readDatastoreFile, statDatastoreFile, writeDatastoreFile, type DatastoreFile } from '../vsphere/datastore-files.js';
+import { retrieveFromContainer, stringValue } from '../vsphere/property-collector.js';
 import type { VsphereSession } from '../vsphere/session.js';
 import { captureVmConfig, type VirtualDiskInfo, type VmConfig } from '../vsphere/vm-config.js';
 import { createVm, destroyEntity, powerOffVm, powerOnVm } from '../vsphere/vm-lifecycle.js';
@@ -125,6 +126,11 @@ async function restoreToNewVm(input: EntireVmRestoreInput, target: CustomizedTar
   const config = capturedConfig(point);
   if (config.disks.length !== point.manifest.disks.length)
     throw new Error(`Restore point ${point.ref.restorePointId} holds ${point.manifest.disks.length} disk(s) but its configuration lists ${config.disks.length}.`);
+  await checkFreeSpace(
+    session,
+    target.datastore,
+    config.disks.reduce((sum, d) => sum + d.capacityInBytes, 0),
+  );
   const record = await ctx.log(`Creating VM "${target.vmName}" on datastore ${target.datastore}`, 'None');
   const vm = await createVm(session, { folder: target.folder, pool: target.pool, host: target.host }, newVmSpec(config, target), ctx.signal);
   await ctx.updateLog(record, 'Succeeded', `Created VM "${target.vmName}"`, vm.value);
@@ -153,6 +159,15 @@ async function restoreToNewVm(input: EntireVmRestoreInput, target: CustomizedTar
     }
     throw err;
   }
+}
+
+/** Fails before anything is created when the datastore reports less free space than the disks' capacity. */
+async function checkFreeSpace(session: VsphereSession, datastore: string, needed: number): Promise<void> {
+  const all = await retrieveFromContainer(session, [{ type: 'Datastore', pathSet: ['name', 'summary.freeSpace'] }]);
+  const found = all.find((o) => stringValue(o.props.get('name')) === datastore);
+  const free = Number(stringValue(found?.props.get('summary.freeSpace')) ?? NaN);
+  if (Number.isFinite(free) && free < needed)
+    throw new Error(`Datastore ${datastore} has ${formatBytes(free)} free; the restored disks need ${formatBytes(needed)}. Nothing was created.`);
 }
 
 async function restoreOverOriginal(input: EntireVmRestoreInput, target: OriginalTarget): Promise<EntireVmRestoreResult> {

@@ -445,3 +445,28 @@ describe('instant VM recovery', () => {
     expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
   }, 120_000);
 });
+
+describe('published NBD export of a restore point', () => {
+  it('serves the disk read-only to nbdcopy and qemu-img until it expires; only for an authenticated caller', async () => {
+    const url = `/api/v1/rampart/restorePoints/${fullId}/nbdExport`;
+    expect((await t.api.post(url, { json: { ttlMinutes: 1 } })).status).toBe(401);
+    expect((await t.api.post(url, { token, json: { ttlMinutes: 0 } })).status).toBe(400);
+    const res = await t.api.post(url, { token, json: { ttlMinutes: 0.05 } });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.disks).toEqual([{ name: 'Hard disk 1', capacity: 8 * MiB, uri: expect.stringMatching(/^nbd\+unix:\/\/\//) }]);
+    const uri = res.body.disks[0].uri as string;
+    const run = promisify(execFile);
+    const out = path.join(root, 'exported.qcow2');
+    await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', uri, out]);
+    const raw = path.join(root, 'exported.raw');
+    await run('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', out, raw]);
+    expect(sha(await readFile(raw))).toBe(sha(disks[0]!.content));
+    const copied = path.join(root, 'copied.raw');
+    await run('nbdcopy', [uri, copied]);
+    expect(sha(await readFile(copied))).toBe(sha(disks[0]!.content));
+    // Read-only: the export says so to every client.
+    expect((await run('nbdinfo', [uri])).stdout).toMatch(/is_read_only: true/);
+    await new Promise((r) => setTimeout(r, 3500));
+    await expect(run('nbdinfo', [uri])).rejects.toThrow();
+  }, 60_000);
+});

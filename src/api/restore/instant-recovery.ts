@@ -5,7 +5,8 @@ import { sql } from 'kysely';
 import { notFound, badRequest } from '../../http/errors.js';
 import { copyLiveDisks, mountRestorePoint, newLiveMount, unmountRestorePoint, type LiveMount, type MountRecord } from '../../mover/instant-recovery.js';
 import { capturedConfig, newVmSpec } from '../../mover/vsphere-restore.js';
-import { NbdServer, unmountStaleMounts } from '../../nbd/index.js';
+import { ExportPublisher, NbdServer, unmountStaleMounts } from '../../nbd/index.js';
+import { openDisk } from '../../chunkstore/index.js';
 import { shapeModel } from '../../revisions/shapes.js';
 import { INSTANT_VM_RECOVERY_MOUNT } from '../../revisions/replies/restore.js';
 import type { SessionRecord } from '../../sessions/model.js';
@@ -33,6 +34,7 @@ export const MOUNT_STATES = ['Failed', 'Mounting', 'Mounted', 'Dismounting'] as 
  */
 export class InstantRecoveryService {
   private nbd: NbdServer | undefined;
+  private publisher: ExportPublisher | undefined;
   private readonly live = new Map<string, LiveMount>();
 
   constructor(private readonly deps: { store: Store; runner: SessionRunner; vsphere: VsphereAccess; restore: RestoreService; workFolder: string }) {}
@@ -258,7 +260,28 @@ export class InstantRecoveryService {
     return rows.length;
   }
 
+  /**
+   * A read-only, time-limited NBD export of each disk of a restore point, for other tools
+   * (qemu-img convert, nbdcopy). The export names are 256-bit random tokens, unlisted: the
+   * URI is the credential, handed only to an authenticated caller.
+   */
+  async publish(pointId: string, ttlMs: number): Promise<{ expiresAt: Date; disks: { name: string; capacity: number; uri: string }[] }> {
+    const source = await this.deps.restore.source(pointId, 'id');
+    const nbd = await this.server();
+    this.publisher ??= new ExportPublisher(nbd);
+    const disks = [];
+    let expiresAt = new Date(Date.now() + ttlMs);
+    for (const disk of source.point.manifest.disks) {
+      const reader = await openDisk(source.store, source.point, disk.key);
+      const published = this.publisher.publish(reader, { ttlMs, logLabel: `restore point ${pointId} ${disk.name}` });
+      expiresAt = published.expiresAt;
+      disks.push({ name: disk.name, capacity: disk.capacity, uri: published.uri });
+    }
+    return { expiresAt, disks };
+  }
+
   async close(): Promise<void> {
+    await this.publisher?.closeAll();
     for (const [id, live] of this.live) {
       await unmountRestorePoint(live.record, { nbd: this.nbd, live }).catch(() => undefined);
       this.live.delete(id);

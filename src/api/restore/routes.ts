@@ -4,7 +4,8 @@ import { isRevisionAtLeast } from '../../http/api-version.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
 import { readEntireVmRestoreSpec } from './entire-vm-spec.js';
-import { EntireVmRestoreSpec, InstantVmRecoverySpec, MountIdParams, MountsQuery, QuickMigrationSpec } from './schemas.js';
+import { EntireVmRestoreSpec, InstantVmRecoverySpec, MountIdParams, MountsQuery, PublishedExportModel, PublishSpec, QuickMigrationSpec } from './schemas.js';
+import { IdParams } from '../../http/schemas.js';
 import type { RestoreService } from './service.js';
 import { instantVmRecoveryMountModel, MOUNT_STATES, type InstantRecoveryService } from './instant-recovery.js';
 import { readInstantVmRecoverySpec, readQuickMigrationSpec } from './instant-recovery-spec.js';
@@ -22,6 +23,18 @@ const tags = ['Restore'];
  */
 export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreService; instantRecovery: InstantRecoveryService }): void {
   const user = (request: { principal?: { userName: string } }) => request.principal!.userName;
+
+  // Rampart's own (no Veeam document has it): a read-only NBD export of a restore point's disks for qemu-img or nbdcopy, time-limited.
+  app.post(
+    '/api/v1/rampart/restorePoints/:id/nbdExport',
+    { config: operate, schema: { tags, summary: 'Publish Restore Point as NBD Export', params: IdParams, body: PublishSpec, response: { 201: PublishedExportModel } } },
+    async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      const ttlMinutes = (request.body as { ttlMinutes?: number } | undefined)?.ttlMinutes ?? 60;
+      const published = await deps.instantRecovery.publish(id, ttlMinutes * 60_000);
+      return reply.code(201).send({ restorePointId: id, expirationTime: published.expiresAt.toISOString(), disks: published.disks });
+    },
+  );
 
   for (const [platform, renamed] of [
     ['vmware', false],

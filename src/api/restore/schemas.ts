@@ -47,3 +47,15 @@ export const MountsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Rampart's own: how long a published export of a restore point lives. */
+export const PublishSpec = Type.Object(
+  { ttlMinutes: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1440, description: 'Lifetime in minutes (default 60, at most 1440).' })) },
+  { additionalProperties: false },
+);
+
+export const PublishedExportModel = Type.Object({
+  restorePointId: Type.String({ format: 'uuid' }),
+  expirationTime: Type.String({ format: 'date-time' }),
+  disks: Type.Array(Type.Object({ name: Type.String(), capacity: Type.Integer(), uri: Type.String() })),
+});
