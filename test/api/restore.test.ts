@@ -247,6 +247,21 @@ describe('entire VM restore', () => {
     expect(await vmDiskHashes('nowhere')).toBeUndefined();
   }, 60_000);
 
+  it('a stopped restore leaves no VM behind', async () => {
+    for (const delayMs of [0, 30, 80]) {
+      const name = `restored-stopped-${delayMs}`;
+      const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: customized(fullId, name) });
+      expect(res.status, res.text).toBe(201);
+      await new Promise((r) => setTimeout(r, delayMs));
+      await t.api.post(`/api/v1/sessions/${res.body.id}/stop`, { token });
+      const done = await finished(res.body.id);
+      // Either the stop came first (nothing left to undo) or the restore had finished: then the VM is complete, never half-made.
+      const hashes = await vmDiskHashes(name);
+      if (done.result.result === 'Success') expect(hashes).toEqual([sha(disks[0]!.content)]);
+      else expect(hashes, await logText(res.body.id)).toBeUndefined();
+    }
+  }, 120_000);
+
   it('a corrupt chunk fails the restore naming disk and offset, and the half-made VM is removed', async () => {
     const jobId = await createJob('Corrupt source', disks[1]!);
     const pointId = await backUp(jobId);

@@ -122,7 +122,7 @@ export class InstantRecoveryService {
   };
 
   private async runMount(ctx: SessionContext, mountId: string, request: InstantVmRecoveryRequest, source: RestoreSource, vmName: string, hostName: string) {
-    const session = await this.deps.vsphere.login(hostName, ctx.signal);
+    const session = await this.deps.vsphere.login(hostName);
     const live = newLiveMount(this.deps.workFolder, mountId);
     try {
       const place = await this.place(session, request, source, vmName);
@@ -204,7 +204,7 @@ export class InstantRecoveryService {
     const live = this.live.get(id);
     if (!live) throw badRequest(`Instant recovery mount ${id} is not served by this node.`, id);
     return this.deps.runner.start({ name: `Quick migration of ${row.vm_name}`, type: 'QuickMigration', resourceId: id, createdBy }, async (ctx) => {
-      const session = await this.deps.vsphere.login(target.host?.hostName ?? row.host_name, ctx.signal);
+      const session = await this.deps.vsphere.login(target.host?.hostName ?? row.host_name);
       try {
         const host = (await findObject(session, target.host!, 'destinationHost', 'HostSystem')).ref;
         const pool = target.pool ? (await findObject(session, target.pool, 'resourcePool', 'ResourcePool')).ref : await poolOfHost(session, host);

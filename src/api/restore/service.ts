@@ -76,7 +76,8 @@ export class RestoreService {
       'Succeeded',
       request.reason ? `Reason: ${request.reason}` : undefined,
     );
-    const session = await logStep(ctx, `Connecting to ${hostName}`, () => this.deps.vsphere.login(hostName, ctx.signal));
+    // Not bound to the session's signal: after a stop, the same connection removes what the restore made.
+    const session = await logStep(ctx, `Connecting to ${hostName}`, () => this.deps.vsphere.login(hostName));
     try {
       const target = request.mode === 'Customized' ? await this.customizedTarget(session, request, source, vmName) : originalTarget(request, source);
       const result = await restoreEntireVm({ ctx, session, store: source.store, point: source.point, target, powerUp: request.powerUp });
