@@ -38,9 +38,9 @@ import { JobsService } from './api/jobs/service.js';
 import { JobScheduler } from './api/jobs/scheduler.js';
 import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner } from './api/jobs/run.js';
+import { backupReimport } from './api/jobs/reimport.js';
 import { RestoreService } from './api/restore/service.js';
 import { InstantRecoveryService } from './api/restore/instant-recovery.js';
-import { backupReimport } from './api/jobs/reimport.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
@@ -225,23 +225,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         await store.close();
       })());
 
-    return {
-      app,
-      store,
-      runner,
-      certificate,
-      users,
-      vault,
-      repositories,
-      inventory,
-      jobs,
-      scheduler,
-      backups,
-      url: `https://${shownHost}:${port}`,
-      port,
-      generatedAdminPassword,
-      close,
-    };
+    return { app, store, runner, certificate, users, vault, repositories, inventory, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

@@ -10,7 +10,9 @@ import { managedServersPage } from './pages/managed-servers.js';
 import { repositoriesPage } from './pages/repositories.js';
 import { scaleOutPage } from './pages/scale-out.js';
 import { sessionPage, sessionsPage } from './pages/sessions.js';
-import { laterSectionPage } from './pages/later.js';
+import { jobsPage } from './pages/jobs.js';
+import { backupObjectPage, backupPage, backupsPage, restorePointPage, restorePointsPage } from './pages/backups.js';
+import { restoresPage } from './pages/restores.js';
 
 /** A page draws into `view`; it keeps polling only while `view.isConnected` (i.e. until the user navigates away). */
 export type Page = (view: HTMLElement, params: string[]) => Promise<void> | void;
@@ -32,9 +34,13 @@ const routes: Route[] = [
   { pattern: /^\/scale-out-repositories$/, title: 'Scale-out repositories', page: scaleOutPage },
   { pattern: /^\/sessions$/, title: 'Sessions', page: sessionsPage },
   { pattern: /^\/sessions\/([0-9a-fA-F-]{36})$/, title: 'Session', page: sessionPage },
-  { pattern: /^\/jobs$/, title: 'Jobs', page: laterSectionPage('Jobs', '/api/v1/jobs') },
-  { pattern: /^\/backups$/, title: 'Backups', page: laterSectionPage('Backups', '/api/v1/backups') },
-  { pattern: /^\/restore-points$/, title: 'Restore points', page: laterSectionPage('Restore points', '/api/v1/restorePoints') },
+  { pattern: /^\/jobs$/, title: 'Jobs', page: jobsPage },
+  { pattern: /^\/backups$/, title: 'Backups', page: backupsPage },
+  { pattern: /^\/backups\/([0-9a-fA-F-]{36})$/, title: 'Backup', page: backupPage },
+  { pattern: /^\/backup-objects\/([0-9a-fA-F-]{36})$/, title: 'Backup object', page: backupObjectPage },
+  { pattern: /^\/restore-points$/, title: 'Restore points', page: restorePointsPage },
+  { pattern: /^\/restore-points\/([0-9a-fA-F-]{36})$/, title: 'Restore point', page: restorePointPage },
+  { pattern: /^\/restores$/, title: 'Restores', page: restoresPage },
 ];
 
 const NAV: [string, string][] = [
@@ -50,6 +56,7 @@ const NAV: [string, string][] = [
   ['/jobs', 'Jobs'],
   ['/backups', 'Backups'],
   ['/restore-points', 'Restore points'],
+  ['/restores', 'Restores'],
 ];
 
 const root = document.getElementById('app')!;
