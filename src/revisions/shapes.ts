@@ -18,9 +18,10 @@ export interface ModelShape {
   readonly asArray?: readonly string[];
   /**
    * Objects this document puts one level deeper, under a discriminator: 1.3 sends the
-   * repository's `mountServer` as `{mountServerSettingsType: "windows", windows: {...}}`.
+   * repository's `mountServer` as `{mountServerSettingsType: "windows", windows: {...}}`
+   * (1.3-rev1 spells the value `Windows`, the key stays `windows`).
    */
-  readonly nest?: Readonly<Record<string, { readonly discriminator: string; readonly value: string }>>;
+  readonly nest?: Readonly<Record<string, { readonly discriminator: string; readonly value: string; readonly key: string }>>;
   /** Nested models (an object, or each item of an array) and their own shapes. */
   readonly fields?: Readonly<Record<string, ShapeByDocument>>;
 }
@@ -80,7 +81,7 @@ function applyModelShape(value: unknown, shape: ModelShape | undefined, document
     }
     if (shape.asArray?.includes(key) && !Array.isArray(shaped)) shaped = [shaped];
     const nesting = shape.nest?.[key];
-    if (nesting && isPlainObject(shaped) && !(nesting.discriminator in shaped)) shaped = { [nesting.discriminator]: nesting.value, [nesting.value]: shaped };
+    if (nesting && isPlainObject(shaped) && !(nesting.discriminator in shaped)) shaped = { [nesting.discriminator]: nesting.value, [nesting.key]: shaped };
     out[shape.rename?.[key] ?? key] = shaped;
   }
   return out;

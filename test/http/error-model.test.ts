@@ -18,7 +18,10 @@ const errorModel = (body: any) => {
 
 describe("Fastify's and Node's own refusals in the error model", () => {
   it('an {id} over 100 characters → 414 in the error model', async () => {
-    const res = await t.api.get(`/api/v1/credentials/${'a'.repeat(150)}`, { token, undocumented: "414 is not in Veeam's list for this operation; an over-long URI is refused before routing" });
+    const res = await t.api.get(`/api/v1/credentials/${'a'.repeat(150)}`, {
+      token,
+      undocumented: "414 is not in Veeam's list for this operation; an over-long URI is refused before routing",
+    });
     expect(res.status).toBe(414);
     errorModel(res.body);
     expect(res.body.errorCode).toBe('InvalidURI');

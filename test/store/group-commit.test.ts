@@ -85,7 +85,13 @@ describe('concurrent adds through the API', () => {
     cleanups.push(() => t.cleanup());
     const token = await t.adminToken();
     // Several records may share a user name (as in Veeam); a uniqueId (tag) may not.
-    const specs = Array.from({ length: 16 }, (_, i) => ({ type: 'Standard', username: `user-${i}`, uniqueId: `tag-${i === 15 ? 3 : i}`, password: `secret-${i}`, description: `record ${i}` }));
+    const specs = Array.from({ length: 16 }, (_, i) => ({
+      type: 'Standard',
+      username: `user-${i}`,
+      uniqueId: `tag-${i === 15 ? 3 : i}`,
+      password: `secret-${i}`,
+      description: `record ${i}`,
+    }));
     const answers = await Promise.all(specs.map((json) => t.api.post('/api/v1/credentials', { token, json })));
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(15);

@@ -70,19 +70,26 @@ const who = (request: { principal?: { userName: string } }) => request.principal
 export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: RepositoriesService; rescan: RepositoryRescan }): void {
   const prefix = '/api/v1/backupInfrastructure/repositories';
 
-  app.get(prefix, { config: { ...read, reply: { body: REPOSITORY_REPLY } }, schema: { tags, summary: 'Get all repositories', querystring: RepositoriesQuery, response: { 200: RepositoriesResult } } }, async (request) => {
-    const q = request.query as RepoQuery;
-    const page = pageRequestFrom(q, REPOSITORY_ORDER_COLUMNS, { column: 'name_key', asc: true });
-    const { rows, total } = await deps.repositories.list(page, {
-      types: enumFilter('typeFilter', q.typeFilter, REPOSITORY_TYPES),
-      hostId: q.hostIdFilter,
-      path: q.pathFilter,
-      vmbApi: q.vmbApiFilter,
-      vmbApiPlatform: q.vmbApiPlatform,
-      excludeExtents: q.excludeExtents,
-    });
-    return { data: rows.map(repositoryModel), pagination: pagination(total, rows.length, page) };
-  });
+  app.get(
+    prefix,
+    {
+      config: { ...read, reply: { body: REPOSITORY_REPLY } },
+      schema: { tags, summary: 'Get all repositories', querystring: RepositoriesQuery, response: { 200: RepositoriesResult } },
+    },
+    async (request) => {
+      const q = request.query as RepoQuery;
+      const page = pageRequestFrom(q, REPOSITORY_ORDER_COLUMNS, { column: 'name_key', asc: true });
+      const { rows, total } = await deps.repositories.list(page, {
+        types: enumFilter('typeFilter', q.typeFilter, REPOSITORY_TYPES),
+        hostId: q.hostIdFilter,
+        path: q.pathFilter,
+        vmbApi: q.vmbApiFilter,
+        vmbApiPlatform: q.vmbApiPlatform,
+        excludeExtents: q.excludeExtents,
+      });
+      return { data: rows.map(repositoryModel), pagination: pagination(total, rows.length, page) };
+    },
+  );
 
   app.post(
     prefix,
@@ -129,8 +136,10 @@ export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: R
     },
   );
 
-  app.get(`${prefix}/:id`, { config: { ...read, reply: { body: REPOSITORY_REPLY } }, schema: { tags, summary: 'Get repository', params: IdParams, response: { 200: RepositoryModel } } }, async (request) =>
-    repositoryModel(await deps.repositories.get(idOf(request))),
+  app.get(
+    `${prefix}/:id`,
+    { config: { ...read, reply: { body: REPOSITORY_REPLY } }, schema: { tags, summary: 'Get repository', params: IdParams, response: { 200: RepositoryModel } } },
+    async (request) => repositoryModel(await deps.repositories.get(idOf(request))),
   );
 
   app.put(

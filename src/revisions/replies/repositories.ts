@@ -23,7 +23,8 @@ export const SCALE_OUT_REPOSITORY_REPLY = modelOrList(SCALE_OUT_REPOSITORY);
  */
 export const REPOSITORY: ShapeByDocument = {
   '1.1-rev0': {},
-  '1.3-rev0': { nest: { mountServer: { discriminator: 'mountServerSettingsType', value: 'windows' } } },
+  '1.3-rev0': { nest: { mountServer: { discriminator: 'mountServerSettingsType', value: 'windows', key: 'windows' } } },
+  '1.3-rev1': { nest: { mountServer: { discriminator: 'mountServerSettingsType', value: 'Windows', key: 'windows' } } },
 };
 
 export const REPOSITORY_REPLY = modelOrList(REPOSITORY);
