@@ -3,6 +3,7 @@ import { applyRetention, chunkSizeFor, openChunkStore, zstdLevelFor, type ChunkS
 import { runVsphereBackup, type VmTarget, type WrittenPoint } from '../../mover/vsphere-backup.js';
 import { formatBytes } from '../../mover/bytes.js';
 import { repositoryBackend } from './repository-backend.js';
+import { openRunStores } from './placement.js';
 import type { SessionContext, SessionOutcome } from '../../sessions/runner.js';
 import { logStep } from '../../sessions/steps.js';
 import type { BackupsService } from '../backups/service.js';
@@ -16,12 +17,6 @@ export interface JobRunDeps {
   repositories: RepositoriesService;
   encryptionPasswords: EncryptionPasswordsService;
   backups: BackupsService;
-}
-
-/** The job's repository as a chunk store (repository-backend.ts says which kinds and how). */
-async function openRepositoryStore(deps: JobRunDeps, plan: JobRunPlan, signal?: AbortSignal): Promise<ChunkStore> {
-  if (plan.repository.kind !== 'repository') throw new Error(`Repository "${plan.repository.name}" is a scale-out repository; backing up to one is not supported yet.`);
-  return openRepositoryById(deps, plan.repository.id, true, signal);
 }
 
 export async function openRepositoryById(deps: Pick<JobRunDeps, 'repositories'>, repositoryId: string, create: boolean, signal?: AbortSignal): Promise<ChunkStore> {
@@ -63,7 +58,9 @@ export function backupRunner(deps: JobRunDeps) {
       ?.changedBlockTracking;
     const cbt = tracking?.isEnabled !== false;
 
-    const store = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () => openRepositoryStore(deps, plan, ctx.signal));
+    const stores = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () =>
+      openRunStores(deps.repositories, plan.repository, (id) => openRepositoryById(deps, id, true, ctx.signal)),
+    );
     try {
       const existing = await deps.backups.backupOf(plan.job.id, plan.repository.id);
       const backupId = existing?.id ?? randomUUID();
@@ -93,7 +90,7 @@ export function backupRunner(deps: JobRunDeps) {
           const result = await runVsphereBackup({
             ctx,
             session,
-            store,
+            storeFor: async (vm) => (await stores.placementOf({ backupId, objectId: vm.moref })).store,
             backupId,
             vms,
             chunkSize,
@@ -106,6 +103,12 @@ export function backupRunner(deps: JobRunDeps) {
             jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
             noteSnapshots: (list) => plan.noteSnapshots(list.map((s) => ({ ...s, hostName }))),
             previous: async (vm) => {
+              // A chain that starts on an extent (or moves to another) starts with a full: its base is elsewhere.
+              const placed = await stores.placementOf({ backupId, objectId: vm.moref });
+              if (placed.newChain && placed.extentName) {
+                await ctx.log(`${vm.name}: its chain starts on extent "${placed.extentName}" with a full backup`);
+                return undefined;
+              }
               const last = await deps.backups.latestRestorePoint(backupId, vm.moref);
               if (!last) return undefined;
               const disks = await deps.backups.disksOf(last.id);
@@ -118,7 +121,7 @@ export function backupRunner(deps: JobRunDeps) {
             },
             committed: async (point) => {
               await record(deps, ctx, plan, backupId, point);
-              await retain(deps, ctx, plan, store, backupId, point.vm);
+              await retain(deps, ctx, plan, (await stores.placementOf({ backupId, objectId: point.vm.moref })).store, backupId, point.vm);
             },
           });
           totals.processed += result.processed;
@@ -135,7 +138,7 @@ export function backupRunner(deps: JobRunDeps) {
       return outcomeOf(totals, totals.vms);
     } finally {
       // An SFTP login or an S3 client is released with the run.
-      await store.backend.close().catch(() => undefined);
+      await stores.close().catch(() => undefined);
     }
   };
 }
