@@ -12,7 +12,9 @@ export type ChunkStoreErrorKind =
   | 'NotFound'
   | 'Protected'
   | 'InvalidArgument'
-  | 'Aborted';
+  | 'Aborted'
+  /** The repository's volume is full. */
+  | 'NoSpace';
 
 export class ChunkStoreError extends Error {
   constructor(
