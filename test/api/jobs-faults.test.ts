@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -306,6 +306,39 @@ describe('job runs under faults', () => {
     },
     120_000,
   );
+
+  it('backupHealth: on a scheduled day the run verifies its restore points, and names a corrupt one (Failed)', async () => {
+    const d = disks[2] ?? disks[0]!;
+    const everyDay = { isEnabled: true, weekly: { isEnabled: true, days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] } };
+    const base = spec('Health', [d]);
+    const job = await t.api.post('/api/v1/jobs', {
+      token,
+      json: { ...base, storage: { ...base.storage, advancedSettings: { backupModeType: 'Incremental', backupHealth: everyDay } } },
+    });
+    expect(job.status, job.text).toBe(201);
+    const first = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: true } });
+    expect((await finished(first.body.id)).result.result, await logText(first.body.id)).toBe('Success');
+    expect(await logText(first.body.id)).toMatch(/Health check: 1 restore point\(s\), \d+ chunk\(s\) verified, no corruption found/);
+
+    // Damage every chunk of the repository (this is the last test using it): the next point reuses them.
+    const chunksDir = path.join(root, 'repo', 'rampart', 'chunks');
+    const files = (await readdir(chunksDir, { recursive: true })).map(String).filter((f) => /^[0-9a-f]{4}\/[0-9a-f]{64}$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const bytes = await readFile(path.join(chunksDir, file));
+      bytes[bytes.length - 1] ^= 0xff;
+      await writeFile(path.join(chunksDir, file), bytes);
+    }
+
+    const second = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+    const done = await finished(second.body.id);
+    const log = await logText(second.body.id);
+    expect(done.result.result, log).toBe('Failed');
+    expect(done.result.message).toMatch(/Health check: 1 corrupt restore point/);
+    const points = await t.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token });
+    const newest = points.body.data.sort((a: { creationTime: string }, b: { creationTime: string }) => b.creationTime.localeCompare(a.creationTime))[0];
+    expect(log).toContain(`Health check: restore point ${newest.id} of ${d.vm} is corrupt`);
+  }, 120_000);
 
   it('an unreachable vCenter fails the session with the reason, and no restore point appears', async () => {
     const job = await t.api.post('/api/v1/jobs', { token, json: spec('Unreachable', [disks[0]!]) });

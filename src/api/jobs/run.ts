@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { applyRetention, chunkSizeFor, openChunkStore, zstdLevelFor, type ChunkStore, type CompressionLevel, type StorageOptimization } from '../../chunkstore/index.js';
+import {
+  applyRetention,
+  chunkSizeFor,
+  openChunkStore,
+  zstdLevelFor,
+  type ChunkStore,
+  type CompressionLevel,
+  type RestorePointRef,
+  type StorageOptimization,
+} from '../../chunkstore/index.js';
 import { runVsphereBackup, type VmTarget, type WrittenPoint } from '../../mover/vsphere-backup.js';
 import { formatBytes } from '../../mover/bytes.js';
 import { repositoryBackend } from './repository-backend.js';
 import { openRunStores } from './placement.js';
+import { healthCheckDue, runHealthCheck } from './health-check.js';
 import type { SessionContext, SessionOutcome } from '../../sessions/runner.js';
 import { logStep } from '../../sessions/steps.js';
 import type { BackupsService } from '../backups/service.js';
@@ -69,6 +79,7 @@ export function backupRunner(deps: JobRunDeps) {
       const byHost = new Map<string, typeof settings.virtualMachines.includes>();
       for (const o of settings.virtualMachines.includes) byHost.set(o.hostName.toLowerCase(), [...(byHost.get(o.hostName.toLowerCase()) ?? []), o]);
       const excluded = new Set(((settings.virtualMachines.excludes?.vms as { objectId?: string }[] | undefined) ?? []).map((v) => v.objectId).filter(Boolean));
+      const written = new Map<ChunkStore, Array<RestorePointRef & { vmName: string }>>();
       const totals = { processed: 0, failed: [] as { vm: string; reason: string }[], stoppedEarly: false, bytesRead: 0, bytesStored: 0, vms: 0 };
 
       for (const objects of byHost.values()) {
@@ -120,6 +131,8 @@ export function backupRunner(deps: JobRunDeps) {
               return { ref: { backupId, objectId: vm.moref, restorePointId: last.id }, changeIds };
             },
             committed: async (point) => {
+              const { store } = await stores.placementOf({ backupId, objectId: point.vm.moref });
+              written.set(store, [...(written.get(store) ?? []), { ...point.ref, vmName: point.vm.name }]);
               await record(deps, ctx, plan, backupId, point);
               await retain(deps, ctx, plan, (await stores.placementOf({ backupId, objectId: point.vm.moref })).store, backupId, point.vm);
             },
@@ -135,6 +148,15 @@ export function backupRunner(deps: JobRunDeps) {
         if (totals.stoppedEarly) break;
       }
       await ctx.log(`Backup finished: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesStored)} stored`);
+      const health = settings.storage.advancedSettings?.backupHealth as Parameters<typeof healthCheckDue>[0];
+      if (healthCheckDue(health, new Date()) && written.size > 0) {
+        const damaged = await runHealthCheck(
+          ctx,
+          [...written].map(([store, refs]) => ({ store, refs })),
+          password,
+        );
+        if (damaged > 0) return { result: 'Failed', message: `Health check: ${damaged} corrupt restore point(s); run an active full backup to write their data again.` };
+      }
       return outcomeOf(totals, totals.vms);
     } finally {
       // An SFTP login or an S3 client is released with the run.
