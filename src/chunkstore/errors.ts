@@ -14,7 +14,9 @@ export type ChunkStoreErrorKind =
   /** Under retention lock (object lock, hardened repository) until a date the message names. */
   | 'Immutable'
   | 'InvalidArgument'
-  | 'Aborted';
+  | 'Aborted'
+  /** The repository's volume is full. */
+  | 'NoSpace';
 
 export class ChunkStoreError extends Error {
   constructor(

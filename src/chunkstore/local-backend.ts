@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, opendir, readFile, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ChunkStoreError } from './errors.js';
 import { BlobNotFoundError, checkKey, TEMP_MARKER, type BlobBackend, type BlobInfo } from './backend.js';
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException)?.code === 'ENOENT';
@@ -16,7 +17,14 @@ export function localFolderBackend(root: string): BlobBackend {
     const target = full(key);
     const temp = `${target}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
     await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(temp, data, { flag: constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY });
+    try {
+      await writeFile(temp, data, { flag: constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY });
+    } catch (err) {
+      // A full volume (ENOSPC) must not keep the partial temp file: it holds the space a retry needs.
+      await unlink(temp).catch(() => undefined);
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new ChunkStoreError('NoSpace', `No space left in the ${where} (writing ${key}).`);
+      throw err;
+    }
     return temp;
   }
 

@@ -33,7 +33,8 @@ export interface WrittenPoint {
 export interface VsphereBackupInput {
   ctx: SessionContext;
   session: VsphereSession;
-  store: ChunkStore;
+  /** The chunk store a VM's chain goes to (one store, or the extent a scale-out repository places it on). */
+  storeFor(vm: VmTarget): Promise<ChunkStore>;
   backupId: string;
   vms: VmTarget[];
   chunkSize: number;
@@ -153,7 +154,8 @@ async function backUpVm(
   const disks = await snapshotDisks(session, snapshot);
   const previous = input.activeFull ? undefined : await input.previous(vm);
   const ref: RestorePointRef = { backupId: input.backupId, objectId: vm.moref, restorePointId: randomUUID() };
-  const writer = await beginRestorePoint(input.store, {
+  const store = await input.storeFor(vm);
+  const writer = await beginRestorePoint(store, {
     ...ref,
     compressionLevel: input.zstdLevel,
     password: input.password,

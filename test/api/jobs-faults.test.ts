@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,8 @@ import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { createSnapshot } from '../../src/vsphere/snapshots.js';
 import { retrieveObject } from '../../src/vsphere/property-collector.js';
+import { localFolderBackend, openChunkStore, verifyRestorePoints } from '../../src/chunkstore/index.js';
+import { run } from '../support/tls.js';
 
 const MiB = 1024 * 1024;
 
@@ -203,6 +206,138 @@ describe('job runs under faults', () => {
     expect(points.body.pagination.total).toBe(2);
     const object = (await t.api.get(`/api/v1/backups/${backup.id}/objects`, { token })).body.data[0];
     expect(object.restorePointsCount).toBe(2);
+  }, 120_000);
+
+  it('a disk read error mid-run fails the run: no restore point, snapshot removed, the store verifies clean', async () => {
+    // The same vCenter reached through a proxy that cuts any connection once 2 MiB went through it: the datastore GET breaks mid-disk.
+    let armed = false;
+    const proxy = net.createServer((client) => {
+      const upstream = net.connect(vcsim.port, '127.0.0.1');
+      let sent = 0;
+      upstream.on('data', (chunk: Buffer) => {
+        sent += chunk.length;
+        if (armed && sent > 2 * MiB) {
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        client.write(chunk);
+      });
+      client.pipe(upstream);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as net.AddressInfo).port;
+      const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
+      await sessionDone('/api/v1/backupInfrastructure/managedServers', {
+        name: 'localhost',
+        description: 'vcsim through a breaking proxy',
+        type: 'ViHost',
+        credentialsId: creds.body.id,
+        port,
+        certificateThumbprint: vcsim.thumbprint,
+      });
+      const d = disks[1]!;
+      const job = await t.api.post('/api/v1/jobs', {
+        token,
+        json: { ...spec('Read error', [d]), virtualMachines: { includes: [{ hostName: 'localhost', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] } },
+      });
+      expect(job.status, job.text).toBe(201);
+      const before = (await t.api.get('/api/v1/objectRestorePoints', { token })).body.pagination.total;
+      armed = true;
+      const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: true } });
+      const done = await finished(start.body.id);
+      armed = false;
+      const log = await logText(start.body.id);
+      expect(done.result.result, log).toBe('Failed');
+      expect(log).toMatch(/Removing snapshot/);
+      expect((await t.api.get('/api/v1/objectRestorePoints', { token })).body.pagination.total).toBe(before);
+      expect(await snapshotsOf(d)).toBeUndefined();
+      const store = await openChunkStore(localFolderBackend(path.join(root, 'repo')));
+      const report = await verifyRestorePoints(store);
+      expect(report.badChunks).toEqual([]);
+      expect(report.damagedRestorePoints).toEqual([]);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  }, 120_000);
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'a full repository fails the run with "no space"; no restore point, no partial file, the store verifies clean',
+    async () => {
+      const folder = path.join(root, 'tiny');
+      await mkdir(folder, { recursive: true });
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', folder]);
+      try {
+        const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
+        const tinyId = await sessionDone('/api/v1/backupInfrastructure/repositories', {
+          type: 'LinuxLocal',
+          name: 'Tiny',
+          description: '3 MiB tmpfs',
+          hostId: backupServerId,
+          repository: { path: path.join(folder, 'repo') },
+          mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+        });
+        const job = await t.api.post('/api/v1/jobs', {
+          token,
+          json: { ...spec('Too big', [disks[0]!]), storage: { ...spec('x', []).storage, backupRepositoryId: tinyId } },
+        });
+        expect(job.status, job.text).toBe(201);
+        const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: true } });
+        const done = await finished(start.body.id);
+        expect(done.result.result, await logText(start.body.id)).toBe('Failed');
+        expect(done.result.message).toMatch(/no space/i);
+        expect(await snapshotsOf(disks[0]!)).toBeUndefined();
+        const points = await t.api.get(`/api/v1/backups?jobIdFilter=${job.body.id}`, { token });
+        expect(points.body.data ?? []).toHaveLength(0);
+        const store = await openChunkStore(localFolderBackend(path.join(folder, 'repo')));
+        const report = await verifyRestorePoints(store);
+        expect(report.badChunks).toEqual([]);
+        const files = (await readdir(path.join(folder, 'repo'), { recursive: true })).map(String);
+        expect(files.filter((f) => f.includes('.tmp'))).toEqual([]);
+        expect(files.filter((f) => f.includes('manifest'))).toEqual([]);
+      } finally {
+        await run('umount', [folder]).catch(() => undefined);
+      }
+    },
+    120_000,
+  );
+
+  it('backupHealth: on a scheduled day the run verifies its restore points, and names a corrupt one (Failed)', async () => {
+    const d = disks[2] ?? disks[0]!;
+    const everyDay = { isEnabled: true, weekly: { isEnabled: true, days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] } };
+    const base = spec('Health', [d]);
+    const job = await t.api.post('/api/v1/jobs', {
+      token,
+      json: { ...base, storage: { ...base.storage, advancedSettings: { backupModeType: 'Incremental', backupHealth: everyDay } } },
+    });
+    expect(job.status, job.text).toBe(201);
+    const first = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: true } });
+    expect((await finished(first.body.id)).result.result, await logText(first.body.id)).toBe('Success');
+    expect(await logText(first.body.id)).toMatch(/Health check: 1 restore point\(s\), \d+ chunk\(s\) verified, no corruption found/);
+
+    // Damage every chunk of the repository (this is the last test using it): the next point reuses them.
+    const chunksDir = path.join(root, 'repo', 'rampart', 'chunks');
+    const files = (await readdir(chunksDir, { recursive: true })).map(String).filter((f) => /^[0-9a-f]{4}\/[0-9a-f]{64}$/.test(f));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const bytes = await readFile(path.join(chunksDir, file));
+      bytes[bytes.length - 1] ^= 0xff;
+      await writeFile(path.join(chunksDir, file), bytes);
+    }
+
+    const second = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+    const done = await finished(second.body.id);
+    const log = await logText(second.body.id);
+    expect(done.result.result, log).toBe('Failed');
+    expect(done.result.message).toMatch(/Health check: 1 corrupt restore point/);
+    const points = await t.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token });
+    const newest = points.body.data.sort((a: { creationTime: string }, b: { creationTime: string }) => b.creationTime.localeCompare(a.creationTime))[0];
+    expect(log).toContain(`Health check: restore point ${newest.id} of ${d.vm} is corrupt`);
   }, 120_000);
 
   it('an unreachable vCenter fails the session with the reason, and no restore point appears', async () => {

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import {
   applyRetention,
   chunkSizeFor,
-  localFolderBackend,
   openChunkStore,
   zstdLevelFor,
   type ChunkStore,
   type CompressionLevel,
+  type RestorePointRef,
   type StorageOptimization,
 } from '../../chunkstore/index.js';
 import { runVsphereBackup, type VmTarget, type WrittenPoint } from '../../mover/vsphere-backup.js';
 import { formatBytes } from '../../mover/bytes.js';
+import { repositoryBackend } from './repository-backend.js';
+import { openRunStores } from './placement.js';
+import { healthCheckDue, runHealthCheck } from './health-check.js';
 import type { SessionContext, SessionOutcome } from '../../sessions/runner.js';
 import { logStep } from '../../sessions/steps.js';
 import type { BackupsService } from '../backups/service.js';
@@ -26,19 +29,16 @@ export interface JobRunDeps {
   backups: BackupsService;
 }
 
-/** The job's repository as a chunk store: a folder of the backup server for now (SSH/SFTP and S3 when the store offers them). */
-async function openRepositoryStore(deps: JobRunDeps, plan: JobRunPlan): Promise<ChunkStore> {
-  if (plan.repository.kind !== 'repository') throw new Error(`Repository "${plan.repository.name}" is a scale-out repository; backing up to one is not supported yet.`);
-  return openRepositoryById(deps, plan.repository.id, true);
-}
-
-export async function openRepositoryById(deps: Pick<JobRunDeps, 'repositories'>, repositoryId: string, create: boolean): Promise<ChunkStore> {
+export async function openRepositoryById(deps: Pick<JobRunDeps, 'repositories'>, repositoryId: string, create: boolean, signal?: AbortSignal): Promise<ChunkStore> {
   const row = await deps.repositories.get(repositoryId);
   const host = await deps.repositories.hostOf(row);
-  if (!['WinLocal', 'LinuxLocal'].includes(row.type) || !host?.isBackupServer || !row.path) {
-    throw new Error(`Repository "${row.name}" (${row.type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server itself.`);
+  const backend = await repositoryBackend(row, host, deps.repositories.checks, signal);
+  try {
+    return await openChunkStore(backend, { create });
+  } catch (err) {
+    await backend.close().catch(() => undefined);
+    throw err;
   }
-  return openChunkStore(localFolderBackend(row.path), { create });
 }
 
 /** What a stop (graceful or not) and the VM failures make of the session's result. */
@@ -68,75 +68,100 @@ export function backupRunner(deps: JobRunDeps) {
       ?.changedBlockTracking;
     const cbt = tracking?.isEnabled !== false;
 
-    const store = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () => openRepositoryStore(deps, plan));
-    const existing = await deps.backups.backupOf(plan.job.id, plan.repository.id);
-    const backupId = existing?.id ?? randomUUID();
+    const stores = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () =>
+      openRunStores(deps.repositories, plan.repository, (id) => openRepositoryById(deps, id, true, ctx.signal)),
+    );
+    try {
+      const existing = await deps.backups.backupOf(plan.job.id, plan.repository.id);
+      const backupId = existing?.id ?? randomUUID();
 
-    // Objects may sit on several vCenters: one session (and one pass) per server.
-    const byHost = new Map<string, typeof settings.virtualMachines.includes>();
-    for (const o of settings.virtualMachines.includes) byHost.set(o.hostName.toLowerCase(), [...(byHost.get(o.hostName.toLowerCase()) ?? []), o]);
-    const excluded = new Set(((settings.virtualMachines.excludes?.vms as { objectId?: string }[] | undefined) ?? []).map((v) => v.objectId).filter(Boolean));
-    const totals = { processed: 0, failed: [] as { vm: string; reason: string }[], stoppedEarly: false, bytesRead: 0, bytesStored: 0, vms: 0 };
+      // Objects may sit on several vCenters: one session (and one pass) per server.
+      const byHost = new Map<string, typeof settings.virtualMachines.includes>();
+      for (const o of settings.virtualMachines.includes) byHost.set(o.hostName.toLowerCase(), [...(byHost.get(o.hostName.toLowerCase()) ?? []), o]);
+      const excluded = new Set(((settings.virtualMachines.excludes?.vms as { objectId?: string }[] | undefined) ?? []).map((v) => v.objectId).filter(Boolean));
+      const written = new Map<ChunkStore, Array<RestorePointRef & { vmName: string }>>();
+      const totals = { processed: 0, failed: [] as { vm: string; reason: string }[], stoppedEarly: false, bytesRead: 0, bytesStored: 0, vms: 0 };
 
-    for (const objects of byHost.values()) {
-      const hostName = objects[0]!.hostName;
-      const session = await logStep(
-        ctx,
-        `Connecting to ${hostName}`,
-        () => deps.vsphere.login(hostName, ctx.signal),
-        (s) => `Connected to ${s.content.about.fullName || hostName}`,
-      );
-      try {
-        const vms: VmTarget[] = [];
-        for (const object of objects) {
-          const found = await deps.vsphere.vmsOf(session, object);
-          if (found.length === 0) throw new Error(`${object.type} "${object.name}" was not found on ${hostName}.`);
-          for (const vm of found) if (!excluded.has(vm.moref) && !vms.some((v) => v.moref === vm.moref)) vms.push(vm);
-        }
-        totals.vms += vms.length;
-        const result = await runVsphereBackup({
+      for (const objects of byHost.values()) {
+        const hostName = objects[0]!.hostName;
+        const session = await logStep(
           ctx,
-          session,
-          store,
-          backupId,
-          vms,
-          chunkSize,
-          zstdLevel,
-          password,
-          useCbt: cbt,
-          enableCbt: tracking?.enableCBTautomatically !== false,
-          activeFull: plan.activeFull,
-          gracefulStop: plan.gracefulStop,
-          jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
-          noteSnapshots: (list) => plan.noteSnapshots(list.map((s) => ({ ...s, hostName }))),
-          previous: async (vm) => {
-            const last = await deps.backups.latestRestorePoint(backupId, vm.moref);
-            if (!last) return undefined;
-            const disks = await deps.backups.disksOf(last.id);
-            const changeIds: Record<string, string> = {};
-            for (const d of disks) {
-              const stats = JSON.parse(d.stats) as { changeId?: string; key?: string };
-              if (stats.changeId && stats.key) changeIds[stats.key] = stats.changeId;
-            }
-            return { ref: { backupId, objectId: vm.moref, restorePointId: last.id }, changeIds };
-          },
-          committed: async (point) => {
-            await record(deps, ctx, plan, backupId, point);
-            await retain(deps, ctx, plan, store, backupId, point.vm);
-          },
-        });
-        totals.processed += result.processed;
-        totals.failed.push(...result.failed);
-        totals.bytesRead += result.bytesRead;
-        totals.bytesStored += result.bytesStored;
-        totals.stoppedEarly ||= result.stoppedEarly;
-      } finally {
-        await session.logout();
+          `Connecting to ${hostName}`,
+          () => deps.vsphere.login(hostName, ctx.signal),
+          (s) => `Connected to ${s.content.about.fullName || hostName}`,
+        );
+        try {
+          const vms: VmTarget[] = [];
+          for (const object of objects) {
+            const found = await deps.vsphere.vmsOf(session, object);
+            if (found.length === 0) throw new Error(`${object.type} "${object.name}" was not found on ${hostName}.`);
+            for (const vm of found) if (!excluded.has(vm.moref) && !vms.some((v) => v.moref === vm.moref)) vms.push(vm);
+          }
+          totals.vms += vms.length;
+          const result = await runVsphereBackup({
+            ctx,
+            session,
+            storeFor: async (vm) => (await stores.placementOf({ backupId, objectId: vm.moref })).store,
+            backupId,
+            vms,
+            chunkSize,
+            zstdLevel,
+            password,
+            useCbt: cbt,
+            enableCbt: tracking?.enableCBTautomatically !== false,
+            activeFull: plan.activeFull,
+            gracefulStop: plan.gracefulStop,
+            jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
+            noteSnapshots: (list) => plan.noteSnapshots(list.map((s) => ({ ...s, hostName }))),
+            previous: async (vm) => {
+              // A chain that starts on an extent (or moves to another) starts with a full: its base is elsewhere.
+              const placed = await stores.placementOf({ backupId, objectId: vm.moref });
+              if (placed.newChain && placed.extentName) {
+                await ctx.log(`${vm.name}: its chain starts on extent "${placed.extentName}" with a full backup`);
+                return undefined;
+              }
+              const last = await deps.backups.latestRestorePoint(backupId, vm.moref);
+              if (!last) return undefined;
+              const disks = await deps.backups.disksOf(last.id);
+              const changeIds: Record<string, string> = {};
+              for (const d of disks) {
+                const stats = JSON.parse(d.stats) as { changeId?: string; key?: string };
+                if (stats.changeId && stats.key) changeIds[stats.key] = stats.changeId;
+              }
+              return { ref: { backupId, objectId: vm.moref, restorePointId: last.id }, changeIds };
+            },
+            committed: async (point) => {
+              const { store } = await stores.placementOf({ backupId, objectId: point.vm.moref });
+              written.set(store, [...(written.get(store) ?? []), { ...point.ref, vmName: point.vm.name }]);
+              await record(deps, ctx, plan, backupId, point);
+              await retain(deps, ctx, plan, (await stores.placementOf({ backupId, objectId: point.vm.moref })).store, backupId, point.vm);
+            },
+          });
+          totals.processed += result.processed;
+          totals.failed.push(...result.failed);
+          totals.bytesRead += result.bytesRead;
+          totals.bytesStored += result.bytesStored;
+          totals.stoppedEarly ||= result.stoppedEarly;
+        } finally {
+          await session.logout();
+        }
+        if (totals.stoppedEarly) break;
       }
-      if (totals.stoppedEarly) break;
+      await ctx.log(`Backup finished: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesStored)} stored`);
+      const health = settings.storage.advancedSettings?.backupHealth as Parameters<typeof healthCheckDue>[0];
+      if (healthCheckDue(health, new Date()) && written.size > 0) {
+        const damaged = await runHealthCheck(
+          ctx,
+          [...written].map(([store, refs]) => ({ store, refs })),
+          password,
+        );
+        if (damaged > 0) return { result: 'Failed', message: `Health check: ${damaged} corrupt restore point(s); run an active full backup to write their data again.` };
+      }
+      return outcomeOf(totals, totals.vms);
+    } finally {
+      // An SFTP login or an S3 client is released with the run.
+      await stores.close().catch(() => undefined);
     }
-    await ctx.log(`Backup finished: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesStored)} stored`);
-    return outcomeOf(totals, totals.vms);
   };
 }
 

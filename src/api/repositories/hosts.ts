@@ -1,3 +1,4 @@
+import type ssh2 from 'ssh2';
 import type { RemoteShell } from '../../storage/linux-folder.js';
 
 /** A managed server as the repositories section needs it. */
@@ -13,6 +14,8 @@ export interface RepositoryHost {
 }
 
 export interface HostShell extends RemoteShell {
+  /** An SFTP channel on the same login (a job's chunk store on a Linux repository). */
+  sftp(): Promise<ssh2.SFTPWrapper>;
   close(): void;
 }
 

@@ -1,0 +1,156 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { createTestDatabase, postgresUrl } from '../support/postgres.js';
+import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { findChainExtents, localFolderBackend, openChunkStore, openDisk, readRestorePoint } from '../../src/chunkstore/index.js';
+
+/**
+ * A job into a scale-out repository of two local extents: the chain lands on
+ * one extent and stays there (data locality: the increment reuses its chunks);
+ * sealing that extent moves the chain to the other with a full; with both
+ * sealed the run fails saying no extent takes new data, and writes nothing.
+ */
+
+const SERVERS = '/api/v1/backupInfrastructure/managedServers';
+const REPOS = '/api/v1/backupInfrastructure/repositories';
+const SOBRS = '/api/v1/backupInfrastructure/scaleOutRepositories';
+const MiB = 1024 * 1024;
+
+let t: TestServer;
+let token: string;
+let vcsim: Vcsim;
+let disk: PreparedDisk;
+let root: string;
+let sobrId: string;
+const extents: { id: string; folder: string }[] = [];
+
+async function finished(id: string) {
+  await t.server.runner.settled(id);
+  for (let i = 0; i < 400; i++) {
+    const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
+    if (res.body.state === 'Stopped') return res.body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`session ${id} did not stop`);
+}
+async function logText(id: string): Promise<string> {
+  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
+  return logs.body.records.map((r: { status: string; title: string; description: string }) => `${r.status}: ${r.title} ${r.description}`).join('\n');
+}
+async function sessionDone(url: string, json: unknown) {
+  const res = await t.api.post(url, { token, json });
+  expect(res.status, res.text).toBe(201);
+  const done = await finished(res.body.id);
+  expect(done.result.result, await logText(res.body.id)).toBe('Success');
+  return res.body.resourceId as string;
+}
+const chain = () => ({ objectId: disk.vmRef.value });
+async function holders(backupId: string): Promise<string[]> {
+  const stores = await Promise.all(extents.map(async (e) => ({ id: e.id, store: await openChunkStore(localFolderBackend(e.folder)) })));
+  return findChainExtents(stores, { backupId, ...chain() });
+}
+
+beforeAll(async () => {
+  vcsim = await startVcsim({ cbt: true });
+  disk = (await prepareDisks(vcsim, { sizeBytes: 4 * MiB }))[0]!;
+  root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-sobr-'));
+  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
+  token = await t.adminToken();
+  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
+  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
+  await sessionDone(SERVERS, { name: '127.0.0.1', description: 'vcsim', type: 'ViHost', credentialsId: creds.body.id, port: vcsim.port, certificateThumbprint: vcsim.thumbprint });
+  for (const name of ['extent-1', 'extent-2']) {
+    const folder = path.join(root, name);
+    const id = await sessionDone(REPOS, {
+      type: 'LinuxLocal',
+      name,
+      description: name,
+      hostId: backupServerId,
+      repository: { path: folder, maxTaskCount: 4 },
+      mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+    });
+    extents.push({ id, folder });
+  }
+  sobrId = await sessionDone(SOBRS, {
+    name: 'SOBR',
+    description: 'two extents',
+    performanceTier: { performanceExtents: extents.map((e) => ({ id: e.id })) },
+    placementPolicy: { type: 'DataLocality' },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await t?.cleanup();
+  await vcsim?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('jobs into a scale-out repository', () => {
+  let jobId: string;
+  const run = async () => {
+    const start = await t.api.post(`/api/v1/jobs/${jobId}/start`, { token, json: {} });
+    expect(start.status, start.text).toBe(201);
+    const done = await finished(start.body.id);
+    return { done, log: await logText(start.body.id) };
+  };
+
+  it('keeps a chain on one extent, moves it with a full when that extent is sealed, and fails when none takes data', async () => {
+    const job = await t.api.post('/api/v1/jobs', {
+      token,
+      json: {
+        name: 'To SOBR',
+        description: '',
+        type: 'Backup',
+        isHighPriority: false,
+        virtualMachines: { includes: [{ hostName: '127.0.0.1', name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
+        storage: { backupRepositoryId: sobrId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
+        guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
+        schedule: { runAutomatically: false },
+      },
+    });
+    expect(job.status, job.text).toBe(201);
+    jobId = job.body.id;
+
+    const first = await run();
+    expect(first.done.result.result, first.log).toBe('Success');
+    const backups = await t.api.get(`/api/v1/backups?jobIdFilter=${jobId}`, { token });
+    expect(backups.body.data[0]).toMatchObject({ repositoryId: sobrId });
+    const backupId = backups.body.data[0].id as string;
+    const home = await holders(backupId);
+    expect(home).toHaveLength(1);
+
+    const second = await run();
+    expect(second.done.result.result, second.log).toBe('Success');
+    expect(await holders(backupId)).toEqual(home);
+    const points = async () =>
+      (await t.api.get(`/api/v1/restorePoints?backupIdFilter=${backupId}&orderColumn=CreationTime&orderAsc=true`, { token, version: '1.2-rev1' })).body.data;
+    expect((await points()).map((p: { type: string }) => p.type)).toEqual(['Full', 'Increment']);
+
+    // Sealed: the chain's extent takes no new data; the next point is a full on the other extent.
+    const seal = async (ids: string[]) => {
+      const res = await t.api.post(`${SOBRS}/${sobrId}/enableSealedMode`, { token, json: { repositoryIds: ids } });
+      expect(res.status, res.text).toBe(201);
+      expect((await finished(res.body.id)).result.result).toBe('Success');
+    };
+    await seal(home);
+    const third = await run();
+    expect(third.done.result.result, third.log).toBe('Success');
+    expect(third.log).toMatch(/chain starts on extent "extent-\d" with a full backup/);
+    const other = extents.find((e) => e.id !== home[0])!;
+    expect((await holders(backupId)).sort()).toEqual([home[0], other.id].sort());
+    const latest = (await points()).at(-1);
+    expect(latest.type).toBe('Full');
+    const store = await openChunkStore(localFolderBackend(other.folder));
+    const rp = await readRestorePoint(store, { backupId, ...chain(), restorePointId: latest.id });
+    expect(Buffer.from(await (await openDisk(store, rp, rp.manifest.disks[0]!.key)).read(0, disk.content.length)).equals(disk.content)).toBe(true);
+
+    await seal([other.id]);
+    const fourth = await run();
+    expect(fourth.done.result.result).toBe('Failed');
+    expect(fourth.done.result.message).toMatch(/No extent of scale-out repository "SOBR" can take new data/);
+    expect(await points()).toHaveLength(3);
+  }, 180_000);
+});
