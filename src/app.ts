@@ -52,6 +52,9 @@ import type { JobsService } from './api/jobs/service.js';
 import { jobsRoutes } from './api/jobs/routes.js';
 import type { BackupsService } from './api/backups/service.js';
 import { backupsRoutes } from './api/backups/routes.js';
+import type { GeneralOptionsService } from './api/general-options/service.js';
+import type { Notifications } from './api/general-options/notifications.js';
+import { generalOptionsRoutes } from './api/general-options/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -73,6 +76,8 @@ export interface AppDeps {
   jobs: JobsService;
   backups: BackupsService;
   inventory: InventoryService;
+  generalOptions: GeneralOptionsService;
+  notifications: Notifications;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -160,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     backups: deps.backups,
     repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
   });
+  generalOptionsRoutes(app, { generalOptions: deps.generalOptions, notifications: deps.notifications });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 

@@ -38,6 +38,8 @@ import { JobScheduler } from './api/jobs/scheduler.js';
 import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner } from './api/jobs/run.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
+import { GeneralOptionsService } from './api/general-options/service.js';
+import { Notifications } from './api/general-options/notifications.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
 const JOB_SCHEDULER_TICK_MS = 5000;
@@ -62,6 +64,9 @@ export interface RunningServer {
   jobs: JobsService;
   scheduler: JobScheduler;
   backups: BackupsService;
+  /** General options (email settings) and the notifications sent with them. */
+  generalOptions: GeneralOptionsService;
+  notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -144,6 +149,11 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     certificate.attach(listener);
     certificate.watchPairFile();
     const stopExpiryWarnings = startExpiryWarnings(certificate, config.certificateExpiryWarningDays, logger);
+    const generalOptions = new GeneralOptionsService({ store, credentials: vault.credentials, references: vault.references, logger, smtpCaFile: config.smtpCaFile });
+    const notifications = new Notifications(generalOptions, store, logger);
+    runner.onSessionEnd((end) => notifications.sessionEnded(end));
+    repositories.refresher.onMeasured((outcome) => notifications.repositoryMeasured(outcome));
+    const stopCertificateNotices = notifications.watchCertificate(() => certificate.current.description, config.certificateExpiryWarningDays);
     const certificateSettings = new CertificateSettingsService(certificate, new CertificateRotation(certificate, runner), {
       expiryWarningDays: config.certificateExpiryWarningDays,
       rotationGraceMs: config.certificateRotationGraceHours * 3_600_000,
@@ -173,6 +183,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       jobs,
       backups,
       inventory,
+      generalOptions,
+      notifications,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],
@@ -207,11 +219,31 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         clearTimeout(timer);
         revocations.stop();
         stopExpiryWarnings();
+        stopCertificateNotices();
+        await notifications.settled();
         certificate.close();
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, inventory, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return {
+      app,
+      store,
+      runner,
+      certificate,
+      users,
+      vault,
+      repositories,
+      inventory,
+      jobs,
+      scheduler,
+      backups,
+      generalOptions,
+      notifications,
+      url: `https://${shownHost}:${port}`,
+      port,
+      generatedAdminPassword,
+      close,
+    };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
