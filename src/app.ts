@@ -55,6 +55,8 @@ import { backupsRoutes } from './api/backups/routes.js';
 import type { GeneralOptionsService } from './api/general-options/service.js';
 import type { Notifications } from './api/general-options/notifications.js';
 import { generalOptionsRoutes } from './api/general-options/routes.js';
+import type { CloudBrowserService } from './api/cloud-browser/service.js';
+import { cloudBrowserRoutes } from './api/cloud-browser/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -78,6 +80,7 @@ export interface AppDeps {
   inventory: InventoryService;
   generalOptions: GeneralOptionsService;
   notifications: Notifications;
+  cloudBrowser: CloudBrowserService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -166,6 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
   });
   generalOptionsRoutes(app, { generalOptions: deps.generalOptions, notifications: deps.notifications });
+  cloudBrowserRoutes(app, { cloudBrowser: deps.cloudBrowser });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 

@@ -40,6 +40,7 @@ import { backupRunner } from './api/jobs/run.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
 import { GeneralOptionsService } from './api/general-options/service.js';
 import { Notifications } from './api/general-options/notifications.js';
+import { CloudBrowserService } from './api/cloud-browser/service.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
 const JOB_SCHEDULER_TICK_MS = 5000;
@@ -185,6 +186,12 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       inventory,
       generalOptions,
       notifications,
+      cloudBrowser: new CloudBrowserService({
+        store,
+        cloudCredentials: vault.cloudCredentials,
+        timeoutMs: config.repositoryTimeoutMs,
+        endpoints: { wasabi: config.wasabiEndpoint, google: config.googleStorageEndpoint },
+      }),
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],
