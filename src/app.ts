@@ -57,6 +57,8 @@ import type { Notifications } from './api/general-options/notifications.js';
 import { generalOptionsRoutes } from './api/general-options/routes.js';
 import type { CloudBrowserService } from './api/cloud-browser/service.js';
 import { cloudBrowserRoutes } from './api/cloud-browser/routes.js';
+import type { ConfigBackupService } from './api/config-backup/service.js';
+import { configBackupRoutes } from './api/config-backup/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -81,6 +83,7 @@ export interface AppDeps {
   generalOptions: GeneralOptionsService;
   notifications: Notifications;
   cloudBrowser: CloudBrowserService;
+  configBackup: ConfigBackupService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -170,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   generalOptionsRoutes(app, { generalOptions: deps.generalOptions, notifications: deps.notifications });
   cloudBrowserRoutes(app, { cloudBrowser: deps.cloudBrowser });
+  configBackupRoutes(app, { configBackup: deps.configBackup });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 

@@ -41,6 +41,7 @@ import { jobsSection } from './api/automation/sections/jobs.js';
 import { GeneralOptionsService } from './api/general-options/service.js';
 import { Notifications } from './api/general-options/notifications.js';
 import { CloudBrowserService } from './api/cloud-browser/service.js';
+import { ConfigBackupService } from './api/config-backup/service.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
 const JOB_SCHEDULER_TICK_MS = 5000;
@@ -191,6 +192,13 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         cloudCredentials: vault.cloudCredentials,
         timeoutMs: config.repositoryTimeoutMs,
         endpoints: { wasabi: config.wasabiEndpoint, google: config.googleStorageEndpoint },
+      }),
+      configBackup: new ConfigBackupService({
+        store,
+        runner,
+        repositories: repositories.repositories,
+        encryptionPasswords: vault.encryptionPasswords,
+        dataDir: config.dataDir,
       }),
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
