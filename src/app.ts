@@ -55,6 +55,13 @@ import { backupsRoutes } from './api/backups/routes.js';
 import type { RestoreService } from './api/restore/service.js';
 import type { InstantRecoveryService } from './api/restore/instant-recovery.js';
 import { restoreRoutes } from './api/restore/routes.js';
+import type { GeneralOptionsService } from './api/general-options/service.js';
+import type { Notifications } from './api/general-options/notifications.js';
+import { generalOptionsRoutes } from './api/general-options/routes.js';
+import type { CloudBrowserService } from './api/cloud-browser/service.js';
+import { cloudBrowserRoutes } from './api/cloud-browser/routes.js';
+import type { ConfigBackupService } from './api/config-backup/service.js';
+import { configBackupRoutes } from './api/config-backup/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -78,6 +85,10 @@ export interface AppDeps {
   restore: RestoreService;
   instantRecovery: InstantRecoveryService;
   inventory: InventoryService;
+  generalOptions: GeneralOptionsService;
+  notifications: Notifications;
+  cloudBrowser: CloudBrowserService;
+  configBackup: ConfigBackupService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -166,6 +177,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
   });
   restoreRoutes(app, { restore: deps.restore, instantRecovery: deps.instantRecovery });
+  generalOptionsRoutes(app, { generalOptions: deps.generalOptions, notifications: deps.notifications });
+  cloudBrowserRoutes(app, { cloudBrowser: deps.cloudBrowser });
+  configBackupRoutes(app, { configBackup: deps.configBackup });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 

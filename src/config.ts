@@ -54,6 +54,8 @@ export interface RampartConfig {
   repositoryTimeoutMs: number;
   /** Where WasabiCloud repositories are reached: a URL template, `{region}` = the repository's region; undefined = Wasabi's public endpoints. */
   wasabiEndpoint: string | undefined;
+  /** PEM file of extra roots trusted for the SMTP server's certificate (a private CA); unset = the system's. */
+  smtpCaFile: string | undefined;
   /** Seconds from connect to a finished TLS handshake before the connection is dropped. */
   tlsHandshakeTimeoutSeconds: number;
   /** Seconds from a request's first byte to its last header (408 after). */
@@ -234,6 +236,7 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     requestTimeoutSeconds,
     maxConnections: integer(src, 'RAMPART_MAX_CONNECTIONS', 4096, 1, 1_000_000),
     maxConnectionsPerAddress: integer(src, 'RAMPART_MAX_CONNECTIONS_PER_ADDRESS', 256, 1, 1_000_000),
+    smtpCaFile: src.RAMPART_SMTP_CA_FILE?.trim() || undefined,
     googleStorageEndpoint: endpointOverride(src, 'RAMPART_GOOGLE_STORAGE_ENDPOINT', PUBLIC_GOOGLE_STORAGE_ENDPOINT, false),
   };
 }

@@ -7,6 +7,7 @@ import { certCommand } from './cli/cert-command.js';
 import { rotateMasterKeyCommand } from './cli/vault-command.js';
 import { exportCommand, importCommand } from './cli/automation-command.js';
 import { consoleOutput } from './cli/io.js';
+import { configCommand } from './cli/config-command.js';
 
 const USAGE = `Rampart: a Veeam Backup & Replication REST API compatible server
 
@@ -19,6 +20,8 @@ usage: rampart <command>
                               export the configuration (see: rampart export --help)
   import FILE [--dry-run] [--on-conflict skip|overwrite|fail]
                               import an exported configuration
+  config restore --repository FOLDER [--point ID] [--password-stdin]
+                              restore a configuration backup into an empty data folder
 
 Configuration comes from environment variables (see README).`;
 
@@ -62,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return userCommand(rest, loadConfig(), consoleOutput);
     case 'cert':
       return certCommand(rest, loadConfig(), consoleOutput);
+    case 'config':
+      return configCommand(rest, loadConfig(), consoleOutput);
     case 'help':
     case '--help':
     case '-h':

@@ -42,6 +42,10 @@ import { backupReimport } from './api/jobs/reimport.js';
 import { RestoreService } from './api/restore/service.js';
 import { InstantRecoveryService } from './api/restore/instant-recovery.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
+import { GeneralOptionsService } from './api/general-options/service.js';
+import { Notifications } from './api/general-options/notifications.js';
+import { CloudBrowserService } from './api/cloud-browser/service.js';
+import { ConfigBackupService } from './api/config-backup/service.js';
 
 /** How often every node looks for due jobs and lapsed run leases. */
 const JOB_SCHEDULER_TICK_MS = 5000;
@@ -66,6 +70,9 @@ export interface RunningServer {
   jobs: JobsService;
   scheduler: JobScheduler;
   backups: BackupsService;
+  /** General options (email settings) and the notifications sent with them. */
+  generalOptions: GeneralOptionsService;
+  notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -155,6 +162,11 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     certificate.attach(listener);
     certificate.watchPairFile();
     const stopExpiryWarnings = startExpiryWarnings(certificate, config.certificateExpiryWarningDays, logger);
+    const generalOptions = new GeneralOptionsService({ store, credentials: vault.credentials, references: vault.references, logger, smtpCaFile: config.smtpCaFile });
+    const notifications = new Notifications(generalOptions, store, logger);
+    runner.onSessionEnd((end) => notifications.sessionEnded(end));
+    repositories.refresher.onMeasured((outcome) => notifications.repositoryMeasured(outcome));
+    const stopCertificateNotices = notifications.watchCertificate(() => certificate.current.description, config.certificateExpiryWarningDays);
     const certificateSettings = new CertificateSettingsService(certificate, new CertificateRotation(certificate, runner), {
       expiryWarningDays: config.certificateExpiryWarningDays,
       rotationGraceMs: config.certificateRotationGraceHours * 3_600_000,
@@ -186,6 +198,21 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       restore,
       instantRecovery,
       inventory,
+      generalOptions,
+      notifications,
+      cloudBrowser: new CloudBrowserService({
+        store,
+        cloudCredentials: vault.cloudCredentials,
+        timeoutMs: config.repositoryTimeoutMs,
+        endpoints: { wasabi: config.wasabiEndpoint, google: config.googleStorageEndpoint },
+      }),
+      configBackup: new ConfigBackupService({
+        store,
+        runner,
+        repositories: repositories.repositories,
+        encryptionPasswords: vault.encryptionPasswords,
+        dataDir: config.dataDir,
+      }),
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],
@@ -221,11 +248,31 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         clearTimeout(timer);
         revocations.stop();
         stopExpiryWarnings();
+        stopCertificateNotices();
+        await notifications.settled();
         certificate.close();
         await store.close();
       })());
 
-    return { app, store, runner, certificate, users, vault, repositories, inventory, jobs, scheduler, backups, url: `https://${shownHost}:${port}`, port, generatedAdminPassword, close };
+    return {
+      app,
+      store,
+      runner,
+      certificate,
+      users,
+      vault,
+      repositories,
+      inventory,
+      jobs,
+      scheduler,
+      backups,
+      generalOptions,
+      notifications,
+      url: `https://${shownHost}:${port}`,
+      port,
+      generatedAdminPassword,
+      close,
+    };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

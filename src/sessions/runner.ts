@@ -43,6 +43,13 @@ interface ActiveSession {
   warnings: number;
 }
 
+/** A session whose end was just recorded. */
+export interface SessionEnd {
+  id: string;
+  result: Exclude<SessionResult, 'None'>;
+  canceled: boolean;
+}
+
 /** Thrown by the work (or by `throwIfStopped`) to end a session as canceled. */
 export class SessionStopped extends Error {}
 
@@ -57,6 +64,7 @@ export class SessionRunner {
   private readonly active = new Map<string, ActiveSession>();
   private stopPoll: NodeJS.Timeout | undefined;
   private changes = 0;
+  private readonly endListeners: ((end: SessionEnd) => void)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -170,6 +178,11 @@ export class SessionRunner {
     return this.active.size;
   }
 
+  /** Calls `listener` after each session this node runs has its end recorded (email notifications). */
+  onSessionEnd(listener: (end: SessionEnd) => void): void {
+    this.endListeners.push(listener);
+  }
+
   /** Resolves when the session's work has finished on this node. */
   async settled(id: string): Promise<void> {
     await this.active.get(id)?.done;
@@ -224,6 +237,7 @@ export class SessionRunner {
         .where('id', '=', id)
         .execute();
       this.changes++;
+      for (const listener of this.endListeners) listener({ id, result, canceled });
     } catch (err) {
       this.logger.error({ sessionId: id, err: (err as Error).message }, 'could not record the end of a session');
     } finally {

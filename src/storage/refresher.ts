@@ -44,8 +44,14 @@ export class StatesRefresher {
   private running: Promise<PassSummary> | undefined;
   private stopped = false;
   private readonly controller = new AbortController();
+  private readonly measuredListeners: ((outcome: MeasureOutcome) => void)[] = [];
 
   constructor(private readonly options: RefresherOptions) {}
+
+  /** Calls `listener` with every stored measurement (the storage-space notifications watch them). */
+  onMeasured(listener: (outcome: MeasureOutcome) => void): void {
+    this.measuredListeners.push(listener);
+  }
 
   start(): void {
     if (this.options.intervalMs <= 0) return;
@@ -97,6 +103,7 @@ export class StatesRefresher {
     const finish = async (outcome: MeasureOutcome) => {
       try {
         await this.options.save(outcome, new Date().toISOString());
+        for (const listener of this.measuredListeners) listener(outcome);
       } catch (err) {
         this.options.onError?.(err);
       }

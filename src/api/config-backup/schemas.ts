@@ -1,0 +1,39 @@
+import { Type, type Static } from 'typebox';
+
+const Day = Type.Union(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => Type.Literal(d)));
+
+/** ConfigBackupModel (the same in 1.1-rev0, 1.2-rev1 and 1.3). */
+export const ConfigBackupModel = Type.Object({
+  isEnabled: Type.Boolean(),
+  backupRepositoryId: Type.String({ format: 'uuid' }),
+  restorePointsToKeep: Type.Integer({ minimum: 1, maximum: 999 }),
+  notifications: Type.Object({
+    SNMPEnabled: Type.Boolean(),
+    SMTPSettings: Type.Optional(
+      Type.Object({
+        isEnabled: Type.Boolean(),
+        recipients: Type.Array(Type.String({ maxLength: 320 }), { maxItems: 100 }),
+        settingsType: Type.Union([Type.Literal('Global'), Type.Literal('Custom')]),
+        subject: Type.String({ maxLength: 1024 }),
+        notifyOnSuccess: Type.Boolean(),
+        notifyOnWarning: Type.Boolean(),
+        notifyOnError: Type.Boolean(),
+      }),
+    ),
+  }),
+  schedule: Type.Object({
+    isEnabled: Type.Boolean(),
+    daily: Type.Optional(
+      Type.Object({
+        isEnabled: Type.Boolean(),
+        localTime: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}(:\\d{2})?$' })),
+        dailyKind: Type.Optional(Type.Union([Type.Literal('Everyday'), Type.Literal('WeekDays'), Type.Literal('SelectedDays')])),
+        days: Type.Optional(Type.Array(Day, { uniqueItems: true })),
+      }),
+    ),
+    monthly: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  }),
+  lastSuccessfulBackup: Type.Object({ lastSuccessfulTime: Type.Optional(Type.String()), sessionId: Type.Optional(Type.String()) }),
+  encryption: Type.Object({ isEnabled: Type.Boolean(), passwordId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])) }),
+});
+export type ConfigBackupSettings = Static<typeof ConfigBackupModel>;

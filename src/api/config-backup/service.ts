@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { applyRetention, beginRestorePoint, localFolderBackend, openChunkStore, type ChunkStore } from '../../chunkstore/index.js';
+import { exportConfiguration } from '../../config-backup/archive.js';
+import { CONFIG_BACKUP_ID, CONFIG_DISK_KEY, CONFIG_OBJECT_ID } from '../../config-backup/restore.js';
+import { badRequest } from '../../http/errors.js';
+import type { SessionRunner } from '../../sessions/runner.js';
+import type { SessionRecord } from '../../sessions/model.js';
+import type { Store } from '../../store/database.js';
+import { readSetting } from '../../store/settings.js';
+import type { EncryptionPasswordsService } from '../encryption-passwords/service.js';
+import type { RepositoriesService } from '../repositories/service.js';
+import type { ConfigBackupSettings } from './schemas.js';
+
+const SETTING_KEY = 'configBackup';
+const CHUNK_SIZE = 1024 * 1024;
+
+export interface ConfigBackupDeps {
+  store: Store;
+  runner: SessionRunner;
+  repositories: RepositoriesService;
+  encryptionPasswords: EncryptionPasswordsService;
+  dataDir: string;
+}
+
+/** Configuration backup: settings in one row, runs as ConfigurationBackup sessions writing into a repository's chunk store. */
+export class ConfigBackupService {
+  constructor(private readonly deps: ConfigBackupDeps) {}
+
+  async get(): Promise<ConfigBackupSettings> {
+    const stored = await readSetting(this.deps.store.db, SETTING_KEY);
+    if (stored) return JSON.parse(stored) as ConfigBackupSettings;
+    // Veeam's default target is the default repository; Rampart has none until one is added.
+    const first = await this.deps.store.db.selectFrom('repositories').select('id').orderBy('name').executeTakeFirst();
+    return {
+      isEnabled: false,
+      backupRepositoryId: first?.id ?? '00000000-0000-0000-0000-000000000000',
+      restorePointsToKeep: 10,
+      notifications: { SNMPEnabled: false },
+      schedule: { isEnabled: false },
+      lastSuccessfulBackup: {},
+      encryption: { isEnabled: false },
+    };
+  }
+
+  async update(spec: ConfigBackupSettings): Promise<ConfigBackupSettings> {
+    await this.deps.repositories.get(spec.backupRepositoryId).catch(() => {
+      throw badRequest(`backupRepositoryId: no repository ${spec.backupRepositoryId}.`, spec.backupRepositoryId);
+    });
+    if (spec.encryption.isEnabled) {
+      if (!spec.encryption.passwordId) throw badRequest('encryption.passwordId: required when encryption is enabled.');
+      await this.deps.encryptionPasswords.get(spec.encryption.passwordId).catch(() => {
+        throw badRequest(`encryption.passwordId: no encryption password ${spec.encryption.passwordId}.`, spec.encryption.passwordId ?? undefined);
+      });
+    }
+    // lastSuccessfulBackup is the server's record, not the client's.
+    const current = await this.get();
+    const next: ConfigBackupSettings = { ...spec, encryption: { ...spec.encryption }, lastSuccessfulBackup: current.lastSuccessfulBackup };
+    if (!next.encryption.passwordId) delete next.encryption.passwordId;
+    await this.save(next);
+    return next;
+  }
+
+  private async save(settings: ConfigBackupSettings): Promise<void> {
+    const value = JSON.stringify(settings);
+    await this.deps.store.db
+      .insertInto('settings')
+      .values({ key: SETTING_KEY, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  /** The repository as a chunk store (a folder of the backup server, as for backup jobs). */
+  private async repositoryStore(id: string): Promise<{ store: ChunkStore; name: string }> {
+    const row = await this.deps.repositories.get(id);
+    const host = await this.deps.repositories.hostOf(row);
+    if (!['WinLocal', 'LinuxLocal'].includes(row.type) || !host?.isBackupServer || !row.path) {
+      throw badRequest(`backupRepositoryId: repository "${row.name}" (${row.type}) cannot hold Rampart backups yet: use a folder on the backup server itself.`, id);
+    }
+    return { store: await openChunkStore(localFolderBackend(row.path), { create: true }), name: row.name };
+  }
+
+  /** POST /configBackup/backup: starts a ConfigurationBackup session now. */
+  async backupNow(createdBy?: string): Promise<SessionRecord> {
+    const settings = await this.get();
+    const { store, name } = await this.repositoryStore(settings.backupRepositoryId);
+    const password = settings.encryption.isEnabled && settings.encryption.passwordId ? await this.deps.encryptionPasswords.passwordFor(settings.encryption.passwordId) : undefined;
+    const session = await this.deps.runner.start({ name: 'Configuration Backup', type: 'ConfigurationBackup', createdBy }, async (ctx) => {
+      const archive = await exportConfiguration(this.deps.store.db, this.deps.dataDir, password !== undefined);
+      await ctx.log(`Configuration read: ${archive.length} bytes${password ? ', keys included (encrypted)' : '; keys left out (encryption is off)'}`, 'Succeeded');
+      const ref = { backupId: CONFIG_BACKUP_ID, objectId: CONFIG_OBJECT_ID, restorePointId: randomUUID() };
+      const writer = await beginRestorePoint(store, {
+        ...ref,
+        password,
+        compressionLevel: 3,
+        object: { objectId: CONFIG_OBJECT_ID, name: 'Rampart configuration' },
+        signal: ctx.signal,
+      });
+      try {
+        await writer.writeDisk(
+          { key: CONFIG_DISK_KEY, name: 'configuration.json', chunkSize: CHUNK_SIZE },
+          { size: archive.length, read: async (offset, length) => archive.subarray(offset, offset + length) },
+        );
+        await writer.commit();
+      } catch (err) {
+        await writer.abort();
+        throw err;
+      }
+      await ctx.log(`Restore point ${ref.restorePointId} written to repository "${name}"${password ? ' (encrypted)' : ''}`, 'Succeeded');
+      const { deleted } = await applyRetention(store, { backupId: CONFIG_BACKUP_ID, objectId: CONFIG_OBJECT_ID }, { keepRestorePoints: settings.restorePointsToKeep });
+      if (deleted.length > 0) await ctx.log(`Retention: ${deleted.length} older restore point(s) removed (keeping ${settings.restorePointsToKeep})`, 'Succeeded');
+      const latest = await this.get();
+      await this.save({ ...latest, lastSuccessfulBackup: { lastSuccessfulTime: new Date().toISOString(), sessionId: ctx.sessionId } });
+      return { result: 'Success', message: `Configuration backed up to "${name}".` };
+    });
+    return session;
+  }
+}
