@@ -73,6 +73,13 @@ export class FcdRecoveryService {
       stored.restorePointId = stored.objectRestorePointId;
       delete stored.objectRestorePointId;
     }
+    // 1.2+ readers need `platform` on every inventory object (InventoryObjectModel); a 1.1 spec has none, and 1.1 replies leave it out.
+    stored.destinationCluster = withPlatform(stored.destinationCluster);
+    if (typeof stored.writeCache === 'object' && stored.writeCache !== null) {
+      const cache = { ...(stored.writeCache as Record<string, unknown>) };
+      for (const key of ['cacheDatastore', 'storagePolicy']) if (cache[key] !== undefined) cache[key] = withPlatform(cache[key]);
+      stored.writeCache = cache;
+    }
     insert = this.ir.db
       .insertInto('instant_recovery_mounts')
       .values({
@@ -167,6 +174,10 @@ export class FcdRecoveryService {
       }
     });
   }
+}
+
+function withPlatform(ref: unknown): unknown {
+  return typeof ref === 'object' && ref !== null ? { platform: 'VSphere', ...ref } : ref;
 }
 
 /** The host that mounts the datastore: the one named, or the first host of the cluster named. */
