@@ -187,16 +187,23 @@ describe('instant recovery of first-class disks', () => {
     expect((await t.api.get(FCD_11, { token, version: '1.1-rev0' })).body.pagination.total).toBe(0);
   }, 60_000);
 
-  it('migrate copies the disk to a datastore, registers it there and dismounts (1.3 shape)', async () => {
+  it('migrate copies the disk (redo on a cache datastore) to a datastore, registers it there and dismounts (1.3 shape)', async () => {
     const res = await t.api.post(FCD_13, {
       token,
       version: '1.3-rev2',
-      json: { restorePointId: pointId, destinationCluster: { ...cluster, platform: 'VSphere' }, disksMapping: mapping('fcd-two') },
+      json: {
+        restorePointId: pointId,
+        destinationCluster: { ...cluster, platform: 'VSphere' },
+        disksMapping: mapping('fcd-two'),
+        writeCache: { redirectIsEnabled: true, cacheDatastore: { platform: 'VSphere', hostName: HOST, name: 'LocalDS_0', type: 'Datastore' } },
+      },
     });
     expect(res.status, res.text).toBe(201);
     expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
     const mount = (await t.api.get(FCD_13, { token, version: '1.3-rev2' })).body.data[0];
-    expect(mount.state).toBe('Mounted');
+    expect(mount).toMatchObject({ state: 'Mounted', spec: { writeCache: { redirectIsEnabled: true, cacheDatastore: { name: 'LocalDS_0' } } } });
+    // The redo file went to the cache datastore, not to Rampart's own redo folder.
+    expect((await readdir(path.join(t.dataDir, 'ir', 'redo'))).filter((f) => f.startsWith(mount.id))).toHaveLength(0);
     const mig = await t.api.post(`${FCD_13}/${mount.id}/migrate`, {
       token,
       version: '1.3-rev2',

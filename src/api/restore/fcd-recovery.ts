@@ -105,7 +105,10 @@ export class FcdRecoveryService {
     const live = newLiveMount(this.ir.deps.workFolder, mountId);
     try {
       const host = await hostOf(session, request.cluster);
-      const redoFolder = request.redirect && request.cacheDatastore ? await this.ir.cacheFolder(session, request.cacheDatastore) : path.join(this.ir.deps.workFolder, 'redo');
+      const redoFolder =
+        request.redirect && request.cacheDatastore
+          ? await this.ir.cacheFolder(session, request.cacheDatastore, 'writeCache.cacheDatastore')
+          : path.join(this.ir.deps.workFolder, 'redo');
       const nbd = await this.ir.server();
       await mountFcds(ctx, { session, nbd, store: source.store, point: source.point, mountId, host, redoFolder, disks: request.disks }, live, this.ir.saveRecord(mountId));
       this.ir.live.set(mountId, live);

@@ -155,15 +155,15 @@ export class InstantRecoveryService {
   }
 
   /** Redo files on the cache datastore: its folder as this machine sees it (a datastore whose URL is a local path, as the simulator's and NFS mounts on this host are). */
-  async cacheFolder(session: VsphereSession, ref: InventoryRef): Promise<string> {
-    const ds = await findObject(session, ref, 'datastore.cacheDatastore', 'Datastore');
+  async cacheFolder(session: VsphereSession, ref: InventoryRef, field = 'datastore.cacheDatastore'): Promise<string> {
+    const ds = await findObject(session, ref, field, 'Datastore');
     const url = stringValue((await retrieveObject(session, ds.ref, ['summary.url']))?.props.get('summary.url')) ?? '';
     const local = url.replace(/^(file|ds):\/\//, '');
     const isDir = await stat(local).then(
       (s) => s.isDirectory(),
       () => false,
     );
-    if (!isDir) throw new Error(`datastore.cacheDatastore: datastore "${ds.name}" (${url}) is not reachable as a folder of this machine, so the redo files cannot go there.`);
+    if (!isDir) throw new Error(`${field}: datastore "${ds.name}" (${url}) is not reachable as a folder of this machine, so the redo files cannot go there.`);
     return path.join(local, '.rampart-redo');
   }
 
@@ -256,7 +256,7 @@ export class InstantRecoveryService {
           await session?.logout().catch(() => undefined);
         }
       }
-      await this.setState(row.id, 'Failed', `Rampart restarted while this VM ran from the backup; the mount was cleaned up.${detail}`);
+      await this.setState(row.id, 'Failed', `Rampart restarted while ${row.kind === 'fcd' ? 'these disks' : 'this VM'} ran from the backup; the mount was cleaned up.${detail}`);
     }
     return rows.length;
   }
