@@ -178,7 +178,7 @@ describe('instant recovery of first-class disks', () => {
     const done = await finished(res.body.id);
     const log = await logText(res.body.id);
     expect(done.result.result, log).toBe('Success');
-    expect(log).toMatch(/Removing first-class disk fcd-one/);
+    expect(log).toMatch(/Succeeded: Removing first-class disk fcd-one \(/);
     expect((await t.api.get(`${FCD_11}/${first.id}`, { token, version: '1.1-rev0' })).status).toBe(404);
     expect((await datastores()).has(datastore)).toBe(false);
     expect(await rampartMountsUnder(path.join(t.dataDir, 'ir'))).toEqual([]);
