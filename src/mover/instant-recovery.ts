@@ -4,7 +4,7 @@ import { openDisk, type ChunkStore, type OpenedRestorePoint } from '../chunkstor
 import { CopyOnWriteOverlay, mountExportAsFile, type FuseMount, type NbdServer } from '../nbd/index.js';
 import type { SessionContext } from '../sessions/runner.js';
 import { logStep } from '../sessions/steps.js';
-import { createNasDatastore } from '../vsphere/datastores.js';
+import { createNasDatastore, deleteDisk } from '../vsphere/datastores.js';
 import { writeDatastoreFile } from '../vsphere/datastore-files.js';
 import type { VsphereSession } from '../vsphere/session.js';
 import { captureVmConfig } from '../vsphere/vm-config.js';
@@ -42,6 +42,8 @@ export interface MountRecord {
   exports: string[];
   redoFiles: string[];
   disks: { key: string; name: string; capacity: number; descriptor: string }[];
+  /** First-class disks registered on the mount's datastore (instant FCD recovery). */
+  fcds?: { id: string; name: string; nameInBackup: string; mountedDiskName: string }[];
 }
 
 /** Live parts of a mount held by this process (FUSE mounts, overlays). */
@@ -56,7 +58,7 @@ function vmFolderName(vmName: string): string {
   return vmName.replace(/[/\\\0]/g, '_') || 'vm';
 }
 
-function descriptorText(flatName: string, capacity: number): string {
+export function descriptorText(flatName: string, capacity: number): string {
   const sectors = Math.ceil(capacity / 512);
   return [
     '# Disk DescriptorFile',
@@ -87,8 +89,7 @@ export async function mountRestorePoint(
   onRecord: (record: MountRecord) => Promise<void>,
 ): Promise<LiveMount> {
   const { session, nbd, point, mountId, place } = input;
-  const short = mountId.slice(0, 8);
-  const { folder, stagingFolder, datastoreName } = live.record;
+  const { stagingFolder, datastoreName } = live.record;
   const vmName = place.vmName;
   // The VM's files sit in a folder of their own on the datastore (`[ds] vm/vm.vmx`): a vmx at the datastore's root has no log directory.
   const vmFolder = path.join(stagingFolder, vmFolderName(vmName));
@@ -97,24 +98,13 @@ export async function mountRestorePoint(
   await onRecord(live.record);
   for (const [i, disk] of point.manifest.disks.entries()) {
     ctx.signal.throwIfAborted();
-    const record = await ctx.log(`${disk.name} (${formatBytes(disk.capacity)}): publishing from the backup`, 'None');
-    const reader = await openDisk(input.store, point, disk.key);
-    const redoPath = path.join(place.redoFolder, `${mountId}-${disk.key}.redo`);
-    const overlay = await CopyOnWriteOverlay.open({ source: reader, redoPath });
-    live.overlays.push(overlay);
-    live.record.redoFiles.push(redoPath);
-    const exportName = `ir-${mountId}-${disk.key}`;
-    nbd.addExport({ name: exportName, device: overlay, listed: false, logLabel: `instant recovery ${short} ${disk.name}` });
-    live.record.exports.push(exportName);
-    const flatName = `${vmName}_${i}-flat.vmdk`;
-    const fuse = await mountExportAsFile({ uri: nbd.uri(exportName), mountPoint: path.join(folder, 'fuse', String(i)), fileName: 'disk', size: disk.capacity });
-    live.fuse.push(fuse);
-    await symlink(fuse.file, path.join(vmFolder, flatName));
     const descriptor = `${vmName}_${i}.vmdk`;
-    await writeFile(path.join(vmFolder, descriptor), descriptorText(flatName, disk.capacity));
-    live.record.disks.push({ key: disk.key, name: disk.name, capacity: disk.capacity, descriptor: `${vmFolderName(vmName)}/${descriptor}` });
+    await stageDisk(ctx, { nbd, store: input.store, point, mountId, redoFolder: place.redoFolder }, live, disk, {
+      dir: vmFolder,
+      descriptor,
+      datastorePath: `${vmFolderName(vmName)}/${descriptor}`,
+    });
     await onRecord(live.record);
-    await ctx.updateLog(record, 'Succeeded', `${disk.name} (${formatBytes(disk.capacity)}): published, redo file ${path.basename(redoPath)}`);
   }
   // RegisterVM wants the .vmx, .nvram and vmware.log in place.
   await writeFile(path.join(vmFolder, `${vmName}.vmx`), `.encoding = "UTF-8"\ndisplayName = "${vmName.replace(/"/g, '')}"\nconfig.version = "8"\n`);
@@ -157,6 +147,41 @@ export async function mountRestorePoint(
   return live;
 }
 
+/**
+ * One disk of the restore point, served through a copy-on-write overlay by the NBD server,
+ * mounted as a file with nbdfuse and linked as `<dir>/<name>-flat.vmdk` beside its descriptor.
+ */
+export async function stageDisk(
+  ctx: SessionContext,
+  input: { nbd: NbdServer; store: ChunkStore; point: OpenedRestorePoint; mountId: string; redoFolder: string },
+  live: LiveMount,
+  disk: { key: string; name: string; capacity: number },
+  at: { dir: string; descriptor: string; datastorePath: string },
+): Promise<void> {
+  const { nbd, mountId } = input;
+  const record = await ctx.log(`${disk.name} (${formatBytes(disk.capacity)}): publishing from the backup`, 'None');
+  const reader = await openDisk(input.store, input.point, disk.key);
+  const redoPath = path.join(input.redoFolder, `${mountId}-${disk.key}.redo`);
+  const overlay = await CopyOnWriteOverlay.open({ source: reader, redoPath });
+  live.overlays.push(overlay);
+  live.record.redoFiles.push(redoPath);
+  const exportName = `ir-${mountId}-${disk.key}`;
+  nbd.addExport({ name: exportName, device: overlay, listed: false, logLabel: `instant recovery ${mountId.slice(0, 8)} ${disk.name}` });
+  live.record.exports.push(exportName);
+  const flatName = at.descriptor.replace(/\.vmdk$/i, '') + '-flat.vmdk';
+  const fuse = await mountExportAsFile({
+    uri: nbd.uri(exportName),
+    mountPoint: path.join(live.record.folder, 'fuse', String(live.fuse.length)),
+    fileName: 'disk',
+    size: disk.capacity,
+  });
+  live.fuse.push(fuse);
+  await symlink(fuse.file, path.join(at.dir, flatName));
+  await writeFile(path.join(at.dir, at.descriptor), descriptorText(flatName, disk.capacity));
+  live.record.disks.push({ key: disk.key, name: disk.name, capacity: disk.capacity, descriptor: at.datastorePath });
+  await ctx.updateLog(record, 'Succeeded', `${disk.name} (${formatBytes(disk.capacity)}): published, redo file ${path.basename(redoPath)}`);
+}
+
 /** Undoes a mount, step by step and best effort (each step runs even when an earlier one failed); returns what could not be undone. */
 export async function unmountRestorePoint(
   record: MountRecord,
@@ -181,6 +206,8 @@ export async function unmountRestorePoint(
   }
   if (session && record.datastore) {
     const ds = record.datastore;
+    // The FCD entries point at the staging links only (the backup is behind the NBD export), so deleting them deletes nothing of the backup.
+    for (const fcd of record.fcds ?? []) await step(`Removing first-class disk ${fcd.name} (${fcd.id})`, () => deleteDisk(session, fcd.id, ds));
     await step(`Removing datastore ${record.datastoreName}`, () => destroyEntity(session, ds));
   }
   for (const fuse of live?.fuse ?? []) await step(`Unmounting ${fuse.mountPoint}`, () => fuse.unmount());

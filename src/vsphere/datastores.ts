@@ -1,6 +1,9 @@
 import { VsphereError } from './errors.js';
 import { retrieveObject } from './property-collector.js';
 import type { VsphereSession } from './session.js';
+import { datastoreFileUrlPath, type DatastoreFile } from './datastore-files.js';
+import { runTask } from './tasks.js';
+import { hostLabel } from './transport.js';
 import { child, childText, moref, toMoref, type ManagedObjectReference } from './xml.js';
 
 /** Datastores a restore mounts (NFS) and first-class disks it registers. */
@@ -35,4 +38,16 @@ export async function registerDisk(session: VsphereSession, path: string, name?:
   if (!manager) throw new VsphereError('NotSupported', `${session.label} has no first-class disk manager`);
   const obj = await session.call('RegisterDisk', { _this: moref(manager), path, name });
   return childText(child(child(obj, 'config'), 'id'), 'id') ?? '';
+}
+
+/** The https URL of a datastore file, as RegisterDisk wants it (`https://host/folder/path?dcPath=…&dsName=…`). */
+export function datastoreFileUrl(session: VsphereSession, file: DatastoreFile): string {
+  return `https://${hostLabel(session.soap.target)}${datastoreFileUrlPath(file)}`;
+}
+
+/** DeleteVStorageObject_Task: forgets a first-class disk and deletes its files (vSphere has no way to forget one and keep them). */
+export async function deleteDisk(session: VsphereSession, id: string, datastore: ManagedObjectReference, signal?: AbortSignal): Promise<void> {
+  const manager = session.content.vStorageObjectManager;
+  if (!manager) throw new VsphereError('NotSupported', `${session.label} has no first-class disk manager`);
+  await runTask(session, 'DeleteVStorageObject_Task', { _this: moref(manager), id: { id }, datastore: moref(datastore) }, `delete first-class disk ${id}`, signal);
 }

@@ -35,15 +35,16 @@ export const MOUNT_STATES = ['Failed', 'Mounting', 'Mounted', 'Dismounting'] as 
 export class InstantRecoveryService {
   private nbd: NbdServer | undefined;
   private publisher: ExportPublisher | undefined;
-  private readonly live = new Map<string, LiveMount>();
+  /** Live parts of each mount (VM or first-class disks) this process holds. */
+  readonly live = new Map<string, LiveMount>();
 
-  constructor(private readonly deps: { store: Store; runner: SessionRunner; vsphere: VsphereAccess; restore: RestoreService; workFolder: string }) {}
+  constructor(readonly deps: { store: Store; runner: SessionRunner; vsphere: VsphereAccess; restore: RestoreService; workFolder: string }) {}
 
-  private get db() {
+  get db() {
     return this.deps.store.db;
   }
 
-  private async server(): Promise<NbdServer> {
+  async server(): Promise<NbdServer> {
     if (!this.nbd) {
       const nbd = new NbdServer();
       await mkdir(this.deps.workFolder, { recursive: true, mode: 0o700 });
@@ -69,8 +70,8 @@ export class InstantRecoveryService {
     return { rows, total };
   }
 
-  async get(id: string): Promise<InstantRecoveryMountsTable> {
-    const row = await this.db.selectFrom('instant_recovery_mounts').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
+  async get(id: string, kind: 'vm' | 'fcd' = 'vm'): Promise<InstantRecoveryMountsTable> {
+    const row = await this.db.selectFrom('instant_recovery_mounts').selectAll().where('id', '=', id.toLowerCase()).where('kind', '=', kind).executeTakeFirst();
     if (!row) throw notFound(`Instant recovery mount ${id} was not found.`, id);
     return row;
   }
@@ -105,7 +106,7 @@ export class InstantRecoveryService {
     return { session, mountId };
   }
 
-  private async setState(id: string, state: string, errorMessage?: string) {
+  async setState(id: string, state: string, errorMessage?: string) {
     await this.db
       .updateTable('instant_recovery_mounts')
       .set({ state, ...(errorMessage !== undefined ? { error_message: errorMessage } : {}) })
@@ -113,7 +114,7 @@ export class InstantRecoveryService {
       .execute();
   }
 
-  private saveRecord = (id: string) => async (record: MountRecord) => {
+  saveRecord = (id: string) => async (record: MountRecord) => {
     await this.db
       .updateTable('instant_recovery_mounts')
       .set({ record: JSON.stringify(record) })
@@ -154,15 +155,15 @@ export class InstantRecoveryService {
   }
 
   /** Redo files on the cache datastore: its folder as this machine sees it (a datastore whose URL is a local path, as the simulator's and NFS mounts on this host are). */
-  private async cacheFolder(session: VsphereSession, ref: InventoryRef): Promise<string> {
-    const ds = await findObject(session, ref, 'datastore.cacheDatastore', 'Datastore');
+  async cacheFolder(session: VsphereSession, ref: InventoryRef, field = 'datastore.cacheDatastore'): Promise<string> {
+    const ds = await findObject(session, ref, field, 'Datastore');
     const url = stringValue((await retrieveObject(session, ds.ref, ['summary.url']))?.props.get('summary.url')) ?? '';
     const local = url.replace(/^(file|ds):\/\//, '');
     const isDir = await stat(local).then(
       (s) => s.isDirectory(),
       () => false,
     );
-    if (!isDir) throw new Error(`datastore.cacheDatastore: datastore "${ds.name}" (${url}) is not reachable as a folder of this machine, so the redo files cannot go there.`);
+    if (!isDir) throw new Error(`${field}: datastore "${ds.name}" (${url}) is not reachable as a folder of this machine, so the redo files cannot go there.`);
     return path.join(local, '.rampart-redo');
   }
 
@@ -176,7 +177,7 @@ export class InstantRecoveryService {
     });
   }
 
-  private async teardown(ctx: SessionContext, row: InstantRecoveryMountsTable): Promise<void> {
+  async teardown(ctx: SessionContext, row: InstantRecoveryMountsTable): Promise<void> {
     const record = row.record ? (JSON.parse(row.record) as MountRecord) : undefined;
     try {
       if (record) {
@@ -255,7 +256,7 @@ export class InstantRecoveryService {
           await session?.logout().catch(() => undefined);
         }
       }
-      await this.setState(row.id, 'Failed', `Rampart restarted while this VM ran from the backup; the mount was cleaned up.${detail}`);
+      await this.setState(row.id, 'Failed', `Rampart restarted while ${row.kind === 'fcd' ? 'these disks' : 'this VM'} ran from the backup; the mount was cleaned up.${detail}`);
     }
     return rows.length;
   }

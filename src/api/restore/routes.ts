@@ -11,6 +11,7 @@ import { instantVmRecoveryMountModel, MOUNT_STATES, type InstantRecoveryService 
 import { readInstantVmRecoverySpec, readQuickMigrationSpec } from './instant-recovery-spec.js';
 import { badRequest } from '../../http/errors.js';
 import { pagination } from '../../http/paging.js';
+import { fcdRecoveryRoutes } from './fcd-routes.js';
 
 const operate = { apiFamily: 'vbr', access: 'Operator' } as const;
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
@@ -58,6 +59,7 @@ export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreServ
         return reply.code(201).send(sessionModel(session, request.apiRevision));
       },
     );
+    fcdRecoveryRoutes(app, deps, platform, served);
     const ir = `/api/v1/restore/instantRecovery/${platform}/vm`;
     const irTags = ['Restore'];
     const mountId = (request: { params: unknown }) => (request.params as { mountId: string }).mountId;

@@ -59,3 +59,14 @@ export const PublishedExportModel = Type.Object({
   expirationTime: Type.String({ format: 'date-time' }),
   disks: Type.Array(Type.Object({ name: Type.String(), capacity: Type.Integer(), uri: Type.String() })),
 });
+
+/** VmwareFcdInstantRecoverySpec of any revision, read by fcd-spec.ts (which names the field that is wrong). */
+export const FcdRecoverySpec = Type.Object(
+  {
+    objectRestorePointId: Type.Optional(Type.String({ format: 'uuid', description: '1.1-rev0.' })),
+    restorePointId: Type.Optional(Type.String({ format: 'uuid', description: '1.2-rev1 and later.' })),
+  },
+  { additionalProperties: true },
+);
+
+export const FcdMigrationSpec = Type.Object({}, { additionalProperties: true });

@@ -18,3 +18,25 @@ export const INSTANT_VM_RECOVERY_MOUNT: ShapeByDocument = {
   '1.2-rev1': { omit: ['jobName', 'restorePointDate', 'hostName'] },
   '1.3-rev0': {},
 };
+
+/** VmwareFcdInstantRecoveryMount: the spec's point is `objectRestorePointId` in 1.1-rev0; `reason` is in the spec from 1.3-rev1 only. */
+export const FCD_INSTANT_RECOVERY_MOUNT: ShapeByDocument = {
+  '1.1-rev0': {
+    fields: {
+      spec: {
+        '1.1-rev0': {
+          rename: { restorePointId: 'objectRestorePointId' },
+          omit: ['reason'],
+          // VmwareObjectModel has no `platform` (1.2's InventoryObjectModel requires it).
+          fields: {
+            destinationCluster: { '1.1-rev0': { omit: ['platform'] } },
+            writeCache: { '1.1-rev0': { fields: { cacheDatastore: { '1.1-rev0': { omit: ['platform'] } }, storagePolicy: { '1.1-rev0': { omit: ['platform'] } } } } },
+          },
+        },
+        '1.2-rev1': { omit: ['reason'] },
+        '1.3-rev1': {},
+      },
+    },
+  },
+  '1.2-rev1': { fields: { spec: { '1.2-rev1': { omit: ['reason'] }, '1.3-rev1': {} } } },
+};
