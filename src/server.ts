@@ -37,7 +37,7 @@ import { BackupsService } from './api/backups/service.js';
 import { JobsService } from './api/jobs/service.js';
 import { JobScheduler } from './api/jobs/scheduler.js';
 import { VsphereAccess } from './api/jobs/vsphere-access.js';
-import { backupRunner } from './api/jobs/run.js';
+import { backupRunner, openRepositoryById } from './api/jobs/run.js';
 import { backupReimport } from './api/jobs/reimport.js';
 import { RestoreService } from './api/restore/service.js';
 import { InstantRecoveryService } from './api/restore/instant-recovery.js';
@@ -145,7 +145,14 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     scheduler.start(JOB_SCHEDULER_TICK_MS);
     automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));
 
-    const restore = new RestoreService({ runner, backups, repositories: repositories.repositories, vsphere });
+    const restore = new RestoreService({
+      runner,
+      backups,
+      repositories: repositories.repositories,
+      vsphere,
+      openRepository: (repositoryId) => openRepositoryById({ repositories: repositories.repositories }, repositoryId, false),
+      encryptionPasswords: () => vault.encryptionPasswords.allPasswords(),
+    });
     // Instant recovery works under <data>/ir (NBD socket, FUSE mounts, staging folders, redo files); what a previous run left there is cleaned now.
     const instantRecovery = new InstantRecoveryService({ store, runner, vsphere, restore, workFolder: join(config.dataDir, 'ir') });
     await instantRecovery.recover();

@@ -57,7 +57,7 @@ async function backUp(jobId: string): Promise<string> {
   return points.body.data[0].id;
 }
 
-async function createJob(name: string, disk: PreparedDisk): Promise<string> {
+async function createJob(name: string, disk: PreparedDisk, advancedSettings?: unknown): Promise<string> {
   const res = await t.api.post('/api/v1/jobs', {
     token,
     json: {
@@ -66,7 +66,12 @@ async function createJob(name: string, disk: PreparedDisk): Promise<string> {
       type: 'Backup',
       isHighPriority: false,
       virtualMachines: { includes: [{ hostName: HOST, name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
-      storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
+      storage: {
+        backupRepositoryId: repositoryId,
+        backupProxies: { autoSelection: true },
+        retentionPolicy: { type: 'RestorePoints', quantity: 7 },
+        ...(advancedSettings ? { advancedSettings } : {}),
+      },
       guestProcessing: {
         appAwareProcessing: { isEnabled: false },
         guestFSIndexing: { isEnabled: false },
@@ -193,6 +198,20 @@ describe('entire VM restore', () => {
     expect(await vmDiskHashes('restored-inc')).toEqual([sha(changed)]);
     const progress = await t.api.get(`/api/v1/sessions/${inc.id}`, { token });
     expect(progress.body.progressPercent).toBe(100);
+  }, 180_000);
+
+  it('restores an encrypted restore point with the password the vault holds, byte for byte', async () => {
+    const password = await t.api.post('/api/v1/encryptionPasswords', { token, json: { password: 'Restore-Encrypt-Passw0rd', hint: 'restore test' } });
+    expect(password.status, password.text).toBe(201);
+    const jobId = await createJob('Encrypted restore source', disks[0]!, {
+      backupModeType: 'Incremental',
+      storageData: { encryption: { isEnabled: true, encryptionPasswordIdOrNull: password.body.id } },
+    });
+    const before = await vmDiskHashes(disks[0]!.vm);
+    const pointId = await backUp(jobId);
+    // sessionDone waits for the session and expects Success.
+    await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', customized(pointId, 'restored-encrypted'), '1.1-rev0');
+    expect(await vmDiskHashes('restored-encrypted')).toEqual(before);
   }, 180_000);
 
   it('OriginalLocation with quickRollback writes the point back over the VM and says how many chunks differed', async () => {

@@ -151,6 +151,13 @@ export class EncryptionPasswordsService {
   }
 
   /** Opens the sealed password for a job that encrypts with it. Never for a reply. */
+  /** Every password the vault holds, opened (for reading backups whose password is not named: rescans, restores). */
+  async allPasswords(): Promise<string[]> {
+    const ids = await this.store.db.selectFrom('encryption_passwords').select('id').orderBy('id').execute();
+    const opened = await Promise.all(ids.map((r) => this.passwordFor(r.id).catch(() => undefined)));
+    return opened.filter((p): p is string => p !== undefined);
+  }
+
   async passwordFor(id: string): Promise<string> {
     await this.get(id);
     const password = await this.secrets.read(this.store.db, ownerOf(id), 'password');

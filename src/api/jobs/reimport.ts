@@ -1,5 +1,4 @@
 import { listRestorePoints } from '../../chunkstore/index.js';
-import { MAX_LIMIT } from '../../http/paging.js';
 import type { BackupsService } from '../backups/service.js';
 import type { EncryptionPasswordsService } from '../encryption-passwords/service.js';
 import type { RepositoriesService } from '../repositories/service.js';
@@ -19,8 +18,7 @@ export function backupReimport(deps: { repositories: RepositoriesService; backup
     // Not a folder Rampart can open as a chunk store (or none written yet): nothing to import.
     if (!store) return undefined;
     try {
-      const { rows } = await deps.encryptionPasswords.list({ skip: 0, limit: MAX_LIMIT, orderBy: 'id', orderAsc: true });
-      const passwords = (await Promise.all(rows.map((r) => deps.encryptionPasswords.passwordFor(r.id).catch(() => undefined)))).filter((p): p is string => p !== undefined);
+      const passwords = await deps.encryptionPasswords.allPasswords();
       const listed = await listRestorePoints(store, { passwords });
       let imported = 0;
       let unreadable = 0;

@@ -1,4 +1,4 @@
-import { localFolderBackend, openChunkStore, readRestorePoint, type ChunkStore, type OpenedRestorePoint } from '../../chunkstore/index.js';
+import { ChunkStoreError, readRestorePoint, type ChunkStore, type OpenedRestorePoint, type RestorePointRef } from '../../chunkstore/index.js';
 import { badRequest, ApiError } from '../../http/errors.js';
 import { formatBytes } from '../../mover/bytes.js';
 import { capturedConfig, restoreEntireVm, type CustomizedTarget, type OriginalTarget } from '../../mover/vsphere-restore.js';
@@ -17,6 +17,10 @@ export interface RestoreDeps {
   backups: BackupsService;
   repositories: RepositoriesService;
   vsphere: VsphereAccess;
+  /** Opens a repository's chunk store, whatever its kind (local folder, Linux over SFTP, S3). */
+  openRepository: (repositoryId: string) => Promise<ChunkStore>;
+  /** The encryption passwords the vault holds: an encrypted point opens with the one it was made with. */
+  encryptionPasswords: () => Promise<string[]>;
 }
 
 /** A restore point as a restore needs it: its catalogue rows, its repository opened, its manifest read. */
@@ -47,18 +51,35 @@ export class RestoreService {
     const backup = await this.deps.backups.getBackup(row.backup_id);
     const object = await this.deps.backups.getObject(row.backup_object_id);
     const repo = await this.deps.repositories.get(backup.repository_id);
-    if (!repo.path) throw badRequest(`Invalid "${field}": the repository "${repo.name}" of restore point ${pointId} has no folder Rampart can read.`, pointId);
-    const store = await openChunkStore(localFolderBackend(repo.path));
+    const store = await this.deps.openRepository(repo.id).catch((err: unknown) => {
+      throw badRequest(`Invalid "${field}": the repository "${repo.name}" of restore point ${pointId} cannot be opened: ${(err as Error).message}`, pointId);
+    });
     const [backupId, objectId, restorePointId] = row.location.split('/');
-    let point: OpenedRestorePoint;
-    try {
-      point = await readRestorePoint(store, { backupId: backupId!, objectId: objectId!, restorePointId: restorePointId! });
-    } catch (err) {
+    const ref: RestorePointRef = { backupId: backupId!, objectId: objectId!, restorePointId: restorePointId! };
+    const point = await this.openPoint(store, ref).catch((err: unknown) => {
       throw badRequest(`Invalid "${field}": restore point ${pointId} cannot be read: ${(err as Error).message}`, pointId);
-    }
-    if (point.keyFingerprint !== undefined && point.key === undefined)
-      throw badRequest(`Invalid "${field}": restore point ${pointId} is encrypted; restoring encrypted backups is not supported yet.`, pointId);
+    });
     return { pointId: row.id, vmName: object.name, vmMoref: object.object_id, hostName: object.path.split('/')[0] ?? '', store, point };
+  }
+
+  /**
+   * Reads a restore point's manifest; an encrypted one is opened with the vault's
+   * encryption password it was made with (Veeam's restore specs carry no password).
+   */
+  private async openPoint(store: ChunkStore, ref: RestorePointRef): Promise<OpenedRestorePoint> {
+    try {
+      return await readRestorePoint(store, ref);
+    } catch (err) {
+      if (!(err instanceof ChunkStoreError) || err.kind !== 'PasswordRequired') throw err;
+    }
+    for (const password of await this.deps.encryptionPasswords()) {
+      try {
+        return await readRestorePoint(store, ref, { password });
+      } catch (err) {
+        if (!(err instanceof ChunkStoreError) || err.kind !== 'WrongPassword') throw err;
+      }
+    }
+    throw new Error('it is encrypted and none of the encryption passwords Rampart holds opens it; add the password it was made with (POST /api/v1/encryptionPasswords)');
   }
 
   async startEntireVmRestore(request: EntireVmRestoreRequest, field: string, createdBy: string): Promise<SessionRecord> {
