@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox';
+import { Type, type TProperties } from 'typebox';
 import type { PageRequest } from '../store/paged-query.js';
 import { badRequest } from './errors.js';
 
@@ -11,13 +11,16 @@ export function stringEnum<const K extends string>(values: readonly K[], descrip
 export const MAX_LIMIT = 100_000;
 
 /** The query parameters every list shares; `orderColumns` is the section's documented enum. */
-export function listQuerySchema<const K extends string>(orderColumns: readonly K[], extra: Record<string, TSchema> = {}, withNameFilter = true) {
+export function listQuerySchema<const K extends string, const E extends TProperties = Record<never, never>>(orderColumns: readonly K[], extra: E = {} as E, withNameFilter = true) {
+  const nameFilter = { nameFilter: Type.Optional(Type.String({ maxLength: 512, description: 'Name pattern; * is the wildcard.' })) };
   return Type.Object({
     skip: Type.Optional(Type.Integer({ minimum: 0, description: 'Number of items to skip.' })),
     limit: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_LIMIT, description: `Maximum number of items to return (default ${DEFAULT_LIMIT}).` })),
     orderColumn: Type.Optional(stringEnum(orderColumns, 'Sorts by this column.')),
     orderAsc: Type.Optional(Type.Boolean({ description: 'Ascending order (default true when orderColumn is given).' })),
-    ...(withNameFilter ? { nameFilter: Type.Optional(Type.String({ maxLength: 512, description: 'Name pattern; * is the wildcard.' })) } : {}),
+    // Sections without a name (e.g. sessions by type only) leave the filter out of the schema; the static
+    // type keeps it optional either way, which is what a handler may assume.
+    ...((withNameFilter ? nameFilter : {}) as typeof nameFilter),
     ...extra,
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { typedRequests } from '../../http/typed-requests.js';
 import { BatchProbeResult, BatchProbeSpec, ConnectionCertificateModel, HostConnectionSpec } from './schemas.js';
-import type { BatchTarget, ConnectionService } from './service.js';
+import type { ConnectionService } from './service.js';
 
 const tags = ['Connection'];
 // Probing makes this server open connections to any host and port: Administrators only.
@@ -8,13 +9,14 @@ const admin = { apiFamily: 'vbr', access: 'Administrator' } as const;
 
 /** /api/v1/connectionCertificate: what a host presents (TLS certificate or SSH host key), before it is trusted. */
 export function connectionRoutes(app: FastifyInstance, deps: { connection: ConnectionService }): void {
-  app.post(
+  const typed = typedRequests(app);
+  typed.post(
     '/api/v1/connectionCertificate',
     { config: admin, schema: { tags, summary: 'Request TLS certificate or SSH fingerprint', body: HostConnectionSpec, response: { 201: ConnectionCertificateModel } } },
-    async (request, reply) => reply.code(201).send(await deps.connection.connectionCertificate(request.body as Record<string, unknown>, request.apiRevision)),
+    async (request, reply) => reply.code(201).send(await deps.connection.connectionCertificate(request.body, request.apiRevision)),
   );
 
-  app.post(
+  typed.post(
     '/api/v1/connectionCertificate/batch',
     {
       config: admin,
@@ -28,7 +30,7 @@ export function connectionRoutes(app: FastifyInstance, deps: { connection: Conne
       },
     },
     async (request) => {
-      const body = request.body as { targets: BatchTarget[]; concurrency?: number; deadlineMs?: number };
+      const body = request.body;
       return deps.connection.batch(body.targets, body, request.apiRevision);
     },
   );

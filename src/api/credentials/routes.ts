@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { dateFilter, enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { typedRequests } from '../../http/typed-requests.js';
+import { dateFilter, enumFilter, pageRequestFrom, pagination } from '../../http/paging.js';
 import { EmptySuccessSchema, IdParams } from '../../http/schemas.js';
 import {
   CREDENTIALS_ORDER_COLUMNS,
@@ -16,22 +17,17 @@ import { credentialsModel, type CredentialsService } from './service.js';
 import { CREDENTIALS } from '../../revisions/replies/credentials.js';
 import { modelOrList } from '../../revisions/shapes.js';
 
-interface CredentialsQueryValues extends ListQuery {
-  typeFilter?: string | string[];
-  createdAfterFilter?: string;
-  createdBeforeFilter?: string;
-}
-
 const tags = ['Credentials'];
 const read = { apiFamily: 'vbr', access: 'Viewer', reply: { body: modelOrList(CREDENTIALS) } } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator', reply: { body: modelOrList(CREDENTIALS) } } as const;
 
 /** /api/v1/credentials: Standard and Linux credentials records; secrets are write-only. */
 export function credentialsRoutes(app: FastifyInstance, deps: { credentials: CredentialsService }): void {
+  const typed = typedRequests(app);
   const prefix = '/api/v1/credentials';
 
-  app.get(prefix, { config: read, schema: { tags, summary: 'Get all credentials', querystring: CredentialsQuery, response: { 200: CredentialsResult } } }, async (request) => {
-    const q = request.query as CredentialsQueryValues;
+  typed.get(prefix, { config: read, schema: { tags, summary: 'Get all credentials', querystring: CredentialsQuery, response: { 200: CredentialsResult } } }, async (request) => {
+    const q = request.query;
     const page = pageRequestFrom(q, CREDENTIALS_ORDER_COLUMNS, { column: 'username_key', asc: true });
     const { rows, total } = await deps.credentials.list(page, {
       types: enumFilter('typeFilter', q.typeFilter, CREDENTIALS_TYPES),
@@ -42,54 +38,54 @@ export function credentialsRoutes(app: FastifyInstance, deps: { credentials: Cre
     return { data: rows.map((row) => credentialsModel(row, keyed)), pagination: pagination(total, rows.length, page) };
   });
 
-  app.post(prefix, { config: write, schema: { tags, summary: 'Add credentials record', body: CredentialsSpec, response: { 201: CredentialsModel } } }, async (request, reply) => {
-    const row = await deps.credentials.add(request.body as Record<string, unknown>);
+  typed.post(prefix, { config: write, schema: { tags, summary: 'Add credentials record', body: CredentialsSpec, response: { 201: CredentialsModel } } }, async (request, reply) => {
+    const row = await deps.credentials.add(request.body);
     return reply.code(201).send(credentialsModel(row, await deps.credentials.withPrivateKey([row])));
   });
 
-  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get credentials record', params: IdParams, response: { 200: CredentialsModel } } }, async (request) => {
-    const row = await deps.credentials.get((request.params as { id: string }).id);
+  typed.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get credentials record', params: IdParams, response: { 200: CredentialsModel } } }, async (request) => {
+    const row = await deps.credentials.get(request.params.id);
     return credentialsModel(row, await deps.credentials.withPrivateKey([row]));
   });
 
-  app.put(
+  typed.put(
     `${prefix}/:id`,
     { config: write, schema: { tags, summary: 'Edit credentials record', params: IdParams, body: CredentialsEdit, response: { 200: CredentialsModel } } },
     async (request) => {
-      const row = await deps.credentials.edit((request.params as { id: string }).id, request.body as Record<string, unknown>);
+      const row = await deps.credentials.edit(request.params.id, request.body);
       return credentialsModel(row, await deps.credentials.withPrivateKey([row]));
     },
   );
 
-  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove credentials record', params: IdParams } }, async (request, reply) => {
-    await deps.credentials.remove((request.params as { id: string }).id);
+  typed.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove credentials record', params: IdParams } }, async (request, reply) => {
+    await deps.credentials.remove(request.params.id);
     return reply.code(204).send();
   });
 
-  app.post(
+  typed.post(
     `${prefix}/:id/changepassword`,
     { config: write, schema: { tags, summary: 'Change password', params: IdParams, body: PasswordChangeSpec, response: { 200: EmptySuccessSchema } } },
     async (request) => {
-      await deps.credentials.changePassword((request.params as { id: string }).id, (request.body as { password: string }).password);
+      await deps.credentials.changePassword(request.params.id, request.body.password);
       return {};
     },
   );
 
-  app.post(
+  typed.post(
     `${prefix}/:id/changeprivatekey`,
     { config: write, schema: { tags, summary: 'Change private key', params: IdParams, body: PrivateKeyChangeSpec, response: { 200: EmptySuccessSchema } } },
     async (request) => {
-      const body = request.body as { privateKey: string; passphrase?: string | null };
-      await deps.credentials.changePrivateKey((request.params as { id: string }).id, body.privateKey, body.passphrase ?? undefined);
+      const body = request.body;
+      await deps.credentials.changePrivateKey(request.params.id, body.privateKey, body.passphrase ?? undefined);
       return {};
     },
   );
 
-  app.post(
+  typed.post(
     `${prefix}/:id/changerootpassword`,
     { config: write, schema: { tags, summary: 'Change root password', params: IdParams, body: PasswordChangeSpec, response: { 200: EmptySuccessSchema } } },
     async (request) => {
-      await deps.credentials.changeRootPassword((request.params as { id: string }).id, (request.body as { password: string }).password);
+      await deps.credentials.changeRootPassword(request.params.id, request.body.password);
       return {};
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { typedRequests } from '../../http/typed-requests.js';
 import { Type } from 'typebox';
-import { enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { enumFilter, pageRequestFrom, pagination } from '../../http/paging.js';
 import { IdParams } from '../../http/schemas.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
@@ -20,13 +21,6 @@ import {
 import { managedServerModel } from './model.js';
 import type { ManagedServersService } from './service.js';
 
-interface ManagedServersQueryValues extends ListQuery {
-  typeFilter?: string | string[];
-  viTypeFilter?: string | string[];
-  serverStateFilter?: string | string[];
-  updatesStateFilter?: string | string[];
-}
-
 const tags = ['Managed Servers'];
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
@@ -34,12 +28,13 @@ const created = { 201: SessionModel };
 
 /** /api/v1/backupInfrastructure/managedServers: hosts Rampart talks to, pinned to the identity they were shown with. */
 export function managedServersRoutes(app: FastifyInstance, deps: { managedServers: ManagedServersService }): void {
+  const typed = typedRequests(app);
   const prefix = '/api/v1/backupInfrastructure/managedServers';
-  const id = (request: { params: unknown }) => (request.params as { id: string }).id;
+  const id = (request: { params: { id: string } }) => request.params.id;
   const user = (request: { principal?: { userName: string } }) => request.principal!.userName;
 
-  app.get(prefix, { config: read, schema: { tags, summary: 'Get all servers', querystring: ManagedServersQuery, response: { 200: ManagedServersResult } } }, async (request) => {
-    const q = request.query as ManagedServersQueryValues;
+  typed.get(prefix, { config: read, schema: { tags, summary: 'Get all servers', querystring: ManagedServersQuery, response: { 200: ManagedServersResult } } }, async (request) => {
+    const q = request.query;
     const page = pageRequestFrom(q, MANAGED_SERVER_ORDER_COLUMNS, { column: 'name_key', asc: true });
     const { rows, total } = await deps.managedServers.list(page, {
       types: enumFilter('typeFilter', q.typeFilter, MANAGED_SERVER_TYPES),
@@ -50,13 +45,13 @@ export function managedServersRoutes(app: FastifyInstance, deps: { managedServer
     return { data: rows.map(managedServerModel), pagination: pagination(total, rows.length, page) };
   });
 
-  app.post(prefix, { config: write, schema: { tags, summary: 'Add server', body: ManagedServerSpec, response: created } }, async (request, reply) => {
-    const session = await deps.managedServers.add(request.body as Record<string, unknown>, user(request));
+  typed.post(prefix, { config: write, schema: { tags, summary: 'Add server', body: ManagedServerSpec, response: created } }, async (request, reply) => {
+    const session = await deps.managedServers.add(request.body, user(request));
     return reply.code(201).send(sessionModel(session, request.apiRevision));
   });
 
   // Static paths before /:id so they are never read as ids.
-  app.get(
+  typed.get(
     `${prefix}/knownHosts`,
     {
       config: read,
@@ -66,10 +61,10 @@ export function managedServersRoutes(app: FastifyInstance, deps: { managedServer
         querystring: Type.Object({ hashed: Type.Optional(Type.Boolean({ description: 'Hash the host names as HashKnownHosts does (default false).' })) }),
       },
     },
-    async (request, reply) => reply.type('text/plain; charset=utf-8').send(await deps.managedServers.exportKnownHosts((request.query as { hashed?: boolean }).hashed === true)),
+    async (request, reply) => reply.type('text/plain; charset=utf-8').send(await deps.managedServers.exportKnownHosts(request.query.hashed === true)),
   );
 
-  app.post(
+  typed.post(
     `${prefix}/knownHosts`,
     {
       config: write,
@@ -81,36 +76,36 @@ export function managedServersRoutes(app: FastifyInstance, deps: { managedServer
       },
     },
     async (request) => {
-      const body = request.body as unknown;
+      const body = request.body;
       const text = typeof body === 'string' ? body : typeof (body as { knownHosts?: unknown })?.knownHosts === 'string' ? (body as { knownHosts: string }).knownHosts : '';
       return { results: await deps.managedServers.importKnownHosts(text) };
     },
   );
 
-  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get server', params: IdParams, response: { 200: ManagedServerModel } } }, async (request) =>
+  typed.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get server', params: IdParams, response: { 200: ManagedServerModel } } }, async (request) =>
     managedServerModel(await deps.managedServers.get(id(request))),
   );
 
-  app.put(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Edit server', params: IdParams, body: ManagedServerEdit, response: created } }, async (request, reply) => {
-    const session = await deps.managedServers.edit(id(request), request.body as Record<string, unknown>, user(request));
+  typed.put(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Edit server', params: IdParams, body: ManagedServerEdit, response: created } }, async (request, reply) => {
+    const session = await deps.managedServers.edit(id(request), request.body, user(request));
     return reply.code(201).send(sessionModel(session, request.apiRevision));
   });
 
-  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove server', params: IdParams, response: created } }, async (request, reply) => {
+  typed.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove server', params: IdParams, response: created } }, async (request, reply) => {
     const session = await deps.managedServers.remove(id(request), user(request));
     return reply.code(201).send(sessionModel(session, request.apiRevision));
   });
 
-  app.post(
+  typed.post(
     `${prefix}/:id/updateSingleUseCredentials`,
     { config: write, schema: { tags, summary: 'Change to single-use credentials', params: IdParams, body: LinuxCredentialsSpec, response: created } },
     async (request, reply) => {
-      const session = await deps.managedServers.updateSingleUseCredentials(id(request), request.body as Record<string, unknown>, user(request));
+      const session = await deps.managedServers.updateSingleUseCredentials(id(request), request.body, user(request));
       return reply.code(201).send(sessionModel(session, request.apiRevision));
     },
   );
 
-  app.post(
+  typed.post(
     `${prefix}/:id/rescan`,
     { config: write, schema: { tags, summary: 'Rescan server: check it against its pin (Rampart extension)', params: IdParams, response: created } },
     async (request, reply) => {

@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { typedRequests } from '../../http/typed-requests.js';
 import { formatInstant } from '../../http/dates.js';
 import { EmptySuccessSchema } from '../../http/schemas.js';
 import type { LoginService } from '../../auth/login.js';
-import { runGrant, SUPPORTED_GRANTS, tokenFields, type GrantForm } from './grants.js';
+import { runGrant, SUPPORTED_GRANTS, tokenFields } from './grants.js';
 import { AuthorizationCodeModel, TokenLoginSpec, TokenModel } from './schemas.js';
 
 export function oauth2Routes(app: FastifyInstance, deps: { login: LoginService }): void {
-  app.post(
+  const typed = typedRequests(app);
+  typed.post(
     '/api/oauth2/token',
     {
       // Public: a stale Authorization header from a refreshing client is ignored.
@@ -14,12 +16,12 @@ export function oauth2Routes(app: FastifyInstance, deps: { login: LoginService }
       schema: { tags: ['Login'], summary: 'Get access token', body: TokenLoginSpec, response: { 200: TokenModel } },
     },
     async (request) => {
-      const issued = await runGrant(deps.login, request.body as GrantForm, request.ip, SUPPORTED_GRANTS);
+      const issued = await runGrant(deps.login, request.body, request.ip, SUPPORTED_GRANTS);
       return tokenFields(issued, (date) => formatInstant(date)!);
     },
   );
 
-  app.post(
+  typed.post(
     '/api/oauth2/authorization_code',
     {
       config: { apiFamily: 'vbr', access: 'Viewer' },
@@ -28,7 +30,7 @@ export function oauth2Routes(app: FastifyInstance, deps: { login: LoginService }
     async (request) => ({ code: (await deps.login.createAuthorizationCode(request.principal!)).code }),
   );
 
-  app.post(
+  typed.post(
     '/api/oauth2/logout',
     {
       config: { apiFamily: 'vbr', access: 'Viewer' },

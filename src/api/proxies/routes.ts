@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { typedRequests } from '../../http/typed-requests.js';
+import { enumFilter, pageRequestFrom, pagination } from '../../http/paging.js';
 import { EmptySuccessSchema, IdParams } from '../../http/schemas.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
@@ -19,40 +20,30 @@ import { proxyModel, proxyStateModel } from './model.js';
 import type { ProxiesService } from './service.js';
 import { PROXY_REPLY } from '../../revisions/replies/proxies.js';
 
-interface ProxiesQueryValues extends ListQuery {
-  typeFilter?: string | string[];
-  hostIdFilter?: string;
-}
-
-interface ProxyStatesQueryValues extends ProxiesQueryValues {
-  isDisabledFilter?: boolean;
-  isOnlineFilter?: boolean;
-  isOutOfDateFilter?: boolean;
-}
-
 const tags = ['Proxies'];
 const read = { apiFamily: 'vbr', access: 'Viewer', reply: { body: PROXY_REPLY } } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
 
 /** /api/v1/backupInfrastructure/proxies: VMware backup proxies, each a role of a managed server. */
 export function proxiesRoutes(app: FastifyInstance, deps: { proxies: ProxiesService }): void {
+  const typed = typedRequests(app);
   const prefix = '/api/v1/backupInfrastructure/proxies';
-  const id = (request: { params: unknown }) => (request.params as { id: string }).id.toLowerCase();
+  const id = (request: { params: { id: string } }) => request.params.id.toLowerCase();
   const user = (request: { principal?: { userName: string } }) => request.principal!.userName;
 
-  app.get(prefix, { config: read, schema: { tags, summary: 'Get All Proxies', querystring: ProxiesQuery, response: { 200: ProxiesResult } } }, async (request) => {
-    const q = request.query as ProxiesQueryValues;
+  typed.get(prefix, { config: read, schema: { tags, summary: 'Get All Proxies', querystring: ProxiesQuery, response: { 200: ProxiesResult } } }, async (request) => {
+    const q = request.query;
     const page = pageRequestFrom(q, PROXY_ORDER_COLUMNS, { column: 'name_key', asc: true });
     const { rows, total } = await deps.proxies.list(page, { types: enumFilter('typeFilter', q.typeFilter, PROXY_TYPES), hostId: q.hostIdFilter?.toLowerCase() });
     return { data: rows.map(proxyModel), pagination: pagination(total, rows.length, page) };
   });
 
   // 1.3: what monitoring polls. Registered as a static path, so it never reads as an {id}.
-  app.get(
+  typed.get(
     `${prefix}/states`,
     { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags, summary: 'Get All Proxy States', querystring: ProxyStatesQuery, response: { 200: ProxyStatesResult } } },
     async (request) => {
-      const q = request.query as ProxyStatesQueryValues;
+      const q = request.query;
       const page = pageRequestFrom(q, PROXY_STATE_ORDER_COLUMNS, { column: 'name_key', asc: true });
       const { rows, total, online } = await deps.proxies.states(page, {
         types: enumFilter('typeFilter', q.typeFilter, PROXY_TYPES),
@@ -65,25 +56,25 @@ export function proxiesRoutes(app: FastifyInstance, deps: { proxies: ProxiesServ
     },
   );
 
-  app.post(prefix, { config: write, schema: { tags, summary: 'Add Proxy', body: ProxySpec, response: { 201: SessionModel } } }, async (request, reply) => {
-    const session = await deps.proxies.add(request.body as Record<string, unknown>, user(request));
+  typed.post(prefix, { config: write, schema: { tags, summary: 'Add Proxy', body: ProxySpec, response: { 201: SessionModel } } }, async (request, reply) => {
+    const session = await deps.proxies.add(request.body, user(request));
     return reply.code(201).send(sessionModel(session, request.apiRevision));
   });
 
-  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get Proxy', params: IdParams, response: { 200: ProxyModel } } }, async (request) =>
+  typed.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get Proxy', params: IdParams, response: { 200: ProxyModel } } }, async (request) =>
     proxyModel(await deps.proxies.get(id(request))),
   );
 
-  app.put(
+  typed.put(
     `${prefix}/:id`,
     { config: write, schema: { tags, summary: 'Edit Proxy', params: IdParams, body: ProxyEdit, response: { 201: SessionModel } } },
     async (request, reply) => {
-      const session = await deps.proxies.edit(id(request), request.body as Record<string, unknown>, user(request));
+      const session = await deps.proxies.edit(id(request), request.body, user(request));
       return reply.code(201).send(sessionModel(session, request.apiRevision));
     },
   );
 
-  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove Proxy', params: IdParams, response: { 204: EmptySuccessSchema } } }, async (request, reply) => {
+  typed.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Remove Proxy', params: IdParams, response: { 204: EmptySuccessSchema } } }, async (request, reply) => {
     await deps.proxies.remove(id(request));
     return reply.code(204).send();
   });

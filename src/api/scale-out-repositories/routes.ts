@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { typedRequests } from '../../http/typed-requests.js';
+import { pageRequestFrom, pagination } from '../../http/paging.js';
 import { IdParams } from '../../http/schemas.js';
 import { SessionModel as SessionModelSchema } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
@@ -13,8 +14,7 @@ const tags = ['Repositories'];
 const read = { apiFamily: 'vbr', access: 'Viewer', reply: { body: SCALE_OUT_REPOSITORY_REPLY } } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
 
-type Body = Record<string, unknown>;
-const idOf = (request: { params: unknown }) => (request.params as { id: string }).id;
+const idOf = (request: { params: { id: string } }) => request.params.id;
 const who = (request: { principal?: { userName: string } }) => request.principal?.userName;
 
 const MODE_ACTIONS: { action: ModeAction; summary: string }[] = [
@@ -27,34 +27,35 @@ const MODE_ACTIONS: { action: ModeAction; summary: string }[] = [
 
 /** /api/v1/backupInfrastructure/scaleOutRepositories */
 export function scaleOutRepositoriesRoutes(app: FastifyInstance, deps: { scaleOut: ScaleOutRepositoriesService }): void {
+  const typed = typedRequests(app);
   const prefix = '/api/v1/backupInfrastructure/scaleOutRepositories';
 
-  app.get(
+  typed.get(
     prefix,
     { config: read, schema: { tags, summary: 'Get all scale-out backup repositories', querystring: ScaleOutQuery, response: { 200: ScaleOutResult } } },
     async (request) => {
-      const page = pageRequestFrom(request.query as ListQuery, SOBR_ORDER_COLUMNS, { column: 'name_key', asc: true });
+      const page = pageRequestFrom(request.query, SOBR_ORDER_COLUMNS, { column: 'name_key', asc: true });
       const { rows, total } = await deps.scaleOut.list(page);
       return { data: await deps.scaleOut.models(rows), pagination: pagination(total, rows.length, page) };
     },
   );
 
-  app.post(
+  typed.post(
     prefix,
     { config: write, schema: { tags, summary: 'Add scale-out backup repository', body: ScaleOutSpec, response: { 201: SessionModelSchema } } },
     async (request, reply) => {
-      const session = await deps.scaleOut.add(request.body as Body, who(request));
+      const session = await deps.scaleOut.add(request.body, who(request));
       return reply.code(201).send(sessionModel(session, request.apiRevision));
     },
   );
 
-  app.get(
+  typed.get(
     `${prefix}/:id`,
     { config: read, schema: { tags, summary: 'Get scale-out backup repository', params: IdParams, response: { 200: ScaleOutModel } } },
     async (request) => (await deps.scaleOut.models([await deps.scaleOut.get(idOf(request))]))[0],
   );
 
-  app.get(
+  typed.get(
     `${prefix}/:id/state`,
     {
       config: read,
@@ -63,16 +64,16 @@ export function scaleOutRepositoriesRoutes(app: FastifyInstance, deps: { scaleOu
     async (request) => deps.scaleOut.state(idOf(request)),
   );
 
-  app.put(
+  typed.put(
     `${prefix}/:id`,
     { config: write, schema: { tags, summary: 'Edit scale-out backup repository', params: IdParams, body: ScaleOutEdit, response: { 201: SessionModelSchema } } },
     async (request, reply) => {
-      const session = await deps.scaleOut.edit(idOf(request), request.body as Body, who(request));
+      const session = await deps.scaleOut.edit(idOf(request), request.body, who(request));
       return reply.code(201).send(sessionModel(session, request.apiRevision));
     },
   );
 
-  app.delete(
+  typed.delete(
     `${prefix}/:id`,
     { config: write, schema: { tags, summary: 'Remove scale-out backup repository', params: IdParams, querystring: RemoveQuery } },
     async (request, reply) => {
@@ -81,27 +82,27 @@ export function scaleOutRepositoriesRoutes(app: FastifyInstance, deps: { scaleOu
     },
   );
 
-  app.get(
+  typed.get(
     `${prefix}/:id/accessPermissions`,
     { config: read, schema: { tags, summary: 'Get scale-out repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } } },
     async (request) => deps.scaleOut.accessPermissions(idOf(request)),
   );
 
-  app.put(
+  typed.put(
     `${prefix}/:id/accessPermissions`,
     {
       config: write,
       schema: { tags, summary: 'Edit scale-out repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } },
     },
-    async (request) => deps.scaleOut.setAccessPermissions(idOf(request), request.body as Body),
+    async (request) => deps.scaleOut.setAccessPermissions(idOf(request), request.body),
   );
 
   for (const { action, summary } of MODE_ACTIONS) {
-    app.post(
+    typed.post(
       `${prefix}/:id/${action}`,
       { config: write, schema: { tags, summary, params: IdParams, body: ExtentMaintenanceSpec, response: { 201: SessionModelSchema } } },
       async (request, reply) => {
-        const session = await deps.scaleOut.changeMode(idOf(request), action, (request.body as { repositoryIds: string[] }).repositoryIds, who(request));
+        const session = await deps.scaleOut.changeMode(idOf(request), action, request.body.repositoryIds, who(request));
         return reply.code(201).send(sessionModel(session, request.apiRevision));
       },
     );

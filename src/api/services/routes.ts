@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
-import { listQuerySchema, pageRequestFrom, pagination, PaginationSchema, type ListQuery } from '../../http/paging.js';
+import { typedRequests } from '../../http/typed-requests.js';
+import { listQuerySchema, pageRequestFrom, pagination, PaginationSchema } from '../../http/paging.js';
 
 const ServiceModel = Type.Object({ name: Type.String(), port: Type.Integer() });
 const ORDER = { Name: 'name', Port: 'port' } as const;
@@ -10,7 +11,8 @@ const ORDER = { Name: 'name', Port: 'port' } as const;
  * process's own (not stored), so it is paged in memory with the same rules as SQL lists.
  */
 export function servicesRoutes(app: FastifyInstance, deps: { services: () => { name: string; port: number }[] }): void {
-  app.get(
+  const typed = typedRequests(app);
+  typed.get(
     '/api/v1/services',
     {
       config: { apiFamily: 'vbr', access: 'Viewer' },
@@ -22,7 +24,7 @@ export function servicesRoutes(app: FastifyInstance, deps: { services: () => { n
       },
     },
     async (request) => {
-      const page = pageRequestFrom(request.query as ListQuery, ORDER, { column: 'name', asc: true });
+      const page = pageRequestFrom(request.query, ORDER, { column: 'name', asc: true });
       let items = deps.services();
       if (page.nameFilter) {
         const regex = wildcardPattern(page.nameFilter);

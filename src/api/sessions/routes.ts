@@ -1,22 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { dateFilter, enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { typedRequests } from '../../http/typed-requests.js';
+import { dateFilter, enumFilter, pageRequestFrom, pagination } from '../../http/paging.js';
 import { notFound } from '../../http/errors.js';
 import { formatInstant } from '../../http/dates.js';
 import { EmptySuccessSchema, IdParams } from '../../http/schemas.js';
 import { LOG_STATUSES, SESSION_RESULTS, SESSION_STATES, SESSION_TYPES } from '../../sessions/model.js';
 import { SESSION_ORDER_COLUMNS, SessionLogResult, SessionLogsQuery, SessionModel, SessionsQuery, SessionsResult } from './schemas.js';
 import { sessionModel, type SessionsService } from './service.js';
-
-interface SessionsQueryValues extends ListQuery {
-  createdAfterFilter?: string;
-  createdBeforeFilter?: string;
-  endedAfterFilter?: string;
-  endedBeforeFilter?: string;
-  typeFilter?: string | string[];
-  stateFilter?: string | string[];
-  resultFilter?: string | string[];
-  jobIdFilter?: string;
-}
 
 /**
  * Sessions and, with `automation`, the automation sessions: the same model, filters
@@ -25,13 +15,14 @@ interface SessionsQueryValues extends ListQuery {
 const serializedPages = new WeakMap<object, Buffer>();
 
 export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsService }, prefix = '/api/v1/sessions', automation = false): void {
+  const typed = typedRequests(app);
   const tags = [automation ? 'Automation' : 'Sessions'];
 
-  app.get(
+  typed.get(
     prefix,
     { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags, summary: 'Get all sessions', querystring: SessionsQuery, response: { 200: SessionsResult } } },
     async (request, reply) => {
-      const q = request.query as SessionsQueryValues;
+      const q = request.query;
       const page = pageRequestFrom(q, SESSION_ORDER_COLUMNS, { column: 'creation_time', asc: false });
       const result = await deps.sessions.list(
         page,
@@ -59,28 +50,28 @@ export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsS
     },
   );
 
-  app.get(
+  typed.get(
     `${prefix}/:id`,
     { config: { apiFamily: 'vbr', access: 'Viewer' }, schema: { tags, summary: 'Get session', params: IdParams, response: { 200: SessionModel } } },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const record = await deps.sessions.get(id);
       if (!record) throw notFound(`Session ${id} was not found.`, id);
       return sessionModel(record, request.apiRevision);
     },
   );
 
-  app.get(
+  typed.get(
     `${prefix}/:id/logs`,
     {
       config: { apiFamily: 'vbr', access: 'Viewer' },
       schema: { tags, summary: 'Get session logs', params: IdParams, querystring: SessionLogsQuery, response: { 200: SessionLogResult } },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       if (!(await deps.sessions.get(id))) throw notFound(`Session ${id} was not found.`, id);
       // 1.3 statusFilter: records of these statuses only (a handful per session: filtered here, not in SQL).
-      const statuses = enumFilter('statusFilter', (request.query as { statusFilter?: string | string[] }).statusFilter, LOG_STATUSES);
+      const statuses = enumFilter('statusFilter', request.query.statusFilter, LOG_STATUSES);
       const records = (await deps.sessions.logs(id))
         .filter((r) => !statuses || statuses.includes(r.status))
         .map((r) => ({ ...r, startTime: formatInstant(r.startTime)!, updateTime: formatInstant(r.updateTime)! }));
@@ -88,11 +79,11 @@ export function sessionsRoutes(app: FastifyInstance, deps: { sessions: SessionsS
     },
   );
 
-  app.post(
+  typed.post(
     `${prefix}/:id/stop`,
     { config: { apiFamily: 'vbr', access: 'Operator' }, schema: { tags, summary: 'Stop session', params: IdParams, response: { 200: EmptySuccessSchema } } },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       if (!(await deps.sessions.stop(id, request.principal!.userName))) throw notFound(`Session ${id} was not found.`, id);
       return {};
     },

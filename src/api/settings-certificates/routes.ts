@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { ApiError, badRequest } from '../../http/errors.js';
 import type { CertificateSettingsService, CertificateUpload } from './service.js';
+import { typedRequests } from '../../http/typed-requests.js';
 import { CertificateDetails, CertificateRegenerateSpec, Certificates } from './schemas.js';
 
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -23,14 +24,14 @@ export async function settingsCertificatesRoutes(app: FastifyInstance, deps: { c
     async () => deps.certificates.details(),
   );
 
-  app.post(
+  typedRequests(app).post(
     '/api/v1/settings/certificates/regenerate',
     {
       config: { apiFamily: 'vba', access: 'Administrator' },
       schema: { tags: ['Certificates'], summary: 'Recreate security certificate (no restart: hot-swapped)', body: CertificateRegenerateSpec },
     },
     async (request, reply) => {
-      await deps.certificates.regenerate(request.body as Record<string, unknown> | undefined, request.principal!.userName);
+      await deps.certificates.regenerate(request.body, request.principal!.userName);
       return reply.code(202).send();
     },
   );
