@@ -1,5 +1,5 @@
 import { badRequest } from '../../http/errors.js';
-import { VMWARE_INVENTORY_TYPES } from '../proxies/schemas.js';
+import { VMWARE_TYPES_1_1 } from '../inventory/schemas.js';
 
 type Obj = Record<string, unknown>;
 
@@ -91,7 +91,7 @@ export function inventoryObject(value: unknown, path: string): InventoryObject {
   const result: InventoryObject = {
     hostName,
     name: text(need(o.name, `${path}.name`), `${path}.name`),
-    type: oneOf(need(o.type, `${path}.type`), `${path}.type`, VMWARE_INVENTORY_TYPES),
+    type: oneOf(need(o.type, `${path}.type`), `${path}.type`, VMWARE_TYPES_1_1),
   };
   if (o.objectId !== undefined) result.objectId = text(o.objectId, `${path}.objectId`);
   if (size !== undefined) result.size = text(size, `${path}.size`, 64);

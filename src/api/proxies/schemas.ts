@@ -1,30 +1,11 @@
 import { Type } from 'typebox';
+import { VMWARE_TYPES_1_1 } from '../inventory/schemas.js';
 import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../../http/paging.js';
 
 export const PROXY_TYPES = ['ViProxy'] as const;
 export const TRANSPORT_MODES = ['auto', 'directAccess', 'virtualAppliance', 'network'] as const;
 /** 1.3-rev1 capitalizes the transport modes; either spelling is accepted and stored as the 1.1 one. */
 export const TRANSPORT_MODE_SPELLINGS = [...TRANSPORT_MODES, 'Auto', 'DirectAccess', 'VirtualAppliance', 'Network'] as const;
-export const VMWARE_INVENTORY_TYPES = [
-  'Unknown',
-  'VirtualMachine',
-  'vCenterServer',
-  'Datacenter',
-  'Cluster',
-  'Host',
-  'ResourcePool',
-  'Folder',
-  'Datastore',
-  'DatastoreCluster',
-  'StoragePolicy',
-  'Template',
-  'ComputeResource',
-  'VirtualApp',
-  'Tag',
-  'Category',
-  'Multitag',
-  'Network',
-] as const;
 
 export const PROXY_ORDER_COLUMNS = { Name: 'name_key', Type: 'type', Description: 'description_key' } as const;
 
@@ -42,7 +23,7 @@ const Datastore = Type.Object(
     platform: Type.Optional(stringEnum(['VMware', 'VSphere'] as const, '1.2: the inventory platform (1.3 calls it VSphere).')),
     hostName: Type.String({ minLength: 1, maxLength: 255 }),
     name: Type.String({ minLength: 1, maxLength: 255 }),
-    type: stringEnum(VMWARE_INVENTORY_TYPES),
+    type: stringEnum(VMWARE_TYPES_1_1),
     objectId: Type.Optional(Type.String({ maxLength: 255 })),
     size: Type.Optional(Type.String({ maxLength: 64 })),
   },
