@@ -1,3 +1,4 @@
+import { RecoveryTokensService } from './api/recovery-tokens/service.js';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -220,6 +221,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         encryptionPasswords: vault.encryptionPasswords,
         dataDir: config.dataDir,
       }),
+      recoveryTokens: new RecoveryTokensService({ store, backups, instantRecovery }),
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],
