@@ -64,6 +64,8 @@ import type { ConfigBackupService } from './api/config-backup/service.js';
 import { configBackupRoutes } from './api/config-backup/routes.js';
 import type { RecoveryTokensService } from './api/recovery-tokens/service.js';
 import { recoveryTokensRoutes } from './api/recovery-tokens/routes.js';
+import type { HelperAppliancesService } from './api/helper-appliances/service.js';
+import { helperAppliancesRoutes } from './api/helper-appliances/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -92,6 +94,7 @@ export interface AppDeps {
   cloudBrowser: CloudBrowserService;
   configBackup: ConfigBackupService;
   recoveryTokens: RecoveryTokensService;
+  helperAppliances: HelperAppliancesService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -184,6 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   cloudBrowserRoutes(app, { cloudBrowser: deps.cloudBrowser });
   configBackupRoutes(app, { configBackup: deps.configBackup });
   recoveryTokensRoutes(app, { recoveryTokens: deps.recoveryTokens });
+  helperAppliancesRoutes(app, { helperAppliances: deps.helperAppliances });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 

@@ -4,7 +4,7 @@ import { dateFilter, pageRequestFrom, pagination, DEFAULT_LIMIT } from '../../ht
 import { IdParams } from '../../http/schemas.js';
 import { formatInstant } from '../../http/dates.js';
 import { allStatuses } from '../../revisions/shapes.js';
-import { CREATE_RECOVERY_TOKEN } from '../../revisions/replies/recovery-tokens.js';
+import { CREATE_RECOVERY_TOKEN } from '../../revisions/replies/agents-and-appliances.js';
 import { PublishedExportModel, PublishSpec } from '../restore/schemas.js';
 import {
   RECOVERY_TOKEN_ORDER_COLUMNS,
