@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import { utils as sshUtils } from 'ssh2';
+import { ssh2 } from '../../probe/ssh2-library.js';
 import type { Store } from '../../store/database.js';
 import type { HelperAppliancesTable } from '../../store/schema.js';
 import type { ReferenceRegistry } from '../../store/references.js';
@@ -134,7 +134,7 @@ export class HelperAppliancesService {
       await this.db.updateTable('helper_appliances').set({ spec: row.spec, state: 'Deploying' }).where('id', '=', row.id).execute();
       publicKey = (await this.deps.secrets.readAll(this.db, ownerOf(row.id))).sshPublicKey ?? '';
     } else {
-      const key = sshUtils.generateKeyPairSync('ed25519', { comment: row.vm_name });
+      const key = ssh2().utils.generateKeyPairSync('ed25519', { comment: row.vm_name });
       publicKey = key.public;
       await inTransaction(this.db, async (trx) => {
         await trx.insertInto('helper_appliances').values(row).execute();
