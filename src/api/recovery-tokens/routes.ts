@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { dateFilter, pageRequestFrom, pagination, DEFAULT_LIMIT } from '../../http/paging.js';
 import { IdParams } from '../../http/schemas.js';
@@ -34,22 +35,15 @@ function recoveryTokenOf(request: FastifyRequest): string | undefined {
  * opens, and publish one of them as a read-only NBD export.
  */
 export function recoveryTokensRoutes(app: FastifyInstance, deps: { recoveryTokens: RecoveryTokensService }): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const prefix = '/api/v1/agents/recoveryTokens';
   const service = deps.recoveryTokens;
 
-  app.get(
+  typed.get(
     prefix,
     { config: read, schema: { tags, summary: 'Get All Recovery Tokens', querystring: RecoveryTokensQuery, response: { 200: RecoveryTokensResult } } },
     async (request) => {
-      const q = request.query as {
-        skip?: number;
-        limit?: number;
-        orderColumn?: string;
-        orderAsc?: boolean;
-        nameFilter?: string;
-        expirationDateBefore?: string;
-        expirationDateAfter?: string;
-      };
+      const q = request.query;
       const page = pageRequestFrom(q, RECOVERY_TOKEN_ORDER_COLUMNS, { column: 'name_key', asc: true });
       const { rows, total } = await service.list(page, {
         expiresBefore: dateFilter('expirationDateBefore', q.expirationDateBefore),
@@ -59,7 +53,7 @@ export function recoveryTokensRoutes(app: FastifyInstance, deps: { recoveryToken
     },
   );
 
-  app.post(
+  typed.post(
     prefix,
     {
       config: { ...write, reply: CREATE_RECOVERY_TOKEN },
@@ -71,27 +65,27 @@ export function recoveryTokensRoutes(app: FastifyInstance, deps: { recoveryToken
       },
     },
     async (request) => {
-      const { row, token } = await service.create(request.body as { backupIds: string[]; expirationDate: string; name?: string });
+      const { row, token } = await service.create(request.body);
       return recoveryTokenModel(row, token);
     },
   );
 
-  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get Recovery Token', params: IdParams, response: { 200: RecoveryTokenModel } } }, async (request) =>
-    recoveryTokenModel(await service.get((request.params as { id: string }).id)),
+  typed.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get Recovery Token', params: IdParams, response: { 200: RecoveryTokenModel } } }, async (request) =>
+    recoveryTokenModel(await service.get(request.params.id)),
   );
 
-  app.put(
+  typed.put(
     `${prefix}/:id`,
     { config: write, schema: { tags, summary: 'Edit Recovery Token (name, expiration date)', params: IdParams, body: RecoveryTokenEdit, response: { 200: RecoveryTokenModel } } },
-    async (request) => recoveryTokenModel(await service.edit((request.params as { id: string }).id, request.body as { id?: string; name: string; expirationDate: string })),
+    async (request) => recoveryTokenModel(await service.edit(request.params.id, request.body)),
   );
 
-  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Delete Recovery Token', params: IdParams } }, async (request, reply) => {
-    await service.remove((request.params as { id: string }).id);
+  typed.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Delete Recovery Token', params: IdParams } }, async (request, reply) => {
+    await service.remove(request.params.id);
     return reply.code(204).send();
   });
 
-  app.get(
+  typed.get(
     '/api/v1/rampart/recovery/restorePoints',
     {
       config: tokenHolder,
@@ -104,7 +98,7 @@ export function recoveryTokensRoutes(app: FastifyInstance, deps: { recoveryToken
     },
     async (request) => {
       const row = await service.authorize(recoveryTokenOf(request));
-      const q = request.query as { skip?: number; limit?: number };
+      const q = request.query;
       const page = { skip: q.skip ?? 0, limit: q.limit ?? DEFAULT_LIMIT, orderBy: 'creation_time', orderAsc: false };
       const { rows, total } = await service.restorePoints(row, page);
       return {
@@ -114,7 +108,7 @@ export function recoveryTokensRoutes(app: FastifyInstance, deps: { recoveryToken
     },
   );
 
-  app.post(
+  typed.post(
     '/api/v1/rampart/recovery/restorePoints/:id/nbdExport',
     {
       config: tokenHolder,
@@ -128,8 +122,8 @@ export function recoveryTokensRoutes(app: FastifyInstance, deps: { recoveryToken
     },
     async (request, reply) => {
       const row = await service.authorize(recoveryTokenOf(request));
-      const ttlMinutes = (request.body as { ttlMinutes?: number } | undefined)?.ttlMinutes ?? 60;
-      const opened = await service.openExport(row, (request.params as { id: string }).id, ttlMinutes * 60_000);
+      const ttlMinutes = request.body?.ttlMinutes ?? 60;
+      const opened = await service.openExport(row, request.params.id, ttlMinutes * 60_000);
       return reply.code(201).send({ restorePointId: opened.restorePointId, expirationTime: formatInstant(opened.expiresAt)!, disks: opened.disks });
     },
   );

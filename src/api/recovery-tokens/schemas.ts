@@ -1,11 +1,16 @@
 import { Type } from 'typebox';
-import { PaginationSchema, listQuerySchema } from '../../http/paging.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, PaginationSchema, stringEnum } from '../../http/paging.js';
 
 /** EComputerRecoveryTokenFiltersOrderColumn → column. */
 export const RECOVERY_TOKEN_ORDER_COLUMNS = { Name: 'name_key', ExpirationDate: 'expiration_date' } as const;
 
 /** The documented list parameters plus ComputerRecoveryTokenFilters' date bounds. */
-export const RecoveryTokensQuery = listQuerySchema(Object.keys(RECOVERY_TOKEN_ORDER_COLUMNS) as (keyof typeof RECOVERY_TOKEN_ORDER_COLUMNS)[], {
+export const RecoveryTokensQuery = Type.Object({
+  skip: Type.Optional(Type.Integer({ minimum: 0, description: 'Number of items to skip.' })),
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_LIMIT, description: `Maximum number of items to return (default ${DEFAULT_LIMIT}).` })),
+  orderColumn: Type.Optional(stringEnum(Object.keys(RECOVERY_TOKEN_ORDER_COLUMNS) as (keyof typeof RECOVERY_TOKEN_ORDER_COLUMNS)[], 'Sorts by this column.')),
+  orderAsc: Type.Optional(Type.Boolean()),
+  nameFilter: Type.Optional(Type.String({ maxLength: 512, description: 'Name pattern; * is the wildcard.' })),
   expirationDateBefore: Type.Optional(Type.String({ maxLength: 64, description: 'Tokens expiring at or before this date-time.' })),
   expirationDateAfter: Type.Optional(Type.String({ maxLength: 64, description: 'Tokens expiring at or after this date-time.' })),
 });
