@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { startArmStandIn, type ArmStandIn } from './azure-arm-stand-in.js';
 
 /**
@@ -31,7 +32,11 @@ const armKeys = () => [...arm.resources.keys()].map((k) => k.replace(`/subscript
 
 beforeAll(async () => {
   arm = await startArmStandIn();
-  t = await startTestServer({ RAMPART_AZURE_AUTHORITY_URL: arm.url, RAMPART_AZURE_MANAGEMENT_URL: arm.url });
+  t = await startTestServer({
+    RAMPART_AZURE_AUTHORITY_URL: arm.url,
+    RAMPART_AZURE_MANAGEMENT_URL: arm.url,
+    ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}),
+  });
   token = await t.adminToken();
   const azure = await t.api.post('/api/v1/cloudCredentials', {
     token,
@@ -180,8 +185,14 @@ describe('Azure helper appliances', () => {
 
   it('1.2 and later answer the removal with 201 and its session; a wrong client secret fails the session, not the request', async () => {
     const res = await t.api.post(base(), { token, json: { type: 'AzureCompute', subscriptionId, location: 'uksouth' } });
+    // While its session works (the VM's provisioning is polled), the appliance takes no other change.
+    const busy = await t.api.post(base(), { token, json: { type: 'AzureCompute', subscriptionId, location: 'uksouth' } });
+    expect(busy.status).toBe(400);
+    expect(busy.body.message).toMatch(/is being deployed; wait for that session to end/);
     expect((await finished(res.body.id)).session.result.result).toBe('Success');
     const id = (await t.api.get(base(), { token })).body.data[0].id;
+    // Left "Removing" by a node that died (its last session has ended): it can be removed again.
+    await t.server.store.db.updateTable('helper_appliances').set({ state: 'Removing' }).where('id', '=', id).execute();
     const removed = await t.api.request('DELETE', `${base()}/${id}`, { token, version: '1.2-rev1' });
     expect(removed.status, removed.text).toBe(201);
     expect((await finished(removed.body.id)).session.result.result).toBe('Success');

@@ -114,7 +114,7 @@ export class HelperAppliancesService {
       .where('subscription_id', '=', spec.subscriptionId)
       .where('location', '=', spec.location)
       .executeTakeFirst();
-    if (existing && existing.state !== 'Deployed')
+    if (existing && existing.state !== 'Deployed' && (await this.busy(existing)))
       throw badRequest(`The helper appliance ${existing.vm_name} is being ${existing.state === 'Removing' ? 'removed' : 'deployed'}; wait for that session to end.`, existing.id);
     const row: HelperApplianceRow = existing
       ? { ...existing, spec: JSON.stringify(spec), state: 'Deploying' }
@@ -173,7 +173,7 @@ export class HelperAppliancesService {
   /** Deletes what the deployment created in Azure, then the appliance. */
   async remove(credentialsId: string, applianceId: string, createdBy: string): Promise<SessionRecord> {
     const row = await this.get(credentialsId, applianceId);
-    if (row.state !== 'Deployed')
+    if (row.state !== 'Deployed' && (await this.busy(row)))
       throw badRequest(`The helper appliance ${row.vm_name} is being ${row.state === 'Removing' ? 'removed' : 'deployed'}; wait for that session to end.`, row.id);
     const record = await this.credentials(credentialsId);
     await this.db.updateTable('helper_appliances').set({ state: 'Removing' }).where('id', '=', row.id).execute();
@@ -188,6 +188,16 @@ export class HelperAppliancesService {
       await this.forget(row.id);
       return { result: 'Success', message: `Helper appliance ${row.vm_name} is removed.` };
     });
+  }
+
+  /**
+   * Whether the appliance's last session is still working. A row left Deploying or Removing by
+   * a node that died (its session was then marked Failed) is not busy: it may be deployed or
+   * removed again, and the deployment's PUTs and removal's DELETEs are safe to repeat.
+   */
+  private async busy(row: HelperApplianceRow): Promise<boolean> {
+    const last = await this.db.selectFrom('sessions').select('state').where('resource_id', '=', row.id).orderBy('creation_time', 'desc').executeTakeFirst();
+    return last !== undefined && last.state !== 'Stopped';
   }
 
   private async forget(id: string): Promise<void> {
