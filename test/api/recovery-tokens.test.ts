@@ -177,7 +177,14 @@ describe('agent recovery tokens', () => {
   }, 60_000);
 
   it('1.3-rev2 answers 201 on creation; a token for two backups opens both', async () => {
-    const { token } = await createToken([points[0]!.backupId, points[1]!.backupId], '1.3-rev2');
+    const { id, token } = await createToken([points[0]!.backupId, points[1]!.backupId], '1.3-rev2', 90);
+    const named = await t.api.get('/api/v1/agents/recoveryTokens?nameFilter=*source A and 1*', { token: admin });
+    expect(named.body.data).toEqual([{ id, name: 'Recovery token for Token source A and 1 more', expirationDate: expect.any(String) }]);
+    const late = await t.api.get(`/api/v1/agents/recoveryTokens?expirationDateAfter=${encodeURIComponent(later(60))}`, { token: admin });
+    expect(late.body.data.map((d: any) => d.id)).toEqual([id]);
+    const bad = await t.api.get('/api/v1/agents/recoveryTokens?expirationDateBefore=tomorrow', { token: admin });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/expirationDateBefore/);
     const listed = await t.api.get('/api/v1/rampart/recovery/restorePoints', holder(token));
     expect(listed.body.data.map((p: any) => p.id).sort()).toEqual([points[0]!.id, points[1]!.id].sort());
     const copied = path.join(root, 'token-copy-b.raw');
