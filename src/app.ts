@@ -62,6 +62,10 @@ import type { CloudBrowserService } from './api/cloud-browser/service.js';
 import { cloudBrowserRoutes } from './api/cloud-browser/routes.js';
 import type { ConfigBackupService } from './api/config-backup/service.js';
 import { configBackupRoutes } from './api/config-backup/routes.js';
+import type { RecoveryTokensService } from './api/recovery-tokens/service.js';
+import { recoveryTokensRoutes } from './api/recovery-tokens/routes.js';
+import type { HelperAppliancesService } from './api/helper-appliances/service.js';
+import { helperAppliancesRoutes } from './api/helper-appliances/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -89,6 +93,8 @@ export interface AppDeps {
   notifications: Notifications;
   cloudBrowser: CloudBrowserService;
   configBackup: ConfigBackupService;
+  recoveryTokens: RecoveryTokensService;
+  helperAppliances: HelperAppliancesService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -180,6 +186,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   generalOptionsRoutes(app, { generalOptions: deps.generalOptions, notifications: deps.notifications });
   cloudBrowserRoutes(app, { cloudBrowser: deps.cloudBrowser });
   configBackupRoutes(app, { configBackup: deps.configBackup });
+  recoveryTokensRoutes(app, { recoveryTokens: deps.recoveryTokens });
+  helperAppliancesRoutes(app, { helperAppliances: deps.helperAppliances });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 

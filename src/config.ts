@@ -42,6 +42,8 @@ export interface RampartConfig {
   azureAuthorityUrl: string | undefined;
   /** Overrides the Microsoft Graph base URL for every Azure region. */
   azureGraphUrl: string | undefined;
+  /** Overrides the Azure Resource Manager base URL for every Azure region (helper appliances). */
+  azureManagementUrl: string | undefined;
   /** Public client that signs in with the device code to register Azure applications. */
   azureClientId: string;
   /** Bound on each TLS/SSH probe and SSH step towards a managed server (≤ 10 s: a probe never hangs longer). */
@@ -225,6 +227,7 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     masterKey: masterKeys(src),
     azureAuthorityUrl: baseUrl(src, 'RAMPART_AZURE_AUTHORITY_URL'),
     azureGraphUrl: baseUrl(src, 'RAMPART_AZURE_GRAPH_URL'),
+    azureManagementUrl: baseUrl(src, 'RAMPART_AZURE_MANAGEMENT_URL'),
     azureClientId: azureClientId(src),
     probeTimeoutMs: integer(src, 'RAMPART_PROBE_TIMEOUT_MS', 10_000, 50, 10_000),
     repositoryRefreshSeconds: integer(src, 'RAMPART_REPOSITORY_REFRESH_SECONDS', 300, 0, 86_400),

@@ -1,3 +1,6 @@
+import { HelperAppliancesService } from './api/helper-appliances/service.js';
+import { AzureHelperAppliances } from './azure/helper-appliance.js';
+import { RecoveryTokensService } from './api/recovery-tokens/service.js';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -219,6 +222,15 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         repositories: repositories.repositories,
         encryptionPasswords: vault.encryptionPasswords,
         dataDir: config.dataDir,
+      }),
+      recoveryTokens: new RecoveryTokensService({ store, backups, instantRecovery }),
+      helperAppliances: new HelperAppliancesService({
+        store,
+        runner,
+        cloudCredentials: vault.cloudCredentials,
+        secrets: vault.secrets,
+        references: vault.references,
+        azure: new AzureHelperAppliances({ authorityUrl: config.azureAuthorityUrl, managementUrl: config.azureManagementUrl }),
       }),
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,

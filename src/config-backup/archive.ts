@@ -29,6 +29,9 @@ export const CONFIG_TABLES = [
   'restore_point_disks',
   'sessions',
   'session_logs',
+  // Recovery tokens (digests only) are kept: an agent's token must still work on a server rebuilt after a disaster.
+  'recovery_tokens',
+  'helper_appliances',
 ] as const satisfies readonly (keyof Database)[];
 
 /** Tokens, sign-in codes and lockouts are not configuration: a restored server starts without them. */

@@ -405,6 +405,38 @@ const migrations: Record<string, Migration> = {
       throw new Error('downgrades are not supported');
     },
   },
+  '0008_recovery_tokens_and_helper_appliances': {
+    async up(db: Kysely<any>) {
+      // Agent recovery tokens: only the SHA-256 digest of the secret is kept; backup_ids is a JSON array of backup ids.
+      await db.schema
+        .createTable('recovery_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull().unique())
+        .addColumn('backup_ids', 'text', (c) => c.notNull())
+        .addColumn('expiration_date', 'text', (c) => c.notNull())
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .execute();
+      // Azure helper appliances of an AzureCompute cloud credentials record, and what their deployment made (JSON).
+      await db.schema
+        .createTable('helper_appliances')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('cloud_credentials_id', 'text', (c) => c.notNull())
+        .addColumn('subscription_id', 'text', (c) => c.notNull())
+        .addColumn('location', 'text', (c) => c.notNull())
+        .addColumn('spec', 'text', (c) => c.notNull())
+        .addColumn('vm_name', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('resources', 'text')
+        .addColumn('creation_time', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('helper_appliances_credentials').on('helper_appliances').column('cloud_credentials_id').execute();
+    },
+    async down() {
+      throw new Error('downgrades are not supported');
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -377,6 +377,33 @@ export interface InstantRecoveryMountsTable {
   creation_time: string;
 }
 
+export interface RecoveryTokensTable {
+  id: string;
+  name: string;
+  name_key: string;
+  /** SHA-256 (hex) of the token: the token itself is shown once and never stored. */
+  digest: string;
+  /** JSON array of the backup ids the token may read. */
+  backup_ids: string;
+  expiration_date: string;
+  creation_time: string;
+}
+
+export interface HelperAppliancesTable {
+  id: string;
+  cloud_credentials_id: string;
+  subscription_id: string;
+  location: string;
+  /** The AzureLinuxHelperApplianceSpec as stored (JSON, without `type`). */
+  spec: string;
+  vm_name: string;
+  /** Deploying, Deployed, Failed or Removing. */
+  state: string;
+  /** JSON: the Azure resource ids the deployment created, so removal deletes exactly those. */
+  resources: string | null;
+  creation_time: string;
+}
+
 export interface Database {
   users: UsersTable;
   token_families: TokenFamiliesTable;
@@ -403,4 +430,6 @@ export interface Database {
   restore_points: RestorePointsTable;
   restore_point_disks: RestorePointDisksTable;
   instant_recovery_mounts: InstantRecoveryMountsTable;
+  recovery_tokens: RecoveryTokensTable;
+  helper_appliances: HelperAppliancesTable;
 }

@@ -14,8 +14,8 @@ import { VBR_REVISIONS } from '../../src/http/api-version.js';
  */
 
 // Veeam's documents live in shared/ beside the project (they are not ours to copy into it).
-const REFERENCE_DIR = process.env.RAMPART_REFERENCE_DIR ?? fileURLToPath(new URL('../../../shared/reference', import.meta.url));
-const FILES: Record<VeeamDocument, string> = {
+export const REFERENCE_DIR = process.env.RAMPART_REFERENCE_DIR ?? fileURLToPath(new URL('../../../shared/reference', import.meta.url));
+export const FILES: Record<VeeamDocument, string> = {
   '1.1-rev0': 'vbr_rest_1.1-rev0.swagger.json',
   '1.2-rev1': 'vbr_rest_1.2-rev1.json',
   '1.3-rev0': 'vbr_rest_1.3-rev0.json',

@@ -28,6 +28,8 @@ export interface RestorePointFilters {
   platformNames?: string[];
   platformId?: string;
   backupId?: string;
+  /** Any of these backups (a recovery token's). */
+  backupIds?: string[];
   backupObjectId?: string;
   malwareStatuses?: string[];
 }
@@ -130,6 +132,7 @@ export class BackupsService {
     if (f.platformNames) q = q.where('platform_name', 'in', f.platformNames);
     if (f.platformId) q = q.where('platform_id', '=', f.platformId.toLowerCase());
     if (f.backupId) q = q.where('backup_id', '=', f.backupId.toLowerCase());
+    if (f.backupIds) q = f.backupIds.length ? q.where('backup_id', 'in', f.backupIds) : q.where(sql<boolean>`1 = 0`);
     if (f.backupObjectId) q = q.where('backup_object_id', '=', f.backupObjectId.toLowerCase());
     // Rampart does not scan for malware: no point carries a malware status, so a status filter matches none.
     if (f.malwareStatuses) q = q.where(sql<boolean>`1 = 0`);

@@ -266,19 +266,28 @@ export class InstantRecoveryService {
    * (qemu-img convert, nbdcopy). The export names are 256-bit random tokens, unlisted: the
    * URI is the credential, handed only to an authenticated caller.
    */
-  async publish(pointId: string, ttlMs: number): Promise<{ expiresAt: Date; disks: { name: string; capacity: number; uri: string }[] }> {
+  /** `exportNames` are secrets (each is the credential of its export): for `unpublish`, never for a reply or a log. */
+  async publish(pointId: string, ttlMs: number): Promise<{ expiresAt: Date; disks: { name: string; capacity: number; uri: string }[]; exportNames: string[] }> {
     const source = await this.deps.restore.source(pointId, 'id');
     const nbd = await this.server();
     this.publisher ??= new ExportPublisher(nbd);
     const disks = [];
+    const exportNames: string[] = [];
     let expiresAt = new Date(Date.now() + ttlMs);
     for (const disk of source.point.manifest.disks) {
       const reader = await openDisk(source.store, source.point, disk.key);
       const published = this.publisher.publish(reader, { ttlMs, logLabel: `restore point ${pointId} ${disk.name}` });
       expiresAt = published.expiresAt;
+      exportNames.push(published.name);
       disks.push({ name: disk.name, capacity: disk.capacity, uri: published.uri });
     }
-    return { expiresAt, disks };
+    return { expiresAt, disks, exportNames };
+  }
+
+  /** Ends published exports before their time (a revoked recovery token); their clients are disconnected. */
+  async unpublish(exportNames: readonly string[]): Promise<void> {
+    const publisher = this.publisher;
+    if (publisher) await Promise.all(exportNames.map((name) => publisher.unpublish(name)));
   }
 
   async close(): Promise<void> {
