@@ -62,6 +62,8 @@ import type { CloudBrowserService } from './api/cloud-browser/service.js';
 import { cloudBrowserRoutes } from './api/cloud-browser/routes.js';
 import type { ConfigBackupService } from './api/config-backup/service.js';
 import { configBackupRoutes } from './api/config-backup/routes.js';
+import type { TrafficRulesService } from './api/traffic-rules/service.js';
+import { trafficRulesRoutes } from './api/traffic-rules/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -89,6 +91,7 @@ export interface AppDeps {
   notifications: Notifications;
   cloudBrowser: CloudBrowserService;
   configBackup: ConfigBackupService;
+  trafficRules: TrafficRulesService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -180,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   generalOptionsRoutes(app, { generalOptions: deps.generalOptions, notifications: deps.notifications });
   cloudBrowserRoutes(app, { cloudBrowser: deps.cloudBrowser });
   configBackupRoutes(app, { configBackup: deps.configBackup });
+  trafficRulesRoutes(app, { trafficRules: deps.trafficRules });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 
