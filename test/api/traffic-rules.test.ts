@@ -47,8 +47,7 @@ async function runJob(): Promise<{ title: string; description: string; startTime
   return logs.body.records;
 }
 
-const allHours = (on: (hour: number) => boolean) =>
-  Array.from({ length: 24 }, (_, h) => (on(h) ? '1' : '0')).join(',');
+const allHours = (on: (hour: number) => boolean) => Array.from({ length: 24 }, (_, h) => (on(h) ? '1' : '0')).join(',');
 const week = (hours: string, days = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday']) => ({
   days: days.map((day) => ({ day, hours })),
 });
@@ -192,15 +191,27 @@ describe('traffic rules', () => {
   });
 
   it("stores rules (201), keeps ids, and answers each revision's spelling of the window days", async () => {
-    const window = week(allHours((h) => h >= 8 && h < 18), ['Monday', 'tuesday', 'WEDNESDAY']);
+    const window = week(
+      allHours((h) => h >= 8 && h < 18),
+      ['Monday', 'tuesday', 'WEDNESDAY'],
+    );
     const put = await t.api.request('PUT', PATH, {
       token,
       version: '1.3-rev2',
       json: {
         useMultipleStreamsPerJob: false,
         uploadStreamsCount: 3,
-        trafficRules: [rule({ name: 'Office hours', throttlingWindowEnabled: true, throttlingWindowOptions: window }), rule({ name: 'WAN', sourceIPStart: 'any', sourceIPEnd: '', targetIPStart: 'fd00::1', targetIPEnd: 'fd00::ff', throttlingEnabled: false })],
-        preferredNetworks: { isEnabled: true, networks: [{ ipAddress: '10.1.0.0', cidrNotation: '16' }, { ipAddress: '192.168.5.0', subnetMask: '255.255.255.0' }] },
+        trafficRules: [
+          rule({ name: 'Office hours', throttlingWindowEnabled: true, throttlingWindowOptions: window }),
+          rule({ name: 'WAN', sourceIPStart: 'any', sourceIPEnd: '', targetIPStart: 'fd00::1', targetIPEnd: 'fd00::ff', throttlingEnabled: false }),
+        ],
+        preferredNetworks: {
+          isEnabled: true,
+          networks: [
+            { ipAddress: '10.1.0.0', cidrNotation: '16' },
+            { ipAddress: '192.168.5.0', subnetMask: '255.255.255.0' },
+          ],
+        },
       },
     });
     expect(put.status, put.text).toBe(201);
