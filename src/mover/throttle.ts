@@ -3,19 +3,28 @@ import { TokenBucket } from 'limiter';
 /**
  * A transfer rate limit (traffic rules' throttling) as a token bucket of bytes: the
  * `limiter` package's TokenBucket, which serves waiting takers first come, first
- * served, on a monotonic clock. The bucket starts empty and holds at most a tenth of
- * a second of traffic, so even a transfer of a few seconds keeps to the rate and a
- * pause is never made up for by a burst.
+ * served, on a monotonic clock.
+ *
+ * Each transfer has its own bucket, which starts empty: from its first byte on, a
+ * transfer never runs ahead of the rate. The bucket holds up to a second of traffic,
+ * so time the reader spends elsewhere (compressing, writing a chunk, a busy event
+ * loop) is caught up afterwards instead of being lost, and the average stays at the
+ * rate rather than below it. Transfers limited by the same rule also draw from that
+ * rule's shared bucket (the parent), so together they keep to the rate too.
  */
 export class TransferThrottle {
   private readonly bucket: TokenBucket;
-  /** The most one take asks of the bucket at once (larger takes wait piece by piece). */
+  /** The most one take asks of the bucket at once: larger takes wait piece by piece, a stop is seen between pieces. */
   private readonly piece: number;
 
-  constructor(readonly bytesPerSecond: number) {
+  constructor(
+    readonly bytesPerSecond: number,
+    parent?: TransferThrottle,
+  ) {
     if (!(bytesPerSecond > 0)) throw new RangeError('a throttle needs a rate above 0');
-    this.piece = Math.max(1, Math.min(bytesPerSecond, Math.max(16 * 1024, Math.floor(bytesPerSecond / 10))));
-    this.bucket = new TokenBucket({ bucketSize: this.piece, tokensPerInterval: bytesPerSecond, interval: 1000 });
+    const bucketSize = Math.max(1, Math.floor(bytesPerSecond));
+    this.piece = Math.min(bucketSize, Math.max(16 * 1024, Math.floor(bytesPerSecond / 10)));
+    this.bucket = new TokenBucket({ bucketSize, tokensPerInterval: bytesPerSecond, interval: 1000, parentBucket: parent?.bucket });
   }
 
   /** Waits until `bytes` may pass; a stop is noticed between pieces (at most ~0.1 s late). */
@@ -27,17 +36,15 @@ export class TransferThrottle {
   }
 }
 
-/**
- * One throttle per rule and rate for the whole process: two runs whose traffic a rule
- * limits share the rule's rate, as the rule limits the traffic between its ranges,
- * not each job.
- */
+/** One shared bucket per rule and rate for the whole process. */
 const shared = new Map<string, TransferThrottle>();
-export function sharedThrottle(key: string, bytesPerSecond: number): TransferThrottle {
-  const id = `${key}/${bytesPerSecond}`;
-  let throttle = shared.get(id);
-  if (!throttle) shared.set(id, (throttle = new TransferThrottle(bytesPerSecond)));
-  return throttle;
+
+/** A new transfer's throttle under a rule: its own bucket (empty), drawing on the rule's shared one. */
+export function ruleThrottle(ruleId: string, bytesPerSecond: number): TransferThrottle {
+  const key = `${ruleId}/${bytesPerSecond}`;
+  let rule = shared.get(key);
+  if (!rule) shared.set(key, (rule = new TransferThrottle(bytesPerSecond)));
+  return new TransferThrottle(bytesPerSecond, rule);
 }
 
 /** The stream's bytes, let through no faster than the throttle allows (backpressure holds the source meanwhile). */

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { formatBytes } from '../../mover/bytes.js';
-import { sharedThrottle, type TransferThrottle } from '../../mover/throttle.js';
+import { ruleThrottle, type TransferThrottle } from '../../mover/throttle.js';
 import { objectTarget } from '../repositories/checks.js';
 import { settingsOf } from '../repositories/model.js';
 import type { RepositoriesService } from '../repositories/service.js';
@@ -26,18 +26,24 @@ export class RunTraffic {
 
   private sourceAddress?: Promise<string | undefined>;
 
+  /**
+   * The throttle for reading this run's source into the repository, when a rule applies now.
+   * An end that cannot be resolved (a name DNS does not know, object storage whose
+   * credentials cannot be opened) matches no rule: the backup itself reports such a fault.
+   */
   async throttleFor(repositoryId: string): Promise<{ throttle: TransferThrottle; reason: string } | undefined> {
+    if (!(await this.deps.trafficRules.anyThrottling())) return undefined;
     this.sourceAddress ??= addressOf(this.sourceHost);
     const source = await this.sourceAddress;
     if (!source) return undefined;
     let target = this.targets.get(repositoryId);
-    if (!target) this.targets.set(repositoryId, (target = this.targetAddress(repositoryId, source)));
+    if (!target) this.targets.set(repositoryId, (target = this.targetAddress(repositoryId, source).catch(() => undefined)));
     const to = await target;
     if (!to) return undefined;
     const rule = await this.deps.trafficRules.throttleFor(source, to);
     if (!rule) return undefined;
     return {
-      throttle: sharedThrottle(rule.ruleId, rule.bytesPerSecond),
+      throttle: ruleThrottle(rule.ruleId, rule.bytesPerSecond),
       reason: `traffic rule "${rule.ruleName}" limits reading from ${source} to ${to} to ${rule.limit} (${formatBytes(rule.bytesPerSecond)}/s)`,
     };
   }

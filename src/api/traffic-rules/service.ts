@@ -82,6 +82,11 @@ export class TrafficRulesService {
     return next;
   }
 
+  /** Whether any rule throttles at all (runs then need not resolve the ends of their transfers). */
+  async anyThrottling(): Promise<boolean> {
+    return (await this.get()).trafficRules.some((rule) => rule.throttlingEnabled === true);
+  }
+
   /**
    * The throttling rule for data moving from `source` to `target` (IP addresses) at
    * `at`: among the rules whose ranges hold both ends and whose window is open, the one
