@@ -5,33 +5,40 @@ import { TokenBucket } from 'limiter';
  * `limiter` package's TokenBucket, which serves waiting takers first come, first
  * served, on a monotonic clock.
  *
- * Each transfer has its own bucket, which starts empty: from its first byte on, a
- * transfer never runs ahead of the rate. The bucket holds up to a second of traffic,
+ * Each transfer has its own bucket, which starts empty at its first byte: from then on
+ * a transfer never runs ahead of the rate. The bucket holds up to a second of traffic,
  * so time the reader spends elsewhere (compressing, writing a chunk, a busy event
  * loop) is caught up afterwards instead of being lost, and the average stays at the
  * rate rather than below it. Transfers limited by the same rule also draw from that
  * rule's shared bucket (the parent), so together they keep to the rate too.
  */
 export class TransferThrottle {
-  private readonly bucket: TokenBucket;
+  private current?: TokenBucket;
+  private readonly bucketSize: number;
   /** The most one take asks of the bucket at once: larger takes wait piece by piece, a stop is seen between pieces. */
   private readonly piece: number;
 
   constructor(
     readonly bytesPerSecond: number,
-    parent?: TransferThrottle,
+    private readonly parent?: TransferThrottle,
   ) {
     if (!(bytesPerSecond > 0)) throw new RangeError('a throttle needs a rate above 0');
-    const bucketSize = Math.max(1, Math.floor(bytesPerSecond));
-    this.piece = Math.min(bucketSize, Math.max(16 * 1024, Math.floor(bytesPerSecond / 10)));
-    this.bucket = new TokenBucket({ bucketSize, tokensPerInterval: bytesPerSecond, interval: 1000, parentBucket: parent?.bucket });
+    this.bucketSize = Math.max(1, Math.floor(bytesPerSecond));
+    this.piece = Math.min(this.bucketSize, Math.max(16 * 1024, Math.floor(bytesPerSecond / 10)));
+  }
+
+  /** Made at the first take, so the time between setting a transfer up and its first byte earns no burst. */
+  private bucket(): TokenBucket {
+    this.current ??= new TokenBucket({ bucketSize: this.bucketSize, tokensPerInterval: this.bytesPerSecond, interval: 1000, parentBucket: this.parent?.bucket() });
+    return this.current;
   }
 
   /** Waits until `bytes` may pass; a stop is noticed between pieces (at most ~0.1 s late). */
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
+    const bucket = this.bucket();
     for (let left = bytes; left > 0; left -= this.piece) {
       signal?.throwIfAborted();
-      await this.bucket.removeTokens(Math.min(left, this.piece));
+      await bucket.removeTokens(Math.min(left, this.piece));
     }
   }
 }
