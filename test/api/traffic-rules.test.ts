@@ -267,6 +267,7 @@ describe('traffic rules', () => {
         trafficRules: [
           rule({ name: 'Closed now', throttlingValue: 1, throttlingWindowEnabled: true, throttlingWindowOptions: closed }),
           rule({ name: 'Other source', sourceIPStart: '10.9.0.0', sourceIPEnd: '10.9.255.255', throttlingValue: 1 }),
+          rule({ name: 'Other target', targetIPStart: '::1', targetIPEnd: '::1', throttlingValue: 1 }),
           rule({ name: 'To the Internet', targetIPStart: 'Internet', targetIPEnd: '', throttlingValue: 1 }),
         ],
       },
