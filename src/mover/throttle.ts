@@ -12,7 +12,12 @@ import { TokenBucket } from 'limiter';
  * rate rather than below it. Transfers limited by the same rule also draw from that
  * rule's shared bucket (the parent), so together they keep to the rate too.
  */
-export class TransferThrottle {
+/** What the mover asks before letting bytes through. */
+export interface Throttle {
+  take(bytes: number, signal?: AbortSignal): Promise<void>;
+}
+
+export class TransferThrottle implements Throttle {
   private current?: TokenBucket;
   private readonly bucketSize: number;
   /** The most one take asks of the bucket at once: larger takes wait piece by piece, a stop is seen between pieces. */
@@ -55,9 +60,60 @@ export function ruleThrottle(ruleId: string, bytesPerSecond: number): TransferTh
 }
 
 /** The stream's bytes, let through no faster than the throttle allows (backpressure holds the source meanwhile). */
-export async function* throttled(stream: AsyncIterable<Uint8Array>, throttle: TransferThrottle, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+export async function* throttled(stream: AsyncIterable<Uint8Array>, throttle: Throttle, signal?: AbortSignal): AsyncIterable<Uint8Array> {
   for await (const part of stream) {
     await throttle.take(part.length, signal);
     yield part;
+  }
+}
+
+/** The rule that limits a transfer now: its id (the shared bucket's key), rate and the log line saying so. */
+export interface RuleChoice {
+  ruleId: string;
+  bytesPerSecond: number;
+  reason: string;
+}
+
+/**
+ * A transfer's limit that follows the rules as time passes: which rule applies (or
+ * none, outside every window) is asked at the first byte and again every `recheckMs`,
+ * so a long transfer is limited from the hour a rule's window opens and freed when it
+ * closes; `changed` hears each switch (the session log says so).
+ */
+export class RuleThrottle implements Throttle {
+  private choice?: RuleChoice;
+  private throttle?: TransferThrottle;
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private checking?: Promise<void>;
+
+  constructor(
+    private readonly pick: () => Promise<RuleChoice | undefined>,
+    private readonly changed: (now: RuleChoice | undefined, before: RuleChoice | undefined) => Promise<void>,
+    private readonly recheckMs = 30_000,
+  ) {}
+
+  /** Asks which rule applies now, before the first byte (so that asking and logging it are not part of the transfer). */
+  async start(): Promise<this> {
+    await this.recheck();
+    return this;
+  }
+
+  async take(bytes: number, signal?: AbortSignal): Promise<void> {
+    if (performance.now() - this.checkedAt >= this.recheckMs) {
+      this.checking ??= this.recheck().finally(() => (this.checking = undefined));
+      await this.checking;
+    }
+    if (this.throttle) await this.throttle.take(bytes, signal);
+  }
+
+  private async recheck(): Promise<void> {
+    this.checkedAt = performance.now();
+    // A rule lookup that fails keeps the limit in force rather than lifting it.
+    const next = await this.pick().catch(() => this.choice);
+    if (next?.ruleId === this.choice?.ruleId && next?.bytesPerSecond === this.choice?.bytesPerSecond) return;
+    const before = this.choice;
+    this.choice = next;
+    this.throttle = next ? ruleThrottle(next.ruleId, next.bytesPerSecond) : undefined;
+    await this.changed(next, before).catch(() => undefined);
   }
 }

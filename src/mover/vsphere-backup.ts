@@ -7,7 +7,7 @@ import type { VsphereSession } from '../vsphere/session.js';
 import { captureVmConfig, type VirtualDiskInfo } from '../vsphere/vm-config.js';
 import type { ManagedObjectReference } from '../vsphere/xml.js';
 import { formatBytes } from './bytes.js';
-import { throttled, type TransferThrottle } from './throttle.js';
+import { throttled, type Throttle } from './throttle.js';
 
 /** One VM a run backs up. */
 export interface VmTarget {
@@ -54,8 +54,8 @@ export interface VsphereBackupInput {
   noteSnapshots(snapshots: { vm: string; snapshot: string }[]): Promise<void>;
   /** Job settings written into each manifest (the repository describes itself). */
   jobInfo: unknown;
-  /** The limit a traffic rule puts on reading this VM's disks (asked when the VM starts), with the log line that says why. */
-  sourceThrottle?(vm: VmTarget): Promise<{ throttle: TransferThrottle; reason: string } | undefined>;
+  /** The limit traffic rules put on reading this VM's disks (undefined when no rule can apply to its two ends). */
+  sourceThrottle?(vm: VmTarget): Promise<Throttle | undefined>;
 }
 
 export interface VsphereBackupResult {
@@ -170,13 +170,12 @@ async function backUpVm(
   const written: WrittenPoint['disks'] = [];
   let base = 0;
   try {
-    const limit = await input.sourceThrottle?.(vm);
-    if (limit) await ctx.log(`Throttling: ${limit.reason}`, 'Succeeded');
+    const throttle = await input.sourceThrottle?.(vm);
     for (const [n, disk] of disks.entries()) {
       const key = diskKeyOf(disk);
       // vCenter labels disks "Hard disk N"; the simulator's own labels (disk-202-0) are replaced by that.
       const label = /^Hard disk \d+$/.test(disk.label) ? disk.label : `Hard disk ${n + 1}`;
-      const source = await diskSource(input, vmRef, snapshot, disk, previous, limit?.throttle);
+      const source = await diskSource(input, vmRef, snapshot, disk, previous, throttle);
       const record = await ctx.log(`${label} (${formatBytes(disk.capacityInBytes)}): reading${source.changed ? ` ${source.changed.length} changed area(s)` : ''}`, 'None');
       const stats = await writer
         .writeDisk({ key, uid: disk.uuid ?? key, name: label, chunkSize: input.chunkSize }, source, { onProgress: (s) => onBytes(base + s.bytesRead) })
@@ -208,7 +207,7 @@ async function diskSource(
   snapshot: ManagedObjectReference,
   disk: VirtualDiskInfo,
   previous: PreviousPoint | undefined,
-  throttle: TransferThrottle | undefined,
+  throttle: Throttle | undefined,
 ): Promise<DiskSource> {
   const { session, ctx } = input;
   const config = await captureVmConfig(session, vmRef);

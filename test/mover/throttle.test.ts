@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ruleThrottle, throttled, TransferThrottle } from '../../src/mover/throttle.js';
+import { RuleThrottle, ruleThrottle, throttled, TransferThrottle, type RuleChoice } from '../../src/mover/throttle.js';
 
 const MiB = 1024 * 1024;
 
@@ -68,5 +68,35 @@ describe('TransferThrottle', () => {
 
   it('refuses a rate of 0', () => {
     expect(() => new TransferThrottle(0)).toThrow(RangeError);
+  });
+
+  it('follows the rules while a transfer runs: limited when a window opens, free when it closes', async () => {
+    const rule: RuleChoice = { ruleId: 'window-rule', bytesPerSecond: 2 * MiB, reason: 'traffic rule "Window"' };
+    let open = false;
+    const changes: string[] = [];
+    const throttle = new RuleThrottle(
+      async () => (open ? rule : undefined),
+      async (now, before) => {
+        changes.push(now ? `on ${now.reason}` : `off ${before?.reason ?? ''}`);
+      },
+      100,
+    );
+    let started = performance.now();
+    await throttle.take(4 * MiB);
+    // Outside the window: no limit, nothing logged.
+    expect(performance.now() - started).toBeLessThan(1000);
+    open = true;
+    await new Promise((r) => setTimeout(r, 120));
+    started = performance.now();
+    await throttle.take(MiB / 2);
+    await throttle.take(MiB / 2);
+    // Inside it: 1 MiB at 2 MiB/s, from an empty bucket.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(450);
+    open = false;
+    await new Promise((r) => setTimeout(r, 120));
+    started = performance.now();
+    await throttle.take(4 * MiB);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(changes).toEqual(['on traffic rule "Window"', 'off traffic rule "Window"']);
   });
 });

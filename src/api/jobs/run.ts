@@ -101,7 +101,7 @@ export function backupRunner(deps: JobRunDeps) {
             for (const vm of found) if (!excluded.has(vm.moref) && !vms.some((v) => v.moref === vm.moref)) vms.push(vm);
           }
           totals.vms += vms.length;
-          const traffic = new RunTraffic(deps, hostName);
+          const traffic = new RunTraffic(deps, hostName, (title) => ctx.log(title, 'Succeeded'));
           const result = await runVsphereBackup({
             ctx,
             session,

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { formatBytes } from '../../mover/bytes.js';
-import { ruleThrottle, type TransferThrottle } from '../../mover/throttle.js';
+import { RuleThrottle, type Throttle } from '../../mover/throttle.js';
 import { objectTarget } from '../repositories/checks.js';
 import { settingsOf } from '../repositories/model.js';
 import type { RepositoriesService } from '../repositories/service.js';
@@ -22,16 +22,20 @@ export class RunTraffic {
   constructor(
     private readonly deps: { trafficRules: TrafficRulesService; repositories: RepositoriesService },
     private readonly sourceHost: string,
+    /** The run's session log. */
+    private readonly log: (title: string) => Promise<unknown>,
   ) {}
 
   private sourceAddress?: Promise<string | undefined>;
 
   /**
-   * The throttle for reading this run's source into the repository, when a rule applies now.
-   * An end that cannot be resolved (a name DNS does not know, object storage whose
-   * credentials cannot be opened) matches no rule: the backup itself reports such a fault.
+   * The throttle for reading this run's source into a repository, when a rule can apply
+   * to these two ends at all; which one applies (if any) follows the windows while the
+   * transfer runs, and each switch is logged. An end that cannot be resolved (a name
+   * DNS does not know, object storage whose credentials cannot be opened) matches no
+   * rule: the backup itself reports such a fault.
    */
-  async throttleFor(repositoryId: string): Promise<{ throttle: TransferThrottle; reason: string } | undefined> {
+  async throttleFor(repositoryId: string): Promise<Throttle | undefined> {
     if (!(await this.deps.trafficRules.anyThrottling())) return undefined;
     this.sourceAddress ??= addressOf(this.sourceHost);
     const source = await this.sourceAddress;
@@ -39,13 +43,23 @@ export class RunTraffic {
     let target = this.targets.get(repositoryId);
     if (!target) this.targets.set(repositoryId, (target = this.targetAddress(repositoryId, source).catch(() => undefined)));
     const to = await target;
-    if (!to) return undefined;
-    const rule = await this.deps.trafficRules.throttleFor(source, to);
-    if (!rule) return undefined;
-    return {
-      throttle: ruleThrottle(rule.ruleId, rule.bytesPerSecond),
-      reason: `traffic rule "${rule.ruleName}" limits reading from ${source} to ${to} to ${rule.limit} (${formatBytes(rule.bytesPerSecond)}/s)`,
-    };
+    if (!to || !(await this.deps.trafficRules.throttleFor(source, to, 'any time'))) return undefined;
+    return await new RuleThrottle(
+      async () => {
+        const rule = await this.deps.trafficRules.throttleFor(source, to, new Date());
+        return (
+          rule && {
+            ruleId: rule.ruleId,
+            bytesPerSecond: rule.bytesPerSecond,
+            reason: `traffic rule "${rule.ruleName}" limits reading from ${source} to ${to} to ${rule.limit} (${formatBytes(rule.bytesPerSecond)}/s)`,
+          }
+        );
+      },
+      async (now, before) => {
+        if (now) await this.log(`Throttling: ${now.reason}`);
+        else if (before) await this.log(`Throttling ends: ${before.reason.replace(/^traffic rule ("[^"]*").*$/, 'traffic rule $1')} is outside its window now`);
+      },
+    ).start();
   }
 
   private async targetAddress(repositoryId: string, source: string): Promise<string | undefined> {

@@ -91,15 +91,16 @@ export class TrafficRulesService {
    * The throttling rule for data moving from `source` to `target` (IP addresses) at
    * `at`: among the rules whose ranges hold both ends and whose window is open, the one
    * with the lowest speed (Veeam applies the most restrictive of overlapping rules).
+   * `'any time'` leaves the windows out: whether a rule can apply to these ends at all.
    */
-  async throttleFor(source: string, target: string, at: Date = new Date()): Promise<ApplicableThrottle | undefined> {
+  async throttleFor(source: string, target: string, at: Date | 'any time'): Promise<ApplicableThrottle | undefined> {
     let best: ApplicableThrottle | undefined;
     for (const rule of (await this.get()).trafficRules) {
       if (!rule.throttlingEnabled || !rule.throttlingValue || !rule.throttlingUnit) continue;
       const from = parseRange(rule.sourceIPStart, rule.sourceIPEnd, 'source');
       const to = parseRange(rule.targetIPStart, rule.targetIPEnd, 'target');
       if (typeof from === 'string' || typeof to === 'string' || !rangeHolds(from, source) || !rangeHolds(to, target)) continue;
-      if (rule.throttlingWindowEnabled && !windowCovers(rule.throttlingWindowOptions?.days ?? [], at)) continue;
+      if (at !== 'any time' && rule.throttlingWindowEnabled && !windowCovers(rule.throttlingWindowOptions?.days ?? [], at)) continue;
       const bytesPerSecond = rule.throttlingValue * BYTES_PER_SECOND[rule.throttlingUnit];
       if (!best || bytesPerSecond < best.bytesPerSecond) {
         best = { ruleId: rule.id, ruleName: rule.name, bytesPerSecond, limit: `${rule.throttlingValue} ${UNIT_LABEL[rule.throttlingUnit]}` };
