@@ -66,6 +66,8 @@ import type { RecoveryTokensService } from './api/recovery-tokens/service.js';
 import { recoveryTokensRoutes } from './api/recovery-tokens/routes.js';
 import type { HelperAppliancesService } from './api/helper-appliances/service.js';
 import { helperAppliancesRoutes } from './api/helper-appliances/routes.js';
+import type { TrafficRulesService } from './api/traffic-rules/service.js';
+import { trafficRulesRoutes } from './api/traffic-rules/routes.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -95,6 +97,7 @@ export interface AppDeps {
   configBackup: ConfigBackupService;
   recoveryTokens: RecoveryTokensService;
   helperAppliances: HelperAppliancesService;
+  trafficRules: TrafficRulesService;
   installationId: string;
   expiryWarningDays: number;
   services: () => { name: string; port: number }[];
@@ -188,6 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   configBackupRoutes(app, { configBackup: deps.configBackup });
   recoveryTokensRoutes(app, { recoveryTokens: deps.recoveryTokens });
   helperAppliancesRoutes(app, { helperAppliances: deps.helperAppliances });
+  trafficRulesRoutes(app, { trafficRules: deps.trafficRules });
   await settingsCertificatesRoutes(app, { certificates: deps.certificateSettings });
   await installConsole(app);
 

@@ -46,6 +46,7 @@ import { RestoreService } from './api/restore/service.js';
 import { InstantRecoveryService } from './api/restore/instant-recovery.js';
 import { jobsSection } from './api/automation/sections/jobs.js';
 import { GeneralOptionsService } from './api/general-options/service.js';
+import { TrafficRulesService } from './api/traffic-rules/service.js';
 import { Notifications } from './api/general-options/notifications.js';
 import { CloudBrowserService } from './api/cloud-browser/service.js';
 import { ConfigBackupService } from './api/config-backup/service.js';
@@ -126,6 +127,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     const backups = new BackupsService(store);
     // Runs wait longer per call than the inventory's probe timeout: a snapshot of a large disk may take its time to be accepted.
     const vsphere = new VsphereAccess((hostName, signal) => inventory.session(hostName, { signal, timeoutMs: Math.max(120_000, config.probeTimeoutMs) }));
+    const trafficRules = new TrafficRulesService({ store });
     const jobs = new JobsService({
       store,
       runner,
@@ -138,7 +140,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       credentials: vault.credentials,
       managedServers,
       inventory: async (_hostName, object) => (await inventory.findObject(object)) !== undefined,
-      run: backupRunner({ vsphere, repositories: repositories.repositories, encryptionPasswords: vault.encryptionPasswords, backups }),
+      run: backupRunner({ vsphere, repositories: repositories.repositories, encryptionPasswords: vault.encryptionPasswords, backups, trafficRules }),
       removeLeftSnapshots: (list) => vsphere.removeSnapshots(list as { hostName: string; snapshot: string }[]),
     });
     // Runs this node left behind when it stopped: Failed (the runner marked the sessions), snapshots removed.
@@ -232,6 +234,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         references: vault.references,
         azure: new AzureHelperAppliances({ authorityUrl: config.azureAuthorityUrl, managementUrl: config.azureManagementUrl }),
       }),
+      trafficRules,
       installationId,
       expiryWarningDays: config.certificateExpiryWarningDays,
       services: () => [{ name: 'Rampart REST API', port }],

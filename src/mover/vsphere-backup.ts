@@ -7,6 +7,7 @@ import type { VsphereSession } from '../vsphere/session.js';
 import { captureVmConfig, type VirtualDiskInfo } from '../vsphere/vm-config.js';
 import type { ManagedObjectReference } from '../vsphere/xml.js';
 import { formatBytes } from './bytes.js';
+import { throttled, type Throttle } from './throttle.js';
 
 /** One VM a run backs up. */
 export interface VmTarget {
@@ -53,6 +54,8 @@ export interface VsphereBackupInput {
   noteSnapshots(snapshots: { vm: string; snapshot: string }[]): Promise<void>;
   /** Job settings written into each manifest (the repository describes itself). */
   jobInfo: unknown;
+  /** The limit traffic rules put on reading this VM's disks (undefined when no rule can apply to its two ends). */
+  sourceThrottle?(vm: VmTarget): Promise<Throttle | undefined>;
 }
 
 export interface VsphereBackupResult {
@@ -167,11 +170,12 @@ async function backUpVm(
   const written: WrittenPoint['disks'] = [];
   let base = 0;
   try {
+    const throttle = await input.sourceThrottle?.(vm);
     for (const [n, disk] of disks.entries()) {
       const key = diskKeyOf(disk);
       // vCenter labels disks "Hard disk N"; the simulator's own labels (disk-202-0) are replaced by that.
       const label = /^Hard disk \d+$/.test(disk.label) ? disk.label : `Hard disk ${n + 1}`;
-      const source = await diskSource(input, vmRef, snapshot, disk, previous);
+      const source = await diskSource(input, vmRef, snapshot, disk, previous, throttle);
       const record = await ctx.log(`${label} (${formatBytes(disk.capacityInBytes)}): reading${source.changed ? ` ${source.changed.length} changed area(s)` : ''}`, 'None');
       const stats = await writer
         .writeDisk({ key, uid: disk.uuid ?? key, name: label, chunkSize: input.chunkSize }, source, { onProgress: (s) => onBytes(base + s.bytesRead) })
@@ -203,17 +207,23 @@ async function diskSource(
   snapshot: ManagedObjectReference,
   disk: VirtualDiskInfo,
   previous: PreviousPoint | undefined,
+  throttle: Throttle | undefined,
 ): Promise<DiskSource> {
   const { session, ctx } = input;
   const config = await captureVmConfig(session, vmRef);
   const file = { datacenter: config.datacenter, datastore: disk.datastore.name, path: disk.flatPath };
+  // Every byte read from the source passes here: the one place a traffic rule's limit applies.
+  const fetch = async (range: { start: number; end: number } | undefined, signal: AbortSignal) => {
+    const { stream } = await readDatastoreFile(session, file, range, signal);
+    return throttle ? throttled(stream, throttle, signal) : stream;
+  };
   // A thin or fresh disk's data file can be shorter than the disk (vcsim's are empty): what lies beyond it reads as zeros.
   const fileSize = await statDatastoreFile(session, file, ctx.signal);
   const read = async (offset: number, length: number, signal?: AbortSignal) => {
     const out = Buffer.alloc(length);
     const end = Math.min(offset + length, fileSize);
     if (end <= offset) return out;
-    const { stream } = await readDatastoreFile(session, file, { start: offset, end }, signal ?? ctx.signal);
+    const stream = await fetch({ start: offset, end }, signal ?? ctx.signal);
     let got = 0;
     for await (const part of stream) got += (part as Buffer).copy(out, got);
     if (got !== end - offset) throw new Error(`${disk.label}: the datastore returned ${got} bytes at offset ${offset}, ${end - offset} were asked for`);
@@ -225,13 +235,18 @@ async function diskSource(
     if (areas) return { size: disk.capacityInBytes, read, changed: areas.map((a) => ({ offset: a.start, length: a.length })) };
   }
   // Everything is read: one GET of the whole file, streamed with backpressure (no request per chunk), then zeros to the disk's end.
-  return { size: disk.capacityInBytes, stream: wholeDisk(input, file, fileSize, disk.capacityInBytes) };
+  return { size: disk.capacityInBytes, stream: wholeDisk((range) => fetch(range, ctx.signal), file, fileSize, disk.capacityInBytes) };
 }
 
-async function* wholeDisk(input: VsphereBackupInput, file: DatastoreFile, fileSize: number, size: number): AsyncIterable<Uint8Array> {
+async function* wholeDisk(
+  fetch: (range: { start: number; end: number } | undefined) => Promise<AsyncIterable<Uint8Array>>,
+  file: DatastoreFile,
+  fileSize: number,
+  size: number,
+): AsyncIterable<Uint8Array> {
   const available = Math.min(fileSize, size);
   if (available > 0) {
-    const { stream } = await readDatastoreFile(input.session, file, available < fileSize ? { start: 0, end: available } : undefined, input.ctx.signal);
+    const stream = await fetch(available < fileSize ? { start: 0, end: available } : undefined);
     let got = 0;
     for await (const part of stream) {
       got += (part as Buffer).length;

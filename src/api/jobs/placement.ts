@@ -5,6 +5,8 @@ import type { ResolvedRepository } from './references.js';
 /** Where one VM's chain goes in this run, and whether it starts there (then the run writes a full). */
 export interface Placement {
   store: ChunkStore;
+  /** The repository (or extent) the store belongs to. */
+  repositoryId: string;
   extentName?: string;
   newChain: boolean;
 }
@@ -26,7 +28,7 @@ export interface RunStores {
 export async function openRunStores(repositories: RepositoriesService, repository: ResolvedRepository, open: (repositoryId: string) => Promise<ChunkStore>): Promise<RunStores> {
   if (repository.kind === 'repository') {
     const store = await open(repository.id);
-    return { placementOf: async () => ({ store, newChain: false }), close: () => store.backend.close() };
+    return { placementOf: async () => ({ store, repositoryId: repository.id, newChain: false }), close: () => store.backend.close() };
   }
   if (!repositories.extentMembers) throw new Error(`Scale-out repository "${repository.name}" cannot be resolved: the scale-out section is not loaded.`);
   const ids = (await repositories.extentMembers({ scaleOutId: repository.id, tiers: ['performance'] }).execute()).map((r) => r.repository_id);
@@ -63,7 +65,7 @@ export async function openRunStores(repositories: RepositoriesService, repositor
         );
       }
       const extent = extents.find((e) => e.id === pick.extent.id)!;
-      const placement: Placement = { store: extent.store, extentName: extent.name, newChain: pick.newChain };
+      const placement: Placement = { store: extent.store, repositoryId: extent.id, extentName: extent.name, newChain: pick.newChain };
       chosen.set(key, placement);
       return placement;
     },

@@ -21,12 +21,15 @@ import type { EncryptionPasswordsService } from '../encryption-passwords/service
 import type { RepositoriesService } from '../repositories/service.js';
 import type { JobRunPlan } from './service.js';
 import type { VsphereAccess } from './vsphere-access.js';
+import type { TrafficRulesService } from '../traffic-rules/service.js';
+import { RunTraffic } from './traffic.js';
 
 export interface JobRunDeps {
   vsphere: VsphereAccess;
   repositories: RepositoriesService;
   encryptionPasswords: EncryptionPasswordsService;
   backups: BackupsService;
+  trafficRules: TrafficRulesService;
 }
 
 export async function openRepositoryById(deps: Pick<JobRunDeps, 'repositories'>, repositoryId: string, create: boolean, signal?: AbortSignal): Promise<ChunkStore> {
@@ -98,6 +101,7 @@ export function backupRunner(deps: JobRunDeps) {
             for (const vm of found) if (!excluded.has(vm.moref) && !vms.some((v) => v.moref === vm.moref)) vms.push(vm);
           }
           totals.vms += vms.length;
+          const traffic = new RunTraffic(deps, hostName, (title) => ctx.log(title, 'Succeeded'));
           const result = await runVsphereBackup({
             ctx,
             session,
@@ -112,6 +116,7 @@ export function backupRunner(deps: JobRunDeps) {
             activeFull: plan.activeFull,
             gracefulStop: plan.gracefulStop,
             jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
+            sourceThrottle: async (vm) => traffic.throttleFor((await stores.placementOf({ backupId, objectId: vm.moref })).repositoryId),
             noteSnapshots: (list) => plan.noteSnapshots(list.map((s) => ({ ...s, hostName }))),
             previous: async (vm) => {
               // A chain that starts on an extent (or moves to another) starts with a full: its base is elsewhere.
