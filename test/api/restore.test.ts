@@ -16,6 +16,7 @@ import { chunkKey } from '../../src/chunkstore/layout.js';
 import { readDatastoreFile, writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
 import { captureVmConfig } from '../../src/vsphere/vm-config.js';
+import { destroyEntity, powerOffVm, unregisterVm } from '../../src/vsphere/vm-lifecycle.js';
 import { rampartMountsUnder } from '../../src/nbd/index.js';
 import { openDisk } from '../../src/chunkstore/index.js';
 
@@ -446,38 +447,113 @@ describe('instant VM recovery', () => {
     expect(await rampartMountsUnder(path.join(t.dataDir, 'ir'))).toEqual([]);
   }, 120_000);
 
-  it('after a restart a mount that was Mounted is cleaned and marked Failed', async () => {
-    const res = await t.api.post(IR_11, {
-      token,
-      json: {
-        objectRestorePointId: fullId,
-        type: 'Customized',
-        secureRestore: { enableAntivirusScan: false },
-        destination: {
-          restoredVmName: 'ir-three',
-          destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-          folder: { hostName: HOST, name: 'vm', type: 'Folder' },
-          resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
-          biosUuidPolicy: 'preserve',
+  it('after a restart Mounted mounts are brought back with the guest’s writes (datastore and VM made again if gone); one whose redo file is gone is cleaned and Failed', async () => {
+    const mountVm = async (vmName: string) => {
+      const res = await t.api.post(IR_11, {
+        token,
+        json: {
+          objectRestorePointId: fullId,
+          type: 'Customized',
+          powerUp: true,
+          secureRestore: { enableAntivirusScan: false },
+          destination: {
+            restoredVmName: vmName,
+            destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
+            folder: { hostName: HOST, name: 'vm', type: 'Folder' },
+            resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
+            biosUuidPolicy: 'preserve',
+          },
+          datastore: { redirectIsEnabled: false },
         },
-        datastore: { redirectIsEnabled: false },
-      },
-    });
-    expect(res.status, res.text).toBe(201);
-    expect((await finished(res.body.id)).result.result).toBe('Success');
-    const mount = (await t.api.get(`${IR_11}?nameFilter=ir-three`, { token })).body.data[0];
+      });
+      expect(res.status, res.text).toBe(201);
+      expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
+      return (await t.api.get(`${IR_11}?nameFilter=${vmName}`, { token })).body.data[0];
+    };
+    const kept = await mountVm('ir-three');
+    const remade = await mountVm('ir-five');
+    const lost = await mountVm('ir-four');
     const dataDir = t.dataDir;
+    // The guest writes through the mount (datastore link → FUSE → NBD → redo file) and flushes.
+    const written = new Map<string, Buffer>();
+    for (const [mount, byte] of [
+      [kept, 0x55],
+      [remade, 0x66],
+    ] as const) {
+      const vmFolder = path.join(dataDir, 'ir', mount.id, `rampart-ir-${mount.id.slice(0, 8)}`, mount.vmName);
+      const flat = path.join(
+        vmFolder,
+        (await readdir(vmFolder)).find((f) => f.endsWith('-flat.vmdk'))!,
+      );
+      const handle = await open(flat, 'r+');
+      await handle.write(Buffer.alloc(8192, byte), 0, 8192, 3 * MiB);
+      await handle.sync();
+      await handle.close();
+      const changed = Buffer.from(disks[0]!.content);
+      changed.fill(byte, 3 * MiB, 3 * MiB + 8192);
+      written.set(mount.id, changed);
+    }
+    expect(await vmDiskHashes('ir-three')).toEqual([sha(written.get(kept.id)!)]);
     await t.stop();
+
+    // While Rampart is down: ir-five's VM and datastore go from vCenter; ir-four's redo file is deleted.
+    const session = await vcsimSession(vcsim);
+    try {
+      const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
+      const vm = vms.find((o) => stringValue(o.props.get('name')) === 'ir-five')!.obj;
+      await powerOffVm(session, vm);
+      await unregisterVm(session, vm);
+      const stores = await retrieveFromContainer(session, [{ type: 'Datastore', pathSet: ['name'] }]);
+      await destroyEntity(session, stores.find((o) => stringValue(o.props.get('name')) === `rampart-ir-${remade.id.slice(0, 8)}`)!.obj);
+    } finally {
+      await session.logout();
+    }
+    expect(await vmDiskHashes('ir-five')).toBeUndefined();
+    const redo = path.join(dataDir, 'ir', 'redo');
+    const kept0 = (await readdir(redo)).filter((f) => f.startsWith(kept.id));
+    expect(kept0).toHaveLength(1);
+    for (const f of (await readdir(redo)).filter((f) => f.startsWith(lost.id))) await rm(path.join(redo, f));
+
     t = await startTestServer(databaseEnv, dataDir);
     token = await t.adminToken();
-    const after = await t.api.get(`${IR_11}/${mount.id}`, { token });
-    expect(after.body.state).toBe('Failed');
-    expect(after.body.errorMessage).toMatch(/restarted/);
-    expect(await vmDiskHashes('ir-three')).toBeUndefined();
-    expect(await datastoreNames()).not.toContain(`rampart-ir-${mount.id.slice(0, 8)}`);
+    for (const mount of [kept, remade]) {
+      const after = await t.api.get(`${IR_11}/${mount.id}`, { token });
+      expect(after.body, JSON.stringify(after.body)).toMatchObject({ state: 'Mounted', vmName: mount.vmName });
+      expect(after.body.errorMessage).toBeUndefined();
+      const sessions = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent(`Resuming instant recovery of ${mount.vmName}`)}`, { token })).body.data;
+      expect(sessions).toHaveLength(1);
+      // Made again what was gone: a success with warnings.
+      expect(sessions[0].result.result, await logText(sessions[0].id)).toBe(mount === kept ? 'Success' : 'Warning');
+      // The write made before the restart is read back through the new export over the same redo file.
+      expect(await vmDiskHashes(mount.vmName)).toEqual([sha(written.get(mount.id)!)]);
+    }
+    const remadeSession = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-five')}`, { token })).body.data[0];
+    const remadeLog = await logText(remadeSession.id);
+    expect(remadeLog).toMatch(/Datastore rampart-ir-\S+ is gone/);
+    expect(remadeLog).toMatch(/VM "ir-five" is no longer registered; registering it again/);
+    expect(await datastoreNames()).toEqual(expect.arrayContaining([`rampart-ir-${kept.id.slice(0, 8)}`, `rampart-ir-${remade.id.slice(0, 8)}`]));
+
+    const failed = await t.api.get(`${IR_11}/${lost.id}`, { token });
+    expect(failed.body.state).toBe('Failed');
+    expect(failed.body.errorMessage).toMatch(/restarted[\s\S]*redo file of Hard disk 1 .* is gone/);
+    const lostSession = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-four')}`, { token })).body.data[0];
+    expect(lostSession.result.result).toBe('Failed');
+    expect(await vmDiskHashes('ir-four')).toBeUndefined();
+    expect(await datastoreNames()).not.toContain(`rampart-ir-${lost.id.slice(0, 8)}`);
+    expect(existsSync(path.join(dataDir, 'ir', lost.id))).toBe(false);
+    expect(await rampartMountsUnder(path.join(dataDir, 'ir', lost.id))).toEqual([]);
+
+    // A resumed mount unmounts like any other: nothing left, its redo file included.
+    for (const mount of [kept, remade]) {
+      const res = await t.api.post(`${IR_11}/${mount.id}/unmount`, { token });
+      expect(res.status, res.text).toBe(200);
+      expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
+      expect(await vmDiskHashes(mount.vmName)).toBeUndefined();
+      expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
+    }
     expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
-    expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
-  }, 120_000);
+    expect((await readdir(redo)).filter((f) => f.startsWith(kept.id) || f.startsWith(remade.id))).toEqual([]);
+  }, 240_000);
 });
 
 describe('published NBD export of a restore point', () => {
