@@ -17,6 +17,7 @@ import { readDatastoreFile, writeDatastoreFile } from '../../src/vsphere/datasto
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
 import { captureVmConfig } from '../../src/vsphere/vm-config.js';
 import { destroyEntity, powerOffVm, unregisterVm } from '../../src/vsphere/vm-lifecycle.js';
+import { moref, toMoref } from '../../src/vsphere/xml.js';
 import { rampartMountsUnder } from '../../src/nbd/index.js';
 import { openDisk } from '../../src/chunkstore/index.js';
 
@@ -30,6 +31,8 @@ let disks: PreparedDisk[];
 let root: string;
 let repositoryId: string;
 let databaseEnv: Record<string, string> = {};
+let tinyFolder: string | undefined;
+let tinyMounted = false;
 
 async function finished(id: string) {
   await t.server.runner.settled(id);
@@ -153,6 +156,8 @@ afterAll(async () => {
   await t?.cleanup();
   await vcsim?.stop();
   await rm(root, { recursive: true, force: true });
+  if (tinyMounted) await promisify(execFile)('umount', ['-l', tinyFolder!]);
+  if (tinyFolder) await rm(tinyFolder, { recursive: true, force: true });
 });
 
 let fullId: string;
@@ -308,6 +313,34 @@ describe('entire VM restore', () => {
     expect(log).toMatch(/Removed the partially restored VM "restored-corrupt"/);
     expect(await vmDiskHashes('restored-corrupt')).toBeUndefined();
   }, 120_000);
+
+  it('a Customized restore to a datastore without the space fails before anything is created, saying how much is needed and free', async () => {
+    // A 4 MiB tmpfs as a vcsim datastore (vcsim reports a local datastore's free space from statfs); the disk is 8 MiB.
+    tinyFolder = await mkdtemp(path.join(tmpdir(), 'rampart-tinyds-'));
+    await promisify(execFile)('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', tinyFolder]);
+    tinyMounted = true;
+    const session = await vcsimSession(vcsim);
+    try {
+      const hosts = await retrieveFromContainer(session, [{ type: 'HostSystem', pathSet: ['name', 'configManager.datastoreSystem'] }]);
+      const host = hosts.find((o) => stringValue(o.props.get('name')) === 'DC0_H0')!;
+      const system = toMoref(host.props.get('configManager.datastoreSystem'))!;
+      await session.call('CreateLocalDatastore', { _this: moref(system), name: 'TinyDS', path: tinyFolder });
+    } finally {
+      await session.logout();
+    }
+    const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', {
+      token,
+      json: customized(fullId, 'restored-tiny', { datastore: { datastore: { hostName: HOST, name: 'TinyDS', type: 'Datastore' }, diskType: 'Thin' } }),
+    });
+    expect(res.status, res.text).toBe(201);
+    const done = await finished(res.body.id);
+    const log = await logText(res.body.id);
+    expect(done.result.result, log).toBe('Failed');
+    expect(done.result.message).toMatch(/Datastore TinyDS has 4 MiB free; the restored disks need 8 MiB\. Nothing was created\./);
+    expect(log).not.toMatch(/Creating VM/);
+    expect(await vmDiskHashes('restored-tiny')).toBeUndefined();
+    expect(await readdir(tinyFolder)).toEqual([]);
+  }, 60_000);
 });
 
 async function datastoreNames(): Promise<string[]> {
