@@ -209,17 +209,21 @@ export async function stageDisk(
   nbd.addExport({ name: exportName, device: overlay, listed: false, logLabel: `instant recovery ${mountId.slice(0, 8)} ${disk.name}` });
   live.record.exports.push(exportName);
   const flatName = at.descriptor.replace(/\.vmdk$/i, '') + '-flat.vmdk';
-  const fuse = await mountExportAsFile({
-    uri: nbd.uri(exportName),
-    mountPoint: path.join(live.record.folder, 'fuse', String(live.fuse.length)),
-    fileName: 'disk',
-    size: disk.capacity,
-  });
+  const fuse = await mountExportAsFile({ uri: nbd.uri(exportName), mountPoint: fuseMountPoint(live.record, live.fuse.length), fileName: 'disk', size: disk.capacity });
   live.fuse.push(fuse);
-  await symlink(fuse.file, path.join(at.dir, flatName));
+  // Relative, and inside the staging folder: an NFS client (a real ESXi host) resolves links itself, within the export.
+  await symlink(path.relative(at.dir, fuse.file), path.join(at.dir, flatName));
   await writeFile(path.join(at.dir, at.descriptor), descriptorText(flatName, disk.capacity));
   live.record.disks.push({ key: disk.key, name: disk.name, capacity: disk.capacity, descriptor: at.datastorePath });
   await ctx.updateLog(record, 'Succeeded', `${disk.name} (${formatBytes(disk.capacity)}): published, redo file ${path.basename(redoPath)}`);
+}
+
+/**
+ * Where the i-th disk's FUSE file is mounted: inside the staging folder (the datastore's root),
+ * so the whole datastore is one exported tree (`crossmnt`, docs/restore.md "Real ESXi hosts").
+ */
+export function fuseMountPoint(record: MountRecord, i: number): string {
+  return path.join(record.stagingFolder, '.fuse', String(i));
 }
 
 /** Undoes a mount, step by step and best effort (each step runs even when an earlier one failed); returns what could not be undone. */

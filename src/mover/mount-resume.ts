@@ -11,7 +11,7 @@ import type { VsphereSession } from '../vsphere/session.js';
 import { powerOnVm } from '../vsphere/vm-lifecycle.js';
 import type { ManagedObjectReference } from '../vsphere/xml.js';
 import { registerStagedFcd } from './fcd-recovery.js';
-import { mountNasDatastore, registerRecoveredVm, type LiveMount, type MountRecord } from './instant-recovery.js';
+import { fuseMountPoint, mountNasDatastore, registerRecoveredVm, type LiveMount, type MountRecord } from './instant-recovery.js';
 
 /**
  * Brings back, after a restart, a mount that was Mounted (docs/restore.md §2 "Restart"):
@@ -42,7 +42,7 @@ export async function resumeMount(
       const overlay = await CopyOnWriteOverlay.open({ source: reader, redoPath, resume: true });
       live.overlays.push(overlay);
       nbd.addExport({ name: exportName, device: overlay, listed: false, logLabel: `instant recovery ${path.basename(record.folder).slice(0, 8)} ${disk.name}` });
-      live.fuse.push(await mountExportAsFile({ uri: nbd.uri(exportName), mountPoint: path.join(record.folder, 'fuse', String(i)), fileName: 'disk', size: disk.capacity }));
+      live.fuse.push(await mountExportAsFile({ uri: nbd.uri(exportName), mountPoint: fuseMountPoint(record, i), fileName: 'disk', size: disk.capacity }));
     });
     // The staging folder's link must lead to the file just mounted (the host reads the disk through it).
     const flat = path.join(record.stagingFolder, disk.descriptor.replace(/\.vmdk$/i, '') + '-flat.vmdk');

@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { makeTlsMaterial } from '../support/peers.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { localFolderBackend, openChunkStore, readRestorePoint } from '../../src/chunkstore/index.js';
@@ -612,4 +615,83 @@ describe('published NBD export of a restore point', () => {
     await new Promise((r) => setTimeout(r, 3500));
     await expect(run('nbdinfo', [uri])).rejects.toThrow();
   }, 60_000);
+});
+
+describe('instant recovery for real ESXi hosts (RAMPART_IR_NFS_HOST)', () => {
+  it('CreateNasDatastore asks the host to mount <nfs host>:<staging folder> under the datastore name; vcsim cannot, and the mount fails leaving nothing', async () => {
+    // The SOAP calls are seen through a TLS forwarder in front of the simulator (its own certificate, registered as managed server "localhost").
+    const material = await makeTlsMaterial('ec', { cn: 'localhost' });
+    const seen: string[] = [];
+    const sockets = new Set<net.Socket>();
+    const forwarder = tls.createServer({ cert: material.certPem, key: material.keyPem }, (socket) => {
+      const upstream = tls.connect({ host: '127.0.0.1', port: vcsim.port, rejectUnauthorized: false });
+      for (const s of [socket, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+      }
+      socket.on('data', (d: Buffer) => seen.push(d.toString('latin1')));
+      socket.pipe(upstream).pipe(socket);
+      socket.on('close', () => upstream.destroy());
+      upstream.on('close', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => forwarder.listen(0, '::', resolve));
+    try {
+      const dataDir = t.dataDir;
+      await t.stop();
+      t = await startTestServer({ ...databaseEnv, RAMPART_IR_NFS_HOST: '192.0.2.10' }, dataDir);
+      token = await t.adminToken();
+      const creds = await t.api.post('/api/v1/credentials', {
+        token,
+        json: { type: 'Standard', username: vcsim.username, password: vcsim.password, description: 'via forwarder' },
+      });
+      expect(creds.status, creds.text).toBe(201);
+      await sessionDone('POST', '/api/v1/backupInfrastructure/managedServers', {
+        name: 'localhost',
+        description: 'vcsim behind a recording forwarder',
+        type: 'ViHost',
+        credentialsId: creds.body.id,
+        port: (forwarder.address() as net.AddressInfo).port,
+        certificateThumbprint: new X509Certificate(material.leafPem).fingerprint,
+      });
+      const at = (type: string, name: string) => ({ hostName: 'localhost', name, type });
+      const res = await t.api.post(IR_11, {
+        token,
+        json: {
+          objectRestorePointId: fullId,
+          type: 'Customized',
+          secureRestore: { enableAntivirusScan: false },
+          destination: {
+            restoredVmName: 'ir-nfs',
+            destinationHost: at('Host', 'DC0_H0'),
+            folder: at('Folder', 'vm'),
+            resourcePool: at('ResourcePool', 'Resources'),
+            biosUuidPolicy: 'preserve',
+          },
+          datastore: { redirectIsEnabled: false },
+        },
+      });
+      expect(res.status, res.text).toBe(201);
+      const done = await finished(res.body.id);
+      const mount = (await t.api.get(`${IR_11}?nameFilter=ir-nfs`, { token })).body.data[0];
+      const name = `rampart-ir-${mount.id.slice(0, 8)}`;
+      const staging = path.join(dataDir, 'ir', mount.id, name);
+      const call = seen.join('').match(/<CreateNasDatastore[\s\S]*?<\/CreateNasDatastore>/)?.[0];
+      expect(call, 'no CreateNasDatastore call seen').toBeDefined();
+      expect(call).toContain('<remoteHost>192.0.2.10</remoteHost>');
+      expect(call).toContain(`<remotePath>${staging}</remotePath>`);
+      expect(call).toContain(`<localPath>${name}</localPath>`);
+      expect(call).toContain('<type>NFS</type>');
+      // vcsim only mounts folders of its own machine: the call fails there, as on a host that cannot reach the export.
+      expect(done.result.result).toBe('Failed');
+      expect(mount.state).toBe('Failed');
+      expect(await logText(res.body.id)).toMatch(/Mounting datastore rampart-ir-\S+ \(192\.0\.2\.10:\//);
+      expect(await vmDiskHashes('ir-nfs')).toBeUndefined();
+      expect(await datastoreNames()).not.toContain(name);
+      expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
+      expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => forwarder.close(() => resolve()));
+    }
+  }, 120_000);
 });
