@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTlsMaterial } from '../support/peers.js';
+import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { localFolderBackend, openChunkStore, readRestorePoint } from '../../src/chunkstore/index.js';
@@ -618,6 +619,15 @@ describe('published NBD export of a restore point', () => {
 });
 
 describe('instant recovery for real ESXi hosts (RAMPART_IR_NFS_HOST)', () => {
+  it('reads RAMPART_IR_NFS_HOST and RAMPART_IR_NFS_VERSION, refusing what a host could not mount', () => {
+    const base = { RAMPART_DATA_DIR: '/nonexistent' };
+    expect(loadConfig(base).instantRecoveryNfs).toBeUndefined();
+    expect(loadConfig({ ...base, RAMPART_IR_NFS_HOST: ' rampart.example ' }).instantRecoveryNfs).toEqual({ host: 'rampart.example', version: 3 });
+    expect(loadConfig({ ...base, RAMPART_IR_NFS_HOST: 'fd00::5', RAMPART_IR_NFS_VERSION: '4' }).instantRecoveryNfs).toEqual({ host: 'fd00::5', version: 4 });
+    expect(() => loadConfig({ ...base, RAMPART_IR_NFS_HOST: 'a host' })).toThrow(/RAMPART_IR_NFS_HOST/);
+    expect(() => loadConfig({ ...base, RAMPART_IR_NFS_HOST: 'h', RAMPART_IR_NFS_VERSION: '2' })).toThrow(/RAMPART_IR_NFS_VERSION/);
+  });
+
   it('CreateNasDatastore asks the host to mount <nfs host>:<staging folder> under the datastore name; vcsim cannot, and the mount fails leaving nothing', async () => {
     // The SOAP calls are seen through a TLS forwarder in front of the simulator (its own certificate, registered as managed server "localhost").
     const material = await makeTlsMaterial('ec', { cn: 'localhost' });
