@@ -70,6 +70,12 @@ export interface RampartConfig {
   maxConnectionsPerAddress: number;
   /** Where GoogleCloud repositories are reached (S3 interoperability API); undefined = Google's public endpoint. */
   googleStorageEndpoint: string | undefined;
+  /**
+   * This machine's NFS server as ESXi hosts reach it (RAMPART_IR_NFS_HOST, RAMPART_IR_NFS_VERSION):
+   * instant recovery then asks hosts to mount `<host>:<staging folder>`; unset, the folder's local
+   * path is sent (the vSphere simulator).
+   */
+  instantRecoveryNfs: { host: string; version: 3 | 4 } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -241,5 +247,16 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     maxConnectionsPerAddress: integer(src, 'RAMPART_MAX_CONNECTIONS_PER_ADDRESS', 256, 1, 1_000_000),
     smtpCaFile: src.RAMPART_SMTP_CA_FILE?.trim() || undefined,
     googleStorageEndpoint: endpointOverride(src, 'RAMPART_GOOGLE_STORAGE_ENDPOINT', PUBLIC_GOOGLE_STORAGE_ENDPOINT, false),
+    instantRecoveryNfs: instantRecoveryNfs(src),
   };
+}
+
+function instantRecoveryNfs(src: Source): RampartConfig['instantRecoveryNfs'] {
+  const host = src.RAMPART_IR_NFS_HOST?.trim();
+  const versionText = src.RAMPART_IR_NFS_VERSION?.trim() || '3';
+  if (versionText !== '3' && versionText !== '4') throw new ConfigError(`RAMPART_IR_NFS_VERSION: "${versionText}" is not 3 or 4`);
+  if (!host) return undefined;
+  // A host name or an IPv4/IPv6 address, as ESXi's CreateNasDatastore takes it.
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(host)) throw new ConfigError(`RAMPART_IR_NFS_HOST: "${host}" is not a host name or an IP address`);
+  return { host, version: versionText === '4' ? 4 : 3 };
 }

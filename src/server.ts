@@ -159,7 +159,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       encryptionPasswords: () => vault.encryptionPasswords.allPasswords(),
     });
     // Instant recovery works under <data>/ir (NBD socket, FUSE mounts, staging folders, redo files); what a previous run left there is cleaned now.
-    const instantRecovery = new InstantRecoveryService({ store, runner, vsphere, restore, workFolder: join(config.dataDir, 'ir') });
+    const instantRecovery = new InstantRecoveryService({ store, runner, vsphere, restore, workFolder: join(config.dataDir, 'ir'), nfs: config.instantRecoveryNfs });
     await instantRecovery.recover();
 
     const certificate = await ServingCertificate.loadOrCreate(config.dataDir, logger);

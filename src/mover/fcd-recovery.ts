@@ -4,11 +4,11 @@ import type { ChunkStore, OpenedRestorePoint } from '../chunkstore/index.js';
 import type { NbdServer } from '../nbd/index.js';
 import type { SessionContext } from '../sessions/runner.js';
 import { logStep } from '../sessions/steps.js';
-import { createNasDatastore, datastoreFileUrl, registerDisk } from '../vsphere/datastores.js';
+import { datastoreFileUrl, registerDisk } from '../vsphere/datastores.js';
 import type { VsphereSession } from '../vsphere/session.js';
 import { datacenterOf } from '../vsphere/vm-config.js';
 import type { ManagedObjectReference } from '../vsphere/xml.js';
-import { stageDisk, type LiveMount, type MountRecord } from './instant-recovery.js';
+import { mountNasDatastore, nasDatastoreSpec, stageDisk, type LiveMount, type MountRecord, type NfsExport } from './instant-recovery.js';
 
 /** One disk of the backup to recover as a first-class disk. */
 export interface FcdMapping {
@@ -35,12 +35,13 @@ export async function mountFcds(
     host: ManagedObjectReference;
     redoFolder: string;
     disks: FcdMapping[];
+    nfs?: NfsExport;
   },
   live: LiveMount,
   onRecord: (record: MountRecord) => Promise<void>,
 ): Promise<void> {
   const { session, point, mountId } = input;
-  const { stagingFolder, datastoreName } = live.record;
+  const { stagingFolder } = live.record;
   const dir = path.join(stagingFolder, 'fcd');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await mkdir(input.redoFolder, { recursive: true, mode: 0o700 });
@@ -56,16 +57,21 @@ export async function mountFcds(
     });
     await onRecord(live.record);
   }
-  live.record.datastore = await logStep(ctx, `Mounting datastore ${datastoreName}`, () =>
-    createNasDatastore(session, input.host, { remoteHost: 'rampart', remotePath: `/rampart/ir/${mountId}`, localPath: stagingFolder }),
-  );
+  live.record.host = input.host;
+  live.record.nas = nasDatastoreSpec(live.record, mountId, input.nfs);
+  await mountNasDatastore(ctx, session, live.record);
   await onRecord(live.record);
-  const datacenter = await datacenterOf(session, live.record.datastore);
   live.record.fcds = [];
   for (const [i, mapping] of input.disks.entries()) {
-    const url = datastoreFileUrl(session, { datacenter, datastore: datastoreName, path: live.record.disks[i]!.descriptor });
-    const id = await logStep(ctx, `Registering first-class disk "${mapping.registeredFcdName}"`, () => registerDisk(session, url, mapping.registeredFcdName));
+    const id = await registerStagedFcd(ctx, session, live.record, i, mapping.registeredFcdName);
     live.record.fcds.push({ id, name: mapping.registeredFcdName, nameInBackup: mapping.nameInBackup, mountedDiskName: mapping.mountedDiskName });
     await onRecord(live.record);
   }
+}
+
+/** RegisterDisk of the mount's i-th staged disk (its descriptor on the mount's datastore); returns the FCD id. */
+export async function registerStagedFcd(ctx: SessionContext, session: VsphereSession, record: MountRecord, i: number, name: string): Promise<string> {
+  const datacenter = await datacenterOf(session, record.datastore!);
+  const url = datastoreFileUrl(session, { datacenter, datastore: record.datastoreName, path: record.disks[i]!.descriptor });
+  return logStep(ctx, `Registering first-class disk "${name}"`, () => registerDisk(session, url, name));
 }

@@ -4,7 +4,7 @@ import { openDisk, type ChunkStore, type OpenedRestorePoint } from '../chunkstor
 import { CopyOnWriteOverlay, mountExportAsFile, type FuseMount, type NbdServer } from '../nbd/index.js';
 import type { SessionContext } from '../sessions/runner.js';
 import { logStep } from '../sessions/steps.js';
-import { createNasDatastore, deleteDisk } from '../vsphere/datastores.js';
+import { createNasDatastore, deleteDisk, type NasDatastoreSpec } from '../vsphere/datastores.js';
 import { writeDatastoreFile } from '../vsphere/datastore-files.js';
 import type { VsphereSession } from '../vsphere/session.js';
 import { captureVmConfig } from '../vsphere/vm-config.js';
@@ -30,6 +30,8 @@ export interface MountPlace {
   /** Folder of this machine that holds the redo files (the cache datastore's folder when redirected). */
   redoFolder: string;
   powerUp: boolean;
+  /** This machine's NFS server for real ESXi hosts; unset, the host mounts the folder as a local path (the simulator). */
+  nfs?: NfsExport;
 }
 
 /** What a mount made, kept (as JSON) so unmount, migrate and a restart can undo it. */
@@ -44,6 +46,11 @@ export interface MountRecord {
   disks: { key: string; name: string; capacity: number; descriptor: string }[];
   /** First-class disks registered on the mount's datastore (instant FCD recovery). */
   fcds?: { id: string; name: string; nameInBackup: string; mountedDiskName: string }[];
+  /** The host that mounts the datastore and the CreateNasDatastore spec sent: a restart mounts it again if it is gone. */
+  host?: ManagedObjectReference;
+  nas?: NasDatastoreSpec;
+  /** Where the VM was registered: a restart registers it again if it is gone. */
+  vmPlace?: { pool: ManagedObjectReference; folder: ManagedObjectReference; vmName: string; powerUp: boolean };
 }
 
 /** Live parts of a mount held by this process (FUSE mounts, overlays). */
@@ -89,7 +96,7 @@ export async function mountRestorePoint(
   onRecord: (record: MountRecord) => Promise<void>,
 ): Promise<LiveMount> {
   const { session, nbd, point, mountId, place } = input;
-  const { stagingFolder, datastoreName } = live.record;
+  const { stagingFolder } = live.record;
   const vmName = place.vmName;
   // The VM's files sit in a folder of their own on the datastore (`[ds] vm/vm.vmx`): a vmx at the datastore's root has no log directory.
   const vmFolder = path.join(stagingFolder, vmFolderName(vmName));
@@ -111,22 +118,56 @@ export async function mountRestorePoint(
   await writeFile(path.join(vmFolder, `${vmName}.nvram`), '');
   await writeFile(path.join(vmFolder, 'vmware.log'), '');
 
-  live.record.datastore = await logStep(ctx, `Mounting datastore ${datastoreName}`, () =>
-    createNasDatastore(session, place.host, { remoteHost: 'rampart', remotePath: `/rampart/ir/${mountId}`, localPath: stagingFolder }),
-  );
+  live.record.host = place.host;
+  live.record.nas = nasDatastoreSpec(live.record, mountId, place.nfs);
+  live.record.vmPlace = { pool: place.pool, folder: place.folder, vmName, powerUp: place.powerUp };
+  await mountNasDatastore(ctx, session, live.record);
   await onRecord(live.record);
-  live.record.vm = await logStep(ctx, `Registering VM "${vmName}"`, () =>
-    registerVm(session, { folder: place.folder, pool: place.pool, host: place.host }, `[${datastoreName}] ${vmFolderName(vmName)}/${vmName}.vmx`, vmName, ctx.signal),
+  await registerRecoveredVm(ctx, session, live.record, onRecord);
+  return live;
+}
+
+/**
+ * Where the host finds the staging folder. Without an NFS server named (`nfs` unset: the
+ * simulator, whose NAS datastores are folders of this machine), `localPath` is the folder
+ * itself. With one, the host mounts `<nfs.host>:<staging folder>` (exported by this machine,
+ * docs/restore.md "Real ESXi hosts") and `localPath` is the datastore's name, as vSphere reads it.
+ */
+export function nasDatastoreSpec(record: MountRecord, mountId: string, nfs?: NfsExport): NasDatastoreSpec {
+  if (!nfs) return { remoteHost: 'rampart', remotePath: `/rampart/ir/${mountId}`, localPath: record.stagingFolder };
+  return { remoteHost: nfs.host, remotePath: record.stagingFolder, localPath: record.datastoreName, type: nfs.version === 4 ? 'NFS41' : 'NFS' };
+}
+
+/** This machine's NFS server, as ESXi hosts reach it (RAMPART_IR_NFS_HOST, RAMPART_IR_NFS_VERSION). */
+export interface NfsExport {
+  host: string;
+  version: 3 | 4;
+}
+
+export async function mountNasDatastore(ctx: SessionContext, session: VsphereSession, record: MountRecord): Promise<void> {
+  const { host, nas } = record;
+  if (!host || !nas) throw new Error('the mount does not say which host mounts its datastore');
+  record.datastore = await logStep(ctx, `Mounting datastore ${record.datastoreName} (${nas.remoteHost}:${nas.remotePath})`, () => createNasDatastore(session, host, nas));
+}
+
+/** RegisterVM on the mount's datastore, a SCSI controller and the staged disks attached, powered on when asked. */
+export async function registerRecoveredVm(ctx: SessionContext, session: VsphereSession, record: MountRecord, onRecord: (record: MountRecord) => Promise<void>): Promise<void> {
+  const place = record.vmPlace;
+  if (!place || !record.host) throw new Error('the mount does not say where its VM was registered');
+  const { vmName } = place;
+  const { datastoreName } = record;
+  record.vm = await logStep(ctx, `Registering VM "${vmName}"`, () =>
+    registerVm(session, { folder: place.folder, pool: place.pool, host: record.host! }, `[${datastoreName}] ${vmFolderName(vmName)}/${vmName}.vmx`, vmName, ctx.signal),
   );
-  await onRecord(live.record);
-  await logStep(ctx, `Attaching ${live.record.disks.length} disk(s)`, () =>
+  await onRecord(record);
+  await logStep(ctx, `Attaching ${record.disks.length} disk(s)`, () =>
     reconfigureVm(
       session,
-      live.record.vm!,
+      record.vm!,
       {
         deviceChange: [
           typed('VirtualDeviceConfigSpec', { operation: 'add', device: typed('VirtualLsiLogicController', { key: -100, busNumber: 1, sharedBus: 'noSharing' }) }),
-          ...live.record.disks.map((d, i) =>
+          ...record.disks.map((d, i) =>
             typed('VirtualDeviceConfigSpec', {
               operation: 'add',
               device: typed('VirtualDisk', {
@@ -143,8 +184,7 @@ export async function mountRestorePoint(
       ctx.signal,
     ),
   );
-  if (place.powerUp) await logStep(ctx, `Powering on "${vmName}"`, () => powerOnVm(session, live.record.vm!, ctx.signal));
-  return live;
+  if (place.powerUp) await logStep(ctx, `Powering on "${vmName}"`, () => powerOnVm(session, record.vm!, ctx.signal));
 }
 
 /**
@@ -169,17 +209,21 @@ export async function stageDisk(
   nbd.addExport({ name: exportName, device: overlay, listed: false, logLabel: `instant recovery ${mountId.slice(0, 8)} ${disk.name}` });
   live.record.exports.push(exportName);
   const flatName = at.descriptor.replace(/\.vmdk$/i, '') + '-flat.vmdk';
-  const fuse = await mountExportAsFile({
-    uri: nbd.uri(exportName),
-    mountPoint: path.join(live.record.folder, 'fuse', String(live.fuse.length)),
-    fileName: 'disk',
-    size: disk.capacity,
-  });
+  const fuse = await mountExportAsFile({ uri: nbd.uri(exportName), mountPoint: fuseMountPoint(live.record, live.fuse.length), fileName: 'disk', size: disk.capacity });
   live.fuse.push(fuse);
-  await symlink(fuse.file, path.join(at.dir, flatName));
+  // Relative, and inside the staging folder: an NFS client (a real ESXi host) resolves links itself, within the export.
+  await symlink(path.relative(at.dir, fuse.file), path.join(at.dir, flatName));
   await writeFile(path.join(at.dir, at.descriptor), descriptorText(flatName, disk.capacity));
   live.record.disks.push({ key: disk.key, name: disk.name, capacity: disk.capacity, descriptor: at.datastorePath });
   await ctx.updateLog(record, 'Succeeded', `${disk.name} (${formatBytes(disk.capacity)}): published, redo file ${path.basename(redoPath)}`);
+}
+
+/**
+ * Where the i-th disk's FUSE file is mounted: inside the staging folder (the datastore's root),
+ * so the whole datastore is one exported tree (`crossmnt`, docs/restore.md "Real ESXi hosts").
+ */
+export function fuseMountPoint(record: MountRecord, i: number): string {
+  return path.join(record.stagingFolder, '.fuse', String(i));
 }
 
 /** Undoes a mount, step by step and best effort (each step runs even when an earlier one failed); returns what could not be undone. */

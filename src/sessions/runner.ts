@@ -297,6 +297,8 @@ export class SessionRunner {
           .updateTable('sessions')
           .set({ progress_percent: clamped, usn: sql`usn + 1` })
           .where('id', '=', id)
+          // A report sent without waiting (a byte counter) may land after the end: it must not undo the final 100.
+          .where('state', '=', 'Working')
           .execute();
         changed();
       },

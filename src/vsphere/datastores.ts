@@ -51,3 +51,16 @@ export async function deleteDisk(session: VsphereSession, id: string, datastore:
   if (!manager) throw new VsphereError('NotSupported', `${session.label} has no first-class disk manager`);
   await runTask(session, 'DeleteVStorageObject_Task', { _this: moref(manager), id: { id }, datastore: moref(datastore) }, `delete first-class disk ${id}`, signal);
 }
+
+/** Whether a first-class disk is still registered on the datastore (RetrieveVStorageObject; vSphere answers NotFound when it is not). */
+export async function diskExists(session: VsphereSession, id: string, datastore: ManagedObjectReference): Promise<boolean> {
+  const manager = session.content.vStorageObjectManager;
+  if (!manager) throw new VsphereError('NotSupported', `${session.label} has no first-class disk manager`);
+  try {
+    await session.call('RetrieveVStorageObject', { _this: moref(manager), id: { id }, datastore: moref(datastore) });
+    return true;
+  } catch (err) {
+    if (err instanceof VsphereError && (err.kind === 'NotFound' || err.kind === 'ManagedObjectNotFound' || err.kind === 'InvalidDatastore')) return false;
+    throw err;
+  }
+}

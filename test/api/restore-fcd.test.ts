@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ let vcsim: Vcsim;
 let disks: PreparedDisk[];
 let root: string;
 let pointId: string;
+let databaseEnv: Record<string, string> = {};
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function finished(id: string) {
@@ -94,7 +95,8 @@ beforeAll(async () => {
   vcsim = await startVcsim({ cbt: true });
   disks = await prepareDisks(vcsim, { sizeBytes: 8 * MiB });
   root = await mkdtemp(path.join(tmpdir(), 'rampart-fcd-'));
-  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
+  databaseEnv = { RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) };
+  t = await startTestServer(databaseEnv);
   token = await t.adminToken();
   const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
   expect(creds.status, creds.text).toBe(201);
@@ -237,4 +239,40 @@ describe('instant recovery of first-class disks', () => {
     expect((await post({ objectRestorePointId: pointId, destinationCluster: cluster, disksMapping: mapping('w') }, FCD_13, '1.1-rev0')).status).toBe(404);
     expect((await t.api.get(FCD_11, { token, version: '1.1-rev0' })).body.pagination.total).toBe(0);
   });
+
+  it('after a restart the Mounted disk is brought back: same FCD, the write made before the restart still there; dismount then leaves nothing', async () => {
+    const res = await t.api.post(FCD_11, { token, version: '1.1-rev0', json: { objectRestorePointId: pointId, destinationCluster: cluster, disksMapping: mapping('fcd-three') } });
+    expect(res.status, res.text).toBe(201);
+    expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
+    const mount = (await t.api.get(`${FCD_11}?nameFilter=fcd-three`, { token, version: '1.1-rev0' })).body.data[0];
+    const datastore = `rampart-ir-${mount.id.slice(0, 8)}`;
+    const dataDir = t.dataDir;
+    // A write through the mounted disk (staging link → FUSE → NBD → redo file), flushed.
+    const handle = await open(path.join(dataDir, 'ir', mount.id, datastore, 'fcd', 'fcd-three-flat.vmdk'), 'r+');
+    await handle.write(Buffer.alloc(4096, 0x42), 0, 4096, MiB);
+    await handle.sync();
+    await handle.close();
+    const changed = Buffer.from(disks[0]!.content);
+    changed.fill(0x42, MiB, MiB + 4096);
+
+    await t.stop();
+    t = await startTestServer(databaseEnv, dataDir);
+    token = await t.adminToken();
+    const after = await t.api.get(`${FCD_11}/${mount.id}`, { token, version: '1.1-rev0' });
+    expect(after.body).toMatchObject({ state: 'Mounted', mountedDisks: mount.mountedDisks });
+    expect(after.body.errorMessage).toBeUndefined();
+    const resumed = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of fcd-three')}`, { token })).body.data;
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0].result.result, await logText(resumed[0].id)).toBe('Success');
+    expect(await retrieveFcd(mount.mountedDisks[0].objectId, datastore)).toEqual({ name: 'fcd-three', file: `[${datastore}] fcd/fcd-three.vmdk` });
+    expect(await datastoreFileHash(datastore, 'fcd/fcd-three-flat.vmdk')).toBe(sha(changed));
+
+    const off = await t.api.post(`${FCD_11}/${mount.id}/dismount`, { token, version: '1.1-rev0' });
+    expect(off.status, off.text).toBe(200);
+    expect((await finished(off.body.id)).result.result, await logText(off.body.id)).toBe('Success');
+    expect((await datastores()).has(datastore)).toBe(false);
+    expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
+    expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
+    expect((await readdir(path.join(dataDir, 'ir', 'redo'))).filter((f) => f.startsWith(mount.id))).toHaveLength(0);
+  }, 180_000);
 });

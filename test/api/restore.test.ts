@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -7,6 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { makeTlsMaterial } from '../support/peers.js';
+import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { localFolderBackend, openChunkStore, readRestorePoint } from '../../src/chunkstore/index.js';
@@ -16,6 +20,8 @@ import { chunkKey } from '../../src/chunkstore/layout.js';
 import { readDatastoreFile, writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
 import { captureVmConfig } from '../../src/vsphere/vm-config.js';
+import { destroyEntity, powerOffVm, unregisterVm } from '../../src/vsphere/vm-lifecycle.js';
+import { moref, toMoref } from '../../src/vsphere/xml.js';
 import { rampartMountsUnder } from '../../src/nbd/index.js';
 import { openDisk } from '../../src/chunkstore/index.js';
 
@@ -29,6 +35,8 @@ let disks: PreparedDisk[];
 let root: string;
 let repositoryId: string;
 let databaseEnv: Record<string, string> = {};
+let tinyFolder: string | undefined;
+let tinyMounted = false;
 
 async function finished(id: string) {
   await t.server.runner.settled(id);
@@ -152,6 +160,8 @@ afterAll(async () => {
   await t?.cleanup();
   await vcsim?.stop();
   await rm(root, { recursive: true, force: true });
+  if (tinyMounted) await promisify(execFile)('umount', ['-l', tinyFolder!]);
+  if (tinyFolder) await rm(tinyFolder, { recursive: true, force: true });
 });
 
 let fullId: string;
@@ -307,6 +317,34 @@ describe('entire VM restore', () => {
     expect(log).toMatch(/Removed the partially restored VM "restored-corrupt"/);
     expect(await vmDiskHashes('restored-corrupt')).toBeUndefined();
   }, 120_000);
+
+  it('a Customized restore to a datastore without the space fails before anything is created, saying how much is needed and free', async () => {
+    // A 4 MiB tmpfs as a vcsim datastore (vcsim reports a local datastore's free space from statfs); the disk is 8 MiB.
+    tinyFolder = await mkdtemp(path.join(tmpdir(), 'rampart-tinyds-'));
+    await promisify(execFile)('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0755', 'tmpfs', tinyFolder]);
+    tinyMounted = true;
+    const session = await vcsimSession(vcsim);
+    try {
+      const hosts = await retrieveFromContainer(session, [{ type: 'HostSystem', pathSet: ['name', 'configManager.datastoreSystem'] }]);
+      const host = hosts.find((o) => stringValue(o.props.get('name')) === 'DC0_H0')!;
+      const system = toMoref(host.props.get('configManager.datastoreSystem'))!;
+      await session.call('CreateLocalDatastore', { _this: moref(system), name: 'TinyDS', path: tinyFolder });
+    } finally {
+      await session.logout();
+    }
+    const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', {
+      token,
+      json: customized(fullId, 'restored-tiny', { datastore: { datastore: { hostName: HOST, name: 'TinyDS', type: 'Datastore' }, diskType: 'Thin' } }),
+    });
+    expect(res.status, res.text).toBe(201);
+    const done = await finished(res.body.id);
+    const log = await logText(res.body.id);
+    expect(done.result.result, log).toBe('Failed');
+    expect(done.result.message).toMatch(/Datastore TinyDS has 4 MiB free; the restored disks need 8 MiB\. Nothing was created\./);
+    expect(log).not.toMatch(/Creating VM/);
+    expect(await vmDiskHashes('restored-tiny')).toBeUndefined();
+    expect(await readdir(tinyFolder)).toEqual([]);
+  }, 60_000);
 });
 
 async function datastoreNames(): Promise<string[]> {
@@ -446,38 +484,113 @@ describe('instant VM recovery', () => {
     expect(await rampartMountsUnder(path.join(t.dataDir, 'ir'))).toEqual([]);
   }, 120_000);
 
-  it('after a restart a mount that was Mounted is cleaned and marked Failed', async () => {
-    const res = await t.api.post(IR_11, {
-      token,
-      json: {
-        objectRestorePointId: fullId,
-        type: 'Customized',
-        secureRestore: { enableAntivirusScan: false },
-        destination: {
-          restoredVmName: 'ir-three',
-          destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-          folder: { hostName: HOST, name: 'vm', type: 'Folder' },
-          resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
-          biosUuidPolicy: 'preserve',
+  it('after a restart Mounted mounts are brought back with the guest’s writes (datastore and VM made again if gone); one whose redo file is gone is cleaned and Failed', async () => {
+    const mountVm = async (vmName: string) => {
+      const res = await t.api.post(IR_11, {
+        token,
+        json: {
+          objectRestorePointId: fullId,
+          type: 'Customized',
+          powerUp: true,
+          secureRestore: { enableAntivirusScan: false },
+          destination: {
+            restoredVmName: vmName,
+            destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
+            folder: { hostName: HOST, name: 'vm', type: 'Folder' },
+            resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
+            biosUuidPolicy: 'preserve',
+          },
+          datastore: { redirectIsEnabled: false },
         },
-        datastore: { redirectIsEnabled: false },
-      },
-    });
-    expect(res.status, res.text).toBe(201);
-    expect((await finished(res.body.id)).result.result).toBe('Success');
-    const mount = (await t.api.get(`${IR_11}?nameFilter=ir-three`, { token })).body.data[0];
+      });
+      expect(res.status, res.text).toBe(201);
+      expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
+      return (await t.api.get(`${IR_11}?nameFilter=${vmName}`, { token })).body.data[0];
+    };
+    const kept = await mountVm('ir-three');
+    const remade = await mountVm('ir-five');
+    const lost = await mountVm('ir-four');
     const dataDir = t.dataDir;
+    // The guest writes through the mount (datastore link → FUSE → NBD → redo file) and flushes.
+    const written = new Map<string, Buffer>();
+    for (const [mount, byte] of [
+      [kept, 0x55],
+      [remade, 0x66],
+    ] as const) {
+      const vmFolder = path.join(dataDir, 'ir', mount.id, `rampart-ir-${mount.id.slice(0, 8)}`, mount.vmName);
+      const flat = path.join(
+        vmFolder,
+        (await readdir(vmFolder)).find((f) => f.endsWith('-flat.vmdk'))!,
+      );
+      const handle = await open(flat, 'r+');
+      await handle.write(Buffer.alloc(8192, byte), 0, 8192, 3 * MiB);
+      await handle.sync();
+      await handle.close();
+      const changed = Buffer.from(disks[0]!.content);
+      changed.fill(byte, 3 * MiB, 3 * MiB + 8192);
+      written.set(mount.id, changed);
+    }
+    expect(await vmDiskHashes('ir-three')).toEqual([sha(written.get(kept.id)!)]);
     await t.stop();
+
+    // While Rampart is down: ir-five's VM and datastore go from vCenter; ir-four's redo file is deleted.
+    const session = await vcsimSession(vcsim);
+    try {
+      const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
+      const vm = vms.find((o) => stringValue(o.props.get('name')) === 'ir-five')!.obj;
+      await powerOffVm(session, vm);
+      await unregisterVm(session, vm);
+      const stores = await retrieveFromContainer(session, [{ type: 'Datastore', pathSet: ['name'] }]);
+      await destroyEntity(session, stores.find((o) => stringValue(o.props.get('name')) === `rampart-ir-${remade.id.slice(0, 8)}`)!.obj);
+    } finally {
+      await session.logout();
+    }
+    expect(await vmDiskHashes('ir-five')).toBeUndefined();
+    const redo = path.join(dataDir, 'ir', 'redo');
+    const kept0 = (await readdir(redo)).filter((f) => f.startsWith(kept.id));
+    expect(kept0).toHaveLength(1);
+    for (const f of (await readdir(redo)).filter((f) => f.startsWith(lost.id))) await rm(path.join(redo, f));
+
     t = await startTestServer(databaseEnv, dataDir);
     token = await t.adminToken();
-    const after = await t.api.get(`${IR_11}/${mount.id}`, { token });
-    expect(after.body.state).toBe('Failed');
-    expect(after.body.errorMessage).toMatch(/restarted/);
-    expect(await vmDiskHashes('ir-three')).toBeUndefined();
-    expect(await datastoreNames()).not.toContain(`rampart-ir-${mount.id.slice(0, 8)}`);
+    for (const mount of [kept, remade]) {
+      const after = await t.api.get(`${IR_11}/${mount.id}`, { token });
+      expect(after.body, JSON.stringify(after.body)).toMatchObject({ state: 'Mounted', vmName: mount.vmName });
+      expect(after.body.errorMessage).toBeUndefined();
+      const sessions = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent(`Resuming instant recovery of ${mount.vmName}`)}`, { token })).body.data;
+      expect(sessions).toHaveLength(1);
+      // Made again what was gone: a success with warnings.
+      expect(sessions[0].result.result, await logText(sessions[0].id)).toBe(mount === kept ? 'Success' : 'Warning');
+      // The write made before the restart is read back through the new export over the same redo file.
+      expect(await vmDiskHashes(mount.vmName)).toEqual([sha(written.get(mount.id)!)]);
+    }
+    const remadeSession = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-five')}`, { token })).body.data[0];
+    const remadeLog = await logText(remadeSession.id);
+    expect(remadeLog).toMatch(/Datastore rampart-ir-\S+ is gone/);
+    expect(remadeLog).toMatch(/VM "ir-five" is no longer registered; registering it again/);
+    expect(await datastoreNames()).toEqual(expect.arrayContaining([`rampart-ir-${kept.id.slice(0, 8)}`, `rampart-ir-${remade.id.slice(0, 8)}`]));
+
+    const failed = await t.api.get(`${IR_11}/${lost.id}`, { token });
+    expect(failed.body.state).toBe('Failed');
+    expect(failed.body.errorMessage).toMatch(/restarted[\s\S]*redo file of Hard disk 1 .* is gone/);
+    const lostSession = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-four')}`, { token })).body.data[0];
+    expect(lostSession.result.result).toBe('Failed');
+    expect(await vmDiskHashes('ir-four')).toBeUndefined();
+    expect(await datastoreNames()).not.toContain(`rampart-ir-${lost.id.slice(0, 8)}`);
+    expect(existsSync(path.join(dataDir, 'ir', lost.id))).toBe(false);
+    expect(await rampartMountsUnder(path.join(dataDir, 'ir', lost.id))).toEqual([]);
+
+    // A resumed mount unmounts like any other: nothing left, its redo file included.
+    for (const mount of [kept, remade]) {
+      const res = await t.api.post(`${IR_11}/${mount.id}/unmount`, { token });
+      expect(res.status, res.text).toBe(200);
+      expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
+      expect(await vmDiskHashes(mount.vmName)).toBeUndefined();
+      expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
+    }
     expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
-    expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
-  }, 120_000);
+    expect((await readdir(redo)).filter((f) => f.startsWith(kept.id) || f.startsWith(remade.id))).toEqual([]);
+  }, 240_000);
 });
 
 describe('published NBD export of a restore point', () => {
@@ -503,4 +616,92 @@ describe('published NBD export of a restore point', () => {
     await new Promise((r) => setTimeout(r, 3500));
     await expect(run('nbdinfo', [uri])).rejects.toThrow();
   }, 60_000);
+});
+
+describe('instant recovery for real ESXi hosts (RAMPART_IR_NFS_HOST)', () => {
+  it('reads RAMPART_IR_NFS_HOST and RAMPART_IR_NFS_VERSION, refusing what a host could not mount', () => {
+    const base = { RAMPART_DATA_DIR: '/nonexistent' };
+    expect(loadConfig(base).instantRecoveryNfs).toBeUndefined();
+    expect(loadConfig({ ...base, RAMPART_IR_NFS_HOST: ' rampart.example ' }).instantRecoveryNfs).toEqual({ host: 'rampart.example', version: 3 });
+    expect(loadConfig({ ...base, RAMPART_IR_NFS_HOST: 'fd00::5', RAMPART_IR_NFS_VERSION: '4' }).instantRecoveryNfs).toEqual({ host: 'fd00::5', version: 4 });
+    expect(() => loadConfig({ ...base, RAMPART_IR_NFS_HOST: 'a host' })).toThrow(/RAMPART_IR_NFS_HOST/);
+    expect(() => loadConfig({ ...base, RAMPART_IR_NFS_HOST: 'h', RAMPART_IR_NFS_VERSION: '2' })).toThrow(/RAMPART_IR_NFS_VERSION/);
+  });
+
+  it('CreateNasDatastore asks the host to mount <nfs host>:<staging folder> under the datastore name; vcsim cannot, and the mount fails leaving nothing', async () => {
+    // The SOAP calls are seen through a TLS forwarder in front of the simulator (its own certificate, registered as managed server "localhost").
+    const material = await makeTlsMaterial('ec', { cn: 'localhost' });
+    const seen: string[] = [];
+    const sockets = new Set<net.Socket>();
+    const forwarder = tls.createServer({ cert: material.certPem, key: material.keyPem }, (socket) => {
+      const upstream = tls.connect({ host: '127.0.0.1', port: vcsim.port, rejectUnauthorized: false });
+      for (const s of [socket, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+      }
+      socket.on('data', (d: Buffer) => seen.push(d.toString('latin1')));
+      socket.pipe(upstream).pipe(socket);
+      socket.on('close', () => upstream.destroy());
+      upstream.on('close', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => forwarder.listen(0, '::', resolve));
+    try {
+      const dataDir = t.dataDir;
+      await t.stop();
+      t = await startTestServer({ ...databaseEnv, RAMPART_IR_NFS_HOST: '192.0.2.10' }, dataDir);
+      token = await t.adminToken();
+      const creds = await t.api.post('/api/v1/credentials', {
+        token,
+        json: { type: 'Standard', username: vcsim.username, password: vcsim.password, description: 'via forwarder' },
+      });
+      expect(creds.status, creds.text).toBe(201);
+      await sessionDone('POST', '/api/v1/backupInfrastructure/managedServers', {
+        name: 'localhost',
+        description: 'vcsim behind a recording forwarder',
+        type: 'ViHost',
+        credentialsId: creds.body.id,
+        port: (forwarder.address() as net.AddressInfo).port,
+        certificateThumbprint: new X509Certificate(material.leafPem).fingerprint,
+      });
+      const at = (type: string, name: string) => ({ hostName: 'localhost', name, type });
+      const res = await t.api.post(IR_11, {
+        token,
+        json: {
+          objectRestorePointId: fullId,
+          type: 'Customized',
+          secureRestore: { enableAntivirusScan: false },
+          destination: {
+            restoredVmName: 'ir-nfs',
+            destinationHost: at('Host', 'DC0_H0'),
+            folder: at('Folder', 'vm'),
+            resourcePool: at('ResourcePool', 'Resources'),
+            biosUuidPolicy: 'preserve',
+          },
+          datastore: { redirectIsEnabled: false },
+        },
+      });
+      expect(res.status, res.text).toBe(201);
+      const done = await finished(res.body.id);
+      const mount = (await t.api.get(`${IR_11}?nameFilter=ir-nfs`, { token })).body.data[0];
+      const name = `rampart-ir-${mount.id.slice(0, 8)}`;
+      const staging = path.join(dataDir, 'ir', mount.id, name);
+      const call = seen.join('').match(/<CreateNasDatastore[\s\S]*?<\/CreateNasDatastore>/)?.[0];
+      expect(call, 'no CreateNasDatastore call seen').toBeDefined();
+      expect(call).toContain('<remoteHost>192.0.2.10</remoteHost>');
+      expect(call).toContain(`<remotePath>${staging}</remotePath>`);
+      expect(call).toContain(`<localPath>${name}</localPath>`);
+      expect(call).toContain('<type>NFS</type>');
+      // vcsim only mounts folders of its own machine: the call fails there, as on a host that cannot reach the export.
+      expect(done.result.result).toBe('Failed');
+      expect(mount.state).toBe('Failed');
+      expect(await logText(res.body.id)).toMatch(/Mounting datastore rampart-ir-\S+ \(192\.0\.2\.10:\//);
+      expect(await vmDiskHashes('ir-nfs')).toBeUndefined();
+      expect(await datastoreNames()).not.toContain(name);
+      expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
+      expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => forwarder.close(() => resolve()));
+    }
+  }, 120_000);
 });

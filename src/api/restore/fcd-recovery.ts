@@ -110,7 +110,12 @@ export class FcdRecoveryService {
           ? await this.ir.cacheFolder(session, request.cacheDatastore, 'writeCache.cacheDatastore')
           : path.join(this.ir.deps.workFolder, 'redo');
       const nbd = await this.ir.server();
-      await mountFcds(ctx, { session, nbd, store: source.store, point: source.point, mountId, host, redoFolder, disks: request.disks }, live, this.ir.saveRecord(mountId));
+      await mountFcds(
+        ctx,
+        { session, nbd, store: source.store, point: source.point, mountId, host, redoFolder, disks: request.disks, nfs: this.ir.deps.nfs },
+        live,
+        this.ir.saveRecord(mountId),
+      );
       this.ir.live.set(mountId, live);
       await this.ir.setState(mountId, 'Mounted');
       const ids = (live.record.fcds ?? []).map((f) => `"${f.name}" (${f.id})`).join(', ');

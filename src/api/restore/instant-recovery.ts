@@ -3,7 +3,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { notFound, badRequest } from '../../http/errors.js';
-import { copyLiveDisks, mountRestorePoint, newLiveMount, unmountRestorePoint, type LiveMount, type MountRecord } from '../../mover/instant-recovery.js';
+import { copyLiveDisks, mountRestorePoint, newLiveMount, unmountRestorePoint, type LiveMount, type MountRecord, type NfsExport } from '../../mover/instant-recovery.js';
+import { resumeMount } from '../../mover/mount-resume.js';
 import { capturedConfig, newVmSpec } from '../../mover/vsphere-restore.js';
 import { ExportPublisher, NbdServer, unmountStaleMounts } from '../../nbd/index.js';
 import { openDisk } from '../../chunkstore/index.js';
@@ -28,9 +29,9 @@ export const MOUNT_STATES = ['Failed', 'Mounting', 'Mounted', 'Dismounting'] as 
  * Instant VM recovery mounts: rows in `instant_recovery_mounts` (state, spec,
  * what each mount made) plus the live parts this process holds (NBD exports,
  * overlays, FUSE mounts). One NBD server on a Unix socket in the data folder
- * serves every mount. After a restart the live parts are gone, so mounts left
- * Mounted are cleaned (stale FUSE mounts detached, vSphere objects removed,
- * redo files deleted) and marked Failed: never a leak.
+ * serves every mount. After a restart the live parts are gone: mounts left
+ * Mounted are brought back over their kept redo files, or (when something they
+ * need is gone) cleaned and marked Failed: never a leak.
  */
 export class InstantRecoveryService {
   private nbd: NbdServer | undefined;
@@ -38,7 +39,7 @@ export class InstantRecoveryService {
   /** Live parts of each mount (VM or first-class disks) this process holds. */
   readonly live = new Map<string, LiveMount>();
 
-  constructor(readonly deps: { store: Store; runner: SessionRunner; vsphere: VsphereAccess; restore: RestoreService; workFolder: string }) {}
+  constructor(readonly deps: { store: Store; runner: SessionRunner; vsphere: VsphereAccess; restore: RestoreService; workFolder: string; nfs?: NfsExport }) {}
 
   get db() {
     return this.deps.store.db;
@@ -151,7 +152,7 @@ export class InstantRecoveryService {
     const folder = request.folder ? (await findObject(session, request.folder, 'destination.folder', 'Folder')).ref : beside?.folder;
     if (!folder) throw new Error('destination.folder: the original VM is gone; name a destination folder.');
     const redoFolder = request.redirect && request.cacheDatastore ? await this.cacheFolder(session, request.cacheDatastore) : path.join(this.deps.workFolder, 'redo');
-    return { host, pool, folder, vmName, redoFolder, powerUp: request.powerUp };
+    return { host, pool, folder, vmName, redoFolder, powerUp: request.powerUp, nfs: this.deps.nfs };
   }
 
   /** Redo files on the cache datastore: its folder as this machine sees it (a datastore whose URL is a local path, as the simulator's and NFS mounts on this host are). */
@@ -240,12 +241,22 @@ export class InstantRecoveryService {
     });
   }
 
-  /** Start-up: mounts this process no longer holds are cleaned and marked Failed; stale FUSE mounts are lazily detached. */
-  async recover(): Promise<number> {
+  /**
+   * Start-up: stale FUSE mounts (a crash's) are lazily detached; each mount that was Mounted
+   * is brought back (same redo file, same paths; datastore, VM and FCDs checked on vSphere),
+   * in a session of its own whose log says what was done or why it could not be. A mount that
+   * cannot be brought back, and one caught Mounting or Dismounting, is cleaned and marked Failed.
+   */
+  async recover(): Promise<{ resumed: number; failed: number }> {
     await unmountStaleMounts(this.deps.workFolder).catch(() => []);
     const rows = await this.db.selectFrom('instant_recovery_mounts').selectAll().where('state', 'in', ['Mounting', 'Mounted', 'Dismounting']).execute();
+    let resumed = 0;
     for (const row of rows) {
       const record = row.record ? (JSON.parse(row.record) as MountRecord) : undefined;
+      if (row.state === 'Mounted' && record) {
+        if (await this.resume(row, record)) resumed++;
+        continue;
+      }
       let detail = '';
       if (record) {
         const session = await this.deps.vsphere.login(row.host_name).catch(() => undefined);
@@ -256,9 +267,48 @@ export class InstantRecoveryService {
           await session?.logout().catch(() => undefined);
         }
       }
-      await this.setState(row.id, 'Failed', `Rampart restarted while ${row.kind === 'fcd' ? 'these disks' : 'this VM'} ran from the backup; the mount was cleaned up.${detail}`);
+      await this.setState(
+        row.id,
+        'Failed',
+        `Rampart restarted while ${what(row)} ${row.state === 'Mounting' ? 'was being mounted' : 'was being unmounted'}; the mount was cleaned up.${detail}`,
+      );
     }
-    return rows.length;
+    return { resumed, failed: rows.length - resumed };
+  }
+
+  /** One Mounted mount brought back after a restart, or (failing that) cleaned and marked Failed saying why. */
+  private async resume(row: InstantRecoveryMountsTable, record: MountRecord): Promise<boolean> {
+    const type = row.kind === 'fcd' ? 'FirstClassDiskInstantRestore' : 'InstantRecovery';
+    const session = await this.deps.runner.start({ name: `Resuming instant recovery of ${row.vm_name}`, type, resourceId: row.id, createdBy: 'Rampart' }, async (ctx) => {
+      const live: LiveMount = { record, overlays: [], fuse: [] };
+      const vsphere = await this.deps.vsphere.login(row.host_name).catch((err: unknown) => err as Error);
+      try {
+        if (vsphere instanceof Error) throw new Error(`cannot log in to ${row.host_name}: ${vsphere.message}`);
+        const pointId = String((JSON.parse(row.spec) as Record<string, unknown>).restorePointId ?? '');
+        const source = await this.deps.restore.source(pointId, 'restorePointId');
+        await resumeMount(ctx, { session: vsphere, nbd: await this.server(), store: source.store, point: source.point }, live, this.saveRecord(row.id));
+        this.live.set(row.id, live);
+        return {
+          result: 'Success' as const,
+          message: `${row.kind === 'fcd' ? 'First-class disk(s)' : 'VM'} "${row.vm_name}" run${row.kind === 'fcd' ? '' : 's'} from the backup again (mount ${row.id}).`,
+        };
+      } catch (err) {
+        const reason = (err as Error).message;
+        await ctx.log(`Cannot bring the mount back: ${reason}; cleaning it up`, 'Warning');
+        const problems = await unmountRestorePoint(record, { session: vsphere instanceof Error ? undefined : vsphere, nbd: this.nbd, live }, (t, s) => ctx.log(t, s));
+        const detail = problems.length ? ` Clean-up: ${problems.join('; ')}` : '';
+        await this.setState(
+          row.id,
+          'Failed',
+          `Rampart restarted while ${what(row)} ran from the backup and could not bring the mount back: ${reason}. The mount was cleaned up.${detail}`,
+        );
+        throw err;
+      } finally {
+        if (!(vsphere instanceof Error)) await vsphere.logout().catch(() => undefined);
+      }
+    });
+    await this.deps.runner.settled(session.id);
+    return this.live.has(row.id);
   }
 
   /**
@@ -290,14 +340,25 @@ export class InstantRecoveryService {
     if (publisher) await Promise.all(exportNames.map((name) => publisher.unpublish(name)));
   }
 
+  /**
+   * Shutdown: each mount's FUSE mounts and exports are closed and its redo files flushed and
+   * kept; the vSphere side, the staging folder and the row (Mounted) stay, so the next start
+   * brings the mount back with the guest's writes.
+   */
   async close(): Promise<void> {
     await this.publisher?.closeAll();
     for (const [id, live] of this.live) {
-      await unmountRestorePoint(live.record, { nbd: this.nbd, live }).catch(() => undefined);
+      for (const fuse of live.fuse) await fuse.unmount().catch(() => undefined);
+      for (const name of live.record.exports) if (this.nbd?.hasExport(name)) await this.nbd.removeExport(name).catch(() => undefined);
+      for (const overlay of live.overlays) await overlay.close({ keep: true }).catch(() => undefined);
       this.live.delete(id);
     }
     await this.nbd?.close();
   }
+}
+
+function what(row: InstantRecoveryMountsTable): string {
+  return row.kind === 'fcd' ? 'these disks' : 'this VM';
 }
 
 /** Unregisters the recovered VM (powered off) so its disks stop changing; the datastore and export stay until the copy is done. */
