@@ -13,6 +13,10 @@ import { sessionPage, sessionsPage } from './pages/sessions.js';
 import { jobsPage } from './pages/jobs.js';
 import { backupObjectPage, backupPage, backupsPage, restorePointPage, restorePointsPage } from './pages/backups.js';
 import { restoresPage } from './pages/restores.js';
+import { proxiesPage } from './pages/proxies.js';
+import { generalOptionsPage } from './pages/general-options.js';
+import { configBackupPage } from './pages/config-backup.js';
+import { exportImportPage } from './pages/export-import.js';
 
 /** A page draws into `view`; it keeps polling only while `view.isConnected` (i.e. until the user navigates away). */
 export type Page = (view: HTMLElement, params: string[]) => Promise<void> | void;
@@ -41,12 +45,17 @@ const routes: Route[] = [
   { pattern: /^\/restore-points$/, title: 'Restore points', page: restorePointsPage },
   { pattern: /^\/restore-points\/([0-9a-fA-F-]{36})$/, title: 'Restore point', page: restorePointPage },
   { pattern: /^\/restores$/, title: 'Restores', page: restoresPage },
+  { pattern: /^\/proxies$/, title: 'Backup proxies', page: proxiesPage },
+  { pattern: /^\/general-options$/, title: 'General options', page: generalOptionsPage },
+  { pattern: /^\/configuration-backup$/, title: 'Configuration backup', page: configBackupPage },
+  { pattern: /^\/export-import$/, title: 'Export and import', page: exportImportPage },
 ];
 
 const NAV: [string, string][] = [
   ['/', 'Dashboard'],
   ['/sessions', 'Sessions'],
   ['/managed-servers', 'Managed servers'],
+  ['/proxies', 'Backup proxies'],
   ['/repositories', 'Repositories'],
   ['/scale-out-repositories', 'Scale-out repositories'],
   ['/credentials', 'Credentials'],
@@ -57,6 +66,9 @@ const NAV: [string, string][] = [
   ['/backups', 'Backups'],
   ['/restore-points', 'Restore points'],
   ['/restores', 'Restores'],
+  ['/general-options', 'General options'],
+  ['/configuration-backup', 'Configuration backup'],
+  ['/export-import', 'Export and import'],
 ];
 
 const root = document.getElementById('app')!;
