@@ -247,3 +247,27 @@ describe('export and import', () => {
     await screenshot(page, 'export-import');
   });
 });
+
+describe('security', () => {
+  it('shows the vault and rotates its master key as a session, after a confirmation; says where users and roles are managed', async () => {
+    const { page, url } = c;
+    const before = (await c.t.api.get('/api/v1/vault', { token })).body;
+    await openPage(page, url, '/security', 'Security');
+    await expect(page.locator('code.master-key').textContent()).resolves.toBe(before.currentMasterKeyId);
+    await page.getByText('npm run rampart -- user list').waitFor();
+
+    // Cancel does nothing.
+    await page.getByRole('button', { name: 'Rotate master key' }).click();
+    await page.getByRole('dialog', { name: 'Rotate the master key?' }).getByRole('button', { name: 'Cancel' }).click();
+    expect((await c.t.api.get('/api/v1/vault', { token })).body.currentMasterKeyId).toBe(before.currentMasterKeyId);
+
+    await page.getByRole('button', { name: 'Rotate master key' }).click();
+    await page.getByRole('dialog', { name: 'Rotate the master key?' }).getByRole('button', { name: 'Rotate master key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Master key rotation' });
+    await dialog.locator('.session-line .badge-success').waitFor({ timeout: 60_000 });
+    await dialog.getByRole('button', { name: 'Close' }).last().click();
+    const after = (await c.t.api.get('/api/v1/vault', { token })).body;
+    expect(after.currentMasterKeyId).not.toBe(before.currentMasterKeyId);
+    await expect(page.locator('code.master-key').textContent()).resolves.toBe(after.currentMasterKeyId);
+  });
+});

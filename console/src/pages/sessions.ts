@@ -25,16 +25,17 @@ export async function sessionsPage(view: HTMLElement): Promise<void> {
       },
     ],
     columns: [
-      { label: 'Name', cell: (s) => h('a', { href: `#/sessions/${s.id}` }, s.name), order: 'Name' },
-      { label: 'Type', cell: (s) => s.sessionType, order: 'SessionType' },
+      { label: 'Name', cell: (s) => h('a', { href: `#/sessions/${s.id}` }, s.name), order: 'Name', width: '22%' },
+      { label: 'Type', cell: (s) => s.sessionType, order: 'SessionType', width: '15%' },
       {
         label: 'State',
         cell: (s) => (s.state === 'Stopped' ? badge(s.state) : h('div', {}, badge(s.state), progressBar(s.progressPercent, `${s.name} progress`))),
         order: 'State',
+        width: '9rem',
       },
-      { label: 'Result', cell: (s) => (s.state === 'Stopped' ? badge(s.result?.result) : '—'), order: 'Result' },
-      { label: 'Started', cell: (s) => formatDate(s.creationTime), order: 'CreationTime' },
-      { label: 'Ended', cell: (s) => formatDate(s.endTime), order: 'EndTime' },
+      { label: 'Result', cell: (s) => (s.state === 'Stopped' ? badge(s.result?.result) : '—'), order: 'Result', width: '7rem' },
+      { label: 'Started', cell: (s) => formatDate(s.creationTime), order: 'CreationTime', width: '11rem' },
+      { label: 'Ended', cell: (s) => formatDate(s.endTime), order: 'EndTime', width: '11rem' },
       { label: 'Message', cell: (s) => s.result?.message ?? '', class: 'message' },
     ],
   });
