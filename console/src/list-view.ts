@@ -8,7 +8,7 @@ export interface Column<T> {
   order?: string;
   class?: string;
   /**
-   * A fixed width (CSS length). When columns give widths, each row is a grid of these widths
+   * A grid track (`9rem`, `minmax(0, 2fr)`). When columns give widths, each row is a grid of these widths
    * that Chromium lays out and paints only when it scrolls into view (content-visibility):
    * measuring every cell of 200 rows was most of the time drawing the sessions page
    * (bench/console-profile.ts).
