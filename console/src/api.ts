@@ -121,6 +121,8 @@ export interface CallOptions {
   form?: FormData;
   version?: string;
   query?: Record<string, string | number | boolean | undefined>;
+  /** Extra headers (e.g. a sealed export's passphrase, which must never be in a URL or a body). */
+  headers?: Record<string, string>;
 }
 
 /** One API call with the current token; on 401 it refreshes once and retries. */
@@ -133,7 +135,7 @@ export async function call<T = unknown>(method: string, path: string, options: C
     if (text) url += `?${text}`;
   }
   const attempt = () => {
-    const headers: Record<string, string> = { 'x-api-version': options.version ?? VBR_VERSION, accept: 'application/json' };
+    const headers: Record<string, string> = { ...options.headers, 'x-api-version': options.version ?? VBR_VERSION, accept: 'application/json' };
     if (tokens) headers.authorization = `Bearer ${tokens.access}`;
     let body: BodyInit | undefined;
     if (options.form) body = options.form;

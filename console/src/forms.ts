@@ -63,7 +63,9 @@ function control(field: Field, id: string, describedBy: string): HTMLElement {
 
 /** Which field an API message names: `"field"` in quotes, the last path segment counting too. */
 function fieldNamed(message: string, fields: Field[]): Field | undefined {
-  const quoted = [...message.matchAll(/"([A-Za-z0-9_.]+)"/g)].map((m) => m[1].toLowerCase());
+  // Messages name a field in quotes, or lead with it ("encryption.passwordId: required when …").
+  const leading = /^([A-Za-z][A-Za-z0-9_.]*): /.exec(message)?.[1];
+  const quoted = [...(leading ? [leading] : []), ...[...message.matchAll(/"([A-Za-z0-9_.]+)"/g)].map((m) => m[1])].map((name) => name.toLowerCase());
   for (const name of quoted) {
     const hit = fields.find((f) => f.name.toLowerCase() === name) ?? fields.find((f) => f.name.toLowerCase().endsWith(`.${name}`) || name.endsWith(`.${f.name.toLowerCase()}`));
     if (hit) return hit;

@@ -13,6 +13,11 @@ import { sessionPage, sessionsPage } from './pages/sessions.js';
 import { jobsPage } from './pages/jobs.js';
 import { backupObjectPage, backupPage, backupsPage, restorePointPage, restorePointsPage } from './pages/backups.js';
 import { restoresPage } from './pages/restores.js';
+import { proxiesPage } from './pages/proxies.js';
+import { generalOptionsPage } from './pages/general-options.js';
+import { configBackupPage } from './pages/config-backup.js';
+import { exportImportPage } from './pages/export-import.js';
+import { securityPage } from './pages/security.js';
 
 /** A page draws into `view`; it keeps polling only while `view.isConnected` (i.e. until the user navigates away). */
 export type Page = (view: HTMLElement, params: string[]) => Promise<void> | void;
@@ -41,12 +46,18 @@ const routes: Route[] = [
   { pattern: /^\/restore-points$/, title: 'Restore points', page: restorePointsPage },
   { pattern: /^\/restore-points\/([0-9a-fA-F-]{36})$/, title: 'Restore point', page: restorePointPage },
   { pattern: /^\/restores$/, title: 'Restores', page: restoresPage },
+  { pattern: /^\/proxies$/, title: 'Backup proxies', page: proxiesPage },
+  { pattern: /^\/general-options$/, title: 'General options', page: generalOptionsPage },
+  { pattern: /^\/configuration-backup$/, title: 'Configuration backup', page: configBackupPage },
+  { pattern: /^\/export-import$/, title: 'Export and import', page: exportImportPage },
+  { pattern: /^\/security$/, title: 'Security', page: securityPage },
 ];
 
 const NAV: [string, string][] = [
   ['/', 'Dashboard'],
   ['/sessions', 'Sessions'],
   ['/managed-servers', 'Managed servers'],
+  ['/proxies', 'Backup proxies'],
   ['/repositories', 'Repositories'],
   ['/scale-out-repositories', 'Scale-out repositories'],
   ['/credentials', 'Credentials'],
@@ -57,6 +68,10 @@ const NAV: [string, string][] = [
   ['/backups', 'Backups'],
   ['/restore-points', 'Restore points'],
   ['/restores', 'Restores'],
+  ['/general-options', 'General options'],
+  ['/configuration-backup', 'Configuration backup'],
+  ['/export-import', 'Export and import'],
+  ['/security', 'Security'],
 ];
 
 const root = document.getElementById('app')!;
@@ -65,40 +80,54 @@ let returnTo = '/';
 
 const currentPath = () => decodeURIComponent(location.hash.replace(/^#/, '')) || '/';
 
+const isCurrent = (href: string, path: string) => href === path || (href !== '/' && path.startsWith(`${href}/`));
+
+/** The frame around every page, drawn once per sign-in: navigating only marks the current link and swaps the page. */
+let frame: { main: HTMLElement; links: HTMLAnchorElement[]; user: HTMLElement } | undefined;
+
 function shell(path: string): HTMLElement {
-  const main = h('main', { id: 'main', tabindex: -1 });
-  const nav = h(
-    'nav',
-    { class: 'sidebar', 'aria-label': 'Sections' },
-    h('a', { class: 'brand', href: '#/' }, h('img', { src: 'favicon.svg', alt: '', width: 24, height: 24 }), 'Rampart'),
-    h(
-      'ul',
-      {},
-      NAV.map(([href, label]) =>
-        h('li', {}, h('a', { href: `#${href}`, 'aria-current': href === path || (href !== '/' && path.startsWith(`${href}/`)) ? 'page' : undefined }, label)),
-      ),
-    ),
-    h(
-      'div',
-      { class: 'signed-in' },
-      h('span', {}, signedInUser() ?? ''),
+  if (!frame || !frame.main.isConnected) {
+    const main = h('main', { id: 'main', tabindex: -1 });
+    const links = NAV.map(([href, label]) => h('a', { href: `#${href}` }, label));
+    const user = h('span', {});
+    const nav = h(
+      'nav',
+      { class: 'sidebar', 'aria-label': 'Sections' },
+      h('a', { class: 'brand', href: '#/' }, h('img', { src: 'favicon.svg', alt: '', width: 24, height: 24 }), 'Rampart'),
       h(
-        'button',
-        {
-          type: 'button',
-          class: 'btn btn-plain',
-          onclick: async () => {
-            await signOut();
-            returnTo = '/';
-            location.hash = '#/login';
-          },
-        },
-        'Sign out',
+        'ul',
+        {},
+        links.map((link) => h('li', {}, link)),
       ),
-    ),
-  );
-  replace(root, h('a', { class: 'skip', href: '#main', onclick: (e: Event) => (e.preventDefault(), main.focus()) }, 'Skip to content'), nav, main);
-  return main;
+      h(
+        'div',
+        { class: 'signed-in' },
+        user,
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'btn btn-plain',
+            onclick: async () => {
+              await signOut();
+              returnTo = '/';
+              location.hash = '#/login';
+            },
+          },
+          'Sign out',
+        ),
+      ),
+    );
+    replace(root, h('a', { class: 'skip', href: '#main', onclick: (e: Event) => (e.preventDefault(), main.focus()) }, 'Skip to content'), nav, main);
+    frame = { main, links, user };
+  }
+  replace(frame.user, signedInUser() ?? '');
+  NAV.forEach(([href], i) => {
+    if (isCurrent(href, path)) frame!.links[i].setAttribute('aria-current', 'page');
+    else frame!.links[i].removeAttribute('aria-current');
+  });
+  replace(frame.main);
+  return frame.main;
 }
 
 async function render(): Promise<void> {

@@ -31,13 +31,19 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Shows a session in `host` and follows it live: state, progress and the log, oldest record
  * first, until it stops (or `isActive` says the view is gone). Resolves with the last state.
  */
-export async function followSession(id: string, host: HTMLElement, isActive: () => boolean = () => host.isConnected): Promise<Session> {
+export async function followSession(
+  id: string,
+  host: HTMLElement,
+  isActive: () => boolean = () => host.isConnected,
+  // Automation (import) sessions live under their own path.
+  base = '/api/v1/sessions',
+): Promise<Session> {
   const head = h('div', { class: 'session-head' });
   const records = h('ol', { class: 'log', 'aria-label': 'Session log', 'aria-live': 'polite' });
   replace(host, head, records);
   let session: Session;
   for (let delay = 250; ; delay = Math.min(delay * 1.5, 1500)) {
-    const [current, logs] = await Promise.all([get<Session>(`/api/v1/sessions/${id}`), get<{ records: LogRecord[] }>(`/api/v1/sessions/${id}/logs`)]);
+    const [current, logs] = await Promise.all([get<Session>(`${base}/${id}`), get<{ records: LogRecord[] }>(`${base}/${id}/logs`)]);
     session = current;
     replace(
       head,

@@ -103,6 +103,23 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
     expect((await t.api.get('/api/v1/configBackup', { token, version: '1.3-rev0' })).body).toEqual(put.body);
   });
 
+  it('without encryption, replies carry the required encryption.passwordId as the empty GUID, which a PUT takes back as "none"', async () => {
+    const plain = await t.api.request('PUT', '/api/v1/configBackup', { token, json: settings({ encryption: { isEnabled: false } }) });
+    expect(plain.status).toBe(200);
+    expect(plain.body.encryption).toEqual({ isEnabled: false, passwordId: '00000000-0000-0000-0000-000000000000' });
+    // The client checks every reply against Veeam's document (passwordId is required there).
+    const got = await t.api.get('/api/v1/configBackup', { token });
+    expect(got.body.encryption).toEqual(plain.body.encryption);
+    expect((await t.api.request('PUT', '/api/v1/configBackup', { token, json: got.body })).status).toBe(200);
+    const enabledWithoutOne = await t.api.request('PUT', '/api/v1/configBackup', {
+      token,
+      json: { ...got.body, encryption: { isEnabled: true, passwordId: got.body.encryption.passwordId } },
+    });
+    expect(enabledWithoutOne.status).toBe(400);
+    expect(enabledWithoutOne.body.message).toContain('encryption.passwordId');
+    expect((await t.api.request('PUT', '/api/v1/configBackup', { token, json: settings() })).status).toBe(200);
+  });
+
   it('backs up into the repository as encrypted restore points, keeps restorePointsToKeep, records the last success', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {

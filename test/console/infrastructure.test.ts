@@ -220,6 +220,11 @@ describe('sessions', () => {
     await page.getByRole('cell', { name: 'RepositoryMaintenance', exact: true }).first().waitFor();
     // The filtered page replaces the unfiltered one when the API answers: wait for it, then no other type is listed.
     await expect.poll(() => page.getByRole('cell', { name: 'Infrastructure', exact: true }).count(), { timeout: 10_000 }).toBe(0);
+    await page.getByLabel('Type').selectOption('');
+    await page.getByRole('cell', { name: 'Infrastructure', exact: true }).first().waitFor();
+    await screenshot(page, 'sessions');
+    await page.getByLabel('Type').selectOption('RepositoryMaintenance');
+    await expect.poll(() => page.getByRole('cell', { name: 'Infrastructure', exact: true }).count(), { timeout: 10_000 }).toBe(0);
     await page.locator('table tbody a[href^="#/sessions/"]').first().click();
     await page.getByRole('list', { name: 'Session log' }).locator('li').first().waitFor();
     await page.getByRole('link', { name: '‹ All sessions' }).waitFor();

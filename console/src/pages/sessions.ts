@@ -25,17 +25,18 @@ export async function sessionsPage(view: HTMLElement): Promise<void> {
       },
     ],
     columns: [
-      { label: 'Name', cell: (s) => h('a', { href: `#/sessions/${s.id}` }, s.name), order: 'Name' },
-      { label: 'Type', cell: (s) => s.sessionType, order: 'SessionType' },
+      { label: 'Name', cell: (s) => h('a', { href: `#/sessions/${s.id}` }, s.name), order: 'Name', width: 'minmax(0, 1.8fr)' },
+      { label: 'Type', cell: (s) => s.sessionType, order: 'SessionType', width: 'minmax(0, 1.7fr)' },
       {
         label: 'State',
         cell: (s) => (s.state === 'Stopped' ? badge(s.state) : h('div', {}, badge(s.state), progressBar(s.progressPercent, `${s.name} progress`))),
         order: 'State',
+        width: '6.5rem',
       },
-      { label: 'Result', cell: (s) => (s.state === 'Stopped' ? badge(s.result?.result) : '—'), order: 'Result' },
-      { label: 'Started', cell: (s) => formatDate(s.creationTime), order: 'CreationTime' },
-      { label: 'Ended', cell: (s) => formatDate(s.endTime), order: 'EndTime' },
-      { label: 'Message', cell: (s) => s.result?.message ?? '', class: 'message' },
+      { label: 'Result', cell: (s) => (s.state === 'Stopped' ? badge(s.result?.result) : '—'), order: 'Result', width: '6.75rem' },
+      { label: 'Started', cell: (s) => formatDate(s.creationTime), order: 'CreationTime', width: '9rem' },
+      { label: 'Ended', cell: (s) => formatDate(s.endTime), order: 'EndTime', width: '9rem' },
+      { label: 'Message', cell: (s) => s.result?.message ?? '', class: 'message', width: 'minmax(0, 2.6fr)' },
     ],
   });
   replace(view, pageHeader('Sessions', h('button', { type: 'button', class: 'btn btn-plain', onclick: () => void list.reload() }, 'Refresh')), list.element);

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { formatInstant } from '../../http/dates.js';
 import { SessionModel as SessionModelSchema } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
-import { ConfigBackupModel, type ConfigBackupSettings } from './schemas.js';
+import { ConfigBackupModel, NO_PASSWORD_ID, type ConfigBackupSettings } from './schemas.js';
 import type { ConfigBackupService } from './service.js';
 
 const tags = ['Configuration Backup'];
@@ -12,6 +12,7 @@ const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
 
 const model = (s: ConfigBackupSettings) => ({
   ...s,
+  encryption: { ...s.encryption, passwordId: s.encryption.passwordId ?? NO_PASSWORD_ID },
   lastSuccessfulBackup: { ...s.lastSuccessfulBackup, lastSuccessfulTime: formatInstant(s.lastSuccessfulBackup.lastSuccessfulTime) ?? undefined },
 });
 

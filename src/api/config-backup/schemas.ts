@@ -36,4 +36,7 @@ export const ConfigBackupModel = Type.Object({
   lastSuccessfulBackup: Type.Object({ lastSuccessfulTime: Type.Optional(Type.String()), sessionId: Type.Optional(Type.String()) }),
   encryption: Type.Object({ isEnabled: Type.Boolean(), passwordId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])) }),
 });
+/** Veeam's document requires encryption.passwordId; with no password chosen a reply carries the empty GUID (Veeam's "none"). */
+export const NO_PASSWORD_ID = '00000000-0000-0000-0000-000000000000';
+
 export type ConfigBackupSettings = Static<typeof ConfigBackupModel>;

@@ -9,7 +9,7 @@ import type { Store } from '../../store/database.js';
 import { readSetting } from '../../store/settings.js';
 import type { EncryptionPasswordsService } from '../encryption-passwords/service.js';
 import type { RepositoriesService } from '../repositories/service.js';
-import type { ConfigBackupSettings } from './schemas.js';
+import { NO_PASSWORD_ID, type ConfigBackupSettings } from './schemas.js';
 
 const SETTING_KEY = 'configBackup';
 const CHUNK_SIZE = 1024 * 1024;
@@ -42,7 +42,9 @@ export class ConfigBackupService {
     };
   }
 
-  async update(spec: ConfigBackupSettings): Promise<ConfigBackupSettings> {
+  async update(input: ConfigBackupSettings): Promise<ConfigBackupSettings> {
+    // The empty GUID a GET shows for "no password" comes back in a PUT: it means none.
+    const spec = input.encryption.passwordId === NO_PASSWORD_ID ? { ...input, encryption: { isEnabled: input.encryption.isEnabled } } : input;
     await this.deps.repositories.get(spec.backupRepositoryId).catch(() => {
       throw badRequest(`backupRepositoryId: no repository ${spec.backupRepositoryId}.`, spec.backupRepositoryId);
     });
