@@ -5,10 +5,11 @@
  * forgets it. A backup with a restore point still immutable (hardened
  * repository, S3 object lock; docs/immutability.md) is refused up front with
  * the date, before anything is deleted: a deletion never stops half-way
- * because of a lock.
+ * because of a lock. The refusal is a 400: Veeam's documents list no 409 for
+ * this route, and 400 is the error they define for every operation.
  */
 import { ChunkStoreError, deleteRestorePoint, restorePointImmutableUntil, type ChunkStore, type RestorePointRef } from '../../chunkstore/index.js';
-import { ApiError, conflict } from '../../http/errors.js';
+import { ApiError, badRequest } from '../../http/errors.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import type { SessionContext, SessionOutcome, SessionRunner } from '../../sessions/runner.js';
 import type { BackupsService } from './service.js';
@@ -73,7 +74,7 @@ export class BackupDeletion {
     });
   }
 
-  /** 409 naming how many points are immutable and until when the last of them is: the date the backup can go. */
+  /** 400 naming how many points are immutable and until when the last of them is: the date the backup can go. */
   private async refuseImmutable(store: ChunkStore, backup: { id: string; name: string }, points: Array<{ id: string; location: string; creation_time: string }>): Promise<void> {
     const locked: Array<{ id: string; until: Date }> = [];
     for (const point of points) {
@@ -84,7 +85,7 @@ export class BackupDeletion {
     if (locked.length === 0) return;
     const last = locked.reduce((a, b) => (b.until > a.until ? b : a));
     const first = locked.reduce((a, b) => (b.until < a.until ? b : a));
-    throw conflict(
+    throw badRequest(
       `Backup "${backup.name}" cannot be deleted yet: ${locked.length} of its ${points.length} restore point(s) are immutable in ${store.backend.description}` +
         ` (restore point ${first.id} until ${first.until.toISOString()}${locked.length > 1 ? `, the last one (${last.id}) until ${last.until.toISOString()}` : ''}).` +
         ` Nothing was deleted; the whole backup can be deleted after ${last.until.toISOString()}.`,
