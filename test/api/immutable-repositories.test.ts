@@ -224,7 +224,8 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
       mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
     });
     hardenedId = added.resourceId;
-    expect(added.log).toMatch(/Installing and starting Rampart's transport service on "localhost" \(port \d+, .*\) with the single-use credentials/);
+    expect(added.log).toContain(`Succeeded: Transport service installed and started on "localhost" port ${servicePort} with the single-use credentials`);
+    expect(added.log).toContain('Succeeded: Logged in to "localhost": the single-use credentials were used once and discarded');
     expect(added.log).toMatch(/single-use credentials were used once and discarded; Rampart keeps no login for this host/);
     expect(added.log).toMatch(/both certificates pinned/);
     // Nothing of the login is left; the service access is sealed, the client key never in clear.

@@ -109,7 +109,8 @@ export async function installForRepository(
   const shell = await steps.step(
     `Logging in to "${host.name}" over SSH with its single-use credentials (host key checked against the pin)`,
     () => hosts.openShell(host.id, options.signal),
-    () => `Logged in to "${host.name}": the single-use credentials were taken out of the vault and will not be kept`,
+    // Taken out of the vault by this login: whatever follows, they cannot serve again.
+    () => `Logged in to "${host.name}": the single-use credentials were used once and discarded`,
   );
   let access: HardenedServiceAccess;
   try {
@@ -119,7 +120,7 @@ export async function installForRepository(
       `Installing and starting Rampart's transport service on "${host.name}" (port ${port}, files in ${installDir}) with the single-use credentials`,
       () => installOverSession(shell, { host: host.name, servicePort: port, folder, installDir }),
       (r) =>
-        `Transport service running ${r.supervision.kind === 'systemd' ? `as systemd unit ${r.supervision.unit}` : `under a supervising loop (pid ${r.supervision.pid})`}; both certificates pinned (mutual TLS)`,
+        `Transport service installed and started on "${host.name}" port ${port} with the single-use credentials, running ${r.supervision.kind === 'systemd' ? `as systemd unit ${r.supervision.unit}` : `under a supervising loop (pid ${r.supervision.pid})`}; both certificates pinned (mutual TLS)`,
     );
     const { supervision: _supervision, ...kept } = installed;
     access = kept;
