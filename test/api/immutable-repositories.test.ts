@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
@@ -301,6 +301,9 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
 
     await restoreAndCompare(first.pointId, 'from-locked-bucket', d);
 
+    // 1.0–1.1 have no such route (1.2 added it).
+    expect((await t.api.request('DELETE', `/api/v1/backups/${first.backupId}`, { token, version: '1.1-rev0' })).status).toBe(404);
+
     await new Promise((r) => setTimeout(r, Math.max(0, until!.getTime() - Date.now() + 1000)));
     const res = await deleteBackup(first.backupId);
     expect(res.status, res.text).toBe(201);
@@ -308,5 +311,8 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
     const done = await finished(res.body.id);
     expect(done.result.result, await logText(res.body.id)).toBe('Success');
     expect((await t.api.get(`/api/v1/backups/${first.backupId}`, { token })).status).toBe(404);
+    expect((await t.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token })).body.data).toEqual([]);
+    // The manifest is gone from the bucket itself (asked of s3rver directly, not through the stand-in).
+    await expect(s3.client.send(new HeadObjectCommand({ Bucket: 'locked', Key: manifestKey }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   }, 300_000);
 });

@@ -20,7 +20,7 @@ import { MANAGED_SERVER_KIND } from '../managed-servers/service.js';
 import { checkRepository, locate, type CheckDeps } from './checks.js';
 import type { HostDirectory, RepositoryHost } from './hosts.js';
 import { repositoryModel, settingsOf, type RepositoryRow } from './model.js';
-import { referencesIn, settingsFrom, type Obj } from './settings.js';
+import { referencesIn, settingsFrom, valueAt, type Obj } from './settings.js';
 import { sessionSteps } from './session-steps.js';
 import { TYPE_CATALOGUE } from './type-catalogue.js';
 import { checkReferences } from './validation.js';
@@ -284,8 +284,8 @@ export class RepositoriesService {
   private async checkHardenedEdit(existing: RepositoryRow, prepared: Prepared, steps: ReturnType<typeof sessionSteps>, signal: AbortSignal) {
     const access = await this.hardened.load(this.deps.store.db, existing.id);
     if (!access) return installForRepository(existing.id, prepared.settings, prepared.host!, this.deps.hosts, steps, { signal, timeoutMs: this.deps.timeoutMs });
-    const folder = String(settingsOf(existing).repository && (settingsOf(existing).repository as Obj).path);
-    const wanted = String((prepared.settings.repository as Obj | undefined)?.path);
+    const folder = String(valueAt(settingsOf(existing), 'repository.path'));
+    const wanted = String(valueAt(prepared.settings, 'repository.path'));
     if (folder !== wanted || existing.host_id !== prepared.host!.id)
       throw new StorageCheckError(
         `The host and folder of hardened repository "${existing.name}" cannot change: its transport service serves ${folder} and holds immutable backups there. Add a new repository instead.`,
