@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,6 +108,8 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
         await rm(path.join(INSTALL_ROOT, id), { recursive: true, force: true });
       }
     }
+    // The install made it; removed only when empty (another install may be using it).
+    await rmdir(INSTALL_ROOT).catch(() => undefined);
     await Promise.all([a?.cleanup(), b?.cleanup(), sshd?.stop()]);
     if (root) await rm(root, { recursive: true, force: true });
   });

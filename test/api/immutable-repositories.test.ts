@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -174,6 +174,8 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
         }
       }
       await rm(path.join(INSTALL_ROOT, hardenedId), { recursive: true, force: true });
+      // The install made it; removed only when empty (another install may be using it).
+      await rmdir(INSTALL_ROOT).catch(() => undefined);
     }
     if (root) {
       execFileSync('chattr', ['-R', '-i', root]);
