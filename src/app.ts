@@ -52,6 +52,7 @@ import type { JobsService } from './api/jobs/service.js';
 import { jobsRoutes } from './api/jobs/routes.js';
 import type { BackupsService } from './api/backups/service.js';
 import { backupsRoutes } from './api/backups/routes.js';
+import type { BackupDeletion } from './api/backups/deletion.js';
 import type { RestoreService } from './api/restore/service.js';
 import type { InstantRecoveryService } from './api/restore/instant-recovery.js';
 import { restoreRoutes } from './api/restore/routes.js';
@@ -88,6 +89,8 @@ export interface AppDeps {
   proxies: ProxiesService;
   jobs: JobsService;
   backups: BackupsService;
+  /** DELETE /api/v1/backups/{id}: refused while a restore point is immutable. */
+  backupDeletion?: BackupDeletion;
   restore: RestoreService;
   instantRecovery: InstantRecoveryService;
   inventory: InventoryService;
@@ -183,6 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   jobsRoutes(app, { jobs: deps.jobs, repositories: deps.repositories.repositories });
   backupsRoutes(app, {
     backups: deps.backups,
+    ...(deps.backupDeletion ? { deletion: deps.backupDeletion } : {}),
     repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
   });
   restoreRoutes(app, { restore: deps.restore, instantRecovery: deps.instantRecovery });

@@ -54,6 +54,12 @@ export interface RampartConfig {
   repositoryRefreshConcurrency: number;
   /** Bound on each request to a repository's host or service point, in checks and measurements. */
   repositoryTimeoutMs: number;
+  /**
+   * Test only (RAMPART_TEST_IMMUTABILITY_SECONDS): immutable repositories keep
+   * new restore points immutable for this many seconds instead of their days,
+   * so a test can let the period pass. Refused unless NODE_ENV is "test".
+   */
+  testImmutabilitySeconds?: number;
   /** Where WasabiCloud repositories are reached: a URL template, `{region}` = the repository's region; undefined = Wasabi's public endpoints. */
   wasabiEndpoint: string | undefined;
   /** PEM file of extra roots trusted for the SMTP server's certificate (a private CA); unset = the system's. */
@@ -169,6 +175,18 @@ function azureClientId(src: Source): string {
   return raw;
 }
 
+/** Days cannot be waited in a test; a shorter period must never reach a real installation. */
+function testImmutability(src: Source): { testImmutabilitySeconds?: number } {
+  const raw = src.RAMPART_TEST_IMMUTABILITY_SECONDS;
+  if (raw === undefined || raw === '') return {};
+  const mode = src.NODE_ENV ?? process.env.NODE_ENV;
+  if (mode !== 'test')
+    throw new ConfigError(
+      `RAMPART_TEST_IMMUTABILITY_SECONDS: a test-only setting (it shortens how long backups stay immutable); refused unless NODE_ENV is "test" (it is ${mode ? `"${mode}"` : 'unset'})`,
+    );
+  return { testImmutabilitySeconds: integer(src, 'RAMPART_TEST_IMMUTABILITY_SECONDS', 0, 1, 86_400) };
+}
+
 function integer(src: Source, key: string, fallback: number, min: number, max: number): number {
   const raw = src[key];
   if (raw === undefined || raw === '') return fallback;
@@ -239,6 +257,7 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     repositoryRefreshSeconds: integer(src, 'RAMPART_REPOSITORY_REFRESH_SECONDS', 300, 0, 86_400),
     repositoryRefreshConcurrency: integer(src, 'RAMPART_REPOSITORY_REFRESH_CONCURRENCY', 32, 1, 1024),
     repositoryTimeoutMs: integer(src, 'RAMPART_REPOSITORY_TIMEOUT_MS', 10_000, 100, 120_000),
+    ...testImmutability(src),
     wasabiEndpoint: endpointOverride(src, 'RAMPART_WASABI_ENDPOINT', PUBLIC_WASABI_ENDPOINT, true),
     tlsHandshakeTimeoutSeconds: integer(src, 'RAMPART_TLS_HANDSHAKE_TIMEOUT_SECONDS', 10, 1, 120),
     headersTimeoutSeconds,

@@ -41,6 +41,7 @@ import { JobsService } from './api/jobs/service.js';
 import { JobScheduler } from './api/jobs/scheduler.js';
 import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner, openRepositoryById } from './api/jobs/run.js';
+import { BackupDeletion } from './api/backups/deletion.js';
 import { backupReimport } from './api/jobs/reimport.js';
 import { RestoreService } from './api/restore/service.js';
 import { InstantRecoveryService } from './api/restore/instant-recovery.js';
@@ -207,6 +208,11 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       proxies,
       jobs,
       backups,
+      backupDeletion: new BackupDeletion({
+        backups,
+        runner,
+        openRepository: (repositoryId) => openRepositoryById({ repositories: repositories.repositories }, repositoryId, false),
+      }),
       restore,
       instantRecovery,
       inventory,

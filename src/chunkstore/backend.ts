@@ -42,6 +42,8 @@ export interface BlobRetention {
   readonly days: number;
   /** Retention of every key in `keys` lasts at least until `until`; done in batches, never shortened. */
   extend(keys: string[], until: Date): Promise<void>;
+  /** Until when the blob is under retention, as the storage says; undefined when nothing holds it (or it is gone). */
+  until(key: string): Promise<Date | undefined>;
 }
 
 /** The blobs that carry retention: chunks, indexes and manifests. Locks, keys, config and temp files must stay removable. */

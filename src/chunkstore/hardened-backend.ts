@@ -130,6 +130,18 @@ export function hardenedBackend(access: HardenedServiceAccess, options: { immuta
       agent.destroy();
     },
     capacity: () => json('GET', '/capacity'),
-    retention: { days: options.immutableDays, extend },
+    retention: {
+      days: options.immutableDays,
+      extend,
+      async until(key) {
+        try {
+          const st = await json<{ until?: string }>('GET', `/stat/${o(key).slice(3)}`, undefined, key);
+          return st.until ? new Date(st.until) : undefined;
+        } catch (err) {
+          if (err instanceof BlobNotFoundError) return undefined;
+          throw err;
+        }
+      },
+    },
   };
 }

@@ -59,7 +59,7 @@ export { s3Backend, openS3Backend } from './s3-backend.js';
 export { hardenedBackend, type HardenedBackend, type HardenedServiceAccess } from './hardened-backend.js';
 export type { BlobRetention } from './backend.js';
 export { listRestorePoints, type ListedRestorePoint } from './restore-points.js';
-export { deleteRestorePoint, applyRetention, type RetentionRule } from './retention.js';
+export { deleteRestorePoint, applyRetention, restorePointImmutableUntil, type RetentionRule } from './retention.js';
 export { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 export { verifyRestorePoints, type VerifyOptions, type VerifyReport, type BadChunk } from './verify.js';
 export { chooseExtent, findChainExtents, type ExtentState, type PlacementRequest } from './scale-out.js';

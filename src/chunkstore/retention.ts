@@ -25,6 +25,16 @@ export async function deleteRestorePoint(store: ChunkStore, ref: RestorePointRef
   for await (const blob of backend.list(restorePointFolder(ref))) await backend.delete(blob.key);
 }
 
+/**
+ * Until when a restore point cannot be deleted (its manifest's retention),
+ * undefined when nothing holds it: lets a caller refuse a whole deletion up
+ * front instead of failing half-way through.
+ */
+export async function restorePointImmutableUntil(store: ChunkStore, ref: RestorePointRef, now = Date.now()): Promise<Date | undefined> {
+  const until = await store.backend.retention?.until(manifestKey(ref));
+  return until && until.getTime() > now ? until : undefined;
+}
+
 export interface RetentionRule {
   /** Keep this many newest restore points (Veeam's RestorePoints retention). */
   keepRestorePoints?: number;
@@ -42,14 +52,14 @@ export async function applyRetention(
   store: ChunkStore,
   chain: { backupId: string; objectId: string },
   rule: RetentionRule,
-): Promise<{ deleted: ListedRestorePoint[]; kept: ListedRestorePoint[]; protected: ListedRestorePoint[] }> {
+): Promise<{ deleted: ListedRestorePoint[]; kept: ListedRestorePoint[]; protected: Array<ListedRestorePoint & { reason: string }> }> {
   if (rule.keepRestorePoints === undefined && rule.keepDays === undefined) throw new ChunkStoreError('InvalidArgument', 'a retention rule needs keepRestorePoints or keepDays');
   const points = (await listRestorePoints(store, { within: chain })).filter((p) => p.createdAt);
   const newestFirst = [...points].reverse();
   const cutoff = rule.keepDays !== undefined ? (rule.now ?? new Date()).getTime() - rule.keepDays * 86_400_000 : undefined;
   const deleted: ListedRestorePoint[] = [];
   const kept: ListedRestorePoint[] = [];
-  const guarded: ListedRestorePoint[] = [];
+  const guarded: Array<ListedRestorePoint & { reason: string }> = [];
   for (const [i, point] of newestFirst.entries()) {
     const keep = i === 0 || (rule.keepRestorePoints !== undefined ? i < rule.keepRestorePoints : Date.parse(point.createdAt) >= cutoff!);
     if (keep) {
@@ -62,7 +72,7 @@ export async function applyRetention(
     } catch (err) {
       // Still immutable (object lock, hardened repository): kept until its date, retried by a later run.
       if (!(err instanceof ChunkStoreError && (err.kind === 'Protected' || err.kind === 'Immutable'))) throw err;
-      guarded.push(point);
+      guarded.push({ ...point, reason: err.message });
     }
   }
   return { deleted, kept, protected: guarded };

@@ -71,6 +71,7 @@ export function s3Backend(client: S3Client, bucket: string, folder: string, opti
             const retained = keys.filter(isRetainedKey);
             for (let i = 0; i < retained.length; i += RETENTION_CONCURRENCY) await Promise.all(retained.slice(i, i + RETENTION_CONCURRENCY).map((k) => setRetention(k, until)));
           },
+          until: retainedUntil,
         };
 
   const head = async (key: string) => {

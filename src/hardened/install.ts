@@ -36,7 +36,7 @@ const MIN_NODE_MAJOR = 18;
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-async function asRoot(session: SshSession): Promise<string> {
+async function asRoot(session: Pick<SshSession, 'run'>): Promise<string> {
   const id = await session.run('id -u');
   if (id.stdout.trim() === '0') return '';
   const sudo = await session.run('sudo -n id -u');
@@ -58,6 +58,20 @@ async function readServiceSource(): Promise<string> {
 }
 
 export async function installHardenedService(request: HardenedInstallRequest): Promise<HardenedInstallResult> {
+  const session = await openSshSession(request.host, request.sshPort, request.login, request.hostKeyFingerprint, { timeoutMs: 10_000 });
+  try {
+    return await installOverSession(session, request);
+  } finally {
+    // Single-use: the session ends here and nothing of the login is kept.
+    session.close();
+  }
+}
+
+/** Installs the service over an SSH session someone else opened (and closes): the repositories section logs in once with the single-use credentials and checks the folder on the same login. */
+export async function installOverSession(
+  session: Pick<SshSession, 'run'>,
+  request: Omit<HardenedInstallRequest, 'sshPort' | 'hostKeyFingerprint' | 'login'>,
+): Promise<HardenedInstallResult> {
   const installDir = request.installDir ?? '/opt/rampart-transport';
   const validBy = new Date(Date.now() + 10 * 365 * 86_400_000);
   const [server, client] = await Promise.all([
@@ -75,48 +89,41 @@ export async function installHardenedService(request: HardenedInstallRequest): P
   const dir = quote(installDir);
   const serviceFile = `${installDir}/rampart-transport.mjs`;
   const configFile = `${installDir}/config.json`;
-  const session = await openSshSession(request.host, request.sshPort, request.login, request.hostKeyFingerprint, { timeoutMs: 10_000 });
-  let supervision: HardenedInstallResult['supervision'];
-  try {
-    const root = await asRoot(session);
-    const node = await session.run('command -v node && node -p "process.versions.node" && command -v chattr && command -v setsid');
-    const major = Number(node.stdout.split('\n')[1]?.split('.')[0]);
-    if (node.code !== 0 || !(major >= MIN_NODE_MAJOR))
-      throw new Error(
-        `The host needs Node.js ${MIN_NODE_MAJOR} or later, chattr (e2fsprogs) and setsid (util-linux) for the transport service; found: ${node.stdout.trim() || 'none'}.`,
-      );
-    // The script (with the service's private key) goes through stdin, never the command line.
-    const script = [
-      'set -e',
-      'umask 077',
-      `mkdir -p ${dir} ${quote(request.folder)}`,
-      `cat > ${quote(serviceFile)} <<'RAMPART_EOF'`,
-      serviceSource.replace(/\n$/, ''),
-      'RAMPART_EOF',
-      `cat > ${quote(configFile)} <<'RAMPART_EOF'`,
-      JSON.stringify(config),
-      'RAMPART_EOF',
-      'if [ -d /run/systemd/system ]; then',
-      `  cat > /etc/systemd/system/${SERVICE_UNIT} <<RAMPART_EOF`,
-      '[Unit]\nDescription=Rampart transport service (hardened repository)\nAfter=network-online.target\n[Service]',
-      `ExecStart=$(command -v node) ${serviceFile} ${configFile}\nRestart=always\nRestartSec=2\n[Install]\nWantedBy=multi-user.target`,
-      'RAMPART_EOF',
-      `  systemctl daemon-reload && systemctl enable --now ${SERVICE_UNIT} >/dev/null && echo systemd`,
-      'else',
-      // No systemd (containers, the tests): a shell loop restarts the service, in its own session so it outlives this login.
-      `  setsid nohup sh -c ${quote(`while :; do node ${quote(serviceFile)} ${quote(configFile)}; sleep 1; done`)} >> ${quote(`${installDir}/service.log`)} 2>&1 < /dev/null &`,
-      `  echo $! > ${quote(`${installDir}/supervisor.pid`)}; echo "supervisor $!"`,
-      'fi',
-      '',
-    ].join('\n');
-    const out = await session.run(`${root}sh -s`, { input: script });
-    if (out.code !== 0) throw new Error(`Installing the transport service failed: ${out.stderr.trim().split('\n')[0] ?? `exit ${out.code}`}`);
-    const pid = /supervisor (\d+)/.exec(out.stdout)?.[1];
-    supervision = pid ? { kind: 'supervisor', pid: Number(pid) } : { kind: 'systemd', unit: SERVICE_UNIT };
-  } finally {
-    // Single-use: the session ends here and nothing of the login is kept.
-    session.close();
-  }
+  const root = await asRoot(session);
+  const node = await session.run('command -v node && node -p "process.versions.node" && command -v chattr && command -v setsid');
+  const major = Number(node.stdout.split('\n')[1]?.split('.')[0]);
+  if (node.code !== 0 || !(major >= MIN_NODE_MAJOR))
+    throw new Error(
+      `The host needs Node.js ${MIN_NODE_MAJOR} or later, chattr (e2fsprogs) and setsid (util-linux) for the transport service; found: ${node.stdout.trim() || 'none'}.`,
+    );
+  // The script (with the service's private key) goes through stdin, never the command line.
+  const script = [
+    'set -e',
+    'umask 077',
+    `mkdir -p ${dir} ${quote(request.folder)}`,
+    `cat > ${quote(serviceFile)} <<'RAMPART_EOF'`,
+    serviceSource.replace(/\n$/, ''),
+    'RAMPART_EOF',
+    `cat > ${quote(configFile)} <<'RAMPART_EOF'`,
+    JSON.stringify(config),
+    'RAMPART_EOF',
+    'if [ -d /run/systemd/system ]; then',
+    `  cat > /etc/systemd/system/${SERVICE_UNIT} <<RAMPART_EOF`,
+    '[Unit]\nDescription=Rampart transport service (hardened repository)\nAfter=network-online.target\n[Service]',
+    `ExecStart=$(command -v node) ${serviceFile} ${configFile}\nRestart=always\nRestartSec=2\n[Install]\nWantedBy=multi-user.target`,
+    'RAMPART_EOF',
+    `  systemctl daemon-reload && systemctl enable --now ${SERVICE_UNIT} >/dev/null && echo systemd`,
+    'else',
+    // No systemd (containers, the tests): a shell loop restarts the service, in its own session so it outlives this login.
+    `  setsid nohup sh -c ${quote(`while :; do node ${quote(serviceFile)} ${quote(configFile)}; sleep 1; done`)} >> ${quote(`${installDir}/service.log`)} 2>&1 < /dev/null &`,
+    `  echo $! > ${quote(`${installDir}/supervisor.pid`)}; echo "supervisor $!"`,
+    'fi',
+    '',
+  ].join('\n');
+  const out = await session.run(`${root}sh -s`, { input: script });
+  if (out.code !== 0) throw new Error(`Installing the transport service failed: ${out.stderr.trim().split('\n')[0] ?? `exit ${out.code}`}`);
+  const pid = /supervisor (\d+)/.exec(out.stdout)?.[1];
+  const supervision: HardenedInstallResult['supervision'] = pid ? { kind: 'supervisor', pid: Number(pid) } : { kind: 'systemd', unit: SERVICE_UNIT };
   const access: HardenedServiceAccess = {
     host: request.host,
     port: request.servicePort,

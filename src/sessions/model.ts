@@ -34,6 +34,8 @@ export const SESSION_TYPES = [
   'BackupJob',
   'ConfigurationResynchronize',
   'BackgroundOperation',
+  /** 1.2: DELETE /api/v1/backups/{id}. */
+  'DeleteBackup',
 ] as const;
 export type SessionType = (typeof SESSION_TYPES)[number];
 

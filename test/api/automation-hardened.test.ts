@@ -1,11 +1,13 @@
-import { chmod, chown, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { haveSshd, isRoot, startSshd, TEST_PASSWORD, TEST_USER, type Sshd } from '../support/sshd.js';
-import { run } from '../support/tls.js';
-import { added, exportFrom, importInto, infrastructureRows, REPOS, SERVERS, titlesOf } from './automation-support.js';
+import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
+import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
+import { added, exportFrom, importInto, REPOS, SERVERS, titlesOf } from './automation-support.js';
 
 /**
  * A LinuxHardened repository on a managed Linux host (a real OpenSSH sshd on
@@ -13,9 +15,19 @@ import { added, exportFrom, importInto, infrastructureRows, REPOS, SERVERS, titl
  * a hardened repository's host, and a server with single-use credentials is
  * not exported (there is no credentials record to name): on the second server
  * the host is added by hand and given single-use credentials, then the
- * repository import logs in with them once and checks the folder's owner and
- * mode. Root is needed for the throwaway test account.
+ * repository import logs in with them once, checks the folder's owner and
+ * mode and installs Rampart's transport service (as root, with root's key:
+ * the service needs root for the immutable attribute). Each server's service
+ * listens on its own managementPort.
  */
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository on a managed Linux host (real sshd, single-use credentials)', () => {
   let sshd: Sshd;
@@ -26,7 +38,8 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
   let root: string;
   let folder: string;
   const env = { RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0' };
-  const singleUse = () => ({ username: TEST_USER, password: TEST_PASSWORD, SSHPort: sshd.port });
+  const singleUse = () => ({ username: 'root', privateKey: sshd.userKey, SSHPort: sshd.port });
+  const keyLine = () => sshd.userKey.split('\n')[1]!;
 
   /** Adds the sshd host (the 1.2 way, with single-use credentials) and stores single-use credentials for the next operation. */
   async function addHost(t: TestServer, token: string): Promise<string> {
@@ -47,6 +60,7 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
         singleUseCredentials: singleUse(),
         sshFingerprint: probe.body.fingerprint,
         port: sshd.port,
+        sshSettings: { managementPort: await freePort() },
       },
     });
     expect(res.status, res.text).toBe(201);
@@ -63,15 +77,10 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
   }
 
   beforeAll(async () => {
-    [sshd, a, b] = await Promise.all([startSshd(), startTestServer(env), startTestServer(env)]);
+    [sshd, a, b] = await Promise.all([startSshd({ allowRootWithKey: true }), startTestServer(env), startTestServer(env)]);
     [tokenA, tokenB] = await Promise.all([a.adminToken(), b.adminToken()]);
-    // A root-owned tree the test account can traverse, with a folder of its own where it makes the repository folder (700).
     root = await mkdtemp(path.join(tmpdir(), 'rampart-hardened-auto-'));
-    await chmod(root, 0o755);
-    const userDir = path.join(root, 'user');
-    await mkdir(userDir, { mode: 0o755 });
-    await chown(userDir, Number((await run('id', ['-u', TEST_USER])).stdout.trim()), Number((await run('id', ['-g', TEST_USER])).stdout.trim()));
-    folder = path.join(userDir, 'hardened');
+    folder = path.join(root, 'hardened');
     const hostId = await addHost(a, tokenA);
     await added(a, tokenA, REPOS, {
       type: 'LinuxHardened',
@@ -84,11 +93,28 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
     });
   });
   afterAll(async () => {
+    // The transport services outlive Rampart by design: stop the supervising loops this test started.
+    for (const t of [a, b]) {
+      const ids = t ? (await t.server.store.db.selectFrom('repositories').select('id').where('type', '=', 'LinuxHardened').execute()).map((r) => r.id) : [];
+      for (const id of ids) {
+        const pidFile = path.join(INSTALL_ROOT, id, 'supervisor.pid');
+        if (existsSync(pidFile)) {
+          try {
+            process.kill(-Number((await readFile(pidFile, 'utf8')).trim()), 'SIGTERM');
+          } catch {
+            /* already gone */
+          }
+        }
+        await rm(path.join(INSTALL_ROOT, id), { recursive: true, force: true });
+      }
+    }
+    // The install made it; removed only when empty (another install may be using it).
+    await rmdir(INSTALL_ROOT).catch(() => undefined);
     await Promise.all([a?.cleanup(), b?.cleanup(), sshd?.stop()]);
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  it('the host stays behind; added by hand on B with single-use credentials, the repository imports after a login that uses them once and a check of owner and mode', async () => {
+  it('the host stays behind; added by hand on B with single-use credentials, the repository imports after a login that uses them once, a check of owner and mode and the service install', async () => {
     // Servers with single-use credentials have no credentials record to name: not exported.
     expect((await exportFrom(a, tokenA, 'managedServers')).linuxHosts).toEqual([]);
     const exported = await exportFrom(a, tokenA, 'repositories');
@@ -106,7 +132,7 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
       },
     ]);
     const made = await stat(folder);
-    expect([made.uid, made.mode & 0o777]).toEqual([Number((await run('id', ['-u', TEST_USER])).stdout.trim()), 0o700]);
+    expect([made.uid, made.mode & 0o777]).toEqual([0, 0o700]);
 
     // Without the host on B the reference does not resolve.
     const early = await importInto(b, tokenB, 'repositories', exported);
@@ -118,29 +144,25 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
     expect(imported.session.result.result, titles.join('\n')).toBe('Success');
     expect(titles).toContain('Succeeded: Logged in to "127.0.0.1": the single-use credentials were used once and discarded');
     expect(titles).toContain(`Succeeded: Folder ${folder} exists`);
-    expect(titles).toContain(`Succeeded: Owner and mode ${TEST_USER} 700: fit for immutable backups`);
+    expect(titles).toContain('Succeeded: Owner and mode root 700: fit for immutable backups');
     expect(titles).toContain(`Succeeded: Wrote, read back and deleted a probe file in ${folder}`);
     expect(titles).toContain('Succeeded: Created LinuxHardened repository "immutable"');
-    expect(imported.log.map((r) => r.title + r.description).join('\n')).not.toContain(TEST_PASSWORD);
+    expect(
+      titles.some((title) => /Succeeded: Transport service installed and started on "127.0.0.1" port \d+ with the single-use credentials/.test(title)),
+      titles.join('\n'),
+    ).toBe(true);
+    expect(imported.log.map((r) => r.title + r.description).join('\n')).not.toContain(keyLine());
     expect(await exportFrom(b, tokenB, 'repositories')).toEqual(exported);
     expect((await b.api.get(`${REPOS}?nameFilter=immutable`, { token: tokenB })).body.data[0]).toMatchObject({ hostId: hostB, repository: { makeRecentBackupsImmutableDays: 30 } });
     // Used once: nothing of them is left in B's vault.
     expect(await b.server.store.db.selectFrom('vault_secrets').select('field').where('owner_id', '=', hostB).execute()).toEqual([]);
 
-    // Overwrite needs a login again: with the single-use credentials used up it fails, and the repository keeps what it had.
+    // Overwrite needs no login: the installed repository is checked through its transport service.
     const changed = structuredClone(exported);
     changed.LinuxHardenedRepositories[0].repository.makeRecentBackupsImmutableDays = 60;
-    const before = await infrastructureRows(b);
-    const refused = await importInto(b, tokenB, 'repositories', changed, '?onConflict=overwrite');
-    expect(refused.session.result.result).toBe('Failed');
-    expect(refused.log.find((r) => r.title === 'Could not import LinuxHardened repository "immutable"')?.description).toMatch(
-      /single-use credentials of server "127.0.0.1" were already used/,
-    );
-    expect(await infrastructureRows(b)).toEqual(before);
-    // With new ones it goes through.
-    await giveSingleUse(b, tokenB, hostB);
     const over = await importInto(b, tokenB, 'repositories', changed, '?onConflict=overwrite');
     expect(over.session.result.result, titlesOf(over.log).join('\n')).toBe('Success');
+    expect(titlesOf(over.log).some((title) => /Measuring the repository through its transport service/.test(title))).toBe(true);
     expect((await exportFrom(b, tokenB, 'repositories')).LinuxHardenedRepositories[0].repository.makeRecentBackupsImmutableDays).toBe(60);
   });
 });

@@ -11,6 +11,7 @@ import {
   BackupObjectsQuery,
   BackupObjectsResult,
   BackupsQuery,
+  DeleteBackupQuery,
   BackupsResult,
   MALWARE_STATUSES,
   OBJECT_ORDER_COLUMNS,
@@ -22,8 +23,12 @@ import {
   RestorePointsResult,
 } from './schemas.js';
 import type { BackupsService } from './service.js';
+import type { BackupDeletion } from './deletion.js';
+import { SessionModel } from '../sessions/schemas.js';
+import { sessionModel } from '../sessions/service.js';
 
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
+const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
 
 interface BackupsQueryValues extends ListQuery {
   createdAfterFilter?: string;
@@ -56,7 +61,10 @@ const whole = (count: number) => pagination(count, count, { skip: 0, limit: coun
  * for 1.0–1.1 clients, `/restorePoints` from 1.2 (Veeam renamed the section).
  * Each revision sees only its own path; the other answers 404, as Veeam does.
  */
-export function backupsRoutes(app: FastifyInstance, deps: { backups: BackupsService; repositoryNames: (ids: string[]) => Promise<Map<string, string>> }): void {
+export function backupsRoutes(
+  app: FastifyInstance,
+  deps: { backups: BackupsService; deletion?: BackupDeletion; repositoryNames: (ids: string[]) => Promise<Map<string, string>> },
+): void {
   const id = (request: { params: unknown }) => (request.params as { id: string }).id;
 
   app.get(
@@ -81,6 +89,21 @@ export function backupsRoutes(app: FastifyInstance, deps: { backups: BackupsServ
     const row = await deps.backups.getBackup(id(request));
     return backupModel(row, request.apiRevision, (await deps.repositoryNames([row.repository_id])).get(row.repository_id));
   });
+
+  const deletion = deps.deletion;
+  if (deletion)
+    app.delete(
+      '/api/v1/backups/:id',
+      { config: write, schema: { tags: ['Backups'], summary: 'Delete Backup', params: IdParams, querystring: DeleteBackupQuery, response: { 201: SessionModel } } },
+      async (request, reply) => {
+        // Veeam documents the delete from 1.2 on; 1.0–1.1 clients see no such route, as there.
+        if (!isRevisionAtLeast(request.apiRevision, '1.2-rev0'))
+          throw notFound(`No resource at DELETE ${request.url.split('?')[0]}: revision ${request.apiRevision} cannot delete backups (1.2 added it).`);
+        const q = request.query as { fromDB?: boolean; fromDBIfSPUnavailable?: boolean; includeGFS?: boolean };
+        const session = await deletion.delete(id(request), { fromDB: q.fromDB === true, createdBy: request.principal?.userName });
+        return reply.code(201).send(sessionModel(session, request.apiRevision));
+      },
+    );
 
   app.get(
     '/api/v1/backups/:id/objects',

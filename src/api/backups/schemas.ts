@@ -83,3 +83,10 @@ export const BackupsResult = Type.Object({ data: Type.Array(BackupModel), pagina
 export const BackupObjectsResult = Type.Object({ data: Type.Array(BackupObjectModel), pagination: PaginationSchema });
 export const RestorePointsResult = Type.Object({ data: Type.Array(RestorePointModel), pagination: PaginationSchema });
 export const RestorePointDisksResult = Type.Object({ data: Type.Array(RestorePointDiskModel), pagination: PaginationSchema });
+
+/** DELETE /api/v1/backups/{id} (1.2-rev1): fromDB removes it from the configuration only; includeGFS and fromDBIfSPUnavailable are accepted (no GFS points or scale-out service providers here). */
+export const DeleteBackupQuery = Type.Object({
+  fromDB: Type.Optional(Type.Boolean()),
+  fromDBIfSPUnavailable: Type.Optional(Type.Boolean()),
+  includeGFS: Type.Optional(Type.Boolean()),
+});

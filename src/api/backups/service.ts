@@ -253,6 +253,22 @@ export class BackupsService {
     });
   }
 
+  /** Every restore point of a backup, oldest first (a deletion goes through them). */
+  async restorePointsOfBackup(backupId: string): Promise<RestorePointRow[]> {
+    return this.db.selectFrom('restore_points').selectAll().where('backup_id', '=', backupId).orderBy('creation_time').execute();
+  }
+
+  /** The catalogue forgets a backup whose restore points are all gone (or that is removed from the configuration only). */
+  async forgetBackup(backupId: string): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      const points = trx.selectFrom('restore_points').select('id').where('backup_id', '=', backupId);
+      await trx.deleteFrom('restore_point_disks').where('restore_point_id', 'in', points).execute();
+      await trx.deleteFrom('restore_points').where('backup_id', '=', backupId).execute();
+      await trx.deleteFrom('backup_objects').where('backup_id', '=', backupId).execute();
+      await trx.deleteFrom('backups').where('id', '=', backupId).execute();
+    });
+  }
+
   async restorePointByLocation(location: string): Promise<RestorePointRow | undefined> {
     return this.db.selectFrom('restore_points').selectAll().where('location', '=', location).executeTakeFirst();
   }

@@ -4,6 +4,8 @@ import { settingsOf, type RepositoryRow } from '../repositories/model.js';
 import type { RepositoryHost } from '../repositories/hosts.js';
 import { valueAt } from '../repositories/settings.js';
 import { S3_TYPES } from '../repositories/type-catalogue.js';
+import { hardenedBackend } from '../../chunkstore/hardened-backend.js';
+import { immutableDaysOf, isServiceHosted, missingAccess } from '../repositories/hardened.js';
 
 /**
  * Which chunk-store backend a repository's data lives behind: the one place
@@ -13,12 +15,22 @@ import { S3_TYPES } from '../repositories/type-catalogue.js';
  *   WinLocal/LinuxLocal on the backup server → a local folder
  *   LinuxLocal on a managed Linux host       → SFTP, logged in as the repository
  *                                              checks do (stored credentials, pinned host key)
+ *   LinuxHardened on a managed Linux host    → its transport service (mutual TLS, pinned both
+ *                                              ways); chunks, indexes, manifests immutable for the
+ *                                              repository's makeRecentBackupsImmutableDays
  *   S3-compatible kinds                      → the bucket + folder, endpoint and keys
- *                                              resolved as the repository checks resolve them
+ *                                              resolved as the repository checks resolve them;
+ *                                              with bucket.immutability on, COMPLIANCE object lock
  */
 export async function repositoryBackend(row: RepositoryRow, host: RepositoryHost | undefined, deps: CheckDeps, signal?: AbortSignal): Promise<BlobBackend> {
   const settings = settingsOf(row);
   const type = row.type;
+  const immutableDays = immutableDaysOf(type, settings, deps.immutability.secondsOverride);
+  if (isServiceHosted(type, host)) {
+    const access = await deps.immutability.accessOf(row.id);
+    if (!access) throw missingAccess(row.name);
+    return hardenedBackend(access, { immutableDays: immutableDays ?? 7, timeoutMs: Math.max(deps.timeoutMs, 60_000) });
+  }
   if (type === 'WinLocal' || type === 'LinuxLocal') {
     const folder = String(valueAt(settings, 'repository.path') ?? row.path ?? '');
     if (!folder) throw new Error(`Repository "${row.name}" has no folder.`);
@@ -38,8 +50,12 @@ export async function repositoryBackend(row: RepositoryRow, host: RepositoryHost
     const target = await objectTarget(type, settings, deps.cloudCredentials, deps.endpoints);
     // Loaded on first use: the AWS SDK is large (see checks.ts).
     const { openS3Backend } = await import('../../chunkstore/s3-backend.js');
-    return openS3Backend(target, { timeoutMs: Math.max(deps.timeoutMs, 60_000) });
+    return openS3Backend(target, { timeoutMs: Math.max(deps.timeoutMs, 60_000), ...(immutableDays !== undefined ? { immutableDays } : {}) });
   }
+  if (type === 'LinuxHardened')
+    throw new Error(
+      `Hardened repository "${row.name}" is on the backup server itself: immutability needs its own host running Rampart's transport service, installed with single-use credentials (docs/immutability.md). Use a managed Linux host.`,
+    );
   throw new Error(
     `Repository "${row.name}" (${type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server, a Linux host's folder or object storage.`,
   );

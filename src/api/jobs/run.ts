@@ -174,10 +174,16 @@ export function backupRunner(deps: JobRunDeps) {
 async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, store: ChunkStore, backupId: string, vm: VmTarget): Promise<void> {
   const policy = plan.settings.storage.retentionPolicy;
   const rule = policy.type === 'Days' ? { keepDays: policy.quantity } : { keepRestorePoints: policy.quantity };
-  const { deleted } = await applyRetention(store, { backupId, objectId: vm.moref }, rule);
+  const { deleted, protected: kept } = await applyRetention(store, { backupId, objectId: vm.moref }, rule);
   for (const point of deleted) await deps.backups.forgetRestorePoint(point.restorePointId);
   if (deleted.length > 0)
     await ctx.log(`Retention (${policy.quantity} ${policy.type === 'Days' ? 'day(s)' : 'restore point(s)'}): ${deleted.length} restore point(s) of ${vm.name} removed`);
+  await logImmutableKept(ctx, vm.name, kept);
+}
+
+/** Points retention would remove but may not yet (immutable, or the base of a running backup): said, and retried by a later run. */
+async function logImmutableKept(ctx: SessionContext, vmName: string, kept: Array<{ restorePointId: string; reason: string }>): Promise<void> {
+  for (const point of kept) await ctx.log(`Retention: restore point ${point.restorePointId} of ${vmName} kept for now`, 'None', point.reason);
 }
 
 /** The catalogue learns the point only after its manifest is in place. */

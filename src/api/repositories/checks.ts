@@ -23,6 +23,8 @@ import type { HostDirectory, RepositoryHost } from './hosts.js';
 import { valueAt, type Obj } from './settings.js';
 import { S3_TYPES } from './type-catalogue.js';
 import type { RepositoryType } from './schemas.js';
+import type { HardenedServiceAccess } from '../../chunkstore/hardened-backend.js';
+import { isServiceHosted, measureThroughService, missingAccess } from './hardened.js';
 
 export interface CheckDeps {
   hosts: HostDirectory;
@@ -31,6 +33,11 @@ export interface CheckDeps {
   timeoutMs: number;
   /** Where WasabiCloud and GoogleCloud repositories are reached when not at the public endpoints. */
   endpoints: PublicCloudEndpoints;
+  /** Immutable repositories: the hardened ones' service access (sealed in the vault) and the test-only period override. */
+  immutability: {
+    accessOf(repositoryId: string): Promise<HardenedServiceAccess | undefined>;
+    secondsOverride?: number;
+  };
 }
 
 export interface CheckOptions {
@@ -167,6 +174,8 @@ export async function checkRepository(
  * next operation (an add, edit or rescan), never used up in the background.
  */
 export function isMeasurable(type: string, host: RepositoryHost | undefined): boolean {
+  // A hardened repository on a managed host is measured through its transport service: no login needed.
+  if (isServiceHosted(type, host)) return true;
   if (LOCAL_TYPES.includes(type)) return Boolean(host?.isBackupServer) || (type !== 'WinLocal' && host?.type === 'LinuxHost' && host.credentialsStorageType !== 'SingleUse');
   return S3_TYPES.includes(type as RepositoryType) || type === 'Smb' || type === 'Nfs';
 }
@@ -178,8 +187,13 @@ export async function measureRepository(
   host: RepositoryHost | undefined,
   deps: CheckDeps,
   signal: AbortSignal,
-  options: { background?: boolean } = {},
+  options: { background?: boolean; repository?: { id: string; name: string } } = {},
 ): Promise<StorageFigures> {
+  if (isServiceHosted(type, host) && options.repository) {
+    const access = await deps.immutability.accessOf(options.repository.id);
+    if (!access) throw missingAccess(options.repository.name);
+    return measureThroughService(access, deps.timeoutMs);
+  }
   if (LOCAL_TYPES.includes(type)) {
     const folder = String(valueAt(settings, 'repository.path'));
     if (host?.isBackupServer) return measureLocalFolder(folder);

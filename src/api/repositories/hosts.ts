@@ -11,6 +11,8 @@ export interface RepositoryHost {
   isBackupServer: boolean;
   /** Permanent or SingleUse: LinuxHardened repositories need single-use credentials. */
   credentialsStorageType: string;
+  /** LinuxHost: sshSettings.managementPort, the port a hardened repository's transport service listens on. */
+  managementPort?: number;
 }
 
 export interface HostShell extends RemoteShell {

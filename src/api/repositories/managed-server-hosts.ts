@@ -7,8 +7,19 @@ import type { HostDirectory, HostShell, RepositoryHost } from './hosts.js';
 
 type ManagedServerRow = Awaited<ReturnType<ManagedServersService['get']>>;
 
+function managementPortOf(row: ManagedServerRow): number | undefined {
+  try {
+    const port = (JSON.parse(row.ssh_settings ?? '{}') as { managementPort?: unknown }).managementPort;
+    return typeof port === 'number' && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function hostOf(row: ManagedServerRow): RepositoryHost {
+  const managementPort = row.type === 'LinuxHost' ? managementPortOf(row) : undefined;
   return {
+    ...(managementPort ? { managementPort } : {}),
     id: row.id,
     name: row.name,
     type: row.type,

@@ -43,7 +43,7 @@ export class RepositoryRescan {
           const host = await this.repositories.hostOf(row);
           const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(this.timeoutMs)]);
           try {
-            const figures = await measureRepository(row.type, settingsOf(row), host, this.repositories.checks, signal);
+            const figures = await measureRepository(row.type, settingsOf(row), host, this.repositories.checks, signal, { repository: row });
             await this.repositories.saveFigures(row.id, { figures }, new Date().toISOString());
             const imported = await this.reimport(row.id, signal);
             await ctx.updateLog(record, 'Succeeded', `Rescanned "${row.name}"`, imported ?? '');

@@ -36,6 +36,8 @@ export function createRepositorySections(
     references: vault.references,
     timeoutMs: config.repositoryTimeoutMs,
     endpoints: { wasabi: config.wasabiEndpoint, google: config.googleStorageEndpoint },
+    secrets: vault.secrets,
+    ...(config.testImmutabilitySeconds !== undefined ? { testImmutabilitySeconds: config.testImmutabilitySeconds } : {}),
   });
   const rescan = new RepositoryRescan(store, runner, repositories, config.repositoryTimeoutMs);
   const scaleOut = new ScaleOutRepositoriesService({ store, runner, repositories, rescan, encryptionPasswords: vault.encryptionPasswords, references: vault.references });

@@ -20,11 +20,14 @@ import { MANAGED_SERVER_KIND } from '../managed-servers/service.js';
 import { checkRepository, locate, type CheckDeps } from './checks.js';
 import type { HostDirectory, RepositoryHost } from './hosts.js';
 import { repositoryModel, settingsOf, type RepositoryRow } from './model.js';
-import { referencesIn, settingsFrom, type Obj } from './settings.js';
+import { referencesIn, settingsFrom, valueAt, type Obj } from './settings.js';
 import { sessionSteps } from './session-steps.js';
 import { TYPE_CATALOGUE } from './type-catalogue.js';
 import { checkReferences } from './validation.js';
 import type { RepositoryType } from './schemas.js';
+import type { SecretStore } from '../../vault/secret-store.js';
+import type { HardenedServiceAccess } from '../../chunkstore/hardened-backend.js';
+import { HardenedAccessBook, installForRepository, isServiceHosted, measureThroughService } from './hardened.js';
 
 /** Target kind under which the scale-out section registers "which scale-out repository uses repository X". */
 export const REPOSITORY_KIND = 'repositories';
@@ -96,6 +99,10 @@ export interface RepositoriesDeps {
   references: ReferenceRegistry;
   timeoutMs: number;
   endpoints: PublicCloudEndpoints;
+  /** Seals hardened repositories' service access (the client key). */
+  secrets: SecretStore;
+  /** Test only: RAMPART_TEST_IMMUTABILITY_SECONDS (config.ts). */
+  testImmutabilitySeconds?: number;
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -109,9 +116,20 @@ export class RepositoriesService {
   extentMembers?: ExtentMembers;
   /** Called after figures change (the states refresher's cache, if any). */
   private readonly checkDeps: CheckDeps;
+  private readonly hardened: HardenedAccessBook;
 
   constructor(private readonly deps: RepositoriesDeps) {
-    this.checkDeps = { hosts: deps.hosts, cloudCredentials: deps.cloudCredentials, timeoutMs: deps.timeoutMs, endpoints: deps.endpoints };
+    this.hardened = new HardenedAccessBook(deps.secrets);
+    this.checkDeps = {
+      hosts: deps.hosts,
+      cloudCredentials: deps.cloudCredentials,
+      timeoutMs: deps.timeoutMs,
+      endpoints: deps.endpoints,
+      immutability: {
+        accessOf: (repositoryId) => this.hardened.load(deps.store.db, repositoryId),
+        ...(deps.testImmutabilitySeconds !== undefined ? { secondsOverride: deps.testImmutabilitySeconds } : {}),
+      },
+    };
     // Credentials, cloud credentials and managed servers (host, mount or gateway server) in use by a repository cannot be removed.
     for (const kind of [CREDENTIALS_KIND, CLOUD_CREDENTIALS_KIND, MANAGED_SERVER_KIND]) {
       deps.references.register(kind, (db, id) => this.usersOfId(db, id));
@@ -235,13 +253,47 @@ export class RepositoriesService {
   private async addSteps(ctx: SessionContext, id: string, prepared: Prepared, overwriteOwner: boolean): Promise<void> {
     const steps = sessionSteps(ctx);
     await ctx.log(`Adding ${prepared.type} repository "${prepared.name}"${overwriteOwner ? ' (overwriteOwner: taking the folder over from any previous owner)' : ''}`);
-    const figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal });
+    let figures: StorageFigures;
+    let access: HardenedServiceAccess | undefined;
+    if (isServiceHosted(prepared.type, prepared.host)) {
+      await this.refuseSecondHardened(prepared.host!.id, prepared.host!.name, undefined);
+      ({ figures, access } = await installForRepository(id, prepared.settings, prepared.host!, this.deps.hosts, steps, { signal: ctx.signal, timeoutMs: this.deps.timeoutMs }));
+    } else {
+      figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal });
+    }
     ctx.signal.throwIfAborted();
     await steps.step(
       'Saving the repository',
-      () => this.insert(id, prepared, figures),
-      () => `Repository "${prepared.name}" saved`,
+      () => this.insert(id, prepared, figures, access),
+      () => `Repository "${prepared.name}" saved${access ? '; the transport service access is sealed in the vault' : ''}`,
     );
+  }
+
+  /** One transport service per host, on its managementPort: a second hardened repository there would fight the first for the port. */
+  private async refuseSecondHardened(hostId: string, hostName: string, selfId: string | undefined): Promise<void> {
+    let q = this.deps.store.db.selectFrom('repositories').select(['id', 'name']).where('type', '=', 'LinuxHardened').where('host_id', '=', hostId);
+    if (selfId) q = q.where('id', '!=', selfId);
+    const other = await q.executeTakeFirst();
+    if (other)
+      throw new StorageCheckError(
+        `Server "${hostName}" already holds hardened repository "${other.name}" (${other.id}), whose transport service uses the host's management port; Rampart runs one hardened repository per host.`,
+      );
+  }
+
+  /** Edit of a hardened repository on a managed host: measured through its service; installed first if it never was (single-use credentials needed then). */
+  private async checkHardenedEdit(existing: RepositoryRow, prepared: Prepared, steps: ReturnType<typeof sessionSteps>, signal: AbortSignal) {
+    const access = await this.hardened.load(this.deps.store.db, existing.id);
+    if (!access) return installForRepository(existing.id, prepared.settings, prepared.host!, this.deps.hosts, steps, { signal, timeoutMs: this.deps.timeoutMs });
+    const folder = String(valueAt(settingsOf(existing), 'repository.path'));
+    const wanted = String(valueAt(prepared.settings, 'repository.path'));
+    if (folder !== wanted || existing.host_id !== prepared.host!.id)
+      throw new StorageCheckError(
+        `The host and folder of hardened repository "${existing.name}" cannot change: its transport service serves ${folder} and holds immutable backups there. Add a new repository instead.`,
+      );
+    const figures = await steps.step('Measuring the repository through its transport service (no SSH login: Rampart keeps none for this host)', () =>
+      measureThroughService(access, this.deps.timeoutMs),
+    );
+    return { figures, access: undefined };
   }
 
   /** PUT: the full model; the type cannot change. The session re-checks the storage before anything is stored. */
@@ -273,16 +325,21 @@ export class RepositoriesService {
     const steps = sessionSteps(ctx);
     await ctx.log(`Editing ${existing.type} repository "${existing.name}"`);
     let figures: StorageFigures | undefined;
+    let installed: HardenedServiceAccess | undefined;
     if (!access.read) {
       await steps.note(`The repository is ${access.reason}: no reads or writes, so the storage is not checked; settings only`, true);
     } else {
       if (!access.write) await steps.note(`The repository is ${access.reason}: no new writes, so the write check is skipped`, true);
-      figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal, write: access.write });
+      if (isServiceHosted(prepared.type, prepared.host)) {
+        ({ figures, access: installed } = await this.checkHardenedEdit(existing, prepared, steps, ctx.signal));
+      } else {
+        figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal, write: access.write });
+      }
     }
     ctx.signal.throwIfAborted();
     await steps.step(
       'Saving the repository',
-      () => this.update(existing.id, prepared, figures),
+      () => this.update(existing.id, prepared, figures, installed),
       () => `Repository "${prepared.name}" saved`,
     );
   }
@@ -297,6 +354,8 @@ export class RepositoriesService {
       // Rampart keeps no backups yet, so deleteBackups has nothing to delete; the folder itself is left as it is.
       void deleteBackups;
       await trx.deleteFrom('repositories').where('id', '=', row.id).execute();
+      // A hardened repository's service keeps running on its host (Rampart holds no login to stop it); its access is forgotten.
+      await this.hardened.remove(trx, row.id);
     });
   }
 
@@ -385,25 +444,31 @@ export class RepositoriesService {
     };
   }
 
-  private async insert(id: string, p: Parameters<RepositoriesService['described']>[0], figures: StorageFigures): Promise<void> {
+  private async insert(id: string, p: Parameters<RepositoriesService['described']>[0], figures: StorageFigures, hardened?: HardenedServiceAccess): Promise<void> {
     try {
-      await this.deps.store.db
-        .insertInto('repositories')
-        .values({ id, type: p.type, ...this.described(p), access: JSON.stringify(DEFAULT_ACCESS), ...this.figureColumns(figures), creation_time: toStoredInstant() })
-        .execute();
+      await inTransaction(this.deps.store.db, async (trx) => {
+        await trx
+          .insertInto('repositories')
+          .values({ id, type: p.type, ...this.described(p), access: JSON.stringify(DEFAULT_ACCESS), ...this.figureColumns(figures), creation_time: toStoredInstant() })
+          .execute();
+        if (hardened) await this.hardened.save(trx, id, hardened);
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw new StorageCheckError(`A repository named "${p.name}" was added meanwhile; choose another name.`);
       throw err;
     }
   }
 
-  private async update(id: string, p: Parameters<RepositoriesService['described']>[0], figures: StorageFigures | undefined): Promise<void> {
+  private async update(id: string, p: Parameters<RepositoriesService['described']>[0], figures: StorageFigures | undefined, hardened?: HardenedServiceAccess): Promise<void> {
     try {
-      await this.deps.store.db
-        .updateTable('repositories')
-        .set({ ...this.described(p), ...(figures ? this.figureColumns(figures) : {}) })
-        .where('id', '=', id)
-        .execute();
+      await inTransaction(this.deps.store.db, async (trx) => {
+        await trx
+          .updateTable('repositories')
+          .set({ ...this.described(p), ...(figures ? this.figureColumns(figures) : {}) })
+          .where('id', '=', id)
+          .execute();
+        if (hardened) await this.hardened.save(trx, id, hardened);
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw new StorageCheckError(`A repository named "${p.name}" was added meanwhile; choose another name.`);
       throw err;

@@ -29,7 +29,7 @@ export function createStatesRefresher(service: RepositoriesService, settings: Re
         targets.push({
           id: row.id,
           hostKey: hostKeyOf(row.type, s, row.host_id),
-          measure: (signal) => measureRepository(row.type, s, host, service.checks, signal, { background: true }),
+          measure: (signal) => measureRepository(row.type, s, host, service.checks, signal, { background: true, repository: row }),
         });
       }
       return targets;
