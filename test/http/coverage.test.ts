@@ -12,7 +12,6 @@ import { FILES, REFERENCE_DIR } from '../support/conformance.js';
 
 const METHODS = ['get', 'post', 'put', 'delete', 'patch'] as const;
 
-
 let t: TestServer;
 
 beforeAll(async () => {
