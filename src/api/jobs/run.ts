@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import {
   applyRetention,
   chunkSizeFor,
+  flagRestorePoint,
   openChunkStore,
   zstdLevelFor,
   type ChunkStore,
   type CompressionLevel,
+  type GfsPolicy,
   type RestorePointRef,
   type StorageOptimization,
 } from '../../chunkstore/index.js';
@@ -134,7 +136,7 @@ export function backupRunner(deps: JobRunDeps) {
               const { store } = await stores.placementOf({ backupId, objectId: point.vm.moref });
               written.set(store, [...(written.get(store) ?? []), { ...point.ref, vmName: point.vm.name }]);
               await record(deps, ctx, plan, backupId, point);
-              await retain(deps, ctx, plan, (await stores.placementOf({ backupId, objectId: point.vm.moref })).store, backupId, point.vm);
+              await retain(deps, ctx, plan, store, point.ref, point.vm);
             },
           });
           totals.processed += result.processed;
@@ -165,14 +167,23 @@ export function backupRunner(deps: JobRunDeps) {
   };
 }
 
-/** Retention after each committed point: the repository deletes manifests first, then the catalogue forgets them (chunks go at GC). */
-async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, store: ChunkStore, backupId: string, vm: VmTarget): Promise<void> {
+/**
+ * Retention after each committed point: the new point first takes the GFS
+ * flags of the periods it opens; then the repository deletes the manifests of
+ * points beyond the short-term rule that no GFS flag holds, and the catalogue
+ * forgets them (chunks go at GC).
+ */
+async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, store: ChunkStore, ref: RestorePointRef, vm: VmTarget): Promise<void> {
   const policy = plan.settings.storage.retentionPolicy;
-  const rule = policy.type === 'Days' ? { keepDays: policy.quantity } : { keepRestorePoints: policy.quantity };
-  const { deleted } = await applyRetention(store, { backupId, objectId: vm.moref }, rule);
+  const gfs = plan.settings.storage.gfsPolicy as GfsPolicy | undefined;
+  const flags = await flagRestorePoint(store, ref, gfs);
+  if (flags.length > 0) await ctx.log(`GFS: restore point of ${vm.name} flagged ${flags.join(', ')}`);
+  const rule = policy.type === 'Days' ? { keepDays: policy.quantity, gfs } : { keepRestorePoints: policy.quantity, gfs };
+  const { deleted, gfsKept } = await applyRetention(store, { backupId: ref.backupId, objectId: ref.objectId }, rule);
   for (const point of deleted) await deps.backups.forgetRestorePoint(point.restorePointId);
-  if (deleted.length > 0)
-    await ctx.log(`Retention (${policy.quantity} ${policy.type === 'Days' ? 'day(s)' : 'restore point(s)'}): ${deleted.length} restore point(s) of ${vm.name} removed`);
+  const held = gfsKept.length > 0 ? `; ${gfsKept.length} kept by GFS flags` : '';
+  if (deleted.length > 0 || held)
+    await ctx.log(`Retention (${policy.quantity} ${policy.type === 'Days' ? 'day(s)' : 'restore point(s)'}): ${deleted.length} restore point(s) of ${vm.name} removed${held}`);
 }
 
 /** The catalogue learns the point only after its manifest is in place. */
