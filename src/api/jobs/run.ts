@@ -71,7 +71,7 @@ export function backupRunner(deps: JobRunDeps) {
     const cbt = tracking?.isEnabled !== false;
 
     const stores = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () =>
-      openRunStores(deps.repositories, plan.repository, (id) => openRepositoryById(deps, id, true, ctx.signal)),
+      openRunStores(deps.repositories, plan.repository, (id) => openRepositoryById(deps, id, true, ctx.signal), ctx.signal),
     );
     try {
       const existing = await deps.backups.backupOf(plan.job.id, plan.repository.id);
