@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 
-/** Repository task limits (`enableTaskLimit`/`maxTaskCount`) bound concurrent job runs. */
+/** Job settings acted on: repository task limits (`enableTaskLimit`/`maxTaskCount`) bound concurrent runs; scheduled active fulls. */
 
 const MiB = 1024 * 1024;
 
@@ -110,5 +110,31 @@ describe('task limits', () => {
     expect(Date.parse(snapshotAt)).toBeGreaterThanOrEqual(Date.parse(firstFinished));
     // The other run never waited.
     expect(logs[1 - waited].some((r: { title: string }) => r.title.startsWith('Waiting'))).toBe(false);
+  }, 120_000);
+});
+
+describe('scheduled active fulls', () => {
+  it('on a scheduled day the first run of each VM is a full; later runs that day are increments', async () => {
+    const d = disks[0]!;
+    const base = spec('Active fulls', d);
+    const job = await t.api.post('/api/v1/jobs', { token, json: base });
+    expect(job.status, job.text).toBe(201);
+    const run = async () => {
+      const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+      expect((await finished(start.body.id)).result.result, await logText(start.body.id)).toBe('Success');
+      return logText(start.body.id);
+    };
+    await run();
+    await run();
+    const everyDay = { isEnabled: true, weekly: { isEnabled: true, days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] } };
+    const storage = { ...base.storage, retentionPolicy: { type: 'RestorePoints', quantity: 10 }, advancedSettings: { backupModeType: 'Incremental', activeFulls: everyDay } };
+    const edited = await t.api.request('PUT', `/api/v1/jobs/${job.body.id}`, { token, json: { ...base, id: job.body.id, storage } });
+    expect(edited.status, edited.text).toBe(200);
+    expect(await run()).toMatch(/scheduled active full backup/);
+    expect(await run()).not.toMatch(/scheduled active full/);
+    const backup = (await t.api.get(`/api/v1/backups?jobIdFilter=${job.body.id}`, { token })).body.data[0];
+    const points = (await t.api.get(`/api/v1/restorePoints?backupIdFilter=${backup.id}&orderColumn=CreationTime&orderAsc=true`, { token, version: '1.2-rev1' })).body.data;
+    // Retention kept 1 point before the edit: the second run's increment, then the scheduled full and an increment.
+    expect(points.map((p: { type: string }) => p.type)).toEqual(['Increment', 'Full', 'Increment']);
   }, 120_000);
 });

@@ -76,6 +76,10 @@ export function backupRunner(deps: JobRunDeps) {
   };
 }
 
+function sameLocalDay(a: Date, b: Date): boolean {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
 /** One run, in its repository's task slot. */
 async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan): Promise<SessionOutcome> {
   const { settings } = plan;
@@ -87,6 +91,8 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
   const tracking = (settings.storage.advancedSettings?.vSphere as { changedBlockTracking?: { isEnabled?: boolean; enableCBTautomatically?: boolean } } | undefined)
     ?.changedBlockTracking;
   const cbt = tracking?.isEnabled !== false;
+  const startedAt = new Date();
+  const scheduledFull = healthCheckDue(settings.storage.advancedSettings?.activeFulls as Parameters<typeof healthCheckDue>[0], startedAt);
 
   const stores = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () =>
     openRunStores(deps.repositories, plan.repository, (id) => openRepositoryById(deps, id, true, ctx.signal), ctx.signal),
@@ -142,6 +148,11 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
             }
             const last = await deps.backups.latestRestorePoint(backupId, vm.moref);
             if (!last) return undefined;
+            // A scheduled active full (`activeFulls`): the first run on a scheduled day reads the whole VM again.
+            if (scheduledFull && !(last.type === 'Full' && sameLocalDay(new Date(last.creation_time), startedAt))) {
+              await ctx.log(`${vm.name}: scheduled active full backup`);
+              return undefined;
+            }
             const disks = await deps.backups.disksOf(last.id);
             const changeIds: Record<string, string> = {};
             for (const d of disks) {
