@@ -36,7 +36,8 @@
  *         without the password of an encrypted one: ids, time and keyFingerprint only
  *
  *   Maintenance:
- *     deleteRestorePoint(store, ref), applyRetention(store, {backupId, objectId}, {keepRestorePoints? | keepDays?})
+ *     deleteRestorePoint(store, ref), applyRetention(store, {backupId, objectId}, {keepRestorePoints? | keepDays?, gfs?, now?})
+ *     flagRestorePoint(store, ref, gfsPolicy) → the GFS periods a new point opens (gfs.json); retention keeps flagged points
  *     collectGarbage(store, {graceMs?, dryRun?}) → {markedChunks, deletedChunks, deletedBytes, ...}
  *     verifyRestorePoints(store, {passwords?, refs?}) → {checkedChunks, badChunks, damagedRestorePoints}; bad chunks → .bad + quarantine/
  *     chooseExtent(extents, {holdingChain, expectedBytes?}), findChainExtents(extentStores, chain): scale-out (data locality)
@@ -60,6 +61,7 @@ export { hardenedBackend, type HardenedBackend, type HardenedServiceAccess } fro
 export type { BlobRetention } from './backend.js';
 export { listRestorePoints, type ListedRestorePoint } from './restore-points.js';
 export { deleteRestorePoint, applyRetention, restorePointImmutableUntil, type RetentionRule } from './retention.js';
+export { flagRestorePoint, readGfsPeriods, gfsPeriodsFor, gfsKeptUntil, gfsPeriodStart, type GfsPeriod, type GfsPolicy } from './gfs.js';
 export { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 export { verifyRestorePoints, type VerifyOptions, type VerifyReport, type BadChunk } from './verify.js';
 export { chooseExtent, findChainExtents, type ExtentState, type PlacementRequest } from './scale-out.js';

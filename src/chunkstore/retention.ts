@@ -5,6 +5,7 @@
  */
 import { ChunkStoreError } from './errors.js';
 import { manifestKey, restorePointFolder, restorePointPath, type RestorePointRef } from './layout.js';
+import { gfsKeptUntil, readGfsPeriods, type GfsPolicy } from './gfs.js';
 import { listWriterLocks } from './locks.js';
 import { listRestorePoints, type ListedRestorePoint } from './restore-points.js';
 import type { ChunkStore } from './repository.js';
@@ -40,30 +41,44 @@ export interface RetentionRule {
   keepRestorePoints?: number;
   /** Keep restore points made within this many days (Veeam's Days retention). */
   keepDays?: number;
+  /** Long-term retention: a point beyond the rule whose GFS flags still hold it is kept (gfs.ts). */
+  gfs?: GfsPolicy;
   now?: Date;
 }
 
 /**
  * Applies a retention rule to one object's restore points; the newest one is
- * always kept. Returns what was deleted and what had to be kept because a
- * running backup uses it.
+ * always kept. Returns what was deleted, what had to be kept because a
+ * running backup uses it, and what its GFS flags keep (with the date they hold it until).
  */
 export async function applyRetention(
   store: ChunkStore,
   chain: { backupId: string; objectId: string },
   rule: RetentionRule,
-): Promise<{ deleted: ListedRestorePoint[]; kept: ListedRestorePoint[]; protected: Array<ListedRestorePoint & { reason: string }> }> {
+): Promise<{
+  deleted: ListedRestorePoint[];
+  kept: ListedRestorePoint[];
+  protected: Array<ListedRestorePoint & { reason: string }>;
+  gfsKept: Array<ListedRestorePoint & { until: Date }>;
+}> {
   if (rule.keepRestorePoints === undefined && rule.keepDays === undefined) throw new ChunkStoreError('InvalidArgument', 'a retention rule needs keepRestorePoints or keepDays');
   const points = (await listRestorePoints(store, { within: chain })).filter((p) => p.createdAt);
   const newestFirst = [...points].reverse();
-  const cutoff = rule.keepDays !== undefined ? (rule.now ?? new Date()).getTime() - rule.keepDays * 86_400_000 : undefined;
+  const now = rule.now ?? new Date();
+  const cutoff = rule.keepDays !== undefined ? now.getTime() - rule.keepDays * 86_400_000 : undefined;
   const deleted: ListedRestorePoint[] = [];
   const kept: ListedRestorePoint[] = [];
   const guarded: Array<ListedRestorePoint & { reason: string }> = [];
+  const gfsKept: Array<ListedRestorePoint & { until: Date }> = [];
   for (const [i, point] of newestFirst.entries()) {
     const keep = i === 0 || (rule.keepRestorePoints !== undefined ? i < rule.keepRestorePoints : Date.parse(point.createdAt) >= cutoff!);
     if (keep) {
       kept.push(point);
+      continue;
+    }
+    const until = rule.gfs ? gfsKeptUntil(rule.gfs, { createdAt: point.createdAt, periods: await readGfsPeriods(store, point) }) : undefined;
+    if (until && until > now) {
+      gfsKept.push({ ...point, until });
       continue;
     }
     try {
@@ -75,5 +90,5 @@ export async function applyRetention(
       guarded.push({ ...point, reason: err.message });
     }
   }
-  return { deleted, kept, protected: guarded };
+  return { deleted, kept, protected: guarded, gfsKept };
 }

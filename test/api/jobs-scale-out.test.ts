@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { run as runCommand } from '../support/tls.js';
 import { findChainExtents, localFolderBackend, openChunkStore, openDisk, readRestorePoint } from '../../src/chunkstore/index.js';
 
 /**
@@ -23,6 +24,8 @@ let t: TestServer;
 let token: string;
 let vcsim: Vcsim;
 let disk: PreparedDisk;
+let disks: PreparedDisk[];
+let backupServerId: string;
 let root: string;
 let sobrId: string;
 const extents: { id: string; folder: string }[] = [];
@@ -55,11 +58,12 @@ async function holders(backupId: string): Promise<string[]> {
 
 beforeAll(async () => {
   vcsim = await startVcsim({ cbt: true });
-  disk = (await prepareDisks(vcsim, { sizeBytes: 4 * MiB }))[0]!;
+  disks = await prepareDisks(vcsim, { sizeBytes: 4 * MiB });
+  disk = disks[0]!;
   root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-sobr-'));
   t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
   token = await t.adminToken();
-  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
+  backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
   const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
   await sessionDone(SERVERS, { name: '127.0.0.1', description: 'vcsim', type: 'ViHost', credentialsId: creds.body.id, port: vcsim.port, certificateThumbprint: vcsim.thumbprint });
   for (const name of ['extent-1', 'extent-2']) {
@@ -153,4 +157,71 @@ describe('jobs into a scale-out repository', () => {
     expect(fourth.done.result.message).toMatch(/No extent of scale-out repository "SOBR" can take new data/);
     expect(await points()).toHaveLength(3);
   }, 180_000);
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'a new chain goes to the extent with the most free space, measured at each placement, so the VMs of a run spread as extents fill',
+    async () => {
+      // Two small file systems a few MiB apart: each VM stores about 2 MiB (half its 4 MiB disk is random, half zeros).
+      const mounts: string[] = [];
+      try {
+        const ids: Record<string, string> = {};
+        for (const [name, size] of [
+          ['roomy', '44m'],
+          ['snug', '43m'],
+        ] as const) {
+          const folder = path.join(root, name);
+          await mkdir(folder, { recursive: true });
+          await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', folder]);
+          mounts.push(folder);
+          ids[name] = await sessionDone(REPOS, {
+            type: 'LinuxLocal',
+            name,
+            description: `${size} tmpfs`,
+            hostId: backupServerId,
+            repository: { path: path.join(folder, 'repo'), maxTaskCount: 4 },
+            mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+          });
+        }
+        const sobr = await sessionDone(SOBRS, {
+          name: 'By free space',
+          description: '',
+          // The snug extent first: the choice is not the list's order.
+          performanceTier: { performanceExtents: [{ id: ids.snug }, { id: ids.roomy }] },
+          placementPolicy: { type: 'DataLocality' },
+        });
+        const vms = [...new Map(disks.map((d) => [d.vm, d])).values()].slice(0, 2);
+        const job = await t.api.post('/api/v1/jobs', {
+          token,
+          json: {
+            name: 'Spread',
+            description: '',
+            type: 'Backup',
+            isHighPriority: false,
+            virtualMachines: { includes: vms.map((d) => ({ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value })) },
+            storage: { backupRepositoryId: sobr, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
+            guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
+            schedule: { runAutomatically: false },
+          },
+        });
+        expect(job.status, job.text).toBe(201);
+        const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: {} });
+        const done = await finished(start.body.id);
+        expect(done.result.result, await logText(start.body.id)).toBe('Success');
+        const backupId = (await t.api.get(`/api/v1/backups?jobIdFilter=${job.body.id}`, { token })).body.data[0].id as string;
+        const stores = [
+          { id: 'roomy', store: await openChunkStore(localFolderBackend(path.join(root, 'roomy', 'repo'))) },
+          { id: 'snug', store: await openChunkStore(localFolderBackend(path.join(root, 'snug', 'repo'))) },
+        ];
+        // The first VM goes to the roomier extent; once it holds ~2 MiB there, the other has more room.
+        expect(await findChainExtents(stores, { backupId, objectId: vms[0]!.vmRef.value })).toEqual(['roomy']);
+        expect(await findChainExtents(stores, { backupId, objectId: vms[1]!.vmRef.value })).toEqual(['snug']);
+        // The measurements are the repositories' figures now too.
+        const states = await t.api.get(`/api/v1/backupInfrastructure/repositories/states?nameFilter=snug`, { token });
+        expect(states.body.data[0].capacityGB).toBeGreaterThan(0);
+      } finally {
+        for (const m of mounts) await runCommand('umount', [m]).catch(() => undefined);
+      }
+    },
+    180_000,
+  );
 });

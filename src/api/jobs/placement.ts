@@ -17,7 +17,7 @@ export interface Placement {
  * (chunkstore/scale-out.ts): it stays on the performance extent that holds it
  * while that extent is writable; sealed extents take no new data, extents in
  * maintenance mode are neither read nor written; a chain that must move starts
- * with a full on the extent chosen for it.
+ * with a full on the extent chosen for it, the one with the most free space.
  */
 export interface RunStores {
   placementOf(chain: { backupId: string; objectId: string }): Promise<Placement>;
@@ -25,7 +25,12 @@ export interface RunStores {
   close(): Promise<void>;
 }
 
-export async function openRunStores(repositories: RepositoriesService, repository: ResolvedRepository, open: (repositoryId: string) => Promise<ChunkStore>): Promise<RunStores> {
+export async function openRunStores(
+  repositories: RepositoriesService,
+  repository: ResolvedRepository,
+  open: (repositoryId: string) => Promise<ChunkStore>,
+  signal?: AbortSignal,
+): Promise<RunStores> {
   if (repository.kind === 'repository') {
     const store = await open(repository.id);
     return { placementOf: async () => ({ store, repositoryId: repository.id, newChain: false }), close: () => store.backend.close() };
@@ -55,6 +60,11 @@ export async function openRunStores(repositories: RepositoriesService, repositor
       const known = chosen.get(key);
       if (known) return known;
       const holding = await findChainExtents(extents, chain);
+      // A chain that must start (or move) goes to the extent with the most free space now (Veeam's data locality
+      // placement); measured at each such decision, so the VMs of one run spread as the extents fill.
+      if (!extents.some((e) => holding.includes(e.id) && e.state.writable)) {
+        for (const e of extents) if (e.state.acceptsNewChains && e.state.writable) e.state.freeBytes = await repositories.freeBytesNow(e.id, signal);
+      }
       const pick = chooseExtent(
         extents.map((e) => e.state),
         { holdingChain: holding },

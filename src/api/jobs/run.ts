@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import {
   applyRetention,
   chunkSizeFor,
+  flagRestorePoint,
   openChunkStore,
   zstdLevelFor,
   type ChunkStore,
   type CompressionLevel,
+  type GfsPolicy,
   type RestorePointRef,
   type StorageOptimization,
 } from '../../chunkstore/index.js';
@@ -13,6 +15,8 @@ import { runVsphereBackup, type VmTarget, type WrittenPoint } from '../../mover/
 import { formatBytes } from '../../mover/bytes.js';
 import { repositoryBackend } from './repository-backend.js';
 import { openRunStores } from './placement.js';
+import { repositoryTaskLimit, TaskSlots } from './task-slots.js';
+import { settingsOf } from '../repositories/model.js';
 import { healthCheckDue, runHealthCheck } from './health-check.js';
 import type { SessionContext, SessionOutcome } from '../../sessions/runner.js';
 import { logStep } from '../../sessions/steps.js';
@@ -60,125 +64,160 @@ function outcomeOf(result: { processed: number; failed: { vm: string; reason: st
  * each committed restore point in the catalogue, apply retention.
  */
 export function backupRunner(deps: JobRunDeps) {
+  const slots = new TaskSlots();
   return async (ctx: SessionContext, plan: JobRunPlan): Promise<SessionOutcome> => {
-    const { settings } = plan;
-    const data = settings.storage.advancedSettings?.storageData ?? {};
-    const chunkSize = chunkSizeFor(((data.storageOptimization as string | undefined) ?? 'LocalTarget') as StorageOptimization);
-    const zstdLevel = zstdLevelFor(((data.compressionLevel as string | undefined) ?? 'Optimal') as CompressionLevel);
-    const encryption = data.encryption;
-    const password = encryption?.isEnabled && encryption.encryptionPasswordIdOrNull ? await deps.encryptionPasswords.passwordFor(encryption.encryptionPasswordIdOrNull) : undefined;
-    const tracking = (settings.storage.advancedSettings?.vSphere as { changedBlockTracking?: { isEnabled?: boolean; enableCBTautomatically?: boolean } } | undefined)
-      ?.changedBlockTracking;
-    const cbt = tracking?.isEnabled !== false;
-
-    const stores = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () =>
-      openRunStores(deps.repositories, plan.repository, (id) => openRepositoryById(deps, id, true, ctx.signal)),
+    const limit = plan.repository.kind === 'repository' ? repositoryTaskLimit(settingsOf(await deps.repositories.get(plan.repository.id))) : undefined;
+    if (limit === undefined) return backupRun(deps, ctx, plan);
+    const release = await slots.acquire(plan.repository.id, limit, ctx.signal, (running) =>
+      ctx.log(`Waiting for a free task slot on repository "${plan.repository.name}" (${running} of ${limit} task(s) in use)`),
     );
     try {
-      const existing = await deps.backups.backupOf(plan.job.id, plan.repository.id);
-      const backupId = existing?.id ?? randomUUID();
-
-      // Objects may sit on several vCenters: one session (and one pass) per server.
-      const byHost = new Map<string, typeof settings.virtualMachines.includes>();
-      for (const o of settings.virtualMachines.includes) byHost.set(o.hostName.toLowerCase(), [...(byHost.get(o.hostName.toLowerCase()) ?? []), o]);
-      const excluded = new Set(((settings.virtualMachines.excludes?.vms as { objectId?: string }[] | undefined) ?? []).map((v) => v.objectId).filter(Boolean));
-      const written = new Map<ChunkStore, Array<RestorePointRef & { vmName: string }>>();
-      const totals = { processed: 0, failed: [] as { vm: string; reason: string }[], stoppedEarly: false, bytesRead: 0, bytesStored: 0, vms: 0 };
-
-      for (const objects of byHost.values()) {
-        const hostName = objects[0]!.hostName;
-        const session = await logStep(
-          ctx,
-          `Connecting to ${hostName}`,
-          () => deps.vsphere.login(hostName, ctx.signal),
-          (s) => `Connected to ${s.content.about.fullName || hostName}`,
-        );
-        try {
-          const vms: VmTarget[] = [];
-          for (const object of objects) {
-            const found = await deps.vsphere.vmsOf(session, object);
-            if (found.length === 0) throw new Error(`${object.type} "${object.name}" was not found on ${hostName}.`);
-            for (const vm of found) if (!excluded.has(vm.moref) && !vms.some((v) => v.moref === vm.moref)) vms.push(vm);
-          }
-          totals.vms += vms.length;
-          const traffic = new RunTraffic(deps, hostName, (title) => ctx.log(title, 'Succeeded'));
-          const result = await runVsphereBackup({
-            ctx,
-            session,
-            storeFor: async (vm) => (await stores.placementOf({ backupId, objectId: vm.moref })).store,
-            backupId,
-            vms,
-            chunkSize,
-            zstdLevel,
-            password,
-            useCbt: cbt,
-            enableCbt: tracking?.enableCBTautomatically !== false,
-            activeFull: plan.activeFull,
-            gracefulStop: plan.gracefulStop,
-            jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
-            sourceThrottle: async (vm) => traffic.throttleFor((await stores.placementOf({ backupId, objectId: vm.moref })).repositoryId),
-            noteSnapshots: (list) => plan.noteSnapshots(list.map((s) => ({ ...s, hostName }))),
-            previous: async (vm) => {
-              // A chain that starts on an extent (or moves to another) starts with a full: its base is elsewhere.
-              const placed = await stores.placementOf({ backupId, objectId: vm.moref });
-              if (placed.newChain && placed.extentName) {
-                await ctx.log(`${vm.name}: its chain starts on extent "${placed.extentName}" with a full backup`);
-                return undefined;
-              }
-              const last = await deps.backups.latestRestorePoint(backupId, vm.moref);
-              if (!last) return undefined;
-              const disks = await deps.backups.disksOf(last.id);
-              const changeIds: Record<string, string> = {};
-              for (const d of disks) {
-                const stats = JSON.parse(d.stats) as { changeId?: string; key?: string };
-                if (stats.changeId && stats.key) changeIds[stats.key] = stats.changeId;
-              }
-              return { ref: { backupId, objectId: vm.moref, restorePointId: last.id }, changeIds };
-            },
-            committed: async (point) => {
-              const { store } = await stores.placementOf({ backupId, objectId: point.vm.moref });
-              written.set(store, [...(written.get(store) ?? []), { ...point.ref, vmName: point.vm.name }]);
-              await record(deps, ctx, plan, backupId, point);
-              await retain(deps, ctx, plan, (await stores.placementOf({ backupId, objectId: point.vm.moref })).store, backupId, point.vm);
-            },
-          });
-          totals.processed += result.processed;
-          totals.failed.push(...result.failed);
-          totals.bytesRead += result.bytesRead;
-          totals.bytesStored += result.bytesStored;
-          totals.stoppedEarly ||= result.stoppedEarly;
-        } finally {
-          await session.logout();
-        }
-        if (totals.stoppedEarly) break;
-      }
-      await ctx.log(`Backup finished: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesStored)} stored`);
-      const health = settings.storage.advancedSettings?.backupHealth as Parameters<typeof healthCheckDue>[0];
-      if (healthCheckDue(health, new Date()) && written.size > 0) {
-        const damaged = await runHealthCheck(
-          ctx,
-          [...written].map(([store, refs]) => ({ store, refs })),
-          password,
-        );
-        if (damaged > 0) return { result: 'Failed', message: `Health check: ${damaged} corrupt restore point(s); run an active full backup to write their data again.` };
-      }
-      return outcomeOf(totals, totals.vms);
+      return await backupRun(deps, ctx, plan);
     } finally {
-      // An SFTP login or an S3 client is released with the run.
-      await stores.close().catch(() => undefined);
+      release();
     }
   };
 }
 
-/** Retention after each committed point: the repository deletes manifests first, then the catalogue forgets them (chunks go at GC). */
-async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, store: ChunkStore, backupId: string, vm: VmTarget): Promise<void> {
+function sameLocalDay(a: Date, b: Date): boolean {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+/** One run, in its repository's task slot. */
+async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan): Promise<SessionOutcome> {
+  const { settings } = plan;
+  const data = settings.storage.advancedSettings?.storageData ?? {};
+  const chunkSize = chunkSizeFor(((data.storageOptimization as string | undefined) ?? 'LocalTarget') as StorageOptimization);
+  const zstdLevel = zstdLevelFor(((data.compressionLevel as string | undefined) ?? 'Optimal') as CompressionLevel);
+  const encryption = data.encryption;
+  const password = encryption?.isEnabled && encryption.encryptionPasswordIdOrNull ? await deps.encryptionPasswords.passwordFor(encryption.encryptionPasswordIdOrNull) : undefined;
+  const tracking = (settings.storage.advancedSettings?.vSphere as { changedBlockTracking?: { isEnabled?: boolean; enableCBTautomatically?: boolean } } | undefined)
+    ?.changedBlockTracking;
+  const cbt = tracking?.isEnabled !== false;
+  const startedAt = new Date();
+  const scheduledFull = healthCheckDue(settings.storage.advancedSettings?.activeFulls as Parameters<typeof healthCheckDue>[0], startedAt);
+
+  const stores = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () =>
+    openRunStores(deps.repositories, plan.repository, (id) => openRepositoryById(deps, id, true, ctx.signal), ctx.signal),
+  );
+  try {
+    const existing = await deps.backups.backupOf(plan.job.id, plan.repository.id);
+    const backupId = existing?.id ?? randomUUID();
+
+    // Objects may sit on several vCenters: one session (and one pass) per server.
+    const byHost = new Map<string, typeof settings.virtualMachines.includes>();
+    for (const o of settings.virtualMachines.includes) byHost.set(o.hostName.toLowerCase(), [...(byHost.get(o.hostName.toLowerCase()) ?? []), o]);
+    const excluded = new Set(((settings.virtualMachines.excludes?.vms as { objectId?: string }[] | undefined) ?? []).map((v) => v.objectId).filter(Boolean));
+    const written = new Map<ChunkStore, Array<RestorePointRef & { vmName: string }>>();
+    const totals = { processed: 0, failed: [] as { vm: string; reason: string }[], stoppedEarly: false, bytesRead: 0, bytesStored: 0, vms: 0 };
+
+    for (const objects of byHost.values()) {
+      const hostName = objects[0]!.hostName;
+      const session = await logStep(
+        ctx,
+        `Connecting to ${hostName}`,
+        () => deps.vsphere.login(hostName, ctx.signal),
+        (s) => `Connected to ${s.content.about.fullName || hostName}`,
+      );
+      try {
+        const vms: VmTarget[] = [];
+        for (const object of objects) {
+          const found = await deps.vsphere.vmsOf(session, object);
+          if (found.length === 0) throw new Error(`${object.type} "${object.name}" was not found on ${hostName}.`);
+          for (const vm of found) if (!excluded.has(vm.moref) && !vms.some((v) => v.moref === vm.moref)) vms.push(vm);
+        }
+        totals.vms += vms.length;
+        const traffic = new RunTraffic(deps, hostName, (title) => ctx.log(title, 'Succeeded'));
+        const result = await runVsphereBackup({
+          ctx,
+          session,
+          storeFor: async (vm) => (await stores.placementOf({ backupId, objectId: vm.moref })).store,
+          backupId,
+          vms,
+          chunkSize,
+          zstdLevel,
+          password,
+          useCbt: cbt,
+          enableCbt: tracking?.enableCBTautomatically !== false,
+          activeFull: plan.activeFull,
+          gracefulStop: plan.gracefulStop,
+          jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
+          sourceThrottle: async (vm) => traffic.throttleFor((await stores.placementOf({ backupId, objectId: vm.moref })).repositoryId),
+          noteSnapshots: (list) => plan.noteSnapshots(list.map((s) => ({ ...s, hostName }))),
+          previous: async (vm) => {
+            // A chain that starts on an extent (or moves to another) starts with a full: its base is elsewhere.
+            const placed = await stores.placementOf({ backupId, objectId: vm.moref });
+            if (placed.newChain && placed.extentName) {
+              await ctx.log(`${vm.name}: its chain starts on extent "${placed.extentName}" with a full backup`);
+              return undefined;
+            }
+            const last = await deps.backups.latestRestorePoint(backupId, vm.moref);
+            if (!last) return undefined;
+            // A scheduled active full (`activeFulls`): the first run on a scheduled day reads the whole VM again.
+            if (scheduledFull && !(last.type === 'Full' && sameLocalDay(new Date(last.creation_time), startedAt))) {
+              await ctx.log(`${vm.name}: scheduled active full backup`);
+              return undefined;
+            }
+            const disks = await deps.backups.disksOf(last.id);
+            const changeIds: Record<string, string> = {};
+            for (const d of disks) {
+              const stats = JSON.parse(d.stats) as { changeId?: string; key?: string };
+              if (stats.changeId && stats.key) changeIds[stats.key] = stats.changeId;
+            }
+            return { ref: { backupId, objectId: vm.moref, restorePointId: last.id }, changeIds };
+          },
+          committed: async (point) => {
+            const { store } = await stores.placementOf({ backupId, objectId: point.vm.moref });
+            written.set(store, [...(written.get(store) ?? []), { ...point.ref, vmName: point.vm.name }]);
+            await record(deps, ctx, plan, backupId, point);
+            await retain(deps, ctx, plan, store, point.ref, point.vm);
+          },
+        });
+        totals.processed += result.processed;
+        totals.failed.push(...result.failed);
+        totals.bytesRead += result.bytesRead;
+        totals.bytesStored += result.bytesStored;
+        totals.stoppedEarly ||= result.stoppedEarly;
+      } finally {
+        await session.logout();
+      }
+      if (totals.stoppedEarly) break;
+    }
+    await ctx.log(`Backup finished: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesStored)} stored`);
+    const health = settings.storage.advancedSettings?.backupHealth as Parameters<typeof healthCheckDue>[0];
+    if (healthCheckDue(health, new Date()) && written.size > 0) {
+      const damaged = await runHealthCheck(
+        ctx,
+        [...written].map(([store, refs]) => ({ store, refs })),
+        password,
+      );
+      if (damaged > 0) return { result: 'Failed', message: `Health check: ${damaged} corrupt restore point(s); run an active full backup to write their data again.` };
+    }
+    return outcomeOf(totals, totals.vms);
+  } finally {
+    // An SFTP login or an S3 client is released with the run.
+    await stores.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Retention after each committed point: the new point first takes the GFS
+ * flags of the periods it opens; then the repository deletes the manifests of
+ * points beyond the short-term rule that no GFS flag holds, and the catalogue
+ * forgets them (chunks go at GC).
+ */
+async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, store: ChunkStore, ref: RestorePointRef, vm: VmTarget): Promise<void> {
   const policy = plan.settings.storage.retentionPolicy;
-  const rule = policy.type === 'Days' ? { keepDays: policy.quantity } : { keepRestorePoints: policy.quantity };
-  const { deleted, protected: kept } = await applyRetention(store, { backupId, objectId: vm.moref }, rule);
+  const gfs = plan.settings.storage.gfsPolicy as GfsPolicy | undefined;
+  const flags = await flagRestorePoint(store, ref, gfs);
+  if (flags.length > 0) await ctx.log(`GFS: restore point of ${vm.name} flagged ${flags.join(', ')}`);
+  const rule = policy.type === 'Days' ? { keepDays: policy.quantity, gfs } : { keepRestorePoints: policy.quantity, gfs };
+  const { deleted, gfsKept, protected: immutable } = await applyRetention(store, { backupId: ref.backupId, objectId: ref.objectId }, rule);
   for (const point of deleted) await deps.backups.forgetRestorePoint(point.restorePointId);
-  if (deleted.length > 0)
-    await ctx.log(`Retention (${policy.quantity} ${policy.type === 'Days' ? 'day(s)' : 'restore point(s)'}): ${deleted.length} restore point(s) of ${vm.name} removed`);
-  await logImmutableKept(ctx, vm.name, kept);
+  const held = gfsKept.length > 0 ? `; ${gfsKept.length} kept by GFS flags` : '';
+  if (deleted.length > 0 || held)
+    await ctx.log(`Retention (${policy.quantity} ${policy.type === 'Days' ? 'day(s)' : 'restore point(s)'}): ${deleted.length} restore point(s) of ${vm.name} removed${held}`);
+  await logImmutableKept(ctx, vm.name, immutable);
 }
 
 /** Points retention would remove but may not yet (immutable, or the base of a running backup): said, and retried by a later run. */

@@ -154,6 +154,30 @@ export function parseLocalTime(value: unknown, path: string): { hours: number; m
   return { hours, minutes };
 }
 
+const SENNIGHTS = ['First', 'Second', 'Third', 'Fourth', 'Fifth', 'Last'] as const;
+
+/** GFSPolicySettingsModel: the parts retention acts on (src/chunkstore/gfs.ts) are checked, enums in the document's spelling. */
+function gfsPolicy(value: unknown): Obj | undefined {
+  const at = 'storage.gfsPolicy';
+  const g = object(value, at, false);
+  if (!g) return undefined;
+  const out: Obj = { ...g, isEnabled: need(g.isEnabled, `${at}.isEnabled`) };
+  const period = (name: 'weekly' | 'monthly' | 'yearly', keep: string, max: number, times: readonly string[]) => {
+    const p = object(g[name], `${at}.${name}`, false);
+    if (!p) return;
+    const checked: Obj = { ...p, isEnabled: need(p.isEnabled, `${at}.${name}.isEnabled`) };
+    const n = p[keep];
+    if (n !== undefined && !((n as number) >= 1 && (n as number) <= max)) throw badRequest(`Invalid field "${at}.${name}.${keep}": must be 1 to ${max}.`);
+    if (p.isEnabled === true && n === undefined) throw badRequest(`The request body is missing the required field "${at}.${name}.${keep}" (${name} GFS is enabled).`);
+    if (p.desiredTime !== undefined) checked.desiredTime = oneOf(p.desiredTime, `${at}.${name}.desiredTime`, times);
+    out[name] = checked;
+  };
+  period('weekly', 'keepForNumberOfWeeks', 9999, DAYS);
+  period('monthly', 'keepForNumberOfMonths', 999, SENNIGHTS);
+  period('yearly', 'keepForNumberOfYears', 999, MONTHS);
+  return out;
+}
+
 function storage(value: unknown): JobSettings['storage'] {
   const s = object(value, 'storage')!;
   const proxies = object(s.backupProxies, 'storage.backupProxies')!;
@@ -171,6 +195,8 @@ function storage(value: unknown): JobSettings['storage'] {
     },
     retentionPolicy: { type: oneOf(need(retention.type, 'storage.retentionPolicy.type'), 'storage.retentionPolicy.type', ['RestorePoints', 'Days'] as const), quantity },
   };
+  const gfs = gfsPolicy(s.gfsPolicy);
+  if (gfs) result.gfsPolicy = gfs;
   if (advanced) {
     // 1.2 corrected Veeam's "Transofrm"; stored in the 1.1 spelling.
     const mode = advanced.backupModeType === 'Transform' ? 'Transofrm' : advanced.backupModeType;

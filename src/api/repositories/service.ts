@@ -17,7 +17,7 @@ import { CREDENTIALS_KIND, type CredentialsService } from '../credentials/servic
 import { CLOUD_CREDENTIALS_KIND, type CloudCredentialsService } from '../cloud-credentials/service.js';
 import type { EncryptionPasswordsService } from '../encryption-passwords/service.js';
 import { MANAGED_SERVER_KIND } from '../managed-servers/service.js';
-import { checkRepository, locate, type CheckDeps } from './checks.js';
+import { checkRepository, isMeasurable, locate, measureRepository, type CheckDeps } from './checks.js';
 import type { HostDirectory, RepositoryHost } from './hosts.js';
 import { repositoryModel, settingsOf, type RepositoryRow } from './model.js';
 import { referencesIn, settingsFrom, valueAt, type Obj } from './settings.js';
@@ -212,6 +212,26 @@ export class RepositoriesService {
 
   async hostOf(row: Pick<RepositoryRow, 'host_id'>): Promise<RepositoryHost | undefined> {
     return row.host_id ? this.deps.hosts.find(row.host_id) : undefined;
+  }
+
+  /**
+   * Free bytes of a repository now (a job placing data on scale-out extents):
+   * measured when the type can be, and stored as the repository's figures;
+   * otherwise the last stored measurement; null when none is known.
+   */
+  async freeBytesNow(id: string, signal?: AbortSignal): Promise<number | null> {
+    const row = await this.get(id);
+    const host = await this.hostOf(row);
+    if (isMeasurable(row.type, host)) {
+      try {
+        const figures = await measureRepository(row.type, settingsOf(row), host, this.checks, signal ?? new AbortController().signal);
+        await this.saveFigures(id, { figures }, toStoredInstant());
+        if (figures.freeBytes !== null) return figures.freeBytes;
+      } catch {
+        // Unreachable now: the stored figure (if any) still says more than nothing; the run's write reports the real problem.
+      }
+    }
+    return row.measured_at && Number(row.is_online) === 1 && row.capacity_source !== 'unknown' ? Number(row.free_gb) * 1024 ** 3 : null;
   }
 
   /** POST: validation first (400), then a session that checks the storage and stores the repository only if every check passed. */

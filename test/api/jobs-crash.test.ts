@@ -1,0 +1,204 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { createTestDatabase, postgresUrl, requirePostgres } from '../support/postgres.js';
+import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { retrieveObject } from '../../src/vsphere/property-collector.js';
+import { listRestorePoints, localFolderBackend, openChunkStore, openDisk, readRestorePoint, verifyRestorePoints } from '../../src/chunkstore/index.js';
+
+/**
+ * kill -9 of the server in the middle of a run, for real: Rampart runs as a child
+ * process, is SIGKILLed while it reads a disk, and a new process starts on the
+ * same data folder and database.
+ */
+
+const MiB = 1024 * 1024;
+
+let vcsim: Vcsim;
+let disks: PreparedDisk[];
+
+/**
+ * vcsim behind a relay that, once armed, holds every byte from vcsim after the
+ * first `holdAfter` bytes: the run's datastore read stalls with a few chunks
+ * stored, so the kill lands mid-disk every time (not before, not after).
+ */
+function stallingRelay(port: number, holdAfter: number) {
+  const state = { armed: false, passed: 0, held: false };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    upstream.on('data', (chunk: Buffer) => {
+      if (state.armed) {
+        state.passed += chunk.length;
+        if (state.passed > holdAfter) {
+          state.held = true;
+          upstream.pause();
+          return;
+        }
+      }
+      client.write(chunk);
+    });
+    client.pipe(upstream);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  return {
+    state,
+    listen: () => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port))),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function snapshotsOf(d: PreparedDisk) {
+  const session = await vcsimSession(vcsim);
+  try {
+    return (await retrieveObject(session, d.vmRef, ['snapshot']))?.props.get('snapshot');
+  } finally {
+    await session.logout();
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function sessionDone(p: ServerProcess, token: string, url: string, json: unknown): Promise<string> {
+  const res = await p.api.post(url, { token, json });
+  expect(res.status, res.text).toBe(201);
+  const done = await finished(p, token, res.body.id);
+  expect(done.result.result, JSON.stringify(done)).toBe('Success');
+  return res.body.resourceId as string;
+}
+
+function finished(p: ServerProcess, token: string, id: string) {
+  return until(
+    `session ${id} to stop`,
+    async () => {
+      const res = await p.api.get(`/api/v1/sessions/${id}`, { token });
+      return res.body.state === 'Stopped' ? res.body : undefined;
+    },
+    180_000,
+  );
+}
+
+beforeAll(async () => {
+  vcsim = await startVcsim();
+  disks = await prepareDisks(vcsim, { sizeBytes: 24 * MiB });
+}, 120_000);
+
+afterAll(async () => {
+  await vcsim?.stop();
+});
+
+const kinds: ('SQLite' | 'PostgreSQL')[] = ['SQLite', ...(postgresUrl || requirePostgres ? (['PostgreSQL'] as const) : [])];
+
+describe.each(kinds)('kill -9 during a run (%s)', (kind) => {
+  it('after a restart the session is Failed, the snapshot is gone, nothing of the run is visible, the store verifies clean, and the next run restores byte for byte', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-crash-'));
+    const env: Record<string, string> = kind === 'PostgreSQL' ? { DATABASE_URL: await createTestDatabase() } : {};
+    const relay = stallingRelay(vcsim.port, 3 * MiB);
+    const relayPort = await relay.listen();
+    let p = await startServerProcess(path.join(root, 'data'), { RAMPART_PROBE_TIMEOUT_MS: '5000', ...env });
+    try {
+      let token = await p.adminToken();
+      const creds = await p.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
+      await sessionDone(p, token, '/api/v1/backupInfrastructure/managedServers', {
+        name: '127.0.0.1',
+        description: 'vcsim through a relay the test can stall',
+        type: 'ViHost',
+        credentialsId: creds.body.id,
+        port: relayPort,
+        certificateThumbprint: vcsim.thumbprint,
+      });
+      const servers = await p.api.get('/api/v1/backupInfrastructure/managedServers?typeFilter=LinuxHost', { token });
+      const backupServerId = servers.body.data.find((s: { description: string }) => s.description === 'Backup server (this machine)').id as string;
+      const repoFolder = path.join(root, 'repo');
+      const repositoryId = await sessionDone(p, token, '/api/v1/backupInfrastructure/repositories', {
+        type: 'LinuxLocal',
+        name: 'Local',
+        description: '',
+        hostId: backupServerId,
+        repository: { path: repoFolder },
+        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+      });
+      const d = disks[0]!;
+      const job = await p.api.post('/api/v1/jobs', {
+        token,
+        json: {
+          name: 'Crash',
+          description: '',
+          type: 'Backup',
+          isHighPriority: false,
+          virtualMachines: { includes: [{ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
+          storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
+          guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
+          schedule: { runAutomatically: false },
+        },
+      });
+      expect(job.status, job.text).toBe(201);
+
+      relay.state.armed = true;
+      const start = await p.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+      expect(start.status, start.text).toBe(201);
+      const runId = start.body.id as string;
+      // Working, with bytes already read and chunks stored, and the snapshot taken.
+      await until('the run to make progress', async () => {
+        const s = (await p.api.get(`/api/v1/sessions/${runId}`, { token })).body;
+        expect(s.state).toBe('Working');
+        return relay.state.held && s.progressPercent > 0 ? s : undefined;
+      });
+      expect(await snapshotsOf(d)).toBeDefined();
+      await p.kill();
+      // The dead run left chunks behind (and no manifest): what verify and the next run must cope with.
+      const left = (await readdir(path.join(repoFolder, 'rampart', 'chunks'), { recursive: true })).map(String).filter((f) => /[0-9a-f]{64}$/.test(f));
+      expect(left.length).toBeGreaterThan(0);
+
+      relay.state.armed = false;
+      p = await startServerProcess(path.join(root, 'data'), { RAMPART_PROBE_TIMEOUT_MS: '5000', ...env });
+      token = await p.adminToken();
+      const session = (await p.api.get(`/api/v1/sessions/${runId}`, { token })).body;
+      expect(session).toMatchObject({ state: 'Stopped', result: { result: 'Failed' } });
+      expect(session.result.message).toMatch(/server stopped/);
+      // The start-up pass removes the snapshot before the server takes requests.
+      expect(await snapshotsOf(d)).toBeUndefined();
+      expect((await p.api.get(`/api/v1/backups?jobIdFilter=${job.body.id}`, { token })).body.data).toEqual([]);
+      expect((await p.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token })).body.pagination.total).toBe(0);
+      expect((await p.api.get(`/api/v1/jobs/states?idFilter=${job.body.id}`, { token })).body.data[0]).toMatchObject({ status: 'inactive', lastResult: 'Failed' });
+      const store = await openChunkStore(localFolderBackend(repoFolder));
+      expect(await listRestorePoints(store)).toEqual([]);
+      const clean = await verifyRestorePoints(store);
+      expect(clean.badChunks).toEqual([]);
+      expect(clean.damagedRestorePoints).toEqual([]);
+
+      // The job runs again; its restore point reads back the disk byte for byte.
+      const again = await p.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+      expect(again.status, again.text).toBe(201);
+      const done = await finished(p, token, again.body.id);
+      expect(done.result.result, JSON.stringify(done)).toBe('Success');
+      expect(await snapshotsOf(d)).toBeUndefined();
+      const points = (await p.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token })).body.data;
+      expect(points).toHaveLength(1);
+      const backupId = (await p.api.get(`/api/v1/backups?jobIdFilter=${job.body.id}`, { token })).body.data[0].id as string;
+      const rp = await readRestorePoint(store, { backupId, objectId: d.vmRef.value, restorePointId: points[0].id });
+      const reader = await openDisk(store, rp, rp.manifest.disks[0]!.key);
+      expect(Buffer.from(await reader.read(0, d.content.length)).equals(d.content)).toBe(true);
+      const after = await verifyRestorePoints(store);
+      expect(after.badChunks).toEqual([]);
+      expect(after.damagedRestorePoints).toEqual([]);
+    } finally {
+      await p.kill();
+      await relay.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 400_000);
+});

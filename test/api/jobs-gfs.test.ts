@@ -1,0 +1,126 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { createTestDatabase, postgresUrl } from '../support/postgres.js';
+import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+
+/** Long-term (GFS) retention acted on by job runs, through the API. */
+
+const MiB = 1024 * 1024;
+
+let t: TestServer;
+let token: string;
+let vcsim: Vcsim;
+let disks: PreparedDisk[];
+let root: string;
+let repositoryId: string;
+
+async function finished(id: string) {
+  await t.server.runner.settled(id);
+  for (let i = 0; i < 400; i++) {
+    const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
+    if (res.body.state === 'Stopped') return res.body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`session ${id} did not stop`);
+}
+
+async function logText(id: string): Promise<string> {
+  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
+  return logs.body.records.map((r: any) => `${r.status}: ${r.title} ${r.description}`).join('\n');
+}
+
+async function sessionDone(url: string, json: unknown) {
+  const res = await t.api.post(url, { token, json });
+  expect(res.status, res.text).toBe(201);
+  const done = await finished(res.body.id);
+  expect(done.result.result, await logText(res.body.id)).toBe('Success');
+  return res.body.resourceId as string;
+}
+
+function spec(name: string, d: PreparedDisk, gfsPolicy: unknown) {
+  return {
+    name,
+    description: '',
+    type: 'Backup',
+    isHighPriority: false,
+    virtualMachines: { includes: [{ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
+    storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 1 }, gfsPolicy },
+    guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
+    schedule: { runAutomatically: false },
+  };
+}
+
+beforeAll(async () => {
+  vcsim = await startVcsim();
+  disks = await prepareDisks(vcsim, { sizeBytes: 4 * MiB });
+  root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-gfs-'));
+  const databaseUrl = postgresUrl ? await createTestDatabase() : undefined;
+  t = await startTestServer(databaseUrl ? { DATABASE_URL: databaseUrl } : {});
+  token = await t.adminToken();
+  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
+  await sessionDone('/api/v1/backupInfrastructure/managedServers', {
+    name: '127.0.0.1',
+    description: 'vcsim',
+    type: 'ViHost',
+    credentialsId: creds.body.id,
+    port: vcsim.port,
+    certificateThumbprint: vcsim.thumbprint,
+  });
+  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
+  repositoryId = await sessionDone('/api/v1/backupInfrastructure/repositories', {
+    type: 'LinuxLocal',
+    name: 'Local',
+    description: '',
+    hostId: backupServerId,
+    repository: { path: path.join(root, 'repo') },
+    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await t?.cleanup();
+  await vcsim?.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('GFS retention in job runs', () => {
+  it('a bad GFS policy is a 400 naming the field', async () => {
+    const d = disks[0]!;
+    const bad = await t.api.post('/api/v1/jobs', {
+      token,
+      json: spec('Bad GFS', d, { isEnabled: true, weekly: { isEnabled: true, keepForNumberOfWeeks: 2, desiredTime: 'funday' } }),
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('storage.gfsPolicy.weekly.desiredTime');
+    const noKeep = await t.api.post('/api/v1/jobs', { token, json: spec('Bad GFS', d, { isEnabled: 'true', monthly: { isEnabled: 'true' } }) });
+    expect(noKeep.status).toBe(400);
+    expect(noKeep.body.message).toContain('storage.gfsPolicy.monthly.keepForNumberOfMonths');
+  });
+
+  it('the first point of the week is flagged Weekly and survives the short-term retention (1 point) that removes the others', async () => {
+    const d = disks[0]!;
+    const gfs = { isEnabled: 'true', weekly: { isEnabled: 'true', keepForNumberOfWeeks: '2', desiredTime: 'Sunday' } };
+    const job = await t.api.post('/api/v1/jobs', { token, json: spec('Weekly', d, gfs) });
+    expect(job.status, job.text).toBe(201);
+    expect(job.body.storage.gfsPolicy).toEqual({ isEnabled: true, weekly: { isEnabled: true, keepForNumberOfWeeks: 2, desiredTime: 'sunday' } });
+    const runs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+      expect((await finished(start.body.id)).result.result, await logText(start.body.id)).toBe('Success');
+      runs.push(start.body.id);
+    }
+    expect(await logText(runs[0]!)).toMatch(/GFS: restore point of .* flagged Weekly/);
+    expect(await logText(runs[1]!)).not.toMatch(/flagged/);
+    expect(await logText(runs[2]!)).toMatch(/Retention \(1 restore point\(s\)\): 1 restore point\(s\) of .* removed; 1 kept by GFS flags/);
+    const backup = (await t.api.get(`/api/v1/backups?jobIdFilter=${job.body.id}`, { token })).body.data[0];
+    const points = (await t.api.get(`/api/v1/restorePoints?backupIdFilter=${backup.id}`, { token, version: '1.2-rev1' })).body.data;
+    // The weekly point (made by the first run) and the newest one.
+    expect(points.map((p: { sessionId: string }) => p.sessionId).sort()).toEqual([runs[0], runs[2]].sort());
+    // The flag is in the repository, beside the manifest: a rescan after a lost database keeps it.
+    const flagFiles = (await readdir(path.join(root, 'repo', 'rampart', 'backups'), { recursive: true })).map(String).filter((f) => f.endsWith('gfs.json'));
+    expect(flagFiles).toHaveLength(1);
+  }, 120_000);
+});
