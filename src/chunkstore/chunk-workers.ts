@@ -22,6 +22,7 @@ import type { StoreKey } from './keys.js';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 const { crc32 } = require('node:zlib');
 const { compress, decompress } = require(workerData.zstdPath);
 const MAGIC = Buffer.from('RMPCHNK1', 'ascii');
@@ -61,9 +62,28 @@ function check(blob, digest, idKey, dataKey, keep) {
   if (keep) keep.plain = plain;
   return undefined;
 }
+// One read buffer per worker, reused for every file it checks (a fresh buffer per chunk costs page faults and GC).
+let fileBuffer = Buffer.allocUnsafe(0);
+function readWhole(path) {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (fileBuffer.length < size) fileBuffer = Buffer.allocUnsafe(Math.max(size, 8 * 1024 * 1024 + 64));
+    let got = 0;
+    for (let n = 1; got < size && n > 0; got += n) n = fs.readSync(fd, fileBuffer, got, size - got, got);
+    return fileBuffer.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 parentPort.on('message', (m) => {
   try {
-    if (m.op === 'hash') {
+    if (m.op === 'checkFile') {
+      let blob;
+      try { blob = readWhole(m.path); }
+      catch (err) { if (err.code === 'ENOENT') return parentPort.postMessage({ id: m.id, missing: true }); throw err; }
+      parentPort.postMessage({ id: m.id, problem: check(blob, Buffer.from(m.digest), m.idKey, m.dataKey), bytes: blob.length });
+    } else if (m.op === 'hash') {
       const plain = Buffer.from(m.data, 0, m.length);
       const digest = m.idKey ? crypto.createHmac('sha256', m.idKey).update(plain).digest() : crypto.createHash('sha256').update(plain).digest();
       held.set(m.id, plain);
@@ -123,6 +143,8 @@ parentPort.on('message', (m) => {
 `;
 
 interface Answer {
+  missing?: boolean;
+  bytes?: number;
   digest?: Uint8Array;
   blob?: ArrayBuffer;
   length?: number;
@@ -157,6 +179,12 @@ export interface ChunkWorkers {
    * was checked then).
    */
   check(blob: Buffer, digest: Buffer, key: StoreKey | undefined): Promise<string | undefined>;
+  /**
+   * check() of a blob in a file of this machine, read by the worker itself
+   * (verification of a local repository: the bytes never cross threads and
+   * each worker reuses one buffer). `missing` when the file is absent.
+   */
+  checkFile(path: string, digest: Buffer, key: StoreKey | undefined): Promise<{ problem?: string; bytes: number; missing?: boolean }>;
   /** check() that also returns the plain chunk when it is good. */
   open(blob: Buffer, digest: Buffer, key: StoreKey | undefined): Promise<{ plain?: Buffer; problem?: string }>;
   close(): Promise<void>;
@@ -239,6 +267,11 @@ export function startChunkWorkers(threads = 2): ChunkWorkers {
         own ? [blob.buffer as ArrayBuffer] : [],
       );
       return answer.problem;
+    },
+    async checkFile(path, digest, key) {
+      const worker = workers[turn++ % workers.length]!;
+      const answer = await call(worker, { op: 'checkFile', id: nextId++, path, digest, idKey: key?.idKey, dataKey: key?.dataKey });
+      return answer.missing ? { missing: true, bytes: 0 } : { problem: answer.problem, bytes: answer.bytes ?? 0 };
     },
     async open(blob, digest, key) {
       const worker = workers[turn++ % workers.length]!;

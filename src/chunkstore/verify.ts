@@ -115,16 +115,29 @@ export async function verifyRestorePoints(store: ChunkStore, options: VerifyOpti
   const checkOne = async (hex: string, need: Need) => {
     const key = chunkKey(hex);
     let problem: string | undefined;
-    let blob: Buffer | undefined;
-    try {
-      blob = await backend.get(key);
-    } catch (err) {
-      if (!(err instanceof BlobNotFoundError)) throw err;
-      problem = 'missing';
+    let found = false;
+    const local = backend.localPath?.(key);
+    if (local) {
+      // A local repository: the worker reads the file itself (no transfer, one reused buffer per worker).
+      const checked = await workers.checkFile(local, Buffer.from(hex, 'hex'), need.key);
+      found = !checked.missing;
+      report.checkedBytes += checked.bytes;
+      problem = checked.missing ? 'missing' : checked.problem;
+    } else {
+      let blob: Buffer | undefined;
+      try {
+        blob = await backend.get(key);
+      } catch (err) {
+        if (!(err instanceof BlobNotFoundError)) throw err;
+        problem = 'missing';
+      }
+      if (blob) {
+        found = true;
+        report.checkedBytes += blob.length;
+        problem = await workers.check(blob, Buffer.from(hex, 'hex'), need.key);
+      }
     }
-    if (blob) {
-      report.checkedBytes += blob.length;
-      problem = await workers.check(blob, Buffer.from(hex, 'hex'), need.key);
+    if (found) {
       if (problem === 'PASSWORD') {
         report.crcOnlyChunks++;
         problem = undefined;
