@@ -209,8 +209,15 @@ const movedBack = (buffer: ArrayBuffer, length?: number) => {
   return Buffer.from(buffer, 0, length);
 };
 
+/** A pool of its own, with what sharing it needs. */
+interface ChunkWorkerPool extends ChunkWorkers {
+  readonly failed: boolean;
+  /** Whether the workers keep the process alive (only while someone uses them). */
+  ref(on: boolean): void;
+}
+
 /** Starts `threads` workers (default 2: this machine kind's cores). */
-export function startChunkWorkers(threads = 2): ChunkWorkers {
+export function startChunkWorkers(threads = 2): ChunkWorkerPool {
   const zstdPath = createRequire(import.meta.url).resolve('zstd-napi');
   const pending = new Map<number, Pending>();
   let failure: Error | undefined;
@@ -285,6 +292,84 @@ export function startChunkWorkers(threads = 2): ChunkWorkers {
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
+    },
+    get failed() {
+      return failure !== undefined;
+    },
+    ref(on) {
+      for (const w of workers)
+        if (on) w.ref();
+        else w.unref();
+    },
+  };
+}
+
+/** How long an unused shared pool stays up for the next restore point, verification or restore. */
+const SHARED_IDLE_MS = 30_000;
+let shared: { pool: ChunkWorkerPool; threads: number; leases: number; timer?: NodeJS.Timeout } | undefined;
+
+/**
+ * Workers shared by everything that uses them in this process, for as long as
+ * one lease is open and SHARED_IDLE_MS after: starting two workers (an isolate
+ * each, zstd loaded) costs tens of milliseconds of CPU, and a small
+ * incremental (changed-block tracking, a few chunks) paid that on every
+ * restore point. close() ends the lease; chunks it hashed and left undecided
+ * are dropped from the workers, so nothing a lease abandoned stays held.
+ */
+export function leaseChunkWorkers(threads = 2): ChunkWorkers {
+  if (!shared || shared.threads !== threads || shared.pool.failed) {
+    const old = shared;
+    if (old && old.leases === 0) {
+      clearTimeout(old.timer);
+      void old.pool.close();
+    }
+    shared = { pool: startChunkWorkers(threads), threads, leases: 0 };
+  }
+  const entry = shared;
+  entry.leases++;
+  clearTimeout(entry.timer);
+  entry.pool.ref(true);
+  const { pool } = entry;
+  const undecided = new Set<HeldChunk>();
+  let closed = false;
+  return {
+    async hash(plain, key) {
+      const held = await pool.hash(plain, key);
+      undecided.add(held);
+      return {
+        digest: held.digest,
+        seal: (level, room) => {
+          undecided.delete(held);
+          return held.seal(level, room);
+        },
+        drop: () => {
+          undecided.delete(held);
+          return held.drop();
+        },
+      };
+    },
+    check: (blob, digest, key) => pool.check(blob, digest, key),
+    checkFile: (path, digest, key) => pool.checkFile(path, digest, key),
+    open: (blob, digest, key) => pool.open(blob, digest, key),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...undecided].map((h) => h.drop()));
+      undecided.clear();
+      if (--entry.leases > 0) return;
+      if (shared !== entry || entry.pool.failed) {
+        await entry.pool.close();
+        if (shared === entry) shared = undefined;
+        return;
+      }
+      entry.pool.ref(false);
+      entry.timer = setTimeout(() => {
+        if (shared === entry && entry.leases === 0) {
+          shared = undefined;
+          void entry.pool.close();
+        }
+      }, SHARED_IDLE_MS);
+      entry.timer.unref();
     },
   };
 }

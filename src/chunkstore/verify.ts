@@ -4,7 +4,7 @@
  * points that need them (docs/repository-format.md §4, §9).
  */
 import { BlobNotFoundError } from './backend.js';
-import { startChunkWorkers } from './chunk-workers.js';
+import { leaseChunkWorkers } from './chunk-workers.js';
 import { ChunkStoreError } from './errors.js';
 import { chunkCount, decodeIndex, digestAt, isZeroDigest, type FixedIndex } from './fixed-index.js';
 import { openKey, type StoreKey } from './keys.js';
@@ -108,7 +108,7 @@ export async function verifyRestorePoints(store: ChunkStore, options: VerifyOpti
   }
 
   const report: VerifyReport = { restorePoints: points.length, checkedChunks: 0, checkedBytes: 0, crcOnlyChunks: 0, badChunks: [], damagedRestorePoints: [] };
-  const workers = startChunkWorkers(options.threads);
+  const workers = leaseChunkWorkers(options.threads);
   const limit = Math.max(1, options.inFlight ?? 4);
   const running = new Set<Promise<void>>();
   let failure: unknown;
