@@ -2,12 +2,14 @@
  * bench/backup (npm run bench:backup): a backup job through the real server
  * against vcsim, beside a plain HTTP GET of the same disk file.
  *
- * Prints: GET throughput (the baseline); a full backup of a 1 GiB disk (half
+ * Prints, per round (BENCH_ROUNDS, default 3, each on a fresh repository and
+ * job; the medians of the rounds' ratios come last, as this shared machine's
+ * speed drifts within a run): GET throughput (the baseline); a full backup of a 1 GiB disk (half
  * pseudo-random, half zeros; compression Optimal) and its throughput ratio
  * against the GET (goal ≥ 0.5); two incrementals after changing 1 % of the
  * 1 MiB blocks, with changed-block tracking and without it (time ÷ full,
  * goals ≤ 0.10 and ≤ 0.60; bytes stored ÷ disk, goal ≤ 2 %); peak resident
- * memory of the server during the full backup (goal ≤ 300 MB). One run, all
+ * memory of the server over every run (goal ≤ 300 MB). One run, all
  * ratios measured side by side on the same machine.
  *
  * The server runs as `npm start` runs it (dist bundle, its own process), so
@@ -23,7 +25,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ApiClient } from '../test/support/client.js';
-import { startRampart } from './support/processes.js';
+import { cpuSeconds, startRampart } from './support/processes.js';
+import { execSync } from 'node:child_process';
 import { startVcsim, vcsimSession } from '../test/support/vcsim.js';
 import { readDatastoreFile, writeDatastoreFile, type DatastoreFile } from '../src/vsphere/datastore-files.js';
 import { retrieveFromContainer } from '../src/vsphere/property-collector.js';
@@ -34,6 +37,8 @@ import { typed } from '../src/vsphere/xml.js';
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_DISK_MIB ?? 1024) * MiB;
 const BLOCKS = SIZE / MiB;
+/** Rounds (fresh repository and job each); the ratios printed last are their medians: this shared machine's speed drifts within a run. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** Block `i` of the disk: pseudo-random (AES-CTR keystream) in the first half, zeros in the second; `version` changes the chosen blocks. */
 function block(i: number, changed: Set<number>, version: number): Buffer {
@@ -113,18 +118,19 @@ async function main() {
     }
 
     // Baseline: the same file by plain HTTP GET, discarded.
-    const getSession = await vcsimSession(vcsim);
-    let getSeconds: number;
-    try {
-      const started = performance.now();
-      const { stream } = await readDatastoreFile(getSession, file);
-      let bytes = 0;
-      for await (const part of stream) bytes += (part as Buffer).length;
-      getSeconds = (performance.now() - started) / 1000;
-      if (bytes !== SIZE) throw new Error(`GET returned ${bytes} bytes`);
-    } finally {
-      await getSession.logout();
-    }
+    const plainGet = async () => {
+      const getSession = await vcsimSession(vcsim);
+      try {
+        const started = performance.now();
+        const { stream } = await readDatastoreFile(getSession, file);
+        let bytes = 0;
+        for await (const part of stream) bytes += (part as Buffer).length;
+        if (bytes !== SIZE) throw new Error(`GET returned ${bytes} bytes`);
+        return (performance.now() - started) / 1000;
+      } finally {
+        await getSession.logout();
+      }
+    };
 
     const token = (await api.login('administrator', PASSWORD)).access_token;
     const post = async (url: string, json: unknown) => {
@@ -157,48 +163,78 @@ async function main() {
     );
     const servers = (await api.get('/api/v1/backupInfrastructure/managedServers', { token })).body.data as { id: string; type: string }[];
     const backupServerId = servers.find((m) => m.type === 'LinuxHost')!.id;
-    const repo = await post('/api/v1/backupInfrastructure/repositories', {
-      type: 'LinuxLocal',
-      name: 'bench',
-      description: '',
-      hostId: backupServerId,
-      repository: { path: path.join(root, 'repo') },
-      mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-    });
-    await wait(repo.id);
-    const spec = (cbt: boolean) => ({
-      name: 'bench',
-      description: '',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [{ hostName: '127.0.0.1', name: vm.name, type: 'VirtualMachine', objectId: vm.moref }] },
-      storage: {
-        backupRepositoryId: repo.resourceId,
-        backupProxies: { autoSelection: true },
-        retentionPolicy: { type: 'RestorePoints', quantity: 7 },
-        advancedSettings: {
-          backupModeType: 'Incremental',
-          storageData: { compressionLevel: 'Optimal', storageOptimization: 'LocalTarget' },
-          vSphere: { changedBlockTracking: { isEnabled: cbt } },
-        },
-      },
-      guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-      schedule: { runAutomatically: false },
-    });
-    const job = (await api.post('/api/v1/jobs', { token, json: spec(true) })).body;
+    const vcsimPid = Number(
+      execSync(`pgrep -P ${process.pid}`)
+        .toString()
+        .trim()
+        .split('\n')
+        .find((p) => execSync(`cat /proc/${p}/comm`).toString().trim() === 'vcsim'),
+    );
+    const cpu = async () => ({ server: await cpuSeconds(pid), vcsim: vcsimPid ? await cpuSeconds(vcsimPid) : 0 });
 
-    const repoFolder = path.join(root, 'repo');
-    const run = async () => {
-      const before = await chunkBytes(repoFolder);
-      const started = performance.now();
-      const s = await post(`/api/v1/jobs/${job.id}/start`, { performActiveFull: false });
-      await wait(s.id);
-      const seconds = (performance.now() - started) / 1000;
-      const logs = (await api.get(`/api/v1/sessions/${s.id}/logs?limit=100`, { token })).body;
-      const steps = (logs.records as { startTime: string; updateTime: string; title: string }[])
-        .map((r) => `${String(Date.parse(r.updateTime) - Date.parse(r.startTime)).padStart(6)} ms  ${r.title}`)
-        .join('\n');
-      return { seconds, stored: (await chunkBytes(repoFolder)) - before, steps };
+    const change = async (version: number) => {
+      const s = await vcsimSession(vcsim);
+      try {
+        await writeDatastoreFile(s, file, content(onePercent(version), version), SIZE);
+      } finally {
+        await s.logout();
+      }
+    };
+
+    /** One round: a fresh repository and job; the plain GET, the full, 1 % changed + CBT incremental, 1 % changed + incremental without CBT. */
+    const round = async (k: number) => {
+      const getSeconds = await plainGet();
+      const repoFolder = path.join(root, `repo-${k}`);
+      const repo = await post('/api/v1/backupInfrastructure/repositories', {
+        type: 'LinuxLocal',
+        name: `bench-${k}`,
+        description: '',
+        hostId: backupServerId,
+        repository: { path: repoFolder },
+        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+      });
+      await wait(repo.id);
+      const spec = (cbt: boolean) => ({
+        name: `bench-${k}`,
+        description: '',
+        type: 'Backup',
+        isHighPriority: false,
+        virtualMachines: { includes: [{ hostName: '127.0.0.1', name: vm.name, type: 'VirtualMachine', objectId: vm.moref }] },
+        storage: {
+          backupRepositoryId: repo.resourceId,
+          backupProxies: { autoSelection: true },
+          retentionPolicy: { type: 'RestorePoints', quantity: 7 },
+          advancedSettings: {
+            backupModeType: 'Incremental',
+            storageData: { compressionLevel: 'Optimal', storageOptimization: 'LocalTarget' },
+            vSphere: { changedBlockTracking: { isEnabled: cbt } },
+          },
+        },
+        guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
+        schedule: { runAutomatically: false },
+      });
+      const job = (await api.post('/api/v1/jobs', { token, json: spec(true) })).body;
+      const run = async () => {
+        const before = await chunkBytes(repoFolder);
+        const cpu0 = await cpu();
+        const started = performance.now();
+        const s = await post(`/api/v1/jobs/${job.id}/start`, { performActiveFull: false });
+        await wait(s.id);
+        const seconds = (performance.now() - started) / 1000;
+        const cpu1 = await cpu();
+        const logs = (await api.get(`/api/v1/sessions/${s.id}/logs`, { token })).body;
+        const steps = (logs.records as { startTime: string; updateTime: string; title: string }[])
+          .map((r) => `${String(Date.parse(r.updateTime) - Date.parse(r.startTime)).padStart(6)} ms  ${r.title}`)
+          .join('\n');
+        return { seconds, stored: (await chunkBytes(repoFolder)) - before, steps, serverCpu: cpu1.server - cpu0.server, vcsimCpu: cpu1.vcsim - cpu0.vcsim };
+      };
+      const full = await run();
+      await change(2 * k + 1);
+      const withCbt = await run();
+      await api.request('PUT', `/api/v1/jobs/${job.id}`, { token, json: { ...spec(false), id: job.id } });
+      await change(2 * k + 2);
+      const withoutCbt = await run();
+      return { getSeconds, full, withCbt, withoutCbt };
     };
 
     const idle = await memoryOf(pid);
@@ -210,43 +246,44 @@ async function main() {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const full = await run();
-    sampling = false;
-    await sampler;
-    const afterFull = await memoryOf(pid);
-
-    const change = async (version: number) => {
-      const s = await vcsimSession(vcsim);
-      try {
-        await writeDatastoreFile(s, file, content(onePercent(version), version), SIZE);
-      } finally {
-        await s.logout();
-      }
-    };
-    await change(1);
-    const withCbt = await run();
-    await api.request('PUT', `/api/v1/jobs/${job.id}`, { token, json: { ...spec(false), id: job.id } });
-    await change(2);
-    const withoutCbt = await run();
+    const rounds = [];
+    try {
+      for (let k = 0; k < ROUNDS; k++) rounds.push(await round(k));
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    const end = await memoryOf(pid);
 
     const mib = (b: number) => (b / MiB).toFixed(1);
-    console.log(`disk ${SIZE / MiB} MiB (half pseudo-random, half zeros), chunks 1 MiB, zstd Optimal; vcsim on this machine`);
-    console.log(`plain HTTP GET of the flat file      ${getSeconds.toFixed(2)} s  ${(SIZE / MiB / getSeconds).toFixed(0)} MiB/s`);
-    console.log(`full backup (API → session Success)  ${full.seconds.toFixed(2)} s  ${(SIZE / MiB / full.seconds).toFixed(0)} MiB/s  stored ${mib(full.stored)} MiB`);
-    console.log(`  throughput ÷ GET                    ${(getSeconds / full.seconds).toFixed(2)}   (goal ≥ 0.5)`);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    type Run = Awaited<ReturnType<typeof round>>['full'];
+    const show = (r: Run) => `${r.seconds.toFixed(2)} s (CPU: server ${r.serverCpu.toFixed(1)} s, vcsim ${r.vcsimCpu.toFixed(1)} s)`;
     console.log(
-      `incremental, 1 % changed, with CBT   ${withCbt.seconds.toFixed(2)} s  stored ${mib(withCbt.stored)} MiB = ${((withCbt.stored / SIZE) * 100).toFixed(2)} % of the disk`,
+      `disk ${SIZE / MiB} MiB (half pseudo-random, half zeros), chunks 1 MiB, zstd Optimal; vcsim on this machine; ${ROUNDS} round(s), each on a fresh repository and job`,
     );
-    console.log(`  time ÷ full                         ${(withCbt.seconds / full.seconds).toFixed(2)}   (goal ≤ 0.10)`);
+    for (const [k, r] of rounds.entries()) {
+      console.log(`round ${k + 1}:`);
+      console.log(`  plain HTTP GET of the flat file      ${r.getSeconds.toFixed(2)} s  ${(SIZE / MiB / r.getSeconds).toFixed(0)} MiB/s`);
+      console.log(`  full backup (API → session Success)  ${show(r.full)}  ${(SIZE / MiB / r.full.seconds).toFixed(0)} MiB/s  stored ${mib(r.full.stored)} MiB`);
+      console.log(`  incremental, 1 % changed, with CBT   ${show(r.withCbt)}  stored ${mib(r.withCbt.stored)} MiB = ${((r.withCbt.stored / SIZE) * 100).toFixed(2)} % of the disk`);
+      console.log(
+        `  incremental, 1 % changed, no CBT     ${show(r.withoutCbt)}  stored ${mib(r.withoutCbt.stored)} MiB = ${((r.withoutCbt.stored / SIZE) * 100).toFixed(2)} % of the disk`,
+      );
+      console.log(
+        `  ratios: full throughput ÷ GET ${(r.getSeconds / r.full.seconds).toFixed(2)}, CBT ÷ full ${(r.withCbt.seconds / r.full.seconds).toFixed(2)}, no CBT ÷ full ${(r.withoutCbt.seconds / r.full.seconds).toFixed(2)} (CPU of server + vcsim: ${((r.withoutCbt.serverCpu + r.withoutCbt.vcsimCpu) / (r.full.serverCpu + r.full.vcsimCpu)).toFixed(2)})`,
+      );
+    }
+    console.log(`median of the rounds:`);
+    console.log(`  full backup throughput ÷ GET        ${median(rounds.map((r) => r.getSeconds / r.full.seconds)).toFixed(2)}   (goal ≥ 0.5)`);
+    console.log(`  incremental with CBT, time ÷ full   ${median(rounds.map((r) => r.withCbt.seconds / r.full.seconds)).toFixed(2)}   (goal ≤ 0.10)`);
+    console.log(`  incremental no CBT, time ÷ full     ${median(rounds.map((r) => r.withoutCbt.seconds / r.full.seconds)).toFixed(2)}   (goal ≤ 0.60)`);
     console.log(
-      `incremental, 1 % changed, no CBT     ${withoutCbt.seconds.toFixed(2)} s  stored ${mib(withoutCbt.stored)} MiB = ${((withoutCbt.stored / SIZE) * 100).toFixed(2)} % of the disk`,
-    );
-    console.log(`  time ÷ full                         ${(withoutCbt.seconds / full.seconds).toFixed(2)}   (goal ≤ 0.60)`);
-    console.log(
-      `server resident memory: ${(idle.rss / 1e6).toFixed(0)} MB idle before the full, peak during it ${(peakRss / 1e6).toFixed(0)} MB sampled, ${(afterFull.hwm / 1e6).toFixed(0)} MB kernel peak (VmHWM)   (goal ≤ 300 MB)`,
+      `server resident memory: ${(idle.rss / 1e6).toFixed(0)} MB idle before the first full, peak over every run ${(peakRss / 1e6).toFixed(0)} MB sampled, ${(end.hwm / 1e6).toFixed(0)} MB kernel peak (VmHWM)   (goal ≤ 300 MB)`,
     );
     console.log(`bench process (vcsim disk writer, API client), for reference: ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
-    console.log(`\nsession steps, full:\n${full.steps}\nsession steps, incremental with CBT:\n${withCbt.steps}\nsession steps, incremental without CBT:\n${withoutCbt.steps}`);
+    const last = rounds.at(-1)!;
+    console.log(`\nsession steps of the last round, full:\n${last.full.steps}\nincremental with CBT:\n${last.withCbt.steps}\nincremental without CBT:\n${last.withoutCbt.steps}`);
   } finally {
     await api.close().catch(() => undefined);
     await rampart.stop();
