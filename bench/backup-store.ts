@@ -7,7 +7,10 @@
 //   - verification of every chunk ÷ reading the chunk files raw,
 //   - peak resident memory (workers included: they are threads of this process).
 //   npm run bench:store     (BENCH_STORE_MIB=1024 BENCH_STORE_CHUNK=LocalTargetLarge BENCH_STORE_LEVEL=Optimal)
-import { createHash, randomBytes } from 'node:crypto';
+import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { decompress } from 'zstd-napi';
 import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -109,6 +112,45 @@ async function backup(store: ChunkStore, ref: RestorePointRef, file: string, opt
   return { ...stats, seconds, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
+/**
+ * What verification costs per stage, one thread, over the same chunk files:
+ * read (into one reused buffer) → CRC-32 → AES-256-GCM (measured on the same
+ * bytes with a throwaway key: the cost, not a check) → zstd (only compressed
+ * chunks) → SHA-256. The sum bounds what one worker can do; two workers at
+ * best halve it.
+ */
+function verifyStages(files: string[]): Record<'read' | 'crc' | 'gcm' | 'zstd' | 'sha' | 'mib', number> {
+  const t = { read: 0, crc: 0, gcm: 0, zstd: 0, sha: 0, mib: 0 };
+  let buffer = Buffer.allocUnsafe(0);
+  const key = randomBytes(32);
+  const iv = randomBytes(12);
+  const time = (stage: keyof typeof t, f: () => void) => {
+    const started = process.hrtime.bigint();
+    f();
+    t[stage] += Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  for (const file of files) {
+    let blob: Buffer = buffer;
+    time('read', () => {
+      const fd = openSync(file, 'r');
+      const size = fstatSync(fd).size;
+      if (buffer.length < size) buffer = Buffer.allocUnsafe(size);
+      let got = 0;
+      for (let n = 1; got < size && n > 0; got += n) n = readSync(fd, buffer, got, size - got, got);
+      closeSync(fd);
+      blob = buffer.subarray(0, got);
+    });
+    const body = blob.subarray(20);
+    let plain: Buffer = body;
+    time('crc', () => void crc32(body));
+    time('gcm', () => void createDecipheriv('aes-256-gcm', key, iv).update(body));
+    if (blob[8]! & 1) time('zstd', () => void (plain = decompress(body)));
+    time('sha', () => void createHash('sha256').update(plain).digest());
+    t.mib += blob.length / MiB;
+  }
+  return t;
+}
+
 async function chunkFiles(root: string): Promise<string[]> {
   const entries = await readdir(path.join(root, 'rampart/chunks'), { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
@@ -189,6 +231,12 @@ try {
   if (report.badChunks.length) throw new Error('verification found bad chunks');
   console.log(
     `verification:                     ${report.checkedChunks} chunks, ${fmt(report.checkedBytes)} MiB in ${verifySeconds.toFixed(2)} s; raw read of the chunk files ${rawChunks.seconds.toFixed(2)} s; ratio ${(rawChunks.seconds / verifySeconds).toFixed(2)}`,
+  );
+  const stages = verifyStages(files);
+  const perMiB = (ms: number) => (ms / stages.mib).toFixed(2);
+  const oneThread = stages.read + stages.crc + stages.zstd + stages.sha;
+  console.log(
+    `  verification stages, one thread, ms per MiB: read ${perMiB(stages.read)}, CRC-32 ${perMiB(stages.crc)}, zstd ${perMiB(stages.zstd)}, SHA-256 ${perMiB(stages.sha)} (AES-GCM when encrypted ${perMiB(stages.gcm)}); all of them ${perMiB(oneThread)}: with both cores at best ${(oneThread / 2 / stages.mib).toFixed(2)} ms/MiB, ratio to the raw read at best ${((rawChunks.seconds * 1000) / (oneThread / 2)).toFixed(2)}`,
   );
   const encStarted = process.hrtime.bigint();
   await verifyRestorePoints(encStore, { passwords: [PASSWORD] });

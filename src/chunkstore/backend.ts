@@ -28,6 +28,11 @@ export interface BlobBackend {
   rename(from: string, to: string): Promise<void>;
   /** Sets the modification time to now (GC grace, docs §7). */
   touch(key: string): Promise<void>;
+  /**
+   * Present when blobs are plain files of this machine: the file of `key`.
+   * Verification reads chunks there from its worker threads.
+   */
+  localPath?(key: string): string;
   close(): Promise<void>;
   /**
    * Present on immutable storage (S3 object lock, hardened repositories): the

@@ -22,6 +22,7 @@ import type { StoreKey } from './keys.js';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 const { crc32 } = require('node:zlib');
 const { compress, decompress } = require(workerData.zstdPath);
 const MAGIC = Buffer.from('RMPCHNK1', 'ascii');
@@ -61,9 +62,28 @@ function check(blob, digest, idKey, dataKey, keep) {
   if (keep) keep.plain = plain;
   return undefined;
 }
+// One read buffer per worker, reused for every file it checks (a fresh buffer per chunk costs page faults and GC).
+let fileBuffer = Buffer.allocUnsafe(0);
+function readWhole(path) {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (fileBuffer.length < size) fileBuffer = Buffer.allocUnsafe(Math.max(size, 8 * 1024 * 1024 + 64));
+    let got = 0;
+    for (let n = 1; got < size && n > 0; got += n) n = fs.readSync(fd, fileBuffer, got, size - got, got);
+    return fileBuffer.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 parentPort.on('message', (m) => {
   try {
-    if (m.op === 'hash') {
+    if (m.op === 'checkFile') {
+      let blob;
+      try { blob = readWhole(m.path); }
+      catch (err) { if (err.code === 'ENOENT') return parentPort.postMessage({ id: m.id, missing: true }); throw err; }
+      parentPort.postMessage({ id: m.id, problem: check(blob, Buffer.from(m.digest), m.idKey, m.dataKey), bytes: blob.length });
+    } else if (m.op === 'hash') {
       const plain = Buffer.from(m.data, 0, m.length);
       const digest = m.idKey ? crypto.createHmac('sha256', m.idKey).update(plain).digest() : crypto.createHash('sha256').update(plain).digest();
       held.set(m.id, plain);
@@ -123,6 +143,8 @@ parentPort.on('message', (m) => {
 `;
 
 interface Answer {
+  missing?: boolean;
+  bytes?: number;
   digest?: Uint8Array;
   blob?: ArrayBuffer;
   length?: number;
@@ -157,6 +179,12 @@ export interface ChunkWorkers {
    * was checked then).
    */
   check(blob: Buffer, digest: Buffer, key: StoreKey | undefined): Promise<string | undefined>;
+  /**
+   * check() of a blob in a file of this machine, read by the worker itself
+   * (verification of a local repository: the bytes never cross threads and
+   * each worker reuses one buffer). `missing` when the file is absent.
+   */
+  checkFile(path: string, digest: Buffer, key: StoreKey | undefined): Promise<{ problem?: string; bytes: number; missing?: boolean }>;
   /** check() that also returns the plain chunk when it is good. */
   open(blob: Buffer, digest: Buffer, key: StoreKey | undefined): Promise<{ plain?: Buffer; problem?: string }>;
   close(): Promise<void>;
@@ -181,8 +209,15 @@ const movedBack = (buffer: ArrayBuffer, length?: number) => {
   return Buffer.from(buffer, 0, length);
 };
 
+/** A pool of its own, with what sharing it needs. */
+interface ChunkWorkerPool extends ChunkWorkers {
+  readonly failed: boolean;
+  /** Whether the workers keep the process alive (only while someone uses them). */
+  ref(on: boolean): void;
+}
+
 /** Starts `threads` workers (default 2: this machine kind's cores). */
-export function startChunkWorkers(threads = 2): ChunkWorkers {
+export function startChunkWorkers(threads = 2): ChunkWorkerPool {
   const zstdPath = createRequire(import.meta.url).resolve('zstd-napi');
   const pending = new Map<number, Pending>();
   let failure: Error | undefined;
@@ -240,6 +275,11 @@ export function startChunkWorkers(threads = 2): ChunkWorkers {
       );
       return answer.problem;
     },
+    async checkFile(path, digest, key) {
+      const worker = workers[turn++ % workers.length]!;
+      const answer = await call(worker, { op: 'checkFile', id: nextId++, path, digest, idKey: key?.idKey, dataKey: key?.dataKey });
+      return answer.missing ? { missing: true, bytes: 0 } : { problem: answer.problem, bytes: answer.bytes ?? 0 };
+    },
     async open(blob, digest, key) {
       const worker = workers[turn++ % workers.length]!;
       const own = ownsBuffer(blob);
@@ -252,6 +292,84 @@ export function startChunkWorkers(threads = 2): ChunkWorkers {
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
+    },
+    get failed() {
+      return failure !== undefined;
+    },
+    ref(on) {
+      for (const w of workers)
+        if (on) w.ref();
+        else w.unref();
+    },
+  };
+}
+
+/** How long an unused shared pool stays up for the next restore point, verification or restore. */
+const SHARED_IDLE_MS = 30_000;
+let shared: { pool: ChunkWorkerPool; threads: number; leases: number; timer?: NodeJS.Timeout } | undefined;
+
+/**
+ * Workers shared by everything that uses them in this process, for as long as
+ * one lease is open and SHARED_IDLE_MS after: starting two workers (an isolate
+ * each, zstd loaded) costs tens of milliseconds of CPU, and a small
+ * incremental (changed-block tracking, a few chunks) paid that on every
+ * restore point. close() ends the lease; chunks it hashed and left undecided
+ * are dropped from the workers, so nothing a lease abandoned stays held.
+ */
+export function leaseChunkWorkers(threads = 2): ChunkWorkers {
+  if (!shared || shared.threads !== threads || shared.pool.failed) {
+    const old = shared;
+    if (old && old.leases === 0) {
+      clearTimeout(old.timer);
+      void old.pool.close();
+    }
+    shared = { pool: startChunkWorkers(threads), threads, leases: 0 };
+  }
+  const entry = shared;
+  entry.leases++;
+  clearTimeout(entry.timer);
+  entry.pool.ref(true);
+  const { pool } = entry;
+  const undecided = new Set<HeldChunk>();
+  let closed = false;
+  return {
+    async hash(plain, key) {
+      const held = await pool.hash(plain, key);
+      undecided.add(held);
+      return {
+        digest: held.digest,
+        seal: (level, room) => {
+          undecided.delete(held);
+          return held.seal(level, room);
+        },
+        drop: () => {
+          undecided.delete(held);
+          return held.drop();
+        },
+      };
+    },
+    check: (blob, digest, key) => pool.check(blob, digest, key),
+    checkFile: (path, digest, key) => pool.checkFile(path, digest, key),
+    open: (blob, digest, key) => pool.open(blob, digest, key),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...undecided].map((h) => h.drop()));
+      undecided.clear();
+      if (--entry.leases > 0) return;
+      if (shared !== entry || entry.pool.failed) {
+        await entry.pool.close();
+        if (shared === entry) shared = undefined;
+        return;
+      }
+      entry.pool.ref(false);
+      entry.timer = setTimeout(() => {
+        if (shared === entry && entry.leases === 0) {
+          shared = undefined;
+          void entry.pool.close();
+        }
+      }, SHARED_IDLE_MS);
+      entry.timer.unref();
     },
   };
 }

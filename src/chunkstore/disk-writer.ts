@@ -22,8 +22,21 @@ export interface Extent {
 export interface DiskSource {
   size: number;
   read?(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Random access into the writer's own buffer (`target.length` bytes from
+   * `offset`): preferred over read(), as no chunk-sized buffer is allocated
+   * per read (the writer's buffers circulate through the workers and back).
+   */
+  readInto?(offset: number, target: Buffer, signal?: AbortSignal): Promise<void>;
+  /**
+   * Reads kept in flight ahead of the chunk being hashed (default 1: one at a
+   * time). A source whose single read leaves the machine idle (an HTTP Range
+   * GET: a round trip, then one TCP stream) overlaps several; memory grows by
+   * one chunk per read ahead.
+   */
+  readAhead?: number;
   stream?: AsyncIterable<Uint8Array>;
-  /** The extents changed since the previous restore point (changed-block tracking); only with `read` and `previous`. */
+  /** The extents changed since the previous restore point (changed-block tracking); only with `read`/`readInto` and `previous`. */
   changed?: Extent[];
   /**
    * read() returns a new buffer on every call, which the writer may take
@@ -102,24 +115,49 @@ async function* pieces(
 ): AsyncGenerator<Piece> {
   const count = chunkCount(source.size, chunkSize);
   const dims = { size: source.size, chunkSize };
-  if (source.read) {
+  if (source.read || source.readInto) {
     const skip = source.changed && previous && previous.chunkSize === chunkSize && previous.size === source.size ? source.changed : undefined;
-    for (let i = 0; i < count; i++) {
+    const readOne = async (i: number): Promise<Piece> => {
       const offset = i * chunkSize;
       const length = chunkLength(dims, i);
-      if (skip && !overlaps(skip, offset, offset + length) && !suspect.has(digestAt(previous!, i).toString('hex'))) {
-        yield { i };
-        continue;
+      if (source.readInto) {
+        const data = buffers.take().subarray(0, length);
+        try {
+          await source.readInto(offset, data, signal);
+        } catch (err) {
+          buffers.give(data);
+          throw err;
+        }
+        return { i, data };
       }
-      const got = await source.read(offset, length, signal);
+      const got = await source.read!(offset, length, signal);
       if (got.length !== length) throw new Error(`the source returned ${got.length} bytes at offset ${offset} instead of ${length}`);
-      let data: Buffer;
-      if (source.handsOverBuffers) data = Buffer.isBuffer(got) ? got : Buffer.from(got.buffer, got.byteOffset, got.byteLength);
-      else {
-        data = buffers.take().subarray(0, length);
-        data.set(got);
+      if (source.handsOverBuffers) return { i, data: Buffer.isBuffer(got) ? got : Buffer.from(got.buffer, got.byteOffset, got.byteLength) };
+      const data = buffers.take().subarray(0, length);
+      data.set(got);
+      return { i, data };
+    };
+    // Reads run ahead of the consumer, in disk order; what is yielded is awaited in order.
+    const ahead: Promise<Piece>[] = [];
+    const depth = Math.max(1, source.readAhead ?? 1);
+    let next = 0;
+    try {
+      while (next < count || ahead.length > 0) {
+        while (next < count && ahead.length < depth) {
+          const i = next++;
+          if (skip && !overlaps(skip, i * chunkSize, i * chunkSize + chunkLength(dims, i)) && !suspect.has(digestAt(previous!, i).toString('hex'))) {
+            ahead.push(Promise.resolve({ i }));
+            continue;
+          }
+          const read = readOne(i);
+          read.catch(() => undefined); // awaited below in order; a later one failing first must not go unhandled
+          ahead.push(read);
+        }
+        yield await ahead.shift()!;
       }
-      yield { i, data };
+    } finally {
+      // Abandoned (failure or abort): the reads still running finish before the writer settles.
+      await Promise.allSettled(ahead);
     }
     return;
   }
@@ -174,7 +212,7 @@ export async function writeDiskChunks(backend: BlobBackend, source: DiskSource, 
   let failure: unknown;
 
   // Each chunk in flight holds at most a plain buffer and a blob buffer (+48 bytes of header, iv, tag).
-  const buffers = new ChunkBuffers(chunkSize + 64, 2 * limit + 2);
+  const buffers = new ChunkBuffers(chunkSize + 64, 2 * limit + Math.max(1, source.readAhead ?? 1) + 1);
 
   const store = async (i: number, data: Buffer) => {
     const held = await options.workers.hash(data, options.key);

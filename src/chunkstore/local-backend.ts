@@ -112,6 +112,7 @@ export function localFolderBackend(root: string): BlobBackend {
         throw err;
       }
     },
+    localPath: full,
     async touch(key) {
       const now = new Date();
       await utimes(full(key), now, now);

@@ -4,7 +4,7 @@
  */
 import { BlobNotFoundError } from './backend.js';
 import { decodeChunk } from './chunk-codec.js';
-import { startChunkWorkers, type ChunkWorkers } from './chunk-workers.js';
+import { leaseChunkWorkers, type ChunkWorkers } from './chunk-workers.js';
 import { ChunkStoreError } from './errors.js';
 import { chunkCount, chunkLength, decodeIndex, digestAt, isZeroDigest, type FixedIndex } from './fixed-index.js';
 import { openKey, type StoreKey } from './keys.js';
@@ -134,7 +134,7 @@ export async function openDisk(store: ChunkStore, rp: OpenedRestorePoint, diskKe
     },
     async *stream(options = {}) {
       const ahead = Math.max(1, options.readAhead ?? 4);
-      const workers = startChunkWorkers(options.threads);
+      const workers = leaseChunkWorkers(options.threads);
       const window: Promise<Buffer>[] = [];
       let next = 0;
       const fill = () => {

@@ -3,7 +3,7 @@
  * manifest last → unlock (docs/repository-format.md §6, §7).
  */
 import { randomUUID } from 'node:crypto';
-import { startChunkWorkers } from './chunk-workers.js';
+import { leaseChunkWorkers } from './chunk-workers.js';
 import { writeDiskChunks, type DiskSource, type DiskWriteStats } from './disk-writer.js';
 import { abortError, ChunkStoreError } from './errors.js';
 import { chunkCount, digestAt, encodeIndex, isZeroDigest, type FixedIndex } from './fixed-index.js';
@@ -67,7 +67,7 @@ export async function beginRestorePoint(store: ChunkStore, options: RestorePoint
   const writerId = randomUUID();
   const lock = await takeWriterLock(backend, writerId, options.base ? [restorePointPath(options.base)] : []);
   const startedMs = Date.parse(lock.startedAt);
-  const workers = startChunkWorkers(options.threads);
+  const workers = leaseChunkWorkers(options.threads);
   let finished = false;
   const finish = async () => {
     if (finished) return;

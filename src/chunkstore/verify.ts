@@ -4,7 +4,7 @@
  * points that need them (docs/repository-format.md §4, §9).
  */
 import { BlobNotFoundError } from './backend.js';
-import { startChunkWorkers } from './chunk-workers.js';
+import { leaseChunkWorkers } from './chunk-workers.js';
 import { ChunkStoreError } from './errors.js';
 import { chunkCount, decodeIndex, digestAt, isZeroDigest, type FixedIndex } from './fixed-index.js';
 import { openKey, type StoreKey } from './keys.js';
@@ -21,7 +21,7 @@ export interface VerifyOptions {
   /** Rename corrupt chunks to .bad (default true), so the next backup stores them again. */
   quarantine?: boolean;
   threads?: number;
-  /** Chunks read at once (default 4). */
+  /** Chunks read at once (default 4; 8 on a local repository, whose workers read the files). */
   inFlight?: number;
   signal?: AbortSignal;
   onProgress?(checkedChunks: number, totalChunks: number): void;
@@ -108,23 +108,37 @@ export async function verifyRestorePoints(store: ChunkStore, options: VerifyOpti
   }
 
   const report: VerifyReport = { restorePoints: points.length, checkedChunks: 0, checkedBytes: 0, crcOnlyChunks: 0, badChunks: [], damagedRestorePoints: [] };
-  const workers = startChunkWorkers(options.threads);
-  const limit = Math.max(1, options.inFlight ?? 4);
+  const workers = leaseChunkWorkers(options.threads);
+  // Checks of local files hold no buffer on this thread (each worker reads into its own): a deeper queue keeps both workers busy.
+  const limit = Math.max(1, options.inFlight ?? (backend.localPath ? 8 : 4));
   const running = new Set<Promise<void>>();
   let failure: unknown;
   const checkOne = async (hex: string, need: Need) => {
     const key = chunkKey(hex);
     let problem: string | undefined;
-    let blob: Buffer | undefined;
-    try {
-      blob = await backend.get(key);
-    } catch (err) {
-      if (!(err instanceof BlobNotFoundError)) throw err;
-      problem = 'missing';
+    let found = false;
+    const local = backend.localPath?.(key);
+    if (local) {
+      // A local repository: the worker reads the file itself (no transfer, one reused buffer per worker).
+      const checked = await workers.checkFile(local, Buffer.from(hex, 'hex'), need.key);
+      found = !checked.missing;
+      report.checkedBytes += checked.bytes;
+      problem = checked.missing ? 'missing' : checked.problem;
+    } else {
+      let blob: Buffer | undefined;
+      try {
+        blob = await backend.get(key);
+      } catch (err) {
+        if (!(err instanceof BlobNotFoundError)) throw err;
+        problem = 'missing';
+      }
+      if (blob) {
+        found = true;
+        report.checkedBytes += blob.length;
+        problem = await workers.check(blob, Buffer.from(hex, 'hex'), need.key);
+      }
     }
-    if (blob) {
-      report.checkedBytes += blob.length;
-      problem = await workers.check(blob, Buffer.from(hex, 'hex'), need.key);
+    if (found) {
       if (problem === 'PASSWORD') {
         report.crcOnlyChunks++;
         problem = undefined;

@@ -128,3 +128,31 @@ export function writeDatastoreFile(session: VsphereSession, file: DatastoreFile,
     }
   });
 }
+
+/**
+ * Reads `target.length` bytes at `offset` of a datastore file straight into
+ * `target` (one Range GET; no intermediate buffers, so a caller reading many
+ * ranges at once holds only its own buffers). Fails unless the server returns
+ * exactly the bytes asked for.
+ */
+export async function readDatastoreRangeInto(session: VsphereSession, file: DatastoreFile, offset: number, target: Buffer, signal?: AbortSignal): Promise<void> {
+  if (target.length === 0) return;
+  const { stream } = await readDatastoreFile(session, file, { start: offset, end: offset + target.length }, signal);
+  let got = 0;
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (part: Buffer) => {
+      if (got + part.length > target.length) {
+        stream.destroy(new VsphereError('HttpError', `${session.label} returned more than the ${target.length} bytes asked of ${describe(file)} at offset ${offset}`));
+        return;
+      }
+      got += part.copy(target, got);
+    });
+    stream.once('end', resolve);
+    stream.once('error', (err) => reject(err instanceof VsphereError ? err : transportError(session.soap.target, err)));
+    stream.once('close', () => {
+      if (!stream.readableEnded) reject(new VsphereError('HttpError', `${session.label} closed the connection while sending ${describe(file)} at offset ${offset}`));
+    });
+  });
+  if (got !== target.length)
+    throw new VsphereError('HttpError', `${session.label} returned ${got} bytes of ${describe(file)} at offset ${offset}, ${target.length} were asked for`);
+}

@@ -48,36 +48,44 @@ export function transportError(target: Pick<VsphereTarget, 'host' | 'port'>, err
   return new VsphereError('Unreachable', `Cannot talk to ${where}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/**
+ * A TLS connection to the target, handed over (`done`) only once the peer's
+ * certificate matched the pin. `extra` adds socket options (e.g. `onread`).
+ */
+export function connectPinned(target: VsphereTarget, options: tls.ConnectionOptions, done: (err: Error | null, socket: tls.TLSSocket) => void): void {
+  const host = bare(target.host);
+  const socket = tls.connect({ ...options, host, port: target.port, servername: isIP(host) ? undefined : host, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+  // A host that accepts TCP but never finishes TLS must not keep the socket forever.
+  const timer = setTimeout(() => fail(new VsphereError('TimedOut', `${hostLabel(target)} did not complete a TLS handshake`)), target.timeoutMs ?? 30_000);
+  const fail = (err: Error) => {
+    clearTimeout(timer);
+    socket.destroy();
+    done(err, socket);
+  };
+  socket.once('error', fail);
+  socket.once('secureConnect', () => {
+    clearTimeout(timer);
+    socket.off('error', fail);
+    const der = socket.getPeerCertificate().raw;
+    if (!der || !fingerprintMatches(target.thumbprint, der)) {
+      return fail(
+        new VsphereError(
+          'CertificateMismatch',
+          `The certificate of ${hostLabel(target)} does not match the pinned thumbprint ${target.thumbprint}: nothing was sent. If the certificate was replaced on purpose, edit the server with the new certificateThumbprint.`,
+        ),
+      );
+    }
+    done(null, socket);
+  });
+}
+
 class PinnedAgent extends https.Agent {
   constructor(private readonly target: VsphereTarget) {
     super({ keepAlive: true, maxSockets: 8 });
   }
 
   override createConnection(options: tls.ConnectionOptions, done?: (err: Error | null, socket: Duplex) => void): Duplex | undefined {
-    const host = bare(this.target.host);
-    const socket = tls.connect({ ...options, host, port: this.target.port, servername: isIP(host) ? undefined : host, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
-    // A host that accepts TCP but never finishes TLS must not keep the socket forever.
-    const timer = setTimeout(() => fail(new VsphereError('TimedOut', `${hostLabel(this.target)} did not complete a TLS handshake`)), this.target.timeoutMs ?? 30_000);
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      socket.destroy();
-      done?.(err, socket);
-    };
-    socket.once('error', fail);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      socket.off('error', fail);
-      const der = socket.getPeerCertificate().raw;
-      if (!der || !fingerprintMatches(this.target.thumbprint, der)) {
-        return fail(
-          new VsphereError(
-            'CertificateMismatch',
-            `The certificate of ${hostLabel(this.target)} does not match the pinned thumbprint ${this.target.thumbprint}: nothing was sent. If the certificate was replaced on purpose, edit the server with the new certificateThumbprint.`,
-          ),
-        );
-      }
-      done?.(null, socket as Socket);
-    });
+    connectPinned(this.target, options, (err, socket) => done?.(err, socket as Socket));
     return undefined;
   }
 }

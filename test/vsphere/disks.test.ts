@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDatastoreFile, statDatastoreFile, writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { VsphereError } from '../../src/vsphere/errors.js';
+import { datastoreRangeReader } from '../../src/vsphere/range-reader.js';
 import type { VsphereSession } from '../../src/vsphere/session.js';
 import { createSnapshot, enableChangedBlockTracking, queryChangedDiskAreas, removeSnapshot, snapshotDisks } from '../../src/vsphere/snapshots.js';
 import { captureVmConfig } from '../../src/vsphere/vm-config.js';
@@ -57,6 +58,29 @@ describe.skipIf(!haveGo)('vSphere disks, snapshots and changed areas against vcs
     expect(part.length).toBe(range.end - range.start);
     expect(part.fileSize).toBe(4 * MiB);
     expect((await collect(part.stream)).equals(disk.content.subarray(range.start, range.end))).toBe(true);
+  });
+
+  it('reads ranges in parallel straight into buffers over its own connections; a missing file is named, a closed reader refuses', async () => {
+    const disk = disks[2]!;
+    const reader = datastoreRangeReader(session, disk.file, 3);
+    try {
+      // Odd sizes and offsets, more reads than connections, all at once.
+      const ranges = Array.from({ length: 9 }, (_, k) => ({ offset: k * 400_000 + 13, length: 300_000 + k * 7 }));
+      const buffers = ranges.map((r) => Buffer.alloc(r.length, 0xee));
+      await Promise.all(ranges.map((r, k) => reader.readInto(r.offset, buffers[k]!)));
+      for (const [k, r] of ranges.entries()) expect(buffers[k]!.equals(disk.content.subarray(r.offset, r.offset + r.length))).toBe(true);
+    } finally {
+      reader.close();
+    }
+    await expect(reader.readInto(0, Buffer.alloc(10))).rejects.toThrow(/closed/);
+    const missing = datastoreRangeReader(session, { ...disk.file, path: `${disk.file.path}.absent` });
+    try {
+      const err = await missing.readInto(0, Buffer.alloc(10)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VsphereError);
+      expect((err as VsphereError).kind).toBe('FileNotFound');
+    } finally {
+      missing.close();
+    }
   });
 
   it('names a missing file plainly', async () => {
