@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2019 as Ajv, type ValidateFunction } from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
 import { documentOf, type VeeamDocument } from '../../src/revisions/documents.js';
 import { VBR_REVISIONS } from '../../src/http/api-version.js';
@@ -151,6 +151,7 @@ function load(document: VeeamDocument): LoadedDocument {
   for (const f of ['integer', 'Tar', 'Zip', 'time', 'password', 'binary']) ajv.addFormat(f, true);
   const components = { ...raw.components, schemas: prepareSchemas((raw.components.schemas ?? {}) as Record<string, Json>, document) };
   ajv.addSchema({ $id: 'veeam', components }, 'veeam');
+  ajv.addSchema({ $id: 'veeam-strict', components: { ...components, schemas: closeSchemas(components.schemas) } }, 'veeam-strict');
   const paths = Object.entries(raw.paths).map(([template, operations]) => {
     const segments = template.split('/');
     const pattern = new RegExp(`^${segments.map((s) => (/^\{.+\}$/.test(s) ? '[^/]+' : s.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('/')}/?$`, 'i');
@@ -171,11 +172,67 @@ function load(document: VeeamDocument): LoadedDocument {
   return result;
 }
 
-/** Rewrites the document's local `$ref`s to the schema registered as `veeam`. */
-function toRegistered(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(toRegistered);
+/**
+ * The strict reading of a document's schemas: no property outside the schema. A strict
+ * generated client (Go with DisallowUnknownFields, pydantic with extra=forbid) fails on an
+ * extra field as surely as on a missing one. `unevaluatedProperties` (not
+ * `additionalProperties`) so that properties a branch inherits through `allOf` count; a
+ * schema other schemas extend gets an open `__open` copy for them to extend.
+ */
+function closeSchemas(schemas: Record<string, Json>): Record<string, Json> {
+  const out: Record<string, Json> = structuredClone(schemas);
+  const extended = new Set<string>();
+  const collect = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(collect);
+    if (!isObject(node)) return;
+    if (Array.isArray(node.allOf)) for (const part of node.allOf as Json[]) if (refName(part.$ref)) extended.add(refName(part.$ref)!);
+    Object.values(node).forEach(collect);
+  };
+  Object.values(out).forEach(collect);
+  const close = (node: unknown, open: boolean): void => {
+    if (Array.isArray(node)) return node.forEach((n) => close(n, false));
+    if (!isObject(node)) return;
+    const object = isObject(node.properties) || Array.isArray(node.allOf);
+    if (object && !open && node.additionalProperties === undefined) node.unevaluatedProperties = false;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'if' || key === 'enum' || key === 'example' || key === 'examples' || key === 'required') continue;
+      if (key === 'properties' && isObject(value)) Object.values(value).forEach((p) => close(p, false));
+      // Parts of a composition see only their own properties: the whole is closed, not each part.
+      else if (key === 'allOf' || key === 'anyOf' || key === 'oneOf') (value as unknown[]).forEach((part) => close(part, true));
+      else close(value, false);
+    }
+  };
+  // A field a schema requires but never defines (1.1-rev0's `kind` on repositories) is
+  // one Veeam's own clients expect: sending it is no extra property.
+  for (const schema of Object.values(out)) {
+    if (!Array.isArray(schema.required)) continue;
+    for (const field of schema.required as string[]) {
+      if (definesField(out, schema, field)) continue;
+      schema.properties = { ...(isObject(schema.properties) ? schema.properties : {}), [field]: {} };
+    }
+  }
+  for (const name of extended) if (out[name]) out[`${name}__open`] = structuredClone(out[name]);
+  for (const [name, schema] of Object.entries(out)) close(schema, name.endsWith('__open'));
+  const reopen = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(reopen);
+    if (!isObject(node)) return;
+    if (Array.isArray(node.allOf)) {
+      for (const part of node.allOf as Json[]) {
+        const target = refName(part.$ref);
+        if (target && extended.has(target)) part.$ref = `#/components/schemas/${target}__open`;
+      }
+    }
+    Object.values(node).forEach(reopen);
+  };
+  Object.values(out).forEach(reopen);
+  return out;
+}
+
+/** Rewrites the document's local `$ref`s to the schema registered as `prefix` (`veeam`, `veeam-strict`). */
+function toRegistered(node: unknown, prefix: string): unknown {
+  if (Array.isArray(node)) return node.map((n) => toRegistered(n, prefix));
   if (!isObject(node)) return node;
-  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `veeam${v}` : toRegistered(v)]));
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${prefix}${v}` : toRegistered(v, prefix)]));
 }
 
 function resolveResponse(raw: Json, components: (ref: string) => Json | undefined): Json {
@@ -194,7 +251,7 @@ export interface ConformanceProblem {
  * Checks one reply; returns undefined when it conforms or the document has no such
  * operation, else what is wrong.
  */
-export function checkReply(method: string, url: string, revisionHeader: string | undefined, status: number, body: unknown): ConformanceProblem | undefined {
+export function checkReply(method: string, url: string, revisionHeader: string | undefined, status: number, body: unknown, strict = false): ConformanceProblem | undefined {
   const revision = revisionHeader?.trim().replace(/^v/i, '').toLowerCase();
   if (!revision || !(VBR_REVISIONS as readonly string[]).includes(revision)) return undefined;
   const document = documentOf(revision);
@@ -210,7 +267,7 @@ export function checkReply(method: string, url: string, revisionHeader: string |
   if (!response) {
     return { document, operation: name, message: `status ${status} is not listed (listed: ${Object.keys(operation.responses).join(', ')})` };
   }
-  const key = `${method} ${entry.pattern.source} ${status}`;
+  const key = `${method} ${entry.pattern.source} ${status} ${strict}`;
   let validate = doc.validators.get(key);
   if (!validate) {
     const resolved = resolveResponse(response, (ref) => {
@@ -219,24 +276,29 @@ export function checkReply(method: string, url: string, revisionHeader: string |
     });
     const content = (resolved.content ?? {}) as Record<string, { schema?: Json }>;
     const schema = content['application/json']?.schema ?? Object.values(content)[0]?.schema;
-    validate = doc.ajv.compile(schema ? (toRegistered(schema) as Json) : {});
+    const prefix = strict ? 'veeam-strict' : 'veeam';
+    validate = doc.ajv.compile(schema ? (toRegistered(strict && !schema.$ref ? closeSchemas({ reply: schema }).reply : schema, prefix) as Json) : {});
     doc.validators.set(key, validate);
   }
   if (validate(body)) return undefined;
   const errors = (validate.errors ?? [])
     .filter((e) => e.keyword !== 'if')
     .slice(0, 8)
-    .map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`);
+    .map(
+      (e) =>
+        `${e.instancePath || '(root)'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}${e.params && 'unevaluatedProperty' in e.params ? `: ${String(e.params.unevaluatedProperty)}` : ''}`,
+    );
   return { document, operation: name, message: errors.join('; ') };
 }
 
 /**
  * Fails the calling test when a reply breaks the document of the revision it asked for.
- * Only JSON replies are checked (204s and other bodies have nothing to validate).
+ * Only JSON replies are checked (204s and other bodies have nothing to validate). `strict`
+ * also fails on a property the document's schema does not have.
  */
-export function assertConforms(method: string, url: string, revisionHeader: string | undefined, status: number, body: unknown, text: string): void {
+export function assertConforms(method: string, url: string, revisionHeader: string | undefined, status: number, body: unknown, text: string, strict = false): void {
   if (typeof body !== 'object' || body === null) return;
-  const problem = checkReply(method, url, revisionHeader, status, body);
+  const problem = checkReply(method, url, revisionHeader, status, body, strict);
   if (!problem) return;
   throw new Error(`Reply does not follow Veeam's ${problem.document} document: ${problem.operation} → ${status}: ${problem.message}\nbody: ${text.slice(0, 600)}`);
 }
