@@ -363,7 +363,7 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
     expect(rescanDone.result.result).toBe('Warning');
     expect(await statusOf(p2.id)).toBe('Maintenance');
     proxy.resume();
-    const capState = (await t.api.get(`${REPOS}/states?idFilter=${cap.id}`, { token, version: '1.2-rev1' })).body.data[0];
+    const capState = (await t.api.get(`${REPOS}/states?idFilter=${cap.id}`, { token, version: '1.2-rev1', headers: { 'x-rampart-extras': 'true' } })).body.data[0];
     expect(capState).toMatchObject({ isOnline: false, statusMessage: expect.stringMatching(/answer/) });
 
     // Evacuate moves the backup files to the other (Normal) extent.

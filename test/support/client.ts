@@ -59,7 +59,9 @@ export class ApiClient {
     const text = await res.body.text();
     let parsed: unknown = text;
     if (text && String(res.headers['content-type'] ?? '').includes('json')) parsed = JSON.parse(text);
-    if (!options.undocumented) assertConforms(method, path, headers['x-api-version'], res.statusCode, parsed, text, this.strict);
+    // A client that asks for Rampart's own fields gets them: the strict check is for those that do not.
+    const strict = this.strict && headers['x-rampart-extras'] !== 'true';
+    if (!options.undocumented) assertConforms(method, path, headers['x-api-version'], res.statusCode, parsed, text, strict);
     return { status: res.statusCode, headers: res.headers as ApiResponse['headers'], body: parsed as T, text };
   }
 
