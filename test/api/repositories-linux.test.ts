@@ -123,7 +123,7 @@ describe.skipIf(!haveSshd || !isRoot)('repositories on a managed Linux host over
     expect(await readdir(folder)).toEqual([]);
 
     const expected = await df(folder);
-    const states = await t.api.get(`${REPOS}/states?idFilter=${localId}`, { token, version: '1.2-rev1' });
+    const states = await t.api.get(`${REPOS}/states?idFilter=${localId}`, { token, version: '1.2-rev1', headers: { 'x-rampart-extras': 'true' } });
     expect(states.status).toBe(200);
     const state = states.body.data[0];
     expect(state).toMatchObject({ id: localId, type: 'LinuxLocal', isOnline: true, capacitySource: 'filesystem', path: folder, hostId: serverId });
@@ -183,7 +183,7 @@ describe.skipIf(!haveSshd || !isRoot)('repositories on a managed Linux host over
     const pass = await t.server.repositories.refresher.refreshAll();
     expect(pass.failed).toBe(0);
     expect((await singleUseSecrets()).map((r) => r.field)).toEqual(['password']);
-    const state = (await t.api.get(`${REPOS}/states?idFilter=${ok.resourceId}`, { token, version: '1.2-rev1' })).body.data[0];
+    const state = (await t.api.get(`${REPOS}/states?idFilter=${ok.resourceId}`, { token, version: '1.2-rev1', headers: { 'x-rampart-extras': 'true' } })).body.data[0];
     expect(state).toMatchObject({ isOnline: true, capacitySource: 'filesystem' });
     expect(state.capacityGB).toBeGreaterThan(0);
   });
