@@ -135,7 +135,8 @@ export async function call<T = unknown>(method: string, path: string, options: C
     if (text) url += `?${text}`;
   }
   const attempt = () => {
-    const headers: Record<string, string> = { ...options.headers, 'x-api-version': options.version ?? VBR_VERSION, accept: 'application/json' };
+    // Rampart's own fields (when the capacity figures were measured, the product version) beside the documented ones.
+    const headers: Record<string, string> = { ...options.headers, 'x-api-version': options.version ?? VBR_VERSION, accept: 'application/json', 'x-rampart-extras': 'true' };
     if (tokens) headers.authorization = `Bearer ${tokens.access}`;
     let body: BodyInit | undefined;
     if (options.form) body = options.form;

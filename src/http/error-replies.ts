@@ -50,7 +50,8 @@ export function sendApiError(request: FastifyRequest, reply: FastifyReply, error
       status: error.status,
       errorCode: error.errorCode,
       details: error.message,
-      instance: request.url.split('?')[0],
+      // The document types `instance` as an absolute URI (format uri), as it does `type`.
+      instance: `https://${host}${request.url.split('?')[0]}`,
     });
   }
   const body: { errorCode: ErrorCode; message: string; resourceId?: string } = { errorCode: error.errorCode, message: error.message };

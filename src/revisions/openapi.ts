@@ -16,7 +16,8 @@ function shapeSchema(schema: unknown, shape: ModelShape | undefined, document: V
   if (!isNode(schema.properties)) return schema;
   const properties: Node = {};
   for (const [name, property] of Object.entries(schema.properties)) {
-    if (shape.omit?.includes(name)) continue;
+    // The per-revision documents describe what a generated client gets: no Rampart extras.
+    if (shape.omit?.includes(name) || shape.extras?.includes(name)) continue;
     const nested = shape.fields?.[name];
     let shaped = nested ? shapeSchema(property, nearest(nested, document), document) : property;
     const spelling = shape.spell?.[name];

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { shapeModel, statusFor, type ReplyShape } from './shapes.js';
+import { EXTRAS_HEADER, shapeModel, statusFor, type ReplyShape } from './shapes.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,7 +26,7 @@ export function installReplyShapes(app: FastifyInstance): void {
     if (config?.apiFamily !== 'vbr' || typeof payload !== 'object' || payload === null) return payload;
     const shape = config.reply;
     if (shape?.status && reply.statusCode < 300) reply.code(statusFor(shape, request.apiRevision, reply.statusCode));
-    return shapeModel(reply.statusCode < 300 ? shape?.body : undefined, request.apiRevision, payload);
+    return shapeModel(reply.statusCode < 300 ? shape?.body : undefined, request.apiRevision, payload, request.headers[EXTRAS_HEADER] === 'true');
   });
 }
 

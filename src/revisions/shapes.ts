@@ -8,12 +8,19 @@ import { VEEAM_DOCUMENTS, documentOf, type VeeamDocument } from './documents.js'
 export interface ModelShape {
   /** Fields this document does not have: left out of the reply. */
   readonly omit?: readonly string[];
+  /**
+   * Fields this document does not have at any depth of the model (1.2 renamed the
+   * repository settings' `enableTaskLimit` to `taskLimitEnabled` wherever it occurs).
+   */
+  readonly omitAtAnyDepth?: readonly string[];
   /** Fields this document spells differently: section name → document name. */
   readonly rename?: Readonly<Record<string, string>>;
   /** Enum values this document spells differently: field → (section value → document value). */
   readonly spell?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Fields this document types as uuid: left out when the value is not one (an empty or free-text tag). */
   readonly uuidOnly?: readonly string[];
+  /** Arrays of objects this document sends as one field of each (1.3-rev2's access accounts `{name, type}`; before, the names). */
+  readonly pluck?: Readonly<Record<string, string>>;
   /** Fields this document sends as an array of the one value (1.3's extent `status`). */
   readonly asArray?: readonly string[];
   /**
@@ -22,6 +29,12 @@ export interface ModelShape {
    * (1.3-rev1 spells the value `Windows`, the key stays `windows`).
    */
   readonly nest?: Readonly<Record<string, { readonly discriminator: string; readonly value: string; readonly key: string }>>;
+  /**
+   * Rampart's own fields, in no Veeam document: sent only to clients that ask for them
+   * (`x-rampart-extras: true`, as the console does). Strict generated clients (Go with
+   * DisallowUnknownFields, pydantic with extra=forbid) refuse a field their document lacks.
+   */
+  readonly extras?: readonly string[];
   /** Nested models (an object, or each item of an array) and their own shapes. */
   readonly fields?: Readonly<Record<string, ShapeByDocument>>;
 }
@@ -65,20 +78,31 @@ export function withoutNulls(value: unknown): unknown {
   return out;
 }
 
-function applyModelShape(value: unknown, shape: ModelShape | undefined, document: VeeamDocument): unknown {
-  if (Array.isArray(value)) return value.map((item) => applyModelShape(item, shape, document));
+function withoutAtAnyDepth(value: unknown, names: readonly string[]): unknown {
+  if (Array.isArray(value)) return value.map((item) => withoutAtAnyDepth(item, names));
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).flatMap(([key, field]) => (names.includes(key) ? [] : [[key, withoutAtAnyDepth(field, names)]])));
+}
+
+function applyModelShape(value: unknown, shape: ModelShape | undefined, document: VeeamDocument, extras: boolean): unknown {
+  if (Array.isArray(value)) return value.map((item) => applyModelShape(item, shape, document, extras));
   if (!isPlainObject(value) || !shape) return value;
+  if (shape.omitAtAnyDepth) value = withoutAtAnyDepth(value, shape.omitAtAnyDepth);
+  if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     if (shape.omit?.includes(key)) continue;
+    if (!extras && shape.extras?.includes(key)) continue;
     if (shape.uuidOnly?.includes(key) && !(typeof field === 'string' && UUID.test(field))) continue;
     const nested = shape.fields?.[key];
-    let shaped = nested ? applyModelShape(field, nearest(nested, document), document) : field;
+    let shaped = nested ? applyModelShape(field, nearest(nested, document), document, extras) : field;
     const spelling = shape.spell?.[key];
     if (spelling) {
       if (typeof shaped === 'string') shaped = spelling[shaped] ?? shaped;
       else if (Array.isArray(shaped)) shaped = shaped.map((v) => (typeof v === 'string' ? (spelling[v] ?? v) : v));
     }
+    const plucked = shape.pluck?.[key];
+    if (plucked && Array.isArray(shaped)) shaped = shaped.map((item) => (isPlainObject(item) ? item[plucked] : item));
     if (shape.asArray?.includes(key) && !Array.isArray(shaped)) shaped = [shaped];
     const nesting = shape.nest?.[key];
     if (nesting && isPlainObject(shaped) && !(nesting.discriminator in shaped)) shaped = { [nesting.discriminator]: nesting.value, [nesting.key]: shaped };
@@ -87,10 +111,26 @@ function applyModelShape(value: unknown, shape: ModelShape | undefined, document
   return out;
 }
 
-/** `value` (a model, or an array of them) as the document of `revision` shows it, without nulls. */
-export function shapeModel(shape: ShapeByDocument | undefined, revision: string | undefined, value: unknown): unknown {
+/**
+ * `value` (a model, or an array of them) as the document of `revision` shows it, without
+ * nulls; with Rampart's own `extras` when the client asked for them.
+ */
+export function shapeModel(shape: ShapeByDocument | undefined, revision: string | undefined, value: unknown, extras = false): unknown {
   const document = documentOf(revision);
-  return applyModelShape(withoutNulls(value), nearest(shape, document), document);
+  return applyModelShape(withoutNulls(value), nearest(shape, document), document, extras);
+}
+
+/** The request header with which a client (the console) asks for Rampart's own fields beside the documented ones. */
+export const EXTRAS_HEADER = 'x-rampart-extras';
+
+/** A shape entry for every document, each with the same `extras` (for models that differ only by them). */
+export function withExtrasEverywhere(extras: readonly string[], model: ShapeByDocument = {}): ShapeByDocument {
+  const out: Partial<Record<VeeamDocument, ModelShape>> = {};
+  for (const document of VEEAM_DOCUMENTS) {
+    const shape = nearest(model, document) ?? {};
+    out[document] = { ...shape, extras: [...(shape.extras ?? []), ...extras] };
+  }
+  return out;
 }
 
 /** The success status the document of `revision` lists for a route, or `fallback`. */

@@ -123,7 +123,6 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
         name: 'immutable',
         description: 'hardened on sshd',
         tag: 'hr-1',
-        uniqueId: 'hr-1',
         kind: 'LocalStorage',
         type: 'LinuxHardened',
         hostName: '127.0.0.1',

@@ -98,8 +98,7 @@ describe.each(dialects)('automation of repositories on %s', (_kind, env) => {
       name: 'local-1',
       description: 'folder 1',
       tag: 'tag-1',
-      // 1.2-rev1 import specs require uniqueId, 1.1-rev0 requires kind on folder kinds.
-      uniqueId: 'tag-1',
+      // 1.1-rev0 requires kind on folder kinds; 1.2-rev1 and later spell the tag uniqueId (and have no kind).
       kind: 'LocalStorage',
       type: 'LinuxLocal',
       hostName: backupServerName,

@@ -24,6 +24,8 @@ beforeAll(async () => {
     );
   }
   t = await startTestServer({ RAMPART_REPOSITORY_REFRESH_SECONDS: '0', RAMPART_REPOSITORY_TIMEOUT_MS: '5000' });
+  // Also no reply property outside Veeam's document (test/support/conformance.ts).
+  t.api.strict = true;
   token = await t.adminToken();
   backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
   const cloud = await t.api.post('/api/v1/cloudCredentials', { token, json: { type: 'Amazon', accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, description: 'local s3' } });

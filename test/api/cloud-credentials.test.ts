@@ -13,6 +13,8 @@ const PFX_PASSWORD = 'Pfx-Passw0rd!';
 beforeAll(async () => {
   azure = await startAzureStandIn(CLIENT_ID);
   t = await startTestServer({ RAMPART_AZURE_AUTHORITY_URL: azure.url, RAMPART_AZURE_GRAPH_URL: azure.url, RAMPART_AZURE_CLIENT_ID: CLIENT_ID });
+  // Also no reply property outside Veeam's document (test/support/conformance.ts).
+  t.api.strict = true;
   token = await t.adminToken();
   pfx = await makePfx(PFX_PASSWORD);
 });

@@ -51,6 +51,8 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
     s3 = await startLocalS3(['configbucket']);
     dbEnv = kind === 'PostgreSQL' ? { DATABASE_URL: await createTestDatabase() } : {};
     t = await startTestServer({ RAMPART_REPOSITORY_REFRESH_SECONDS: '0', ...dbEnv });
+    // Also no reply property outside Veeam's document (test/support/conformance.ts).
+    t.api.strict = true;
     token = await t.adminToken();
     await t.server.users.add('restorer', 'Administrator', 'Restorer-Passw0rd-1');
     const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
@@ -162,6 +164,10 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
     expect(again.err).toMatch(/already holds a configuration/);
 
     t = await startTestServer({ RAMPART_REPOSITORY_REFRESH_SECONDS: '0', ...dbEnv }, dataDir);
+
+    // Also no reply property outside Veeam's document (test/support/conformance.ts).
+
+    t.api.strict = true;
     token = (await t.api.login('restorer', 'Restorer-Passw0rd-1')).access_token;
     expect(token).toBeTruthy();
     expect((await t.api.get('/api/v1/configBackup', { token })).body).toMatchObject({ backupRepositoryId: repoId, encryption: { passwordId } });

@@ -15,6 +15,8 @@ const peers: Peer[] = [];
 
 beforeAll(async () => {
   t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '1500' });
+  // Also no reply property outside Veeam's document (test/support/conformance.ts).
+  t.api.strict = true;
   token = await t.adminToken();
   standardId = (await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: 'vsphere.local\\admin', password: 'Std-Secret-9' } })).body.id;
   linuxId = (await t.api.post('/api/v1/credentials', { token, json: { type: 'Linux', username: 'probe', password: 'Lx-Secret-9' } })).body.id;

@@ -13,6 +13,8 @@ describe.each(dialects)('credentials add/list/get/remove on %s', (_kind, env) =>
   let token: string;
   beforeAll(async () => {
     t = await startTestServer(await env());
+    // Also no reply property outside Veeam's document (test/support/conformance.ts).
+    t.api.strict = true;
     token = await t.adminToken();
   });
   afterAll(() => t.cleanup());
@@ -118,6 +120,8 @@ describe('credentials: every operation and bad input', () => {
   let keys: SshKeys;
   beforeAll(async () => {
     t = await startTestServer();
+    // Also no reply property outside Veeam's document (test/support/conformance.ts).
+    t.api.strict = true;
     token = await t.adminToken();
     keys = await makeSshKeys();
   });

@@ -95,6 +95,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'rampart-smtp-'));
   smtp = await startSmtp(dir);
   t = await startTestServer({ RAMPART_SMTP_CA_FILE: smtp.cert, RAMPART_REPOSITORY_REFRESH_SECONDS: '0' });
+  // Also no reply property outside Veeam's document (test/support/conformance.ts).
+  t.api.strict = true;
   token = await t.adminToken();
   // A serving certificate inside the (default 30) warning days: the expiry notice is due as soon as mail can go out.
   const validBy = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10) + 'T00:00:00';

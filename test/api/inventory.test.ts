@@ -37,6 +37,8 @@ const names = (body: { data: any[] }) => body.data.map((e) => e.inventoryObject.
 describe.skipIf(!haveGo)('VMware inventory through the HTTP API, against vcsim', () => {
   beforeAll(async () => {
     t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS) });
+    // Also no reply property outside Veeam's document (test/support/conformance.ts).
+    t.api.strict = true;
     token = await t.adminToken();
     // One simulator for the listings, one on :: to be stopped (reached as 127.0.0.2), a peer that never speaks TLS.
     [vcsim, doomed, silent] = await Promise.all([startVcsim(), startVcsim({ listen: '::' }), startSilentPeer('::')]);

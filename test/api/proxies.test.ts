@@ -44,6 +44,8 @@ let linuxPeer: Peer & { logins: string[] };
 beforeAll(async () => {
   // On PostgreSQL when one is given (the automation round trip covers proxies on SQLite).
   t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '3000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
+  // Also no reply property outside Veeam's document (test/support/conformance.ts).
+  t.api.strict = true;
   token = await t.adminToken();
   // A vCenter (vcsim, which a ViHost must log in to) named "localhost", a Linux stand-in (ssh2) named "127.0.0.1".
   const standard = await credentials({ type: 'Standard', username: VCSIM_USER, password: VCSIM_PASSWORD });

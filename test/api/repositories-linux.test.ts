@@ -123,7 +123,7 @@ describe.skipIf(!haveSshd || !isRoot)('repositories on a managed Linux host over
     expect(await readdir(folder)).toEqual([]);
 
     const expected = await df(folder);
-    const states = await t.api.get(`${REPOS}/states?idFilter=${localId}`, { token, version: '1.2-rev1' });
+    const states = await t.api.get(`${REPOS}/states?idFilter=${localId}`, { token, version: '1.2-rev1', headers: { 'x-rampart-extras': 'true' } });
     expect(states.status).toBe(200);
     const state = states.body.data[0];
     expect(state).toMatchObject({ id: localId, type: 'LinuxLocal', isOnline: true, capacitySource: 'filesystem', path: folder, hostId: serverId });

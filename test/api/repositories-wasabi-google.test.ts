@@ -134,7 +134,7 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
     await s3.client.send(new HeadObjectCommand({ Bucket: 'wasabi-bucket', Key: 'veeam/' }));
     expect(await bucketKeys('wasabi-bucket')).toEqual(['veeam/']);
 
-    const state = (await a.api.get(`${REPOS}/states?idFilter=${resourceId}`, { token: tokenA, version: '1.2-rev1' })).body.data[0];
+    const state = (await a.api.get(`${REPOS}/states?idFilter=${resourceId}`, { token: tokenA, version: '1.2-rev1', headers: { 'x-rampart-extras': 'true' } })).body.data[0];
     expect(state).toMatchObject({
       type: 'WasabiCloud',
       capacityGB: 10240,
@@ -167,7 +167,7 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
       expect(r.path).toMatch(/^\/gcs-bucket\//);
     }
     await s3.client.send(new HeadObjectCommand({ Bucket: 'gcs-bucket', Key: 'veeam/' }));
-    const state = (await a.api.get(`${REPOS}/states?idFilter=${resourceId}`, { token: tokenA, version: '1.2-rev1' })).body.data[0];
+    const state = (await a.api.get(`${REPOS}/states?idFilter=${resourceId}`, { token: tokenA, version: '1.2-rev1', headers: { 'x-rampart-extras': 'true' } })).body.data[0];
     expect(state).toMatchObject({ type: 'GoogleCloud', capacityGB: 4096, freeGB: 1024, usedSpaceGB: 3072, capacitySource: 'sosapi', path: 'gcs-bucket/veeam', isOnline: true });
   });
 
@@ -232,7 +232,6 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
         name: 'wasabi',
         description: 'Wasabi through the gateway',
         tag: 'tag-wasabi',
-        uniqueId: 'tag-wasabi',
         type: 'WasabiCloud',
         enableTaskLimit: true,
         maxTaskCount: 4,
@@ -246,7 +245,6 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
         name: 'gcs',
         description: 'Google Cloud Storage through the gateway',
         tag: '',
-        uniqueId: '',
         type: 'GoogleCloud',
         enableTaskLimit: false,
         maxTaskCount: 1,
@@ -302,7 +300,6 @@ describe('WasabiCloud and GoogleCloud repositories at configured endpoints', () 
       ...item,
       name: 'wasabi-wrong',
       tag: 'tag-wasabi-wrong',
-      uniqueId: 'tag-wasabi-wrong',
       account: { ...item.account, credentials: { name: WASABI_KEY, tag: 'wasabi-wrong', type: 'Amazon' } },
     };
     const imported = await importInto(b, tokenB, 'repositories', { WasabiCloudStorages: [moved] });

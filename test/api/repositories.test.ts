@@ -27,6 +27,8 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
     await s3.putCapacityXml('capacity', { capacity: 8 * 1024 ** 4, available: 3 * 1024 ** 4, used: 5 * 1024 ** 4 });
     proxy = await startSwitchableProxy(s3.port);
     t = await startTestServer({ ...(await env()), RAMPART_REPOSITORY_REFRESH_SECONDS: '0', RAMPART_REPOSITORY_TIMEOUT_MS: '1500' });
+    // Also no reply property outside Veeam's document (test/support/conformance.ts).
+    t.api.strict = true;
     token = await t.adminToken();
     root = await mkdtemp(path.join(tmpdir(), 'rampart-repos-'));
     backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
@@ -77,7 +79,7 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
     return { session: await waitStopped(res.body.id), id: res.body.resourceId as string };
   }
 
-  it('adds a LinuxLocal repository on the backup server: folder created, probed, measured; both spellings and kind in the model', async () => {
+  it("adds a LinuxLocal repository on the backup server: folder created, probed, measured; each document's spellings, and kind in 1.1-rev0", async () => {
     const folder = path.join(root, 'local-1');
     const { session, id } = await add(linuxLocal('Local 1', folder));
     expect(session.result.result).toBe('Success');
@@ -91,10 +93,19 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
       type: 'LinuxLocal',
       kind: 'LocalStorage',
       hostId: backupServerId,
-      repository: { path: folder, enableTaskLimit: true, taskLimitEnabled: true, maxTaskCount: 4 },
+      repository: { path: folder, enableTaskLimit: true, maxTaskCount: 4 },
     });
-    const states = await t.api.get(`${REPOS}/states?idFilter=${id}`, { token, version: '1.2-rev1' });
+    expect(got.body.repository).not.toHaveProperty('taskLimitEnabled');
+    const v12 = await t.api.get(`${REPOS}/${id}`, { token, version: '1.2-rev1' });
+    expect(v12.body).toMatchObject({ id, repository: { path: folder, taskLimitEnabled: true, maxTaskCount: 4 } });
+    expect(v12.body).not.toHaveProperty('kind');
+    expect(v12.body.repository).not.toHaveProperty('enableTaskLimit');
+    const states = await t.api.get(`${REPOS}/states?idFilter=${id}`, { token, version: '1.2-rev1', headers: { 'x-rampart-extras': 'true' } });
     expect(states.body.data[0]).toMatchObject({ id, capacityGB: expect.any(Number), isOnline: true, capacitySource: 'filesystem', path: folder });
+    // Rampart's own fields only for clients that ask (strict generated clients refuse unknown fields).
+    const plain = await t.api.get(`${REPOS}/states?idFilter=${id}`, { token, version: '1.2-rev1' });
+    expect(plain.body.data[0]).not.toHaveProperty('capacitySource');
+    expect(plain.body.data[0]).not.toHaveProperty('measuredAt');
     expect(states.body.data[0].capacityGB).toBeGreaterThan(0);
   });
 
@@ -172,11 +183,12 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
   it('S3Compatible: bucket with capacity.xml; bucket without; immutability refused on a bucket without object lock', async () => {
     const a = await add(s3Spec('S3 capacity', 'capacity'));
     expect(a.session.result.result).toBe('Success');
-    const st = await t.api.get(`${REPOS}/states?idFilter=${a.id}`, { token });
+    const extras = { 'x-rampart-extras': 'true' };
+    const st = await t.api.get(`${REPOS}/states?idFilter=${a.id}`, { token, headers: extras });
     expect(st.body.data[0]).toMatchObject({ capacityGB: 8192, freeGB: 3072, usedSpaceGB: 5120, capacitySource: 'sosapi', path: 'capacity/veeam' });
     const b = await add(s3Spec('S3 limited', 'plain', s3.endpoint, { storageConsumptionLimit: { isEnabled: true, consumptionLimitCount: 1, consumptionLimitKind: 'TB' } }));
     expect(b.session.result.result).toBe('Success');
-    expect((await t.api.get(`${REPOS}/states?idFilter=${b.id}`, { token })).body.data[0]).toMatchObject({ capacityGB: 1024, capacitySource: 'consumptionLimit' });
+    expect((await t.api.get(`${REPOS}/states?idFilter=${b.id}`, { token, headers: extras })).body.data[0]).toMatchObject({ capacityGB: 1024, capacitySource: 'consumptionLimit' });
     const c = await add(s3Spec('S3 immutable', 'plain', s3.endpoint, { immutability: { isEnabled: true, daysCount: 30 } }));
     expect(c.session.result.result).toBe('Failed');
     expect(c.session.result.message).toMatch(/object lock/);
@@ -204,6 +216,42 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
     const ok = await t.api.request('PUT', `${REPOS}/${id}/accessPermissions`, { token, json: { accessPolicy: 'AllowExplicit', accounts: ['CORP\\ops'], encryptBackups: false } });
     expect(ok.status).toBe(200);
     expect((await t.api.get(`${REPOS}/${id}/accessPermissions`, { token })).body.accounts).toEqual(['CORP\\ops']);
+    // 1.2-rev1 … 1.3-rev1: encryptionSettings instead of encryptBackups/passwordId; 1.3-rev2: accounts as {name, type}.
+    const v12 = await t.api.get(`${REPOS}/${id}/accessPermissions`, { token, version: '1.2-rev1' });
+    expect(v12.body).toEqual({ accessPolicy: 'AllowExplicit', accounts: ['CORP\\ops'], encryptionSettings: { isEnabled: false } });
+    const v132 = await t.api.get(`${REPOS}/${id}/accessPermissions`, { token, version: '1.3-rev2' });
+    expect(v132.body).toEqual({ accessPolicy: 'AllowExplicit', accounts: [{ name: 'CORP\\ops', type: 'ExternalUser' }], encryptionSettings: { isEnabled: false } });
+    const password = await t.api.post('/api/v1/encryptionPasswords', { token, json: { password: 'Access-Enc-1', hint: 'access' } });
+    const put = await t.api.request('PUT', `${REPOS}/${id}/accessPermissions`, {
+      token,
+      version: '1.3-rev2',
+      json: {
+        accessPolicy: 'AllowExplicit',
+        accounts: [{ name: 'backup-ops', type: 'InternalGroup' }],
+        encryptionSettings: { isEnabled: true, encryptionType: 'ByUserPassword', encryptionPasswordId: password.body.id },
+      },
+    });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body).toEqual({
+      accessPolicy: 'AllowExplicit',
+      accounts: [{ name: 'backup-ops', type: 'InternalGroup' }],
+      encryptionSettings: { isEnabled: true, encryptionType: 'ByUserPassword', encryptionPasswordId: password.body.id },
+    });
+    const v11 = await t.api.get(`${REPOS}/${id}/accessPermissions`, { token });
+    expect(v11.body).toEqual({ accessPolicy: 'AllowExplicit', accounts: ['backup-ops'], encryptBackups: true, passwordId: password.body.id });
+    const kms = await t.api.request('PUT', `${REPOS}/${id}/accessPermissions`, {
+      token,
+      version: '1.3-rev2',
+      json: { accessPolicy: 'AllowAll', accounts: [], encryptionSettings: { isEnabled: true, encryptionType: 'ByKms' } },
+    });
+    expect(kms.status).toBe(400);
+    expect(kms.body.message).toMatch(/encryptionSettings.encryptionType/);
+    const badType = await t.api.request('PUT', `${REPOS}/${id}/accessPermissions`, {
+      token,
+      version: '1.3-rev2',
+      json: { accessPolicy: 'AllowExplicit', accounts: [{ name: 'x', type: 'Robot' }] },
+    });
+    expect(badType.status).toBe(400);
   });
 
   it('scale-out: validation, extents modes incl. pending while a rescan uses the extent, evacuation, removal rules', async () => {
@@ -262,7 +310,12 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
     expect((await waitStopped(created.body.id)).result.result).toBe('Success');
     const sobrId = created.body.resourceId;
     const model = (await t.api.get(`${SOBRS}/${sobrId}`, { token })).body;
-    expect(model).toMatchObject({ name: 'SOBR 1', tag: 'sobr-1', uniqueId: 'sobr-1', capacityTier: { enabled: true, isEnabled: true, extents: [{ id: cap.id }] } });
+    expect(model).toMatchObject({ name: 'SOBR 1', tag: 'sobr-1', capacityTier: { enabled: true, extents: [{ id: cap.id }] } });
+    expect(model).not.toHaveProperty('uniqueId');
+    const v12 = (await t.api.get(`${SOBRS}/${sobrId}`, { token, version: '1.2-rev1' })).body;
+    expect(v12).toMatchObject({ name: 'SOBR 1', uniqueId: 'sobr-1', capacityTier: { isEnabled: true, extents: [{ id: cap.id }] } });
+    expect(v12).not.toHaveProperty('tag');
+    expect(v12.capacityTier).not.toHaveProperty('enabled');
     expect(model.performanceTier.performanceExtents).toEqual([
       { id: p1.id, name: 'Perf 1', status: 'Normal' },
       { id: p2.id, name: 'Perf 2', status: 'Normal' },
@@ -310,7 +363,7 @@ describe.each(dialects)('repositories and scale-out repositories on %s', (_kind,
     expect(rescanDone.result.result).toBe('Warning');
     expect(await statusOf(p2.id)).toBe('Maintenance');
     proxy.resume();
-    const capState = (await t.api.get(`${REPOS}/states?idFilter=${cap.id}`, { token, version: '1.2-rev1' })).body.data[0];
+    const capState = (await t.api.get(`${REPOS}/states?idFilter=${cap.id}`, { token, version: '1.2-rev1', headers: { 'x-rampart-extras': 'true' } })).body.data[0];
     expect(capState).toMatchObject({ isOnline: false, statusMessage: expect.stringMatching(/answer/) });
 
     // Evacuate moves the backup files to the other (Normal) extent.

@@ -6,6 +6,8 @@ let t: TestServer;
 
 beforeAll(async () => {
   t = await startTestServer();
+  // Also no reply property outside Veeam's document (test/support/conformance.ts).
+  t.api.strict = true;
 });
 afterAll(() => t.cleanup());
 
@@ -24,7 +26,9 @@ describe('service endpoints', () => {
     const pem = await servedCertificatePem(t.server.port);
     const facts = await opensslFacts(pem);
     const c = res.body;
-    expect(Object.keys(c).sort()).toEqual(['isTrusted', 'issuedBy', 'issuedTo', 'keyAlgorithm', 'keySize', 'serialNumber', 'subject', 'thumbprint', 'validBy', 'validFrom']);
+    // 1.1-rev0's CertificateModel; 1.3 adds isTrusted.
+    expect(Object.keys(c).sort()).toEqual(['issuedBy', 'issuedTo', 'keyAlgorithm', 'keySize', 'serialNumber', 'subject', 'thumbprint', 'validBy', 'validFrom']);
+    expect((await t.api.get('/api/v1/serverCertificate', { version: '1.3-rev0' })).body.isTrusted).toBe(false);
     expect(c.thumbprint).toBe(facts.sha1.replace(/:/g, ''));
     expect(c.thumbprint).toMatch(/^[0-9A-F]{40}$/);
     // Veeam (.NET) shows the serial's DER bytes; openssl drops a leading 00 sign byte.
@@ -46,9 +50,12 @@ describe('service endpoints', () => {
 
   it('GET /api/v1/serverInfo describes the installation', async () => {
     const token = await t.adminToken();
-    const res = await t.api.get('/api/v1/serverInfo', { token });
+    const res = await t.api.get('/api/v1/serverInfo', { token, headers: { 'x-rampart-extras': 'true' } });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ buildVersion: '12.0.0.1420', patches: [], productName: 'Rampart', certificateExpiresSoon: false });
+    // Rampart's own fields only for clients that ask (the console): strict generated clients refuse unknown fields.
+    const plain = await t.api.get('/api/v1/serverInfo', { token });
+    expect(Object.keys(plain.body).sort()).toEqual(['buildVersion', 'name', 'patches', 'vbrId']);
     // 1.1-rev0's ServerInfoModel has no database fields; 1.2-rev1's requires them.
     expect(res.body).not.toHaveProperty('databaseVendor');
     expect(res.body.vbrId).toMatch(/^[0-9a-f-]{36}$/);

@@ -21,6 +21,8 @@ let backupServerId: string;
 
 beforeAll(async () => {
   t = await startTestServer({ RAMPART_REPOSITORY_REFRESH_SECONDS: '0' });
+  // Also no reply property outside Veeam's document (test/support/conformance.ts).
+  t.api.strict = true;
   token = await t.adminToken();
   root = await mkdtemp(path.join(tmpdir(), 'rampart-revisions-'));
   backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
@@ -94,13 +96,50 @@ describe('1: an absent optional field is left out, never null', () => {
 });
 
 describe('2: the repositories export carries uniqueId and kind', () => {
-  it('LinuxLocal items have uniqueId (1.2 import specs) and kind (1.1 import specs)', async () => {
-    await addRepository({ ...linuxLocal('exported'), tag: 'exp-1' });
-    // 1.3's import specs restructure the mount server (per OS): not served yet, see the README.
-    for (const version of ['1.1-rev0', '1.2-rev1']) {
-      const res = await t.api.post('/api/v1/automation/repositories/export', { token, version, json: { names: ['exported'] } });
-      expect(res.status).toBe(200);
-      expect(res.body.LinuxLocalRepositories).toEqual([expect.objectContaining({ name: 'exported', uniqueId: 'exp-1', tag: 'exp-1', kind: 'LocalStorage' })]);
+  it("LinuxLocal items have tag and kind (1.1-rev0 import specs) or uniqueId (1.2 and later), each document's settings spelling", async () => {
+    await addRepository({ ...linuxLocal('exported', { taskLimitEnabled: true, maxTaskCount: 2 }), tag: 'exp-1' });
+    const v11 = await t.api.post('/api/v1/automation/repositories/export', { token, version: '1.1-rev0', json: { names: ['exported'] } });
+    expect(v11.status).toBe(200);
+    const [item11] = v11.body.LinuxLocalRepositories;
+    expect(item11).toMatchObject({ name: 'exported', tag: 'exp-1', kind: 'LocalStorage', repository: { enableTaskLimit: true, maxTaskCount: 2 } });
+    expect(item11).not.toHaveProperty('uniqueId');
+    const v12 = await t.api.post('/api/v1/automation/repositories/export', { token, version: '1.2-rev1', json: { names: ['exported'] } });
+    const [item12] = v12.body.LinuxLocalRepositories;
+    expect(item12).toMatchObject({ name: 'exported', uniqueId: 'exp-1', repository: { taskLimitEnabled: true, maxTaskCount: 2 } });
+    expect(item12).not.toHaveProperty('tag');
+    expect(item12).not.toHaveProperty('kind');
+    expect(item12.mountServer).toEqual({ mountServerName: expect.any(String), writeCacheFolder: '/var/cache', vPowerNFSEnabled: false });
+  });
+
+  it('import takes back what export writes, for every document (1.3: the mount server per OS)', async () => {
+    await addRepository({ ...linuxLocal('round-trip', { taskLimitEnabled: true, maxTaskCount: 3 }), tag: 'rt-source' });
+    const source = (await t.api.get(`${REPOS}?nameFilter=round-trip`, { token, version: '1.2-rev1' })).body.data[0];
+    for (const version of ['1.1-rev0', '1.2-rev1', '1.3-rev0', '1.3-rev1', '1.3-rev2']) {
+      const exported = await t.api.post('/api/v1/automation/repositories/export', { token, version, json: { names: ['round-trip'] } });
+      expect(exported.status).toBe(200);
+      const [item] = exported.body.LinuxLocalRepositories;
+      if (version.startsWith('1.3')) {
+        expect(item.mountServer).toEqual({
+          mountServerSettingsType: version === '1.3-rev0' ? 'windows' : 'Windows',
+          windows: { mountServerName: expect.any(String), writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+        });
+      }
+      // The same item under another name, folder and tag, imported under the revision it was exported in.
+      const name = `round-trip-${version}`;
+      const copy = { ...item, name, repository: { ...item.repository, path: path.join(root, name) }, ...(version === '1.1-rev0' ? { tag: name } : { uniqueId: name }) };
+      const imported = await t.api.post('/api/v1/automation/repositories/import', { token, version, json: { LinuxLocalRepositories: [copy] } });
+      expect(imported.status, imported.text).toBe(201);
+      await t.server.runner.settled(imported.body.id);
+      const session = await t.api.get(`/api/v1/automation/sessions/${imported.body.id}`, { token, version });
+      expect(session.body.result.result, `${version}: ${JSON.stringify(session.body)}`).toBe('Success');
+      const added = (await t.api.get(`${REPOS}?nameFilter=${name}`, { token, version: '1.2-rev1' })).body.data[0];
+      expect(added, version).toMatchObject({
+        type: 'LinuxLocal',
+        uniqueId: name,
+        hostId: source.hostId,
+        mountServer: source.mountServer,
+        repository: { path: path.join(root, name), taskLimitEnabled: true, maxTaskCount: 3 },
+      });
     }
   });
 });

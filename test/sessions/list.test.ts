@@ -9,6 +9,8 @@ const ids: string[] = [];
 /** Thirty sessions with known names, types, states and times, written straight to the store. */
 beforeAll(async () => {
   t = await startTestServer();
+  // Also no reply property outside Veeam's document (test/support/conformance.ts).
+  t.api.strict = true;
   token = await t.adminToken();
   const base = Date.parse('2026-01-01T00:00:00Z');
   const rows = Array.from({ length: 30 }, (_, i) => {

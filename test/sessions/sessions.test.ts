@@ -7,6 +7,8 @@ let token: string;
 
 beforeAll(async () => {
   t = await startTestServer();
+  // Also no reply property outside Veeam's document (test/support/conformance.ts).
+  t.api.strict = true;
   token = await t.adminToken();
 });
 afterAll(() => t.cleanup());

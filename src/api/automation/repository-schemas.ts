@@ -40,12 +40,22 @@ const open = (description: string) => Type.Optional(Type.Unsafe<Record<string, u
 const serverName = () => Type.String({ minLength: 1, maxLength: 255 });
 
 /** MountServerSettingsImportSpec. */
-const MountServer = strict({
+const MountServerSettings = strict({
   mountServerName: serverName(),
   writeCacheFolder: Type.String({ maxLength: 1024 }),
   vPowerNFSEnabled: Type.Boolean(),
   vPowerNFSPortSettings: open('VPowerNFSPortSettingsModel.'),
 });
+
+/** 1.3's MountServersSettingsImportSpec: settings per operating system of the machines restored. */
+const MountServersPerOs = strict({
+  mountServerSettingsType: stringEnum(['windows', 'linux', 'both', 'Windows', 'Linux', 'Both'] as const),
+  windows: Type.Optional(MountServerSettings),
+  linux: Type.Optional(MountServerSettings),
+});
+
+/** The flat form (1.1, 1.2) or 1.3's per-OS one. */
+const MountServer = Type.Union([MountServerSettings, MountServersPerOs]);
 
 /** CloudCredentialsImportModel: name (access key, account) and tag of a cloud credentials record. */
 const CloudCredentialsReference = strict({ name: Type.String({ minLength: 1, maxLength: 512 }), tag: optText(256), type: stringEnum(CLOUD_CREDENTIALS_TYPES) });
@@ -57,7 +67,12 @@ const Connection = strict({
 });
 
 /** RepositoryShareGatewayImportSpec; `gatewayServerNames` (Rampart) carries more than one gateway. */
-const ShareGateway = strict({ autoSelect: optFlag(), gatewayServerName: optText(255), gatewayServerNames: Type.Optional(Type.Array(serverName(), { maxItems: 1000 })) });
+const ShareGateway = strict({
+  autoSelect: optFlag(),
+  autoSelectEnabled: optFlag(),
+  gatewayServerName: optText(255),
+  gatewayServerNames: Type.Optional(Type.Array(serverName(), { maxItems: 1000 })),
+});
 
 const Share = (withCredentials: boolean) =>
   strict({

@@ -22,7 +22,7 @@ export function automationRoutes(app: FastifyInstance, deps: { automation: Autom
     app.post(
       `${base}/export`,
       {
-        config: admin,
+        config: { ...admin, ...(section.exportReply ? { reply: { body: section.exportReply } } : {}) },
         schema: { tags, summary: `Export ${section.kind}`, querystring: ExportQuery, body: section.exportSchema, response: { 200: section.importSchema } },
       },
       async (request) => {

@@ -1,3 +1,4 @@
+import type { ShapeByDocument } from '../../revisions/shapes.js';
 import type { TSchema } from 'typebox';
 import type { SessionContext } from '../../sessions/runner.js';
 
@@ -30,6 +31,8 @@ export interface AutomationSection {
   order: number;
   exportSchema: TSchema;
   importSchema: TSchema;
+  /** How the export differs per Veeam document (see docs/revisions.md); as built when absent. */
+  exportReply?: ShapeByDocument;
   /** Secret fields relative to an item (`password`, `linuxAdditionalSettings/privateKey`). */
   secretPaths: readonly string[];
   items(collection: Record<string, unknown>): ImportItem[];

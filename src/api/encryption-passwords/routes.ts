@@ -12,10 +12,11 @@ import {
   EncryptionPasswordsResult,
 } from './schemas.js';
 import { encryptionPasswordModel, type EncryptionPasswordsService } from './service.js';
+import { ENCRYPTION_PASSWORD_REPLY } from '../../revisions/replies/encryption-passwords.js';
 
 const tags = ['Encryption'];
-const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
-const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
+const read = { apiFamily: 'vbr', access: 'Viewer', reply: { body: ENCRYPTION_PASSWORD_REPLY } } as const;
+const write = { apiFamily: 'vbr', access: 'Administrator', reply: { body: ENCRYPTION_PASSWORD_REPLY } } as const;
 
 /** /api/v1/encryptionPasswords: data encryption passwords; the password itself is never shown. */
 export function encryptionPasswordsRoutes(app: FastifyInstance, deps: { encryptionPasswords: EncryptionPasswordsService }): void {

@@ -32,8 +32,8 @@ export const EncryptionPasswordModel = Type.Object({
   id: Type.String({ format: 'uuid' }),
   hint: Type.String(),
   modificationTime: Type.String({ format: 'date-time' }),
-  tag: Type.String(),
-  uniqueId: Type.String(),
+  tag: Type.Optional(Type.String({ description: '1.1-rev0 spelling of uniqueId.' })),
+  uniqueId: Type.Optional(Type.String({ description: '1.2-rev1 and later.' })),
 });
 
 export const EncryptionPasswordsResult = Type.Object({ data: Type.Array(EncryptionPasswordModel), pagination: PaginationSchema });

@@ -21,9 +21,9 @@ import {
   StatesQuery,
 } from './schemas.js';
 import { repositoryModel, repositoryStateModel } from './model.js';
-import type { ExtentCriteria, RepositoriesService } from './service.js';
+import { accessModel, type ExtentCriteria, type RepositoriesService } from './service.js';
 import type { RepositoryRescan } from './rescan.js';
-import { REPOSITORY_REPLY, REPOSITORY_STATES_REPLY } from '../../revisions/replies/repositories.js';
+import { ACCESS_PERMISSIONS, REPOSITORY_REPLY, REPOSITORY_STATES_REPLY } from '../../revisions/replies/repositories.js';
 
 const tags = ['Repositories'];
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
@@ -158,13 +158,19 @@ export function repositoriesRoutes(app: FastifyInstance, deps: { repositories: R
 
   app.get(
     `${prefix}/:id/accessPermissions`,
-    { config: read, schema: { tags, summary: 'Get repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } } },
-    async (request) => deps.repositories.accessPermissions(idOf(request)),
+    {
+      config: { ...read, reply: { body: ACCESS_PERMISSIONS } },
+      schema: { tags, summary: 'Get repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } },
+    },
+    async (request) => accessModel(await deps.repositories.accessPermissions(idOf(request))),
   );
 
   app.put(
     `${prefix}/:id/accessPermissions`,
-    { config: write, schema: { tags, summary: 'Edit repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } } },
-    async (request) => deps.repositories.setAccessPermissions(idOf(request), request.body as Body),
+    {
+      config: { ...write, reply: { body: ACCESS_PERMISSIONS } },
+      schema: { tags, summary: 'Edit repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } },
+    },
+    async (request) => accessModel(await deps.repositories.setAccessPermissions(idOf(request), request.body as Body)),
   );
 }

@@ -95,10 +95,10 @@ export const RepositoryModel = Type.Object(
     id: Type.String({ format: 'uuid' }),
     name: Type.String(),
     description: Type.String(),
-    tag: Type.String(),
-    uniqueId: Type.String(),
+    tag: Type.Optional(Type.String({ description: '1.1-rev0 spelling of uniqueId.' })),
+    uniqueId: Type.Optional(Type.String({ description: '1.2-rev1 and later.' })),
     type: stringEnum(REPOSITORY_TYPES),
-    kind: Type.String({ description: 'Listed as required by the 1.1-rev0 document: LocalStorage, NetworkStorage or ObjectStorage.' }),
+    kind: Type.Optional(Type.String({ description: 'Listed as required by the 1.1-rev0 document (only): LocalStorage, NetworkStorage or ObjectStorage.' })),
   },
   { additionalProperties: true },
 );
@@ -118,20 +118,34 @@ export const RepositoryStateModel = Type.Object({
   usedSpaceGB: Type.Number(),
   isOnline: Type.Optional(Type.Boolean({ description: '1.2-rev1 and later.' })),
   isOutOfDate: Type.Optional(Type.Boolean({ description: '1.3-rev0 and later: Rampart installs no components on repositories, so always false.' })),
-  capacitySource: Type.String({ description: 'Rampart extension: filesystem, sosapi, consumptionLimit or unknown.' }),
-  measuredAt: Type.Union([Type.String(), Type.Null()], { description: 'Rampart extension: when the figures were measured.' }),
-  statusMessage: Type.Union([Type.String(), Type.Null()], { description: 'Rampart extension: why the repository is offline.' }),
+  capacitySource: Type.Optional(Type.String({ description: 'Rampart extension (sent with x-rampart-extras: true): filesystem, sosapi, consumptionLimit or unknown.' })),
+  measuredAt: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Rampart extension (sent with x-rampart-extras: true): when the figures were measured.' })),
+  statusMessage: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Rampart extension (sent with x-rampart-extras: true): why the repository is offline.' })),
 });
 
 export const RepositoryStatesResult = Type.Object({ data: Type.Array(RepositoryStateModel), pagination: PaginationSchema });
 
+/** EUserType (1.3-rev2): who a repository's access account is. */
+export const ACCOUNT_TYPES = ['InternalUser', 'InternalGroup', 'ExternalUser', 'ExternalGroup'] as const;
 export const ACCESS_POLICIES = ['DenyAll', 'AllowAll', 'AllowExplicit'] as const;
+const AccessAccount = Type.Object({ name: Type.String({ maxLength: 512 }), type: stringEnum(ACCOUNT_TYPES) }, { description: '1.3-rev2: RepositoryAccessAccountModel.' });
+const StorageEncryption = Type.Object(
+  {
+    isEnabled: Type.Boolean(),
+    encryptionType: Type.Optional(stringEnum(['ByUserPassword', 'ByKms'] as const)),
+    encryptionPasswordId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
+  },
+  { additionalProperties: true, description: '1.2-rev1 and later: BackupStorageSettingsEncryptionModel.' },
+);
+
+/** RepositoryAccessPermissionsModel of every document: 1.1-rev0's encryptBackups/passwordId, 1.2's encryptionSettings, 1.3-rev2's account objects. */
 export const AccessPermissionsModel = Type.Object(
   {
     accessPolicy: stringEnum(ACCESS_POLICIES),
-    accounts: Type.Optional(Type.Array(Type.String({ maxLength: 512 }), { maxItems: 1000 })),
-    encryptBackups: Type.Boolean(),
-    passwordId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()])),
+    accounts: Type.Optional(Type.Array(Type.Union([Type.String({ maxLength: 512 }), AccessAccount]), { maxItems: 1000 })),
+    encryptBackups: Type.Optional(Type.Boolean({ description: '1.1-rev0.' })),
+    passwordId: Type.Optional(Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: '1.1-rev0.' })),
+    encryptionSettings: Type.Optional(StorageEncryption),
   },
   { additionalProperties: true },
 );

@@ -22,6 +22,7 @@ import type { HostDirectory, RepositoryHost } from './hosts.js';
 import { repositoryModel, settingsOf, type RepositoryRow } from './model.js';
 import { referencesIn, settingsFrom, valueAt, type Obj } from './settings.js';
 import { sessionSteps } from './session-steps.js';
+import { DEFAULT_ACCESS, accessModel, checkAccess, storedAccess, type AccessPermissions } from './access.js';
 import { TYPE_CATALOGUE } from './type-catalogue.js';
 import { checkReferences } from './validation.js';
 import type { RepositoryType } from './schemas.js';
@@ -73,13 +74,6 @@ type RepositoriesQuery = SelectQueryBuilder<Database, 'repositories', object>;
 
 export type ExtentMembers = (criteria: ExtentCriteria) => SelectQueryBuilder<Database, 'scale_out_extents' | 'scale_out_repositories', { repository_id: string }>;
 
-export interface AccessPermissions {
-  accessPolicy: 'DenyAll' | 'AllowAll' | 'AllowExplicit';
-  accounts: string[];
-  encryptBackups: boolean;
-  passwordId?: string | null;
-}
-
 /** What an extent's mode allows: the scale-out section answers for its extents. */
 export interface ExtentAccess {
   read: boolean;
@@ -107,7 +101,6 @@ export interface RepositoriesDeps {
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 type Prepared = Awaited<ReturnType<RepositoriesService['prepare']>>;
-const DEFAULT_ACCESS: AccessPermissions = { accessPolicy: 'AllowAll', accounts: [], encryptBackups: false, passwordId: null };
 
 export class RepositoriesService {
   /** Set by the scale-out section; until then every repository is fully usable. */
@@ -380,8 +373,7 @@ export class RepositoriesService {
   }
 
   async accessPermissions(id: string): Promise<AccessPermissions> {
-    const row = await this.get(id);
-    return { ...DEFAULT_ACCESS, ...(JSON.parse(row.access) as Partial<AccessPermissions>) };
+    return storedAccess((await this.get(id)).access);
   }
 
   async setAccessPermissions(id: string, body: Obj): Promise<AccessPermissions> {
@@ -497,20 +489,5 @@ export class RepositoriesService {
 }
 
 /** RepositoryAccessPermissionsModel, checked: explicit lists need accounts, encryption needs an existing password. */
-export async function checkAccess(body: Obj, passwords: EncryptionPasswordsService): Promise<AccessPermissions> {
-  const accounts = Array.isArray(body.accounts) ? (body.accounts as unknown[]).map(String) : [];
-  const policy = body.accessPolicy as AccessPermissions['accessPolicy'];
-  if (policy === 'AllowExplicit' && accounts.length === 0) throw badRequest('The field "accounts" must list at least one account when accessPolicy is AllowExplicit.');
-  const encrypt = body.encryptBackups === true;
-  const passwordId = text(body.passwordId)?.toLowerCase() ?? null;
-  if (encrypt) {
-    if (!passwordId) throw badRequest('The field "passwordId" is required when encryptBackups is true.');
-    await passwords.get(passwordId).catch((err) => {
-      if ((err as { status?: number }).status === 404) throw badRequest(`The encryption password in "passwordId" (${passwordId}) does not exist.`, passwordId);
-      throw err;
-    });
-  }
-  return { accessPolicy: policy, accounts: policy === 'AllowExplicit' ? accounts : [], encryptBackups: encrypt, passwordId: encrypt ? passwordId : null };
-}
 
-export { repositoryModel };
+export { repositoryModel, accessModel, checkAccess, storedAccess, type AccessPermissions };

@@ -8,7 +8,7 @@ import { AccessPermissionsModel } from '../repositories/schemas.js';
 import { ExtentMaintenanceSpec, RemoveQuery, SOBR_ORDER_COLUMNS, ScaleOutEdit, ScaleOutModel, ScaleOutQuery, ScaleOutResult, ScaleOutSpec, ScaleOutStateModel } from './schemas.js';
 import type { ScaleOutRepositoriesService } from './service.js';
 import type { ModeAction } from './modes.js';
-import { SCALE_OUT_REPOSITORY_REPLY } from '../../revisions/replies/repositories.js';
+import { ACCESS_PERMISSIONS, SCALE_OUT_REPOSITORY_REPLY } from '../../revisions/replies/repositories.js';
 
 const tags = ['Repositories'];
 const read = { apiFamily: 'vbr', access: 'Viewer', reply: { body: SCALE_OUT_REPOSITORY_REPLY } } as const;
@@ -84,14 +84,17 @@ export function scaleOutRepositoriesRoutes(app: FastifyInstance, deps: { scaleOu
 
   typed.get(
     `${prefix}/:id/accessPermissions`,
-    { config: read, schema: { tags, summary: 'Get scale-out repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } } },
+    {
+      config: { ...read, reply: { body: ACCESS_PERMISSIONS } },
+      schema: { tags, summary: 'Get scale-out repository access permissions', params: IdParams, response: { 200: AccessPermissionsModel } },
+    },
     async (request) => deps.scaleOut.accessPermissions(idOf(request)),
   );
 
   typed.put(
     `${prefix}/:id/accessPermissions`,
     {
-      config: write,
+      config: { ...write, reply: { body: ACCESS_PERMISSIONS } },
       schema: { tags, summary: 'Edit scale-out repository access permissions', params: IdParams, body: AccessPermissionsModel, response: { 200: AccessPermissionsModel } },
     },
     async (request) => deps.scaleOut.setAccessPermissions(idOf(request), request.body),

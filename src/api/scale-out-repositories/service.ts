@@ -13,7 +13,7 @@ import { badRequest, notFound } from '../../http/errors.js';
 import { renamedField } from '../../http/renamed-fields.js';
 import { toStoredInstant } from '../../http/dates.js';
 import { ENCRYPTION_PASSWORD_KIND, type EncryptionPasswordsService } from '../encryption-passwords/service.js';
-import { REPOSITORY_KIND, checkAccess, type AccessPermissions, type ExtentAccess, type ExtentCriteria, type RepositoriesService } from '../repositories/service.js';
+import { REPOSITORY_KIND, accessModel, checkAccess, storedAccess, type ExtentAccess, type ExtentCriteria, type RepositoriesService } from '../repositories/service.js';
 import type { RepositoryRescan } from '../repositories/rescan.js';
 import { settingsOf, type RepositoryRow } from '../repositories/model.js';
 import { ARCHIVE_TIER_TYPES, CAPACITY_TIER_TYPES, TYPE_CATALOGUE } from '../repositories/type-catalogue.js';
@@ -251,11 +251,12 @@ export class ScaleOutRepositoriesService {
     });
   }
 
-  async accessPermissions(id: string): Promise<AccessPermissions> {
-    return JSON.parse((await this.get(id)).access) as AccessPermissions;
+  /** The access permissions in every document's fields (the route's reply shape picks each document's). */
+  async accessPermissions(id: string) {
+    return accessModel(storedAccess((await this.get(id)).access));
   }
 
-  async setAccessPermissions(id: string, body: Obj): Promise<AccessPermissions> {
+  async setAccessPermissions(id: string, body: Obj) {
     const row = await this.get(id);
     const access = await checkAccess(body, this.deps.encryptionPasswords);
     await this.deps.store.db
@@ -263,7 +264,7 @@ export class ScaleOutRepositoriesService {
       .set({ access: JSON.stringify(access) })
       .where('id', '=', row.id)
       .execute();
-    return access;
+    return accessModel(access);
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Store } from '../../store/database.js';
 import type { ServingCertificate } from '../../certificates/serving-certificate.js';
 import { CertificateModel, ServerInfoModel, ServerTimeModel } from './schemas.js';
 import { certificateModel, serverInfo, serverTime } from './service.js';
-import { SERVER_INFO } from '../../revisions/replies/service.js';
+import { CERTIFICATE, SERVER_INFO } from '../../revisions/replies/service.js';
 
 export interface ServiceDeps {
   store: Store;
@@ -22,7 +22,7 @@ export function serviceRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   app.get(
     '/api/v1/serverCertificate',
     {
-      config: { apiFamily: 'vbr', access: 'public' },
+      config: { apiFamily: 'vbr', access: 'public', reply: { body: CERTIFICATE } },
       schema: { tags: ['Service'], summary: 'Get the certificate the server is serving now', response: { 200: CertificateModel } },
     },
     async () => certificateModel(deps.certificate.current.description),

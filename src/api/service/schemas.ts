@@ -16,7 +16,7 @@ export const CertificateModel = Type.Object({
   issuedBy: Type.String(),
   validFrom: Type.String({ format: 'date-time' }),
   validBy: Type.String({ format: 'date-time' }),
-  isTrusted: Type.Boolean({ description: 'Required by 1.3 clients. A self-signed certificate is not trusted by any public authority.' }),
+  isTrusted: Type.Optional(Type.Boolean({ description: '1.3-rev0 and later (required there). A self-signed certificate is not trusted by any public authority.' })),
 });
 
 export const ServerInfoModel = Type.Object({
@@ -31,8 +31,10 @@ export const ServerInfoModel = Type.Object({
   databaseContentVersion: Type.Optional(Type.String({ description: '1.2-rev1 and later.' })),
   veeamRegistration: Type.Optional(Type.Object({ isRegistered: Type.Boolean() }, { description: '1.3-rev0 and later.' })),
   platform: Type.Optional(Type.String({ enum: ['Linux', 'Windows'], description: '1.3-rev0 and later.' })),
-  productName: Type.String({ description: 'Rampart extension.' }),
-  productVersion: Type.String({ description: 'Rampart extension.' }),
-  certificateExpiresSoon: Type.Boolean({ description: 'Rampart extension: the serving certificate is within the warning window of its validBy date.' }),
-  certificateValidBy: Type.String({ format: 'date-time', description: 'Rampart extension.' }),
+  productName: Type.Optional(Type.String({ description: 'Rampart extension (sent with x-rampart-extras: true).' })),
+  productVersion: Type.Optional(Type.String({ description: 'Rampart extension (sent with x-rampart-extras: true).' })),
+  certificateExpiresSoon: Type.Optional(
+    Type.Boolean({ description: 'Rampart extension (sent with x-rampart-extras: true): the serving certificate is within the warning window of its validBy date.' }),
+  ),
+  certificateValidBy: Type.Optional(Type.String({ format: 'date-time', description: 'Rampart extension (sent with x-rampart-extras: true).' })),
 });

@@ -12,6 +12,7 @@ import { cloudCredentialsIdentity } from './cloud-credentials.js';
 import { credentialsIdentity } from './credentials.js';
 import { serverIdentity } from './managed-servers.js';
 import { describeReference, itemFromSettings, referencesOf, resolveReference, specFromItem, type Directory, type NamedReference } from './repository-references.js';
+import { repositoryExport } from '../../../revisions/replies/repositories.js';
 
 type Raw = Record<string, unknown>;
 
@@ -54,6 +55,7 @@ export function repositoriesSection(deps: RepositoriesSectionDeps): AutomationSe
     order: 40,
     exportSchema: RepositoriesExportSpec,
     importSchema: RepositoriesImportSpecCollection,
+    exportReply: repositoryExport(Object.values(REPOSITORY_KEYS)),
     secretPaths: [],
     items: (collection) => arrayItems(collection, Object.values(REPOSITORY_KEYS), describe),
     async export(filter) {

@@ -53,10 +53,19 @@ export function referencesOf(raw: Raw): NamedReference[] {
   }
   const connection = account && isObj(account.connectionSettings) ? account.connectionSettings : undefined;
   if (connection && Array.isArray(connection.gatewayServers)) for (const n of connection.gatewayServers) refs.push({ kind: 'server', name: String(n), role: 'gateway server' });
-  if (isObj(raw.mountServer) && nonEmpty(raw.mountServer.mountServerName)) refs.push({ kind: 'server', name: raw.mountServer.mountServerName, role: 'mount server' });
+  const mount = flatMountServer(raw.mountServer);
+  if (mount && nonEmpty(mount.mountServerName)) refs.push({ kind: 'server', name: mount.mountServerName, role: 'mount server' });
   if (isObj(raw.proxyAppliance) && nonEmpty(raw.proxyAppliance.managedServerName))
     refs.push({ kind: 'server', name: raw.proxyAppliance.managedServerName, role: 'proxy appliance' });
   return refs;
+}
+
+/** An item's mount server settings: 1.3 keeps them per OS, Rampart one mount server (the Windows one, else the Linux one). */
+function flatMountServer(value: unknown): Raw | undefined {
+  if (!isObj(value)) return undefined;
+  if (!('mountServerSettingsType' in value)) return value;
+  const chosen = isObj(value.windows) ? value.windows : value.linux;
+  return isObj(chosen) ? chosen : undefined;
 }
 
 /**
@@ -74,8 +83,9 @@ export function specFromItem(raw: Raw, dir: Directory): Raw {
   const { hostName, kind: _kind, mountServer, share, account, proxyAppliance, ...rest } = raw;
   const spec: Raw = { ...rest };
   if (nonEmpty(hostName)) spec.hostId = server(hostName, 'repository host');
-  if (isObj(mountServer)) {
-    const { mountServerName, ...settings } = mountServer;
+  const flatMount = flatMountServer(mountServer);
+  if (flatMount) {
+    const { mountServerName, ...settings } = flatMount;
     spec.mountServer = { ...settings, mountServerId: server(String(mountServerName), 'mount server') };
   }
   if (isObj(share)) {
@@ -89,7 +99,7 @@ export function specFromItem(raw: Raw, dir: Directory): Raw {
     if (isObj(share.gatewayServer)) {
       const names = gatewayNames(share.gatewayServer);
       out.gatewayServer = {
-        autoSelect: share.gatewayServer.autoSelect ?? names.length === 0,
+        autoSelect: share.gatewayServer.autoSelect ?? share.gatewayServer.autoSelectEnabled ?? names.length === 0,
         ...(names.length ? { gatewayServerIds: names.map((n) => server(n, 'gateway server')) } : {}),
       };
     }
