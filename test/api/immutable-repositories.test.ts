@@ -240,7 +240,7 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
     }
     expect(t.logText()).not.toContain('PRIVATE KEY');
     // Capacity is the service's: the same volume df measures.
-    const state = (await t.api.get(`${REPOS}/states?idFilter=${hardenedId}`, { token, version: '1.2-rev1' })).body.data[0];
+    const state = (await t.api.get(`${REPOS}/states?idFilter=${hardenedId}`, { token, version: '1.2-rev1', headers: { 'x-rampart-extras': 'true' } })).body.data[0];
     const df = execFileSync('df', ['-P', '-B1', folder]).toString().trim().split('\n').pop()!.split(/\s+/);
     expect(state).toMatchObject({ isOnline: true, capacitySource: 'filesystem' });
     expect(state.capacityGB).toBe(Math.round((Number(df[1]) / 1024 ** 3) * 100) / 100);
