@@ -13,6 +13,12 @@ export interface ModelShape {
    * repository settings' `enableTaskLimit` to `taskLimitEnabled` wherever it occurs).
    */
   readonly omitAtAnyDepth?: readonly string[];
+  /**
+   * Enum values this document spells differently wherever a field of that name occurs in
+   * the model, at any depth (1.3-rev1 capitalised the job settings' enums: `monday` →
+   * `Monday` in every schedule, `requireSuccess` → `RequireSuccess`, …).
+   */
+  readonly spellAtAnyDepth?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Fields this document spells differently: section name → document name. */
   readonly rename?: Readonly<Record<string, string>>;
   /** Enum values this document spells differently: field → (section value → document value). */
@@ -28,7 +34,7 @@ export interface ModelShape {
    * repository's `mountServer` as `{mountServerSettingsType: "windows", windows: {...}}`
    * (1.3-rev1 spells the value `Windows`, the key stays `windows`).
    */
-  readonly nest?: Readonly<Record<string, { readonly discriminator: string; readonly value: string; readonly key: string }>>;
+  readonly nest?: Readonly<Record<string, { readonly discriminator: string; readonly value: string | boolean; readonly key: string }>>;
   /**
    * Rampart's own fields, in no Veeam document: sent only to clients that ask for them
    * (`x-rampart-extras: true`, as the console does). Strict generated clients (Go with
@@ -84,10 +90,24 @@ function withoutAtAnyDepth(value: unknown, names: readonly string[]): unknown {
   return Object.fromEntries(Object.entries(value).flatMap(([key, field]) => (names.includes(key) ? [] : [[key, withoutAtAnyDepth(field, names)]])));
 }
 
+function spelledAtAnyDepth(value: unknown, spellings: Readonly<Record<string, Readonly<Record<string, string>>>>): unknown {
+  if (Array.isArray(value)) return value.map((item) => spelledAtAnyDepth(item, spellings));
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    const spelling = spellings[key];
+    if (spelling && typeof field === 'string') out[key] = spelling[field] ?? field;
+    else if (spelling && Array.isArray(field) && field.every((v) => typeof v === 'string')) out[key] = field.map((v: string) => spelling[v] ?? v);
+    else out[key] = spelledAtAnyDepth(field, spellings);
+  }
+  return out;
+}
+
 function applyModelShape(value: unknown, shape: ModelShape | undefined, document: VeeamDocument, extras: boolean): unknown {
   if (Array.isArray(value)) return value.map((item) => applyModelShape(item, shape, document, extras));
   if (!isPlainObject(value) || !shape) return value;
   if (shape.omitAtAnyDepth) value = withoutAtAnyDepth(value, shape.omitAtAnyDepth);
+  if (shape.spellAtAnyDepth) value = spelledAtAnyDepth(value, shape.spellAtAnyDepth);
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {

@@ -160,7 +160,8 @@ describe('stopping an import of managed servers and repositories in the middle',
       status: 'Failed',
       description: `The check of the bucket "never" at ${endpoint} was canceled.`,
     });
-    const exported = (n: number) => ({ ...local(n), uniqueId: `r${n}`, kind: 'LocalStorage' });
+    // 1.1-rev0 exports identify a repository by `tag` only (`uniqueId` is 1.2's name for it).
+    const exported = (n: number) => ({ ...local(n), kind: 'LocalStorage' });
     expect((await exportFrom(t, token, 'repositories')).LinuxLocalRepositories).toEqual([exported(1), exported(2)]);
     expect((await t.api.get(`${REPOS}?orderColumn=Name`, { token })).body.data.map((r: any) => r.name)).toEqual(['r-1', 'r-2']);
     expect(await exists(path.join(root, 'r-1'))).toBe(true);

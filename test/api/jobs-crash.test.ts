@@ -106,7 +106,10 @@ describe.each(kinds)('kill -9 during a run (%s)', (kind) => {
   it('after a restart the session is Failed, the snapshot is gone, nothing of the run is visible, the store verifies clean, and the next run restores byte for byte', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-crash-'));
     const env: Record<string, string> = kind === 'PostgreSQL' ? { DATABASE_URL: await createTestDatabase() } : {};
-    const relay = stallingRelay(vcsim.port, 3 * MiB);
+    // The mover reads up to three 1 MiB chunks at once, in any order on the wire: 5 MiB through
+    // means the first chunk is whole (only chunks 0–2 can be in flight before it is), so the run
+    // has progress to show when it stalls.
+    const relay = stallingRelay(vcsim.port, 5 * MiB);
     const relayPort = await relay.listen();
     let p = await startServerProcess(path.join(root, 'data'), { RAMPART_PROBE_TIMEOUT_MS: '5000', ...env });
     try {

@@ -264,6 +264,39 @@ describe('jobs', () => {
     expect((await t.api.get(`/api/v1/jobs/states?idFilter=${id}`, { token })).body.data[0].nextRun).toBeDefined();
   });
 
+  it('answers 1.3-rev1 and 1.3-rev2 readers with their capitalised job enums, and 204 for enable/disable', async () => {
+    const spec = ansibleSpec('Weekly shapes', [vmObject(disks[1]!)], {
+      schedule: { runAutomatically: false, daily: { isEnabled: true, localTime: '21:00', dailyKind: 'SelectedDays', days: ['monday', 'friday'] } },
+    });
+    const created = await t.api.post('/api/v1/jobs', { token, json: spec, version: '1.2-rev1' });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id;
+    try {
+      expect(created.body.schedule.daily.days).toEqual(['monday', 'friday']);
+      for (const version of ['1.3-rev1', '1.3-rev2']) {
+        const job = await t.api.get(`/api/v1/jobs/${id}`, { token, version });
+        expect(job.status, job.text).toBe(200);
+        expect(job.body.schedule.daily.days).toEqual(['Monday', 'Friday']);
+        expect(job.body.type).toBe('VSphereBackup');
+        const state = (await t.api.get(`/api/v1/jobs/states?idFilter=${id}`, { token, version })).body.data[0];
+        expect(state).toMatchObject({ type: 'VSphereBackup', status: 'Inactive', workload: 'Vm' });
+        expect((await t.api.get(`/api/v1/jobs?typeFilter=VSphereBackup&nameFilter=Weekly*`, { token, version })).body.pagination.total).toBe(1);
+        expect((await t.api.get(`/api/v1/jobs/states?idFilter=${id}&statusFilter=Inactive`, { token, version })).body.pagination.total).toBe(1);
+        const disabled = await t.api.post(`/api/v1/jobs/${id}/disable`, { token, version });
+        expect(disabled.status).toBe(204);
+        expect(disabled.text).toBe('');
+        expect((await t.api.get(`/api/v1/jobs/states?idFilter=${id}`, { token, version })).body.data[0].status).toBe('Disabled');
+        expect((await t.api.post(`/api/v1/jobs/${id}/enable`, { token, version })).status).toBe(204);
+      }
+      // Earlier readers keep the lower-camel spelling, and 200 for enable/disable.
+      expect((await t.api.get(`/api/v1/jobs/${id}`, { token, version: '1.3-rev0' })).body.schedule.daily.days).toEqual(['monday', 'friday']);
+      expect((await t.api.get(`/api/v1/jobs/states?idFilter=${id}`, { token, version: '1.3-rev0' })).body.data[0].status).toBe('inactive');
+      expect((await t.api.post(`/api/v1/jobs/${id}/disable`, { token, version: '1.3-rev0' })).status).toBe(200);
+    } finally {
+      expect((await t.api.request('DELETE', `/api/v1/jobs/${id}`, { token })).status).toBe(204);
+    }
+  });
+
   it('fires a due job exactly once when several schedulers tick together, and skips disabled jobs', async () => {
     const spec = ansibleSpec('Periodic', [vmObject(disks[1]!)], {
       schedule: { runAutomatically: true, periodically: { isEnabled: true, periodicallyKind: 'Hours', frequency: 1 } },

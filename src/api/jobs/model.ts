@@ -74,7 +74,7 @@ export function jobStatus(row: JobRow, running: boolean): 'running' | 'inactive'
 }
 
 /** JobStateModel; absent optional fields are left out, never null. */
-export function jobStateModel(row: JobRow, extra: { running: boolean; repositoryName?: string }) {
+export function jobStateModel(row: JobRow, extra: { running: boolean; progressPercent: number; repositoryName?: string }) {
   const lastRun = formatInstant(row.last_run ?? undefined);
   const nextRun = row.is_disabled === 1 ? undefined : formatInstant(row.next_run ?? undefined);
   return {
@@ -91,5 +91,8 @@ export function jobStateModel(row: JobRow, extra: { running: boolean; repository
     ...(extra.repositoryName !== undefined ? { repositoryName: extra.repositoryName } : {}),
     objectsCount: row.objects_count,
     ...(row.last_session_id ? { sessionId: row.last_session_id } : {}),
+    // 1.3 fields (left out for earlier readers by src/revisions/replies/jobs.ts).
+    highPriority: row.is_high_priority === 1,
+    progressPercent: extra.progressPercent,
   };
 }

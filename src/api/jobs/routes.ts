@@ -8,7 +8,8 @@ import {
   JOB_ORDER_COLUMNS,
   JOB_STATE_ORDER_COLUMNS,
   JOB_STATUSES,
-  JOB_TYPES,
+  JOB_TYPE_SPELLINGS,
+  storedJobTypes,
   JOB_WORKLOADS,
   JobEdit,
   JobModel,
@@ -23,6 +24,8 @@ import {
 } from './schemas.js';
 import { jobModel, jobStateModel } from './model.js';
 import type { JobsService } from './service.js';
+import { ENABLE_DISABLE_REPLY, JOB_STATES_REPLY, JOBS_REPLY } from '../../revisions/replies/jobs.js';
+import { allStatuses } from '../../revisions/shapes.js';
 
 interface StatesQueryValues extends ListQuery {
   idFilter?: string;
@@ -41,6 +44,8 @@ const tags = ['Jobs'];
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
 const operate = { apiFamily: 'vbr', access: 'Operator' } as const;
+const readJobs = { ...read, reply: JOBS_REPLY };
+const writeJobs = { ...write, reply: JOBS_REPLY };
 
 type Body = Record<string, unknown>;
 
@@ -50,27 +55,27 @@ export function jobsRoutes(app: FastifyInstance, deps: { jobs: JobsService; repo
   const id = (request: { params: unknown }) => (request.params as { id: string }).id.toLowerCase();
   const user = (request: { principal?: { userName: string } }) => request.principal!.userName;
 
-  app.get(prefix, { config: read, schema: { tags, summary: 'Get All Jobs', querystring: JobsQuery, response: { 200: JobsResult } } }, async (request) => {
+  app.get(prefix, { config: readJobs, schema: { tags, summary: 'Get All Jobs', querystring: JobsQuery, response: { 200: JobsResult } } }, async (request) => {
     const q = request.query as ListQuery & { typeFilter?: string | string[] };
     const page = pageRequestFrom(q, JOB_ORDER_COLUMNS, { column: 'name_key', asc: true });
-    const { rows, total } = await deps.jobs.list(page, { types: enumFilter('typeFilter', q.typeFilter, JOB_TYPES) });
+    const { rows, total } = await deps.jobs.list(page, { types: storedJobTypes(enumFilter('typeFilter', q.typeFilter, JOB_TYPE_SPELLINGS)) });
     return { data: rows.map((r) => jobModel(r, request.apiRevision)), pagination: pagination(total, rows.length, page) };
   });
 
-  app.post(prefix, { config: write, schema: { tags, summary: 'Create Job', body: JobSpec, response: { 201: JobModel } } }, async (request, reply) => {
+  app.post(prefix, { config: writeJobs, schema: { tags, summary: 'Create Job', body: JobSpec, response: { 201: JobModel } } }, async (request, reply) => {
     const row = await deps.jobs.create(request.body as Body);
     return reply.code(201).send(jobModel(row, request.apiRevision));
   });
 
   app.get(
     `${prefix}/states`,
-    { config: read, schema: { tags, summary: 'Get All Job States', querystring: JobStatesQuery, response: { 200: JobStatesResult } } },
+    { config: { ...read, reply: JOB_STATES_REPLY }, schema: { tags, summary: 'Get All Job States', querystring: JobStatesQuery, response: { 200: JobStatesResult } } },
     async (request) => {
       const q = request.query as StatesQueryValues;
       const page = pageRequestFrom(q, JOB_STATE_ORDER_COLUMNS, { column: 'name_key', asc: true });
       const { rows, total } = await deps.jobs.states(page, {
         id: q.idFilter,
-        types: enumFilter('typeFilter', q.typeFilter, JOB_TYPES),
+        types: storedJobTypes(enumFilter('typeFilter', q.typeFilter, JOB_TYPE_SPELLINGS)),
         lastResults: enumFilter('lastResultFilter', q.lastResultFilter, SESSION_RESULTS),
         statuses: enumFilter('statusFilter', q.statusFilter, JOB_STATUSES),
         workloads: enumFilter('workloadFilter', q.workloadFilter, JOB_WORKLOADS),
@@ -80,20 +85,20 @@ export function jobsRoutes(app: FastifyInstance, deps: { jobs: JobsService; repo
         repositoryId: q.repositoryIdFilter,
         objectsCount: q.objectsCountFilter,
       });
-      const running = await deps.jobs.runningJobIds(rows.map((r) => r.id));
+      const running = await deps.jobs.runningProgress(rows.map((r) => r.id));
       const repositoryNames = new Map((await deps.repositories.getMany([...new Set(rows.map((r) => r.repository_id))])).map((r) => [r.id, r.name]));
       return {
-        data: rows.map((r) => jobStateModel(r, { running: running.has(r.id), repositoryName: repositoryNames.get(r.repository_id) })),
+        data: rows.map((r) => jobStateModel(r, { running: running.has(r.id), progressPercent: running.get(r.id) ?? 0, repositoryName: repositoryNames.get(r.repository_id) })),
         pagination: pagination(total, rows.length, page),
       };
     },
   );
 
-  app.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get Job', params: IdParams, response: { 200: JobModel } } }, async (request) =>
+  app.get(`${prefix}/:id`, { config: readJobs, schema: { tags, summary: 'Get Job', params: IdParams, response: { 200: JobModel } } }, async (request) =>
     jobModel(await deps.jobs.get(id(request)), request.apiRevision),
   );
 
-  app.put(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Edit Job', params: IdParams, body: JobEdit, response: { 200: JobModel } } }, async (request) =>
+  app.put(`${prefix}/:id`, { config: writeJobs, schema: { tags, summary: 'Edit Job', params: IdParams, body: JobEdit, response: { 200: JobModel } } }, async (request) =>
     jobModel(await deps.jobs.edit(id(request), request.body as Body), request.apiRevision),
   );
 
@@ -126,7 +131,15 @@ export function jobsRoutes(app: FastifyInstance, deps: { jobs: JobsService; repo
   ] as const) {
     app.post(
       `${prefix}/:id/${action}`,
-      { config: write, schema: { tags, summary: `${action === 'enable' ? 'Enable' : 'Disable'} Job`, params: IdParams, response: { 200: EmptySuccessSchema } } },
+      {
+        config: { ...write, reply: ENABLE_DISABLE_REPLY },
+        schema: {
+          tags,
+          summary: `${action === 'enable' ? 'Enable' : 'Disable'} Job`,
+          params: IdParams,
+          response: Object.fromEntries(allStatuses(ENABLE_DISABLE_REPLY, 200).map((status) => [status, EmptySuccessSchema])),
+        },
+      },
       async (request) => {
         await deps.jobs.setDisabled(id(request), disabled);
         return {};

@@ -2,6 +2,10 @@ import { Type } from 'typebox';
 import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../../http/paging.js';
 
 export const JOB_TYPES = ['Backup'] as const;
+/** 1.3 calls the vSphere backup job `VSphereBackup`; either spelling is accepted and stored as `Backup`. */
+export const JOB_TYPE_SPELLINGS = ['Backup', 'VSphereBackup'] as const;
+/** A type filter in either spelling, as stored. */
+export const storedJobTypes = (types: string[] | undefined) => types?.map((t) => (t === 'VSphereBackup' ? 'Backup' : t));
 export const JOB_STATUSES = ['running', 'inactive', 'disabled'] as const;
 export const JOB_WORKLOADS = ['application', 'cloudVm', 'file', 'server', 'workstation', 'vm'] as const;
 export const SESSION_RESULTS = ['None', 'Success', 'Warning', 'Failed'] as const;
@@ -43,7 +47,7 @@ export const JobSpec = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 255 }),
     description: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 1024 })),
-    type: stringEnum(JOB_TYPES, 'Job type.'),
+    type: stringEnum(JOB_TYPE_SPELLINGS, 'Job type.'),
   },
   { additionalProperties: true },
 );
@@ -53,7 +57,7 @@ export const JobEdit = Type.Object(
     id: Type.Optional(Type.String({ format: 'uuid' })),
     name: Type.String({ minLength: 1, maxLength: 255 }),
     description: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength: 1024 })),
-    type: stringEnum(JOB_TYPES, 'Job type.'),
+    type: stringEnum(JOB_TYPE_SPELLINGS, 'Job type.'),
   },
   { additionalProperties: true },
 );
@@ -86,6 +90,8 @@ export const JobStateModel = Type.Object(
     repositoryName: Type.Optional(Type.String()),
     objectsCount: Type.Integer(),
     sessionId: Type.Optional(Type.String({ format: 'uuid' })),
+    highPriority: Type.Optional(Type.Boolean({ description: '1.3: the job has high priority.' })),
+    progressPercent: Type.Optional(Type.Integer({ description: '1.3: progress of the running session (0 when none runs).' })),
   },
   { additionalProperties: false },
 );

@@ -137,6 +137,18 @@ export class JobsService {
     return new Set(rows.map((r) => r.job_id));
   }
 
+  /** The running jobs among `ids`, each with its run's progress (JobStateModel.progressPercent, 1.3). */
+  async runningProgress(ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('job_runs')
+      .innerJoin('sessions', 'sessions.id', 'job_runs.session_id')
+      .select(['job_runs.job_id', 'sessions.progress_percent'])
+      .where('job_runs.job_id', 'in', ids)
+      .execute();
+    return new Map(rows.map((r) => [r.job_id, r.progress_percent]));
+  }
+
   async get(id: string): Promise<JobRow> {
     const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id.toLowerCase()).executeTakeFirst();
     if (!row) throw notFound(`Job ${id} was not found.`, id);

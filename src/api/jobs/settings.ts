@@ -85,7 +85,8 @@ export function inventoryObject(value: unknown, path: string): InventoryObject {
     o = object(o.inventoryObject, `${path}.inventoryObject`)!;
     path = `${path}.inventoryObject`;
   }
-  if (o.platform !== undefined && oneOf(o.platform, `${path}.platform`, ['VMware'] as const) !== 'VMware') throw badRequest(`${path}.platform must be VMware.`);
+  // 1.2 says VMware, 1.3 VSphere (EInventoryPlatformType); both are this one platform.
+  if (o.platform !== undefined) oneOf(o.platform, `${path}.platform`, ['VMware', 'VSphere'] as const);
   // Veeam's own 1.1 example spells hostName as vcName.
   const hostName = text(need(o.hostName ?? o.vcName, `${path}.hostName`), `${path}.hostName`);
   const result: InventoryObject = {
@@ -231,7 +232,13 @@ function guestProcessing(value: unknown): Obj {
   need(app.isEnabled, 'guestProcessing.appAwareProcessing.isEnabled');
   const fs = object(g.guestFSIndexing, 'guestProcessing.guestFSIndexing')!;
   need(fs.isEnabled, 'guestProcessing.guestFSIndexing.isEnabled');
-  const creds = object(g.guestCredentials, 'guestProcessing.guestCredentials', false);
+  let creds = object(g.guestCredentials, 'guestProcessing.guestCredentials', false);
+  // 1.3 nests the custom credentials under `credentials`, beside `useAgentManagementCredentials` (an agent
+  // protection group's, which a vSphere job has not): kept in the flat 1.1/1.2 form.
+  if (creds?.credentials !== undefined) {
+    creds = object(creds.credentials, 'guestProcessing.guestCredentials.credentials')!;
+    g.guestCredentials = creds;
+  }
   if (creds?.credsId !== undefined) uuid(creds.credsId, 'guestProcessing.guestCredentials.credsId');
   return g;
 }
