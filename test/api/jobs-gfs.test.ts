@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionWaiters } from '../support/sessions.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
@@ -17,28 +18,7 @@ let disks: PreparedDisk[];
 let root: string;
 let repositoryId: string;
 
-async function finished(id: string) {
-  await t.server.runner.settled(id);
-  for (let i = 0; i < 400; i++) {
-    const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
-    if (res.body.state === 'Stopped') return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`session ${id} did not stop`);
-}
-
-async function logText(id: string): Promise<string> {
-  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
-  return logs.body.records.map((r: any) => `${r.status}: ${r.title} ${r.description}`).join('\n');
-}
-
-async function sessionDone(url: string, json: unknown) {
-  const res = await t.api.post(url, { token, json });
-  expect(res.status, res.text).toBe(201);
-  const done = await finished(res.body.id);
-  expect(done.result.result, await logText(res.body.id)).toBe('Success');
-  return res.body.resourceId as string;
-}
+const { finished, logText, sessionDone } = sessionWaiters(() => ({ t, token }));
 
 function spec(name: string, d: PreparedDisk, gfsPolicy: unknown) {
   return {

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionWaiters } from '../support/sessions.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createTestDatabase, postgresUrl } from '../support/postgres.js';
 import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
@@ -28,28 +29,10 @@ let disks: PreparedDisk[];
 let backupServerId: string;
 let root: string;
 let sobrId: string;
+
+const { finished, logText, sessionDone } = sessionWaiters(() => ({ t, token }));
 const extents: { id: string; folder: string }[] = [];
 
-async function finished(id: string) {
-  await t.server.runner.settled(id);
-  for (let i = 0; i < 400; i++) {
-    const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
-    if (res.body.state === 'Stopped') return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`session ${id} did not stop`);
-}
-async function logText(id: string): Promise<string> {
-  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
-  return logs.body.records.map((r: { status: string; title: string; description: string }) => `${r.status}: ${r.title} ${r.description}`).join('\n');
-}
-async function sessionDone(url: string, json: unknown) {
-  const res = await t.api.post(url, { token, json });
-  expect(res.status, res.text).toBe(201);
-  const done = await finished(res.body.id);
-  expect(done.result.result, await logText(res.body.id)).toBe('Success');
-  return res.body.resourceId as string;
-}
 const chain = () => ({ objectId: disk.vmRef.value });
 async function holders(backupId: string): Promise<string[]> {
   const stores = await Promise.all(extents.map(async (e) => ({ id: e.id, store: await openChunkStore(localFolderBackend(e.folder)) })));
