@@ -1,7 +1,12 @@
 /** Small view helpers shared by the pages: Preact elements built from data, never from HTML strings. */
-import { h, type ComponentChildren, type VNode } from 'preact';
+import { createElement, type ComponentChildren, type ComponentType, type VNode } from 'preact';
 
-export { h };
+/** Hyperscript for the pages that build their views from data (what JSX compiles to). */
+export function h(tag: string, props?: Record<string, unknown> | null, ...children: ComponentChildren[]): VNode;
+export function h<P extends object>(tag: ComponentType<P>, props: P, ...children: ComponentChildren[]): VNode;
+export function h(tag: string | ComponentType<object>, props?: object | null, ...children: ComponentChildren[]): VNode {
+  return typeof tag === 'string' ? createElement(tag, props ?? null, ...children) : createElement(tag, props ?? {}, ...children);
+}
 
 let ids = 0;
 export const uid = (prefix = 'f'): string => `${prefix}-${++ids}`;
