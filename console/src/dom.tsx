@@ -3,7 +3,7 @@ import { createElement, type ComponentChildren, type ComponentType, type VNode }
 
 /** Hyperscript for the pages that build their views from data (what JSX compiles to). */
 export function h(tag: string, props?: Record<string, unknown> | null, ...children: ComponentChildren[]): VNode;
-export function h<P extends object>(tag: ComponentType<P>, props: P, ...children: ComponentChildren[]): VNode;
+export function h<P extends object>(tag: ComponentType<P>, props: NoInfer<P> & { key?: string | number }, ...children: ComponentChildren[]): VNode;
 export function h(tag: string | ComponentType<object>, props?: object | null, ...children: ComponentChildren[]): VNode {
   return typeof tag === 'string' ? createElement(tag, props ?? null, ...children) : createElement(tag, props ?? {}, ...children);
 }

@@ -14,7 +14,7 @@ export interface Field {
   hint?: string;
   placeholder?: string;
   autocomplete?: string;
-  min?: number;
+  min?: number | string;
   max?: number;
   accept?: string;
   /** Shown only when this returns true for the form's current values. */
