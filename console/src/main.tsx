@@ -1,6 +1,6 @@
 import { Component, render, type ComponentChildren, type ComponentType, type VNode } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
+import { LocationProvider, Route, Router, useLocation } from 'preact-iso/router';
 import { ApiError, isSignedIn, signedInUser, signOut, whenSessionLapses } from './api.js';
 import { errorMessage, notice, toast } from './dom.js';
 import { LoginPage } from './pages/login.js';
