@@ -215,3 +215,12 @@ export function Form(props: {
 export const text = (values: Values, name: string): string => String(values[name] ?? '').trim();
 export const optionalText = (values: Values, name: string): string | undefined => text(values, name) || undefined;
 export const num = (values: Values, name: string): number | undefined => (text(values, name) === '' ? undefined : Number(text(values, name)));
+
+/** A <Form> built from data, for views written as h() calls. */
+export const formView = (
+  fields: Field[],
+  submitLabel: string,
+  onSubmit: (values: Values, form: FormHandle) => Promise<void> | void,
+  extra?: ComponentChildren,
+  onChange?: (values: Values) => void,
+): VNode => <Form fields={fields} submitLabel={submitLabel} onSubmit={onSubmit} extra={extra} onChange={onChange} />;

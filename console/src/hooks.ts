@@ -1,3 +1,4 @@
+import { Fragment, h, type ComponentChildren, type VNode } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 
 /** A counter to bump when the data behind a view changed: effects that list it fetch again. */
@@ -32,4 +33,14 @@ export function useInterval(tick: () => void, ms: number): void {
     const timer = setInterval(tick, ms);
     return () => clearInterval(timer);
   }, [ms]);
+}
+
+/**
+ * Draws what `load` answers with `draw`; `reload` fetches again and redraws. For parts of a
+ * view (a dialog's table, a status card) that refresh on their own.
+ */
+export function Loaded<T>(props: { load: () => Promise<T>; draw: (data: T, reload: () => void) => ComponentChildren }): VNode | null {
+  const [tick, reload] = useReload();
+  const data = useLoad(props.load, [tick]);
+  return data === undefined ? null : h(Fragment, null, props.draw(data, reload));
 }

@@ -1,3 +1,4 @@
+import type { VNode } from 'preact';
 import { get, type Page } from '../api.js';
 import { formatDate, h, replace } from '../dom.js';
 import { listPage } from '../crud.js';
@@ -99,8 +100,8 @@ function table(caption: string, head: string[], rows: (Node | string)[][], empty
   );
 }
 
-export async function backupsPage(view: HTMLElement): Promise<void> {
-  await listPage<Backup>(view, 'Backups', {
+export function BackupsPage(): VNode {
+  return listPage<Backup>('Backups', {
     url: '/api/v1/backups',
     filters: [],
     columns: () => [
@@ -151,8 +152,8 @@ export async function backupObjectPage(view: HTMLElement, [id]: string[]): Promi
 }
 
 /** Every restore point, paged and sorted by the server. */
-export async function restorePointsPage(view: HTMLElement): Promise<void> {
-  await listPage<RestorePoint>(view, 'Restore points', {
+export function RestorePointsPage(): VNode {
+  return listPage<RestorePoint>('Restore points', {
     url: POINTS,
     filters: [{ param: 'nameFilter', label: 'VM name' }],
     columns: () => [

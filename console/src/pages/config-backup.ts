@@ -1,7 +1,8 @@
+import type { VNode } from 'preact';
 import { get, post, put, type Page } from '../api.js';
 import { formatDate, h, replace, toast } from '../dom.js';
 import { pageHeader } from '../crud.js';
-import { buildForm, num, text, type Values } from '../forms.js';
+import { formView, num, text, type Values } from '../forms.js';
 import { sessionDialog } from '../session-dialog.js';
 import type { Session } from '../session-log.js';
 import type { RepositoryState } from './dashboard.js';
@@ -57,7 +58,7 @@ export async function configBackupPage(view: HTMLElement): Promise<void> {
         : 'No configuration backup has succeeded yet.',
     );
   drawLast();
-  const form = buildForm(
+  const form = formView(
     [
       { name: 'isEnabled', label: 'Back up the configuration', type: 'checkbox', value: stored.isEnabled },
       {

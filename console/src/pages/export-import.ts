@@ -1,7 +1,8 @@
+import type { VNode } from 'preact';
 import { ApiError, call } from '../api.js';
 import { h, notice, replace, toast } from '../dom.js';
 import { pageHeader } from '../crud.js';
-import { buildForm, text } from '../forms.js';
+import { formView, text } from '../forms.js';
 import { followSession, type Session } from '../session-log.js';
 
 /** The automation sections, in the order an import must run (what a later one refers to comes first). */
@@ -52,7 +53,7 @@ function readExportFile(content: string): ExportFile {
 
 /** Configuration export and import through the automation API: download one JSON file, upload it here or on another server. */
 export function exportImportPage(view: HTMLElement): void {
-  const exportForm = buildForm(
+  const exportForm = formView(
     [
       ...SECTIONS.map((s) => ({ name: s.kind, label: s.label, type: 'checkbox' as const, value: true })),
       {
@@ -86,7 +87,7 @@ export function exportImportPage(view: HTMLElement): void {
   );
 
   const results = h('div', { class: 'import-results', 'aria-live': 'polite' });
-  const importForm = buildForm(
+  const importForm = formView(
     [
       { name: 'file', label: 'Export file', type: 'file', accept: 'application/json,.json', required: true },
       {

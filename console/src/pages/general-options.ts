@@ -1,7 +1,8 @@
+import type { VNode } from 'preact';
 import { get, post, put, type Page } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { pageHeader } from '../crud.js';
-import { buildForm, num, text, type Values } from '../forms.js';
+import { formView, num, text, type Values } from '../forms.js';
 import type { Credentials } from './credentials.js';
 
 interface EmailSettings {
@@ -56,7 +57,7 @@ export async function generalOptionsPage(view: HTMLElement): Promise<void> {
   const e = stored;
   const smtp = e.advancedSmtpOptions;
   const needsAuth = (v: Values) => Boolean(v['advancedSmtpOptions.authRequired']);
-  const form = buildForm(
+  const form = formView(
     [
       { name: 'isEnabled', label: 'Send email notifications', type: 'checkbox', value: Boolean(e.isEnabled) },
       { name: 'smtpServerName', label: 'SMTP server', value: e.smtpServerName, placeholder: 'smtp.example.com' },

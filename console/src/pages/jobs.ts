@@ -1,7 +1,8 @@
+import type { VNode } from 'preact';
 import { ApiError, del, get, post, put, type Page } from '../api.js';
 import { badge, formatDate, h, notice, replace, toast } from '../dom.js';
 import { openDialog } from '../dialog.js';
-import { buildForm, num, text, type Values } from '../forms.js';
+import { formView, num, text, type Values } from '../forms.js';
 import { confirmRemove, listPage, rowActions } from '../crud.js';
 import { runInDialog } from '../session-dialog.js';
 import type { Session } from '../session-log.js';
@@ -99,7 +100,7 @@ async function jobDialog(reload: () => void, existing?: JobState): Promise<void>
   openDialog(
     title,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [
           { name: 'name', label: 'Name', required: true, value: before?.name },
           { name: 'description', label: 'Description', value: before?.description },
@@ -152,7 +153,7 @@ async function jobDialog(reload: () => void, existing?: JobState): Promise<void>
         },
         [picker.element],
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
@@ -163,7 +164,7 @@ function startDialog(job: JobState, reload: () => void): void {
   openDialog(
     `Start ${job.name}`,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [{ name: 'performActiveFull', label: 'Active full backup (read every block again instead of an incremental)', type: 'checkbox' }],
         'Start',
         async (v) => {
@@ -172,7 +173,7 @@ function startDialog(job: JobState, reload: () => void): void {
           await runInDialog(dialog, async () => session, reload);
         },
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
@@ -180,7 +181,7 @@ function startDialog(job: JobState, reload: () => void): void {
 
 function stopDialog(job: JobState, reload: () => void): void {
   openDialog(`Stop ${job.name}?`, (dialog) => {
-    const form = buildForm([{ name: 'gracefullStop', label: 'Gracefully: finish the VM being processed first', type: 'checkbox', value: true }], 'Stop job', async (v) => {
+    const form = formView([{ name: 'gracefullStop', label: 'Gracefully: finish the VM being processed first', type: 'checkbox', value: true }], 'Stop job', async (v) => {
       await post(`${URL}/${job.id}/stop`, { gracefullStop: v.gracefullStop === true });
       dialog.close();
       toast(`Stopping ${job.name}`);

@@ -1,7 +1,8 @@
+import type { VNode } from 'preact';
 import { del, get, post, put, type Page } from '../api.js';
 import { badge, formatDate, h, notice, replace, toast } from '../dom.js';
 import { confirmAction, openDialog, type Dialog } from '../dialog.js';
-import { buildForm, num, text, type Values } from '../forms.js';
+import { formView, num, text, type Values } from '../forms.js';
 import { listPage, rowActions } from '../crud.js';
 import type { Session } from '../session-log.js';
 import { runInDialog, sessionDialog } from '../session-dialog.js';
@@ -66,7 +67,7 @@ async function addWizard(reload: () => void): Promise<void> {
   openDialog(
     'Add managed server',
     (dialog) => {
-      const step1 = buildForm(
+      const step1 = formView(
         [
           { name: 'type', label: 'Type', type: 'select', options: TYPES },
           { name: 'serverName', label: 'DNS name or IP address', required: true },
@@ -91,7 +92,7 @@ async function addWizard(reload: () => void): Promise<void> {
           confirmStep(dialog, v, credentialsId, presented, reload);
         },
       );
-      return [h('p', { class: 'step' }, 'Step 1 of 3: which host'), step1.element];
+      return [h('p', { class: 'step' }, 'Step 1 of 3: which host'), step1];
     },
     { wide: true },
   );
@@ -199,7 +200,7 @@ async function editServer(server: ManagedServer, reload: () => void): Promise<vo
   openDialog(
     `Edit ${server.name}`,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [
           { name: 'description', label: 'Description', value: server.description },
           {
@@ -217,14 +218,14 @@ async function editServer(server: ManagedServer, reload: () => void): Promise<vo
           await runInDialog(dialog, async () => session, reload);
         },
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
 }
 
-export async function managedServersPage(view: HTMLElement): Promise<void> {
-  await listPage<ManagedServer>(view, 'Managed servers', {
+export function ManagedServersPage(): VNode {
+  return listPage<ManagedServer>('Managed servers', {
     url: URL,
     addLabel: 'Add server',
     add: (reload) => void addWizard(reload).catch((error: Error) => toast(error.message, 'error')),

@@ -1,7 +1,8 @@
+import type { VNode } from 'preact';
 import { ApiError, get, post, type Page } from '../api.js';
 import { badge, formatDate, h, notice, replace, toast } from '../dom.js';
 import { confirmAction, openDialog } from '../dialog.js';
-import { buildForm, optionalText, text, type Field, type Values } from '../forms.js';
+import { formView, optionalText, text, type Field, type Values } from '../forms.js';
 import { pageHeader, rowActions } from '../crud.js';
 import { runInDialog, sessionDialog } from '../session-dialog.js';
 import type { Session } from '../session-log.js';
@@ -70,7 +71,7 @@ export async function entireVmRestoreDialog(point: RestorePoint): Promise<void> 
   openDialog(
     `Restore ${point.name}`,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [
           { name: 'type', label: 'Restore to', type: 'select', options: MODES },
           { name: 'quickRollback', label: 'Quick rollback (restore only changed blocks)', type: 'checkbox', when: (v) => !customized(v) },
@@ -105,7 +106,7 @@ export async function entireVmRestoreDialog(point: RestorePoint): Promise<void> 
           );
         },
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
@@ -123,7 +124,7 @@ export async function instantRecoveryDialog(point: RestorePoint): Promise<void> 
   openDialog(
     `Instant recovery of ${point.name}`,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [
           { name: 'type', label: 'Recover to', type: 'select', options: MODES },
           { name: 'destination.restoredVmName', label: 'Recovered VM name', value: point.name, required: true, when: customized },
@@ -178,7 +179,7 @@ export async function instantRecoveryDialog(point: RestorePoint): Promise<void> 
           );
         },
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
@@ -187,7 +188,7 @@ export async function instantRecoveryDialog(point: RestorePoint): Promise<void> 
 async function migrateDialog(mount: Mount, reload: () => void): Promise<void> {
   const t = await targets();
   openDialog(`Migrate ${mount.vmName}`, (dialog) => {
-    const form = buildForm(
+    const form = formView(
       [
         { name: 'destinationHost', label: 'Destination host', type: 'select', required: true, options: t.options('Host') },
         { name: 'resourcePool', label: 'Resource pool', type: 'select', options: [{ value: '', label: 'Default' }, ...t.options('ResourcePool')] },
@@ -209,7 +210,7 @@ async function migrateDialog(mount: Mount, reload: () => void): Promise<void> {
         await runInDialog(dialog, async () => session, reload);
       },
     );
-    return [form.element];
+    return [form];
   });
 }
 
