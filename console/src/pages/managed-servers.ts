@@ -1,6 +1,7 @@
-import type { VNode } from 'preact';
+import { createElement, Fragment, type VNode } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { del, get, post, put, type Page } from '../api.js';
-import { badge, formatDate, h, notice, replace, toast } from '../dom.js';
+import { badge, formatDate, h, notice, toast } from '../dom.js';
 import { confirmAction, openDialog, type Dialog } from '../dialog.js';
 import { formView, num, text, type Values } from '../forms.js';
 import { listPage, rowActions } from '../crud.js';
@@ -35,7 +36,7 @@ const TYPES = [
   { value: 'ViHost', label: 'VMware vSphere (vCenter or ESXi)' },
 ];
 
-function identity(presented: Presented): HTMLElement {
+function identity(presented: Presented): VNode {
   if (presented.fingerprint) {
     return h('dl', { class: 'details' }, h('dt', {}, 'SSH host key fingerprint'), h('dd', {}, h('code', { class: 'fingerprint presented' }, presented.fingerprint)));
   }
@@ -99,11 +100,17 @@ async function addWizard(reload: () => void): Promise<void> {
 }
 
 function confirmStep(dialog: Dialog, v: Values, credentialsId: string, presented: Presented, reload: () => void): void {
+  dialog.show(h(ConfirmStep, { dialog, v, credentialsId, presented, reload }));
+}
+
+function ConfirmStep({ dialog, v, credentialsId, presented, reload }: { dialog: Dialog; v: Values; credentialsId: string; presented: Presented; reload: () => void }): VNode {
   const type = String(v.type);
-  const trust = h('input', { type: 'checkbox', id: 'trust-identity' });
-  const error = h('div', { class: 'field-error', id: 'trust-error' });
+  const [trusted, setTrusted] = useState(false);
+  const [error, setError] = useState('');
+  const box = useRef<HTMLInputElement>(null);
+  useEffect(() => box.current?.focus(), []);
   const add = async () => {
-    if (!trust.checked) return replace(error, 'Confirm that you compared the identity first.');
+    if (!trusted) return setError('Confirm that you compared the identity first.');
     const port = num(v, 'port');
     await runInDialog(
       dialog,
@@ -119,13 +126,20 @@ function confirmStep(dialog: Dialog, v: Values, credentialsId: string, presented
       reload,
     );
   };
-  replace(
-    dialog.body,
+  return createElement(
+    Fragment,
+    null,
     h('p', { class: 'step' }, 'Step 2 of 3: is this the host you mean?'),
     h('p', {}, `${text(v, 'serverName')} presents this identity:`),
     identity(presented),
     notice('info', howToCompare(type), ' Rampart will refuse the host later if it presents anything else.'),
-    h('div', { class: 'field field-checkbox' }, trust, h('label', { for: 'trust-identity' }, 'I compared it and trust this host'), error),
+    h(
+      'div',
+      { class: 'field field-checkbox' },
+      h('input', { type: 'checkbox', id: 'trust-identity', ref: box, checked: trusted, onchange: (e: Event) => setTrusted((e.currentTarget as HTMLInputElement).checked) }),
+      h('label', { for: 'trust-identity' }, 'I compared it and trust this host'),
+      h('div', { class: 'field-error', id: 'trust-error' }, error),
+    ),
     h(
       'div',
       { class: 'form-actions' },
@@ -133,7 +147,6 @@ function confirmStep(dialog: Dialog, v: Values, credentialsId: string, presented
       h('button', { type: 'button', class: 'btn btn-primary', onclick: () => void add() }, 'Add server'),
     ),
   );
-  trust.focus();
 }
 
 /** Probes a server again; a changed identity is shown as a warning, and re-pinned only on explicit confirmation. */
