@@ -65,6 +65,8 @@ export function Form(props: {
   onSubmit: (values: Values, form: FormHandle) => Promise<void> | void;
   extra?: ComponentChildren;
   onChange?: (values: Values) => void;
+  /** Hands out the form's error display, for actions beside the form that report into it. */
+  connect?: (handle: FormHandle) => void;
 }): VNode {
   const { fields } = props;
   const [values, setValues] = useState<Values>(() => initialValues(fields));
@@ -89,6 +91,8 @@ export function Form(props: {
       } else setErrors({ general: message });
     },
   };
+
+  props.connect?.(handle);
 
   const change = (field: Field, target: Control) => {
     let value: Values[string];
@@ -157,15 +161,7 @@ export function Form(props: {
         return <input {...common} type="password" autocomplete={field.autocomplete ?? 'new-password'} value={value} />;
       default:
         return (
-          <input
-            {...common}
-            type={field.type ?? 'text'}
-            value={value}
-            placeholder={field.placeholder}
-            autocomplete={field.autocomplete ?? 'off'}
-            min={field.min}
-            max={field.max}
-          />
+          <input {...common} type={field.type ?? 'text'} value={value} placeholder={field.placeholder} autocomplete={field.autocomplete ?? 'off'} min={field.min} max={field.max} />
         );
     }
   };
@@ -223,4 +219,5 @@ export const formView = (
   onSubmit: (values: Values, form: FormHandle) => Promise<void> | void,
   extra?: ComponentChildren,
   onChange?: (values: Values) => void,
-): VNode => <Form fields={fields} submitLabel={submitLabel} onSubmit={onSubmit} extra={extra} onChange={onChange} />;
+  connect?: (handle: FormHandle) => void,
+): VNode => <Form fields={fields} submitLabel={submitLabel} onSubmit={onSubmit} extra={extra} onChange={onChange} connect={connect} />;
