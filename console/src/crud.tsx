@@ -3,7 +3,7 @@ import { errorMessage, toast } from './dom.js';
 import { confirmAction, openDialog } from './dialog.js';
 import { Form, type Field, type Values } from './forms.js';
 import { ListView, type Column, type Filter } from './list-view.js';
-import { useReload } from './hooks.js';
+import { useInterval, useReload } from './hooks.js';
 
 /** A page heading with its main action. */
 export function pageHeader(title: ComponentChildren, ...actions: ComponentChildren[]): VNode {
@@ -70,11 +70,16 @@ export interface ListPageOptions<T> {
   add?: (reload: () => void) => void;
   addLabel?: string;
   intro?: ComponentChildren;
+  /** For lists whose rows change on their own (job states): fetched again this often while no dialog is open. */
+  refreshEvery?: number;
 }
 
 /** A list page: heading, Add button, a server-paged table; row actions and Add reload the list they belong to. */
 function ListPage<T>({ title, options }: { title: string; options: ListPageOptions<T> }): VNode {
   const [tick, reload] = useReload();
+  useInterval(() => {
+    if (!document.querySelector('dialog[open]')) reload();
+  }, options.refreshEvery ?? 0);
   return (
     <>
       {pageHeader(

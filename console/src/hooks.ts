@@ -27,9 +27,10 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): T | undefin
   return state.value;
 }
 
-/** Calls `tick` every `ms` while the view is shown. */
+/** Calls `tick` every `ms` (0: never) while the view is shown. */
 export function useInterval(tick: () => void, ms: number): void {
   useEffect(() => {
+    if (!ms) return undefined;
     const timer = setInterval(tick, ms);
     return () => clearInterval(timer);
   }, [ms]);

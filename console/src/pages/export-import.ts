@@ -1,4 +1,3 @@
-import type { VNode } from 'preact';
 import { ApiError, call } from '../api.js';
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
@@ -30,7 +29,11 @@ const SEAL_HEADER = 'x-rampart-seal-passphrase';
 
 function download(name: string, content: string): void {
   const url = URL.createObjectURL(new Blob([content], { type: 'application/json' }));
-  const link = h('a', { href: url, download: name, hidden: true });
+  // A throwaway link outside the page's tree: clicking it is how a script starts a download.
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
   document.body.append(link);
   link.click();
   link.remove();

@@ -1,6 +1,7 @@
 import type { VNode } from 'preact';
+import { useLoad } from '../hooks.js';
 import { ApiError, del, get, post, put, type Page } from '../api.js';
-import { badge, formatDate, h, notice, replace, toast } from '../dom.js';
+import { badge, formatDate, h, notice, toast } from '../dom.js';
 import { openDialog } from '../dialog.js';
 import { formView, num, text, type Values } from '../forms.js';
 import { confirmRemove, listPage, rowActions } from '../crud.js';
@@ -187,7 +188,7 @@ function stopDialog(job: JobState, reload: () => void): void {
       toast(`Stopping ${job.name}`);
       reload();
     });
-    return [h('p', {}, `The running session of ${job.name} will be stopped.`), form.element];
+    return [h('p', {}, `The running session of ${job.name} will be stopped.`), form];
   });
 }
 
@@ -205,19 +206,25 @@ async function toggle(job: JobState, reload: () => void): Promise<void> {
 const STATUSES = ['running', 'inactive', 'disabled'];
 const RESULTS = ['None', 'Success', 'Warning', 'Failed'];
 
-export async function jobsPage(view: HTMLElement): Promise<void> {
+export function JobsPage(): VNode | null {
   // A server without the jobs section says so in its own words (404), never an empty table.
-  try {
-    await get(`${URL}/states`, { limit: 1 });
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      replace(view, h('h1', {}, 'Jobs'), notice('info', `Jobs are not available on this server: ${error.message}`));
-      return;
-    }
-    throw error;
-  }
-  const list = await listPage<JobState>(view, 'Jobs', {
+  const available = useLoad(
+    () =>
+      get(`${URL}/states`, { limit: 1 }).then(
+        () => ({ missing: undefined }),
+        (error: unknown) => {
+          if (error instanceof ApiError && error.status === 404) return { missing: error.message };
+          throw error;
+        },
+      ),
+    [],
+  );
+  if (!available) return null;
+  if (available.missing) return h('div', {}, h('h1', {}, 'Jobs'), notice('info', `Jobs are not available on this server: ${available.missing}`));
+  return listPage<JobState>('Jobs', {
     url: `${URL}/states`,
+    // States change on their own (runs, schedules): refresh while the page is shown.
+    refreshEvery: 5000,
     addLabel: 'Create job',
     add: (reload) => void jobDialog(reload).catch((error: Error) => toast(error.message, 'error')),
     filters: [
@@ -251,9 +258,4 @@ export async function jobsPage(view: HTMLElement): Promise<void> {
       },
     ],
   });
-  // States change on their own (runs, schedules): refresh while the page is shown.
-  const timer = setInterval(() => {
-    if (!view.isConnected) return clearInterval(timer);
-    if (!document.querySelector('dialog[open]')) void list.reload();
-  }, 5000);
 }
