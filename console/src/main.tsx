@@ -95,10 +95,7 @@ function HashLocation({ children }: { children: ComponentChildren }): VNode {
     addEventListener('hashchange', changed);
     return () => removeEventListener('hashchange', changed);
   }, []);
-  const value = useMemo(
-    () => ({ url: path, path, query: {}, route: go, back: () => history.back(), forward: () => history.forward(), wasPush: false }),
-    [path],
-  );
+  const value = useMemo(() => ({ url: path, path, query: {}, route: go, back: () => history.back(), forward: () => history.forward(), wasPush: false }), [path]);
   return <LocationProvider.ctx.Provider value={value}>{children}</LocationProvider.ctx.Provider>;
 }
 
