@@ -52,7 +52,6 @@ export function ListView<T>(props: ListProps<T>): VNode {
   const [page, setPage] = useState<Page<T>>();
   const [error, setError] = useState<string>();
   const filterIds = useRef((props.filters ?? []).map(() => uid('filter'))).current;
-  const table = useRef<HTMLTableElement>(null);
   const fixed = props.columns.some((c) => c.width);
   const query = JSON.stringify(props.query ?? {});
 
@@ -83,11 +82,6 @@ export function ListView<T>(props: ListProps<T>): VNode {
       live = false;
     };
   }, [props.url, skip, limit, order, filters, query, props.reload, props.version]);
-
-  // Set through the CSSOM: a style attribute would be refused by the console's CSP.
-  useEffect(() => {
-    if (fixed) table.current?.style.setProperty('--columns', gridColumns(props.columns as Column<never>[]));
-  }, [fixed, props.columns]);
 
   const filterChanged = (param: string, value: string) => {
     setFilters((current) => ({ ...current, [param]: value.trim() }));
@@ -122,7 +116,8 @@ export function ListView<T>(props: ListProps<T>): VNode {
         {error ? notice('error', error) : null}
       </div>
       <div class="table-wrap">
-        <table ref={table} class={fixed ? 'table table-fixed' : 'table'}>
+        {/* Preact sets a custom property through the CSSOM (style.setProperty): a style attribute would be refused by the console's CSP. */}
+        <table class={fixed ? 'table table-fixed' : 'table'} style={fixed ? { '--columns': gridColumns(props.columns as Column<never>[]) } : undefined}>
           <caption class="visually-hidden">{props.caption}</caption>
           <thead>
             <tr>

@@ -213,15 +213,17 @@ function App(): VNode | null {
       go('/login');
     }
   }, [path, signedIn]);
-  if (path === '/login') {
+  if (path === '/login' || !signedIn) {
     if (signedIn) return null;
+    // Set while drawing, not after: the sign-in page is titled from its first frame.
+    document.title = 'Sign in · Rampart';
     return (
       <div class="login-view">
         <LoginPage signedIn={() => go(returnTo)} />
       </div>
     );
   }
-  return signedIn ? <Shell /> : null;
+  return <Shell />;
 }
 
 whenSessionLapses(() => {
