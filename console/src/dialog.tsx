@@ -7,6 +7,8 @@ export interface Dialog {
   readonly open: boolean;
   /** Replaces what the dialog shows (the next step of a wizard, a session's live log). */
   show(children: ComponentChildren): void;
+  /** Runs `handler` once the dialog is closed (Escape, ×, or a button). */
+  whenClosed(handler: () => void): void;
 }
 
 function DialogView(props: {
@@ -49,7 +51,9 @@ export function openDialog(title: string, build: (dialog: Dialog) => ComponentCh
   document.body.append(host);
   let open = true;
   let show: (children: ComponentChildren) => void = () => undefined;
+  const closeHandlers: (() => void)[] = [];
   const dialog: Dialog = {
+    whenClosed: (handler) => void closeHandlers.push(handler),
     show: (children) => show(children),
     close: () => host.querySelector('dialog')?.close(),
     get open() {
@@ -62,6 +66,7 @@ export function openDialog(title: string, build: (dialog: Dialog) => ComponentCh
     render(null, host);
     host.remove();
     options.onClose?.();
+    for (const handler of closeHandlers) handler();
     opener?.focus();
   };
   render(

@@ -45,13 +45,23 @@ function SessionRun(props: { dialog: Dialog; start: () => Promise<Session>; fini
 /** Runs a call that starts a session and streams the session's log into the dialog until it stops. */
 export function runInDialog(dialog: Dialog, start: () => Promise<Session>, done: () => void): Promise<Session | undefined> {
   return new Promise((resolve) => {
+    let over = false;
     const finished = (last: Session | undefined) => {
+      if (over) return;
+      over = true;
       if (last) {
         if (last.state === 'Stopped' && last.result?.result !== 'Failed') toast(`${last.name}: ${last.result?.result ?? last.state}`);
         done();
       }
       resolve(last);
     };
+    // Closed while the session runs: the session goes on on the server; what the dialog was opened from is refreshed.
+    dialog.whenClosed(() => {
+      if (over) return;
+      over = true;
+      done();
+      resolve(undefined);
+    });
     dialog.show(<SessionRun dialog={dialog} start={start} finished={finished} />);
   });
 }
