@@ -237,9 +237,12 @@ window.addEventListener('unhandledrejection', (event) => {
   if (event.reason instanceof ApiError && event.reason.status === 401) return;
   toast(errorMessage(event.reason), 'error');
 });
+const root = document.getElementById('app')!;
+// index.html says "Loading…" until the script runs; Preact then owns the whole container.
+root.replaceChildren();
 render(
   <HashLocation>
     <App />
   </HashLocation>,
-  document.getElementById('app')!,
+  root,
 );
