@@ -47,8 +47,11 @@ function initialValues(fields: Field[]): Values {
     else if (field.type === 'file') values[field.name] = undefined;
     // Secrets are write-only: never pre-filled.
     else if (field.type === 'password') values[field.name] = '';
-    else if (field.type === 'select') values[field.name] = String(field.value ?? field.options?.[0]?.value ?? '');
-    else values[field.name] = field.value === undefined ? '' : String(field.value);
+    // As a native select does: a value none of the options has falls back to the first option (or none).
+    else if (field.type === 'select') {
+      const options = field.options ?? [];
+      values[field.name] = options.find((o) => o.value === String(field.value ?? ''))?.value ?? options[0]?.value ?? '';
+    } else values[field.name] = field.value === undefined ? '' : String(field.value);
   }
   return values;
 }
