@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { formatDate, h, notice, toast } from '../dom.js';
 import { confirmAction } from '../dialog.js';
 import { Form, text } from '../forms.js';
-import { useLoad, useReload } from '../hooks.js';
+import { useLoad } from '../hooks.js';
 
 interface CertificateDetails {
   thumbprint: string;
@@ -54,8 +54,10 @@ const WHAT_HAPPENS = [
 
 /** Details, Recreate and Upload of the certificate this server presents. */
 export function CertificatePage(): VNode {
-  const [tick, reload] = useReload();
-  const d = useLoad(details, [tick]);
+  const loaded = useLoad(details, []);
+  // After a switch: the details read then, drawn in the same frame as the new thumbprint notice.
+  const [switchedTo, setSwitchedTo] = useState<CertificateDetails>();
+  const d = switchedTo ?? loaded;
   const [result, setResult] = useState<ComponentChildren>(null);
   // A new key remounts the upload form: its file inputs start empty again.
   const [uploads, setUploads] = useState(0);
@@ -99,7 +101,7 @@ export function CertificatePage(): VNode {
 
   const switched = async (before: string) => {
     const after = await details();
-    reload();
+    setSwitchedTo(after);
     setResult(
       notice(
         'success',
