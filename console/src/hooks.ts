@@ -10,14 +10,16 @@ export function useReload(): [number, () => void] {
 /**
  * Loads data for a view. A failure is thrown while rendering, so the error boundary shows the
  * API's message instead of a blank page; `undefined` while the first answer is on its way.
+ * With `keepOnRefreshError`, a failed refresh of a polling view keeps what it showed (a blip of
+ * the network does not replace the dashboard with an error).
  */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): T | undefined {
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[], keepOnRefreshError = false): T | undefined {
   const [state, setState] = useState<{ value?: T; error?: unknown; done: boolean }>({ done: false });
   useEffect(() => {
     let live = true;
     load().then(
       (value) => live && setState({ value, done: true }),
-      (error: unknown) => live && setState({ error, done: true }),
+      (error: unknown) => live && setState((current) => (keepOnRefreshError && current.value !== undefined ? current : { error, done: true })),
     );
     return () => {
       live = false;

@@ -89,7 +89,7 @@ export function DashboardPage(): VNode {
   // Refresh while the dashboard is shown.
   const [tick, setTick] = useState(0);
   useInterval(() => setTick((n) => n + 1), 5000);
-  const data = useLoad(load, [tick]);
+  const data = useLoad(load, [tick], true);
   return h('div', {}, h('h1', {}, 'Dashboard'), data ? draw(data) : null);
 }
 

@@ -239,6 +239,7 @@ export function RestoresPage(): VNode {
         throw error;
       }),
     [tick],
+    true,
   );
   let body: ComponentChildren = null;
   if (mounts instanceof ApiError) body = notice('info', `Restores are not available on this server: it answers 404 for ${MOUNTS} (${mounts.message}).`);
