@@ -14,7 +14,7 @@ export async function buildConsole(outdir = path.join(root, 'dist', 'console')) 
   const temp = `${outdir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(temp, { recursive: true });
   await build({
-    entryPoints: [path.join(root, 'console', 'src', 'main.ts')],
+    entryPoints: [path.join(root, 'console', 'src', 'main.tsx')],
     outfile: path.join(temp, 'app.js'),
     bundle: true,
     format: 'esm',
@@ -22,6 +22,8 @@ export async function buildConsole(outdir = path.join(root, 'dist', 'console')) 
     minify: true,
     sourcemap: false,
     legalComments: 'none',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
     logLevel: 'warning',
   });
   await copyFile(path.join(root, 'console', 'index.html'), path.join(temp, 'index.html'));

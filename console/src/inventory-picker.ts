@@ -1,5 +1,7 @@
 import { get, type Page } from './api.js';
-import { h, notice, replace, uid } from './dom.js';
+import type { ComponentChildren, VNode } from 'preact';
+import { useState } from 'preact/hooks';
+import { errorMessage, h, notice } from './dom.js';
 
 /** VmwareObjectModel as a job or a restore names it: which vSphere server, which object there. */
 export interface VmwareObject {
@@ -26,8 +28,70 @@ export async function inventoryObjects(server: string, types: string[], limit = 
 }
 
 export interface VmPicker {
-  element: HTMLElement;
+  element: VNode;
   selected(): VmwareObject[];
+}
+
+/** One vSphere server of the tree: its VMs are fetched the first time it is opened. */
+function ServerNode({ server, open, chosen, changed }: { server: VmwareObject; open: boolean; chosen: Map<string, VmwareObject>; changed: () => void }): VNode {
+  const [vms, setVms] = useState<VmwareObject[]>();
+  const [error, setError] = useState<string>();
+  const [loading, setLoading] = useState(false);
+  const toggled = async (e: Event) => {
+    if (!(e.currentTarget as HTMLDetailsElement).open || vms || loading) return;
+    setLoading(true);
+    setError(undefined);
+    try {
+      setVms(await inventoryObjects(server.name, ['VirtualMachine']));
+    } catch (failure) {
+      setError(errorMessage(failure));
+    } finally {
+      setLoading(false);
+    }
+  };
+  let body: ComponentChildren;
+  if (error) body = h('li', {}, notice('error', error));
+  else if (!vms) body = loading ? h('li', { class: 'muted' }, 'Loading…') : null;
+  else if (vms.length === 0) body = h('li', { class: 'muted' }, 'No virtual machines on this server.');
+  else
+    body = vms.map((vm) => {
+      const id = `vm-${keyOf(vm).replace(/[^A-Za-z0-9-]/g, '_')}`;
+      return h(
+        'li',
+        { key: keyOf(vm) },
+        h('input', {
+          id,
+          type: 'checkbox',
+          checked: chosen.has(keyOf(vm)),
+          onchange: (e: Event) => {
+            if ((e.currentTarget as HTMLInputElement).checked) chosen.set(keyOf(vm), vm);
+            else chosen.delete(keyOf(vm));
+            changed();
+          },
+        }),
+        ' ',
+        h('label', { for: id }, vm.name),
+        h('span', { class: 'muted' }, ` ${vm.objectId ?? ''}`),
+      );
+    });
+  return h(
+    'details',
+    { class: 'tree-node', open, ontoggle: toggled },
+    h('summary', {}, h('span', { class: 'tree-kind' }, 'vSphere server '), h('strong', {}, server.name)),
+    h('ul', { class: 'tree-children' }, body),
+  );
+}
+
+function VmTree({ servers, initial, chosen }: { servers: VmwareObject[]; initial: VmwareObject[]; chosen: Map<string, VmwareObject> }): VNode {
+  const [count, setCount] = useState(chosen.size);
+  return h(
+    'fieldset',
+    { class: 'vm-picker' },
+    h('legend', {}, 'Virtual machines', h('span', { class: 'required', 'aria-hidden': 'true' }, ' *')),
+    servers.length === 0 ? notice('info', 'No vSphere server yet. ', h('a', { href: '#/managed-servers' }, 'Add a VMware vSphere server'), ' first.') : null,
+    servers.map((server) => h(ServerNode, { key: server.name, server, open: initial.some((o) => o.hostName === server.name), chosen, changed: () => setCount(chosen.size) })),
+    h('div', { class: 'hint', role: 'status' }, `${count} VM(s) selected`),
+  );
 }
 
 /**
@@ -36,49 +100,5 @@ export interface VmPicker {
  */
 export function vmPicker(servers: VmwareObject[], initial: VmwareObject[]): VmPicker {
   const chosen = new Map(initial.map((o) => [keyOf(o), plain(o)]));
-  const legend = h('legend', {}, 'Virtual machines', h('span', { class: 'required', 'aria-hidden': 'true' }, ' *'));
-  const count = h('div', { class: 'hint', role: 'status' });
-  const showCount = () => replace(count, `${chosen.size} VM(s) selected`);
-  const element = h('fieldset', { class: 'vm-picker' }, legend);
-  if (servers.length === 0) element.append(notice('info', 'No vSphere server yet. ', h('a', { href: '#/managed-servers' }, 'Add a VMware vSphere server'), ' first.'));
-  for (const server of servers) {
-    const body = h('ul', { class: 'tree-children' });
-    let loaded = false;
-    const node = h('details', { class: 'tree-node' }, h('summary', {}, h('span', { class: 'tree-kind' }, 'vSphere server '), h('strong', {}, server.name)), body);
-    node.addEventListener('toggle', async () => {
-      if (!node.open || loaded) return;
-      loaded = true;
-      replace(body, h('li', { class: 'muted' }, 'Loading…'));
-      try {
-        const vms = await inventoryObjects(server.name, ['VirtualMachine']);
-        replace(
-          body,
-          vms.length === 0
-            ? h('li', { class: 'muted' }, 'No virtual machines on this server.')
-            : vms.map((vm) => {
-                const id = uid('vm');
-                const box = h('input', {
-                  id,
-                  type: 'checkbox',
-                  checked: chosen.has(keyOf(vm)),
-                  onchange: (e: Event) => {
-                    if ((e.target as HTMLInputElement).checked) chosen.set(keyOf(vm), vm);
-                    else chosen.delete(keyOf(vm));
-                    showCount();
-                  },
-                });
-                return h('li', {}, box, ' ', h('label', { for: id }, vm.name), h('span', { class: 'muted' }, ` ${vm.objectId ?? ''}`));
-              }),
-        );
-      } catch (error) {
-        loaded = false;
-        replace(body, h('li', {}, notice('error', error instanceof Error ? error.message : String(error))));
-      }
-    });
-    element.append(node);
-    if (initial.some((o) => o.hostName === server.name)) node.open = true;
-  }
-  element.append(count);
-  showCount();
-  return { element, selected: () => [...chosen.values()] };
+  return { element: h(VmTree, { servers, initial, chosen }), selected: () => [...chosen.values()] };
 }

@@ -1,5 +1,7 @@
+import type { ComponentChildren, VNode } from 'preact';
 import { get, type Page } from '../api.js';
-import { formatDate, h, replace } from '../dom.js';
+import { formatDate, h } from '../dom.js';
+import { useLoad } from '../hooks.js';
 import { listPage } from '../crud.js';
 import { entireVmRestoreDialog, instantRecoveryDialog } from './restores.js';
 
@@ -53,7 +55,7 @@ function size(bytes: number): string {
   return `${Number.isInteger(value) ? value : value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-function crumbs(...parts: [string, string | undefined][]): HTMLElement {
+function crumbs(...parts: [string, string | undefined][]): VNode {
   return h(
     'nav',
     { class: 'crumbs', 'aria-label': 'Breadcrumb' },
@@ -65,7 +67,7 @@ function crumbs(...parts: [string, string | undefined][]): HTMLElement {
   );
 }
 
-function table(caption: string, head: string[], rows: (Node | string)[][], empty: string): HTMLElement {
+function table(caption: string, head: string[], rows: ComponentChildren[][], empty: string): VNode {
   return h(
     'div',
     { class: 'table-wrap' },
@@ -99,8 +101,8 @@ function table(caption: string, head: string[], rows: (Node | string)[][], empty
   );
 }
 
-export async function backupsPage(view: HTMLElement): Promise<void> {
-  await listPage<Backup>(view, 'Backups', {
+export function BackupsPage(): VNode {
+  return listPage<Backup>('Backups', {
     url: '/api/v1/backups',
     filters: [],
     columns: () => [
@@ -113,10 +115,13 @@ export async function backupsPage(view: HTMLElement): Promise<void> {
 }
 
 /** One backup: the VMs it holds, each with its count of restore points. */
-export async function backupPage(view: HTMLElement, [id]: string[]): Promise<void> {
-  const [backup, objects] = await Promise.all([get<Backup>(`/api/v1/backups/${id}`), get<Page<BackupObject>>(`/api/v1/backups/${id}/objects`)]);
-  replace(
-    view,
+export function BackupPage({ id }: { id?: string }): VNode | null {
+  const loaded = useLoad(() => Promise.all([get<Backup>(`/api/v1/backups/${id}`), get<Page<BackupObject>>(`/api/v1/backups/${id}/objects`)]), [id]);
+  if (!loaded) return null;
+  const [backup, objects] = loaded;
+  return h(
+    'div',
+    {},
     crumbs(['Backups', '#/backups'], [backup.name, undefined]),
     h('h1', {}, `Backup ${backup.name}`),
     h('p', { class: 'muted' }, `${backup.platformName} · repository ${backup.repositoryName ?? backup.repositoryId} · created ${formatDate(backup.creationTime)}`),
@@ -131,12 +136,15 @@ export async function backupPage(view: HTMLElement, [id]: string[]): Promise<voi
 }
 
 /** One VM of a backup: its restore points, newest first. */
-export async function backupObjectPage(view: HTMLElement, [id]: string[]): Promise<void> {
-  const [object, points] = await Promise.all([get<BackupObject>(`/api/v1/backupObjects/${id}`), get<Page<RestorePoint>>(`/api/v1/backupObjects/${id}/restorePoints`)]);
+export function BackupObjectPage({ id }: { id?: string }): VNode | null {
+  const loaded = useLoad(() => Promise.all([get<BackupObject>(`/api/v1/backupObjects/${id}`), get<Page<RestorePoint>>(`/api/v1/backupObjects/${id}/restorePoints`)]), [id]);
+  if (!loaded) return null;
+  const [object, points] = loaded;
   const ordered = [...points.data].sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime));
   const backupId = ordered[0]?.backupId;
-  replace(
-    view,
+  return h(
+    'div',
+    {},
     crumbs(['Backups', '#/backups'], ...(backupId ? [['Backup', `#/backups/${backupId}`] as [string, string]] : []), [object.name, undefined]),
     h('h1', {}, object.name),
     h('p', { class: 'muted' }, `${object.viType ?? object.type}${object.path ? ` · ${object.path}` : ''}`),
@@ -151,8 +159,8 @@ export async function backupObjectPage(view: HTMLElement, [id]: string[]): Promi
 }
 
 /** Every restore point, paged and sorted by the server. */
-export async function restorePointsPage(view: HTMLElement): Promise<void> {
-  await listPage<RestorePoint>(view, 'Restore points', {
+export function RestorePointsPage(): VNode {
+  return listPage<RestorePoint>('Restore points', {
     url: POINTS,
     filters: [{ param: 'nameFilter', label: 'VM name' }],
     columns: () => [
@@ -165,10 +173,13 @@ export async function restorePointsPage(view: HTMLElement): Promise<void> {
 }
 
 /** One restore point: its disks, and the restores that start from it. */
-export async function restorePointPage(view: HTMLElement, [id]: string[]): Promise<void> {
-  const [point, disks] = await Promise.all([get<RestorePoint>(`${POINTS}/${id}`), get<Page<RestorePointDisk>>(`${POINTS}/${id}/disks`)]);
-  replace(
-    view,
+export function RestorePointPage({ id }: { id?: string }): VNode | null {
+  const loaded = useLoad(() => Promise.all([get<RestorePoint>(`${POINTS}/${id}`), get<Page<RestorePointDisk>>(`${POINTS}/${id}/disks`)]), [id]);
+  if (!loaded) return null;
+  const [point, disks] = loaded;
+  return h(
+    'div',
+    {},
     crumbs(['Restore points', '#/restore-points'], ['Backup', `#/backups/${point.backupId}`], [`${point.name} · ${formatDate(point.creationTime)}`, undefined]),
     h(
       'div',

@@ -1,3 +1,4 @@
+import type { VNode } from 'preact';
 import { del, post, put } from '../api.js';
 import { h } from '../dom.js';
 import { confirmRemove, formDialog, listPage, rowActions } from '../crud.js';
@@ -17,8 +18,8 @@ const keyed = (v: Values) => v.type === 'Amazon' || v.type === 'Google';
 const azure = (v: Values) => v.type === 'AzureStorage';
 
 /** Object storage accounts. Secret keys and shared keys are write-only. */
-export async function cloudCredentialsPage(view: HTMLElement): Promise<void> {
-  await listPage<CloudCredentials>(view, 'Cloud credentials', {
+export function CloudCredentialsPage(): VNode {
+  return listPage<CloudCredentials>('Cloud credentials', {
     url: URL,
     filters: [
       { param: 'nameFilter', label: 'Access key or account' },

@@ -1,7 +1,10 @@
+import type { VNode } from 'preact';
 import { get, post, put, type Page } from '../api.js';
-import { formatDate, h, replace, toast } from '../dom.js';
+import { useState } from 'preact/hooks';
+import { formatDate, h, toast } from '../dom.js';
+import { Loaded } from '../hooks.js';
 import { pageHeader } from '../crud.js';
-import { buildForm, num, text, type Values } from '../forms.js';
+import { formView, num, text, type Values } from '../forms.js';
 import { sessionDialog } from '../session-dialog.js';
 import type { Session } from '../session-log.js';
 import type { RepositoryState } from './dashboard.js';
@@ -41,23 +44,28 @@ function settingsOf(v: Values, stored: ConfigBackup): ConfigBackup {
 }
 
 /** The configuration backup: where it goes, how many are kept, when it runs, encrypted with which password; and a run now. */
-export async function configBackupPage(view: HTMLElement): Promise<void> {
-  const [first, repositories, passwords] = await Promise.all([
-    get<ConfigBackup>(URL),
-    get<Page<RepositoryState>>('/api/v1/backupInfrastructure/repositories/states', { limit: 1000 }),
-    get<Page<EncryptionPassword>>('/api/v1/encryptionPasswords', { limit: 1000 }),
-  ]);
-  let stored = first;
-  const last = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const drawLast = () =>
-    replace(
-      last,
-      stored.lastSuccessfulBackup.lastSuccessfulTime
-        ? ['Last successful backup: ', formatDate(stored.lastSuccessfulBackup.lastSuccessfulTime)]
-        : 'No configuration backup has succeeded yet.',
-    );
-  drawLast();
-  const form = buildForm(
+export function ConfigBackupPage(): VNode {
+  return h(Loaded<[ConfigBackup, Page<RepositoryState>, Page<EncryptionPassword>]>, {
+    load: () =>
+      Promise.all([
+        get<ConfigBackup>(URL),
+        get<Page<RepositoryState>>('/api/v1/backupInfrastructure/repositories/states', { limit: 1000 }),
+        get<Page<EncryptionPassword>>('/api/v1/encryptionPasswords', { limit: 1000 }),
+      ]),
+    draw: ([first, repositories, passwords]) => h(ConfigBackupView, { first, repositories, passwords }),
+  });
+}
+
+function ConfigBackupView({ first, repositories, passwords }: { first: ConfigBackup; repositories: Page<RepositoryState>; passwords: Page<EncryptionPassword> }): VNode {
+  const [stored, setStored] = useState(first);
+  const last = h(
+    'p',
+    { class: 'muted', 'aria-live': 'polite' },
+    stored.lastSuccessfulBackup.lastSuccessfulTime
+      ? ['Last successful backup: ', formatDate(stored.lastSuccessfulBackup.lastSuccessfulTime)]
+      : 'No configuration backup has succeeded yet.',
+  );
+  const form = formView(
     [
       { name: 'isEnabled', label: 'Back up the configuration', type: 'checkbox', value: stored.isEnabled },
       {
@@ -92,7 +100,7 @@ export async function configBackupPage(view: HTMLElement): Promise<void> {
     ],
     'Save',
     async (v) => {
-      stored = await put<ConfigBackup>(URL, settingsOf(v, stored));
+      setStored(await put<ConfigBackup>(URL, settingsOf(v, stored)));
       toast('Configuration backup settings saved');
     },
   );
@@ -105,13 +113,10 @@ export async function configBackupPage(view: HTMLElement): Promise<void> {
         void sessionDialog(
           'Configuration backup',
           () => post<Session>(`${URL}/backup`),
-          async () => {
-            stored = await get<ConfigBackup>(URL);
-            drawLast();
-          },
+          () => void get<ConfigBackup>(URL).then(setStored),
         ),
     },
     'Back up now',
   );
-  replace(view, pageHeader('Configuration backup', runNow), last, h('section', { class: 'card', 'aria-label': 'Settings' }, form.element));
+  return h('div', {}, pageHeader('Configuration backup', runNow), last, h('section', { class: 'card', 'aria-label': 'Settings' }, form));
 }

@@ -1,3 +1,4 @@
+import type { VNode } from 'preact';
 import { del, post, put } from '../api.js';
 import { formatDate, h } from '../dom.js';
 import { confirmRemove, formDialog, listPage, rowActions } from '../crud.js';
@@ -23,8 +24,8 @@ function linuxExtras(values: Values) {
 }
 
 /** Accounts Rampart logs in with. Passwords and keys are write-only: set or changed, never shown. */
-export async function credentialsPage(view: HTMLElement): Promise<void> {
-  await listPage<Credentials>(view, 'Credentials', {
+export function CredentialsPage(): VNode {
+  return listPage<Credentials>('Credentials', {
     url: URL,
     filters: [
       { param: 'nameFilter', label: 'User name' },

@@ -1,5 +1,8 @@
 import { get, getIfPresent, type Page } from '../api.js';
-import { ago, badge, formatDate, gb, h, notice, replace } from '../dom.js';
+import type { ComponentChildren, VNode } from 'preact';
+import { useState } from 'preact/hooks';
+import { ago, badge, formatDate, gb, h, notice } from '../dom.js';
+import { useInterval, useLoad } from '../hooks.js';
 import { progressBar, type Session } from '../session-log.js';
 
 interface ServerInfo {
@@ -39,7 +42,7 @@ interface JobState {
 /** Figures older than this are marked out of date (the refresher runs every 5 minutes by default). */
 const STALE_MS = 15 * 60_000;
 
-export function capacityBar(state: RepositoryState): HTMLElement {
+export function capacityBar(state: RepositoryState): VNode {
   const stale = !state.measuredAt || Date.now() - Date.parse(state.measuredAt) > STALE_MS;
   const known = state.capacityGB > 0;
   // As df shows it: used against used + free, since blocks reserved for root count in neither.
@@ -64,11 +67,11 @@ export function capacityBar(state: RepositoryState): HTMLElement {
   );
 }
 
-function card(title: string, ...content: (Node | string | null)[]): HTMLElement {
+function card(title: string, ...content: ComponentChildren[]): VNode {
   return h('section', { class: 'card', 'aria-label': title }, h('h2', {}, title), ...content);
 }
 
-function sessionRow(s: Session): HTMLElement {
+function sessionRow(s: Session): VNode {
   return h(
     'li',
     { class: 'session-item' },
@@ -82,115 +85,117 @@ function sessionRow(s: Session): HTMLElement {
 }
 
 /** Server, certificate, repositories, jobs (when the server has them), running sessions, failures of the last 24 h. */
-export async function dashboardPage(view: HTMLElement): Promise<void> {
-  const server = h('div');
-  const repos = h('div');
-  const jobs = h('div');
-  const running = h('div');
-  const failures = h('div');
-  replace(view, h('h1', {}, 'Dashboard'), server, h('div', { class: 'grid' }, repos, running, jobs, failures));
+export function DashboardPage(): VNode {
+  // Refresh while the dashboard is shown.
+  const [tick, setTick] = useState(0);
+  useInterval(() => setTick((n) => n + 1), 5000);
+  const data = useLoad(load, [tick], true);
+  return h('div', {}, h('h1', {}, 'Dashboard'), data ? draw(data) : null);
+}
 
-  const draw = async () => {
-    const since = new Date(Date.now() - 24 * 3600_000).toISOString();
-    const [info, states, working, failed, jobStates] = await Promise.all([
-      get<ServerInfo>('/api/v1/serverInfo'),
-      get<Page<RepositoryState>>('/api/v1/backupInfrastructure/repositories/states', { limit: 20, orderColumn: 'Name' }),
-      get<Page<Session>>('/api/v1/sessions', { stateFilter: 'Working', limit: 20 }),
-      get<Page<Session>>('/api/v1/sessions', { resultFilter: 'Failed', endedAfterFilter: since, limit: 20 }),
-      getIfPresent<Page<JobState>>('/api/v1/jobs/states', { limit: 20 }),
-    ]);
-    replace(
-      server,
-      h(
-        'section',
-        { class: 'server-summary', 'aria-label': 'Server' },
-        h('div', {}, h('span', { class: 'muted' }, 'Server '), h('strong', { class: 'server-name' }, info.name)),
-        h('div', {}, h('span', { class: 'muted' }, 'Version '), h('strong', { class: 'server-version' }, info.productVersion ?? info.buildVersion)),
-        info.certificateValidBy ? h('div', {}, h('span', { class: 'muted' }, 'Certificate valid until '), h('strong', {}, formatDate(info.certificateValidBy))) : null,
-      ),
-      info.certificateExpiresSoon
-        ? notice('warning', `The server certificate expires on ${formatDate(info.certificateValidBy)}. `, h('a', { href: '#/certificate' }, 'Recreate or upload a certificate'))
-        : null,
-    );
-    replace(
-      repos,
-      card(
-        'Repositories',
-        states.data.length === 0
-          ? h('p', { class: 'muted' }, 'No repositories yet. ', h('a', { href: '#/repositories' }, 'Add one'))
-          : h(
-              'ul',
-              { class: 'repo-list' },
-              states.data.map((s) =>
-                h(
-                  'li',
-                  {},
-                  h('div', { class: 'repo-name' }, h('strong', {}, s.name), ' ', badge(s.isOnline ? 'Online' : 'Offline'), h('span', { class: 'muted' }, ` ${s.type}`)),
-                  capacityBar(s),
-                  s.statusMessage && !s.isOnline ? h('div', { class: 'muted' }, s.statusMessage) : null,
-                ),
+async function load() {
+  const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+  const [info, states, working, failed, jobStates] = await Promise.all([
+    get<ServerInfo>('/api/v1/serverInfo'),
+    get<Page<RepositoryState>>('/api/v1/backupInfrastructure/repositories/states', { limit: 20, orderColumn: 'Name' }),
+    get<Page<Session>>('/api/v1/sessions', { stateFilter: 'Working', limit: 20 }),
+    get<Page<Session>>('/api/v1/sessions', { resultFilter: 'Failed', endedAfterFilter: since, limit: 20 }),
+    getIfPresent<Page<JobState>>('/api/v1/jobs/states', { limit: 20 }),
+  ]);
+  return { info, states, working, failed, jobStates };
+}
+
+function draw({ info, states, working, failed, jobStates }: Awaited<ReturnType<typeof load>>): VNode[] {
+  const server = h(
+    'div',
+    {},
+    h(
+      'section',
+      { class: 'server-summary', 'aria-label': 'Server' },
+      h('div', {}, h('span', { class: 'muted' }, 'Server '), h('strong', { class: 'server-name' }, info.name)),
+      h('div', {}, h('span', { class: 'muted' }, 'Version '), h('strong', { class: 'server-version' }, info.productVersion ?? info.buildVersion)),
+      info.certificateValidBy ? h('div', {}, h('span', { class: 'muted' }, 'Certificate valid until '), h('strong', {}, formatDate(info.certificateValidBy))) : null,
+    ),
+    info.certificateExpiresSoon
+      ? notice('warning', `The server certificate expires on ${formatDate(info.certificateValidBy)}. `, h('a', { href: '#/certificate' }, 'Recreate or upload a certificate'))
+      : null,
+  );
+  const repos = h(
+    'div',
+    {},
+    card(
+      'Repositories',
+      states.data.length === 0
+        ? h('p', { class: 'muted' }, 'No repositories yet. ', h('a', { href: '#/repositories' }, 'Add one'))
+        : h(
+            'ul',
+            { class: 'repo-list' },
+            states.data.map((s) =>
+              h(
+                'li',
+                {},
+                h('div', { class: 'repo-name' }, h('strong', {}, s.name), ' ', badge(s.isOnline ? 'Online' : 'Offline'), h('span', { class: 'muted' }, ` ${s.type}`)),
+                capacityBar(s),
+                s.statusMessage && !s.isOnline ? h('div', { class: 'muted' }, s.statusMessage) : null,
               ),
             ),
-        states.pagination.total > states.data.length ? h('a', { href: '#/repositories' }, `All ${states.pagination.total} repositories`) : null,
-      ),
-    );
-    replace(
-      running,
-      card('Running sessions', working.data.length === 0 ? h('p', { class: 'muted' }, 'Nothing is running.') : h('ul', { class: 'session-list' }, working.data.map(sessionRow))),
-    );
-    replace(
-      failures,
-      card(
-        'Failures in the last 24 hours',
-        failed.data.length === 0 ? h('p', { class: 'muted' }, 'No failures.') : h('ul', { class: 'session-list' }, failed.data.map(sessionRow)),
-        failed.pagination.total > failed.data.length ? h('a', { href: '#/sessions' }, `All ${failed.pagination.total} failures`) : null,
-      ),
-    );
-    // Jobs: shown when the server has the jobs section; a 404 hides the panel.
-    replace(
-      jobs,
-      jobStates
-        ? card(
-            'Jobs',
-            jobStates.data.length === 0
-              ? h('p', { class: 'muted' }, 'No jobs yet.')
-              : h(
-                  'table',
-                  { class: 'table compact' },
+          ),
+      states.pagination.total > states.data.length ? h('a', { href: '#/repositories' }, `All ${states.pagination.total} repositories`) : null,
+    ),
+  );
+  const running = h(
+    'div',
+    {},
+    card('Running sessions', working.data.length === 0 ? h('p', { class: 'muted' }, 'Nothing is running.') : h('ul', { class: 'session-list' }, working.data.map(sessionRow))),
+  );
+  const failures = h(
+    'div',
+    {},
+    card(
+      'Failures in the last 24 hours',
+      failed.data.length === 0 ? h('p', { class: 'muted' }, 'No failures.') : h('ul', { class: 'session-list' }, failed.data.map(sessionRow)),
+      failed.pagination.total > failed.data.length ? h('a', { href: '#/sessions' }, `All ${failed.pagination.total} failures`) : null,
+    ),
+  );
+  // Jobs: shown when the server has the jobs section; a 404 hides the panel.
+  const jobs = h(
+    'div',
+    {},
+    jobStates
+      ? card(
+          'Jobs',
+          jobStates.data.length === 0
+            ? h('p', { class: 'muted' }, 'No jobs yet.')
+            : h(
+                'table',
+                { class: 'table compact' },
+                h(
+                  'thead',
+                  {},
                   h(
-                    'thead',
+                    'tr',
                     {},
+                    ['Job', 'Status', 'Last result', 'Last run', 'Next run'].map((c) => h('th', { scope: 'col' }, c)),
+                  ),
+                ),
+                h(
+                  'tbody',
+                  {},
+                  jobStates.data.map((j) =>
                     h(
                       'tr',
                       {},
-                      ['Job', 'Status', 'Last result', 'Last run', 'Next run'].map((c) => h('th', { scope: 'col' }, c)),
-                    ),
-                  ),
-                  h(
-                    'tbody',
-                    {},
-                    jobStates.data.map((j) =>
-                      h(
-                        'tr',
-                        {},
-                        h('td', {}, j.name),
-                        h('td', {}, badge(j.status)),
-                        h('td', {}, badge(j.lastResult)),
-                        h('td', {}, formatDate(j.lastRun)),
-                        h('td', {}, formatDate(j.nextRun)),
-                      ),
+                      h('td', {}, j.name),
+                      h('td', {}, badge(j.status)),
+                      h('td', {}, badge(j.lastResult)),
+                      h('td', {}, formatDate(j.lastRun)),
+                      h('td', {}, formatDate(j.nextRun)),
                     ),
                   ),
                 ),
-          )
-        : null,
-    );
-  };
-
-  await draw();
-  // Refresh while the dashboard is shown.
-  const timer = setInterval(() => {
-    if (!view.isConnected) return clearInterval(timer);
-    draw().catch(() => undefined);
-  }, 5000);
+              ),
+        )
+      : null,
+  );
+  return [server, h('div', { class: 'grid' }, repos, running, jobs, failures)];
 }

@@ -1,3 +1,4 @@
+import type { VNode } from 'preact';
 import { del, post, put } from '../api.js';
 import { formatDate, h } from '../dom.js';
 import { confirmRemove, formDialog, listPage, rowActions } from '../crud.js';
@@ -13,8 +14,8 @@ interface EncryptionPassword {
 const URL = '/api/v1/encryptionPasswords';
 
 /** Passwords backups are encrypted with: only the hint is ever shown. */
-export async function encryptionPasswordsPage(view: HTMLElement): Promise<void> {
-  await listPage<EncryptionPassword>(view, 'Encryption passwords', {
+export function EncryptionPasswordsPage(): VNode {
+  return listPage<EncryptionPassword>('Encryption passwords', {
     url: URL,
     filters: [],
     intro: h('p', { class: 'muted' }, 'A lost encryption password cannot be recovered: Rampart never shows it again. Keep the hint meaningful.'),

@@ -1,8 +1,10 @@
 import { ApiError, call } from '../api.js';
-import { h, notice, replace, toast } from '../dom.js';
+import type { VNode } from 'preact';
+import { useState } from 'preact/hooks';
+import { h, notice, toast } from '../dom.js';
 import { pageHeader } from '../crud.js';
-import { buildForm, text } from '../forms.js';
-import { followSession, type Session } from '../session-log.js';
+import { formView, text } from '../forms.js';
+import { SessionLog, type Session } from '../session-log.js';
 
 /** The automation sections, in the order an import must run (what a later one refers to comes first). */
 const SECTIONS = [
@@ -27,7 +29,11 @@ const SEAL_HEADER = 'x-rampart-seal-passphrase';
 
 function download(name: string, content: string): void {
   const url = URL.createObjectURL(new Blob([content], { type: 'application/json' }));
-  const link = h('a', { href: url, download: name, hidden: true });
+  // A throwaway link outside the page's tree: clicking it is how a script starts a download.
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
   document.body.append(link);
   link.click();
   link.remove();
@@ -51,8 +57,12 @@ function readExportFile(content: string): ExportFile {
 }
 
 /** Configuration export and import through the automation API: download one JSON file, upload it here or on another server. */
-export function exportImportPage(view: HTMLElement): void {
-  const exportForm = buildForm(
+export function ExportImportPage(): VNode {
+  // One card per imported section, each following its session; `stopped` hears its end.
+  const [results, setResults] = useState<{ kind: string; label: string; id: string; stopped: (last: Session) => void }[]>([]);
+  const [failed, setFailed] = useState<string>();
+  const follow = (kind: string, label: string, id: string) => new Promise<Session>((stopped) => setResults((current) => [...current, { kind, label, id, stopped }]));
+  const exportForm = formView(
     [
       ...SECTIONS.map((s) => ({ name: s.kind, label: s.label, type: 'checkbox' as const, value: true })),
       {
@@ -85,8 +95,7 @@ export function exportImportPage(view: HTMLElement): void {
     },
   );
 
-  const results = h('div', { class: 'import-results', 'aria-live': 'polite' });
-  const importForm = buildForm(
+  const importForm = formView(
     [
       { name: 'file', label: 'Export file', type: 'file', accept: 'application/json,.json', required: true },
       {
@@ -106,19 +115,18 @@ export function exportImportPage(view: HTMLElement): void {
     async (v) => {
       const file = readExportFile(await (v.file as File).text());
       const passphrase = String(v.importPassphrase ?? '');
-      replace(results);
+      setResults([]);
+      setFailed(undefined);
       for (const { kind, label } of SECTIONS.filter((s) => s.kind in file.sections)) {
-        const host = h('div', { class: 'session-view' });
-        results.append(h('section', { class: 'card', 'aria-label': `${label} import` }, h('h3', {}, label), host));
         const session = await call<Session>('POST', `/api/v1/automation/${kind}/import`, {
           json: file.sections[kind],
           query: { onConflict: text(v, 'onConflict'), dryRun: v.dryRun ? true : undefined },
           headers: passphrase ? { [SEAL_HEADER]: passphrase } : undefined,
         });
-        const last = await followSession(session.id, host, () => view.isConnected, '/api/v1/automation/sessions');
+        const last = await follow(kind, label, session.id);
         // A later section may refer to what this one failed to create: stop here, the log says why.
         if (last.result?.result === 'Failed') {
-          results.append(notice('error', `${label} failed: the sections after it were not imported.`));
+          setFailed(`${label} failed: the sections after it were not imported.`);
           return;
         }
       }
@@ -126,8 +134,9 @@ export function exportImportPage(view: HTMLElement): void {
     },
   );
 
-  replace(
-    view,
+  return h(
+    'div',
+    {},
     pageHeader('Export and import'),
     h(
       'p',
@@ -137,9 +146,21 @@ export function exportImportPage(view: HTMLElement): void {
     h(
       'div',
       { class: 'grid' },
-      h('section', { class: 'card', 'aria-label': 'Export' }, h('h2', {}, 'Export'), exportForm.element),
-      h('section', { class: 'card', 'aria-label': 'Import' }, h('h2', {}, 'Import'), importForm.element),
+      h('section', { class: 'card', 'aria-label': 'Export' }, h('h2', {}, 'Export'), exportForm),
+      h('section', { class: 'card', 'aria-label': 'Import' }, h('h2', {}, 'Import'), importForm),
     ),
-    results,
+    h(
+      'div',
+      { class: 'import-results', 'aria-live': 'polite' },
+      results.map((r) =>
+        h(
+          'section',
+          { key: `${r.kind}-${r.id}`, class: 'card', 'aria-label': `${r.label} import` },
+          h('h3', {}, r.label),
+          h('div', { class: 'session-view' }, h(SessionLog, { id: r.id, base: '/api/v1/automation/sessions', onStopped: r.stopped })),
+        ),
+      ),
+      failed ? notice('error', failed) : null,
+    ),
   );
 }

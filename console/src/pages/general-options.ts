@@ -1,7 +1,10 @@
+import type { VNode } from 'preact';
 import { get, post, put, type Page } from '../api.js';
-import { h, replace, toast } from '../dom.js';
+import { useRef, useState } from 'preact/hooks';
+import { h, toast } from '../dom.js';
+import { Loaded } from '../hooks.js';
 import { pageHeader } from '../crud.js';
-import { buildForm, num, text, type Values } from '../forms.js';
+import { formView, num, text, type FormHandle, type Values } from '../forms.js';
 import type { Credentials } from './credentials.js';
 
 interface EmailSettings {
@@ -50,13 +53,22 @@ function emailSettingsOf(v: Values, stored: EmailSettings): EmailSettings {
 }
 
 /** Email notifications: the SMTP server, who gets what, and a test message through the saved settings. */
-export async function generalOptionsPage(view: HTMLElement): Promise<void> {
-  const [options, credentials] = await Promise.all([get<GeneralOptions>(URL), get<Page<Credentials>>('/api/v1/credentials', { typeFilter: 'Standard', limit: 1000 })]);
-  let stored = options.emailSettings;
-  const e = stored;
+export function GeneralOptionsPage(): VNode {
+  return h(Loaded<[GeneralOptions, Page<Credentials>]>, {
+    load: () => Promise.all([get<GeneralOptions>(URL), get<Page<Credentials>>('/api/v1/credentials', { typeFilter: 'Standard', limit: 1000 })]),
+    draw: ([options, credentials]) => h(GeneralOptionsView, { options, credentials }),
+  });
+}
+
+function GeneralOptionsView({ options, credentials }: { options: GeneralOptions; credentials: Page<Credentials> }): VNode {
+  const stored = useRef(options.emailSettings);
+  const formHandle = useRef<FormHandle>();
+  const [testResult, setTestResult] = useState<string>();
+  const [sending, setSending] = useState(false);
+  const e = options.emailSettings;
   const smtp = e.advancedSmtpOptions;
   const needsAuth = (v: Values) => Boolean(v['advancedSmtpOptions.authRequired']);
-  const form = buildForm(
+  const form = formView(
     [
       { name: 'isEnabled', label: 'Send email notifications', type: 'checkbox', value: Boolean(e.isEnabled) },
       { name: 'smtpServerName', label: 'SMTP server', value: e.smtpServerName, placeholder: 'smtp.example.com' },
@@ -84,37 +96,41 @@ export async function generalOptionsPage(view: HTMLElement): Promise<void> {
     'Save',
     async (v) => {
       // Only the email part is sent: the API keeps the parts left out (notifications, SIEM) as stored.
-      const saved = await put<GeneralOptions>(URL, { emailSettings: emailSettingsOf(v, stored) });
-      stored = saved.emailSettings;
+      const saved = await put<GeneralOptions>(URL, { emailSettings: emailSettingsOf(v, stored.current) });
+      stored.current = saved.emailSettings;
       toast('Email settings saved');
     },
+    undefined,
+    undefined,
+    (handle) => (formHandle.current = handle),
   );
-  const testResult = h('div', { 'aria-live': 'polite' });
   const sendTest = h(
     'button',
     {
       type: 'button',
       class: 'btn btn-plain',
+      disabled: sending,
       onclick: async () => {
-        sendTest.disabled = true;
-        replace(testResult);
+        setSending(true);
+        setTestResult(undefined);
         try {
           await post(`${URL}/emailSettings/testMessage`, undefined, TEST_MESSAGE_VERSION);
-          replace(testResult, h('div', { class: 'notice notice-success', role: 'status' }, `Test message sent to ${stored.to}.`));
+          setTestResult(`Test message sent to ${stored.current.to}.`);
         } catch (error) {
-          form.showError(error);
+          formHandle.current?.showError(error);
         } finally {
-          sendTest.disabled = false;
+          setSending(false);
         }
       },
     },
     'Send test message',
   );
-  replace(
-    view,
+  return h(
+    'div',
+    {},
     pageHeader('General options', sendTest),
     h('p', { class: 'muted' }, 'The test message goes through the saved settings: save first.'),
-    testResult,
-    h('section', { class: 'card', 'aria-label': 'Email notifications' }, h('h2', {}, 'Email notifications'), form.element),
+    h('div', { 'aria-live': 'polite' }, testResult ? h('div', { class: 'notice notice-success', role: 'status' }, testResult) : null),
+    h('section', { class: 'card', 'aria-label': 'Email notifications' }, h('h2', {}, 'Email notifications'), form),
   );
 }

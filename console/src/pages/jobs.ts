@@ -1,7 +1,9 @@
+import type { VNode } from 'preact';
+import { useLoad } from '../hooks.js';
 import { ApiError, del, get, post, put, type Page } from '../api.js';
-import { badge, formatDate, h, notice, replace, toast } from '../dom.js';
+import { badge, formatDate, h, notice, toast } from '../dom.js';
 import { openDialog } from '../dialog.js';
-import { buildForm, num, text, type Values } from '../forms.js';
+import { formView, num, text, type Values } from '../forms.js';
 import { confirmRemove, listPage, rowActions } from '../crud.js';
 import { runInDialog } from '../session-dialog.js';
 import type { Session } from '../session-log.js';
@@ -99,7 +101,7 @@ async function jobDialog(reload: () => void, existing?: JobState): Promise<void>
   openDialog(
     title,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [
           { name: 'name', label: 'Name', required: true, value: before?.name },
           { name: 'description', label: 'Description', value: before?.description },
@@ -152,7 +154,7 @@ async function jobDialog(reload: () => void, existing?: JobState): Promise<void>
         },
         [picker.element],
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
@@ -163,7 +165,7 @@ function startDialog(job: JobState, reload: () => void): void {
   openDialog(
     `Start ${job.name}`,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [{ name: 'performActiveFull', label: 'Active full backup (read every block again instead of an incremental)', type: 'checkbox' }],
         'Start',
         async (v) => {
@@ -172,7 +174,7 @@ function startDialog(job: JobState, reload: () => void): void {
           await runInDialog(dialog, async () => session, reload);
         },
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
@@ -180,13 +182,13 @@ function startDialog(job: JobState, reload: () => void): void {
 
 function stopDialog(job: JobState, reload: () => void): void {
   openDialog(`Stop ${job.name}?`, (dialog) => {
-    const form = buildForm([{ name: 'gracefullStop', label: 'Gracefully: finish the VM being processed first', type: 'checkbox', value: true }], 'Stop job', async (v) => {
+    const form = formView([{ name: 'gracefullStop', label: 'Gracefully: finish the VM being processed first', type: 'checkbox', value: true }], 'Stop job', async (v) => {
       await post(`${URL}/${job.id}/stop`, { gracefullStop: v.gracefullStop === true });
       dialog.close();
       toast(`Stopping ${job.name}`);
       reload();
     });
-    return [h('p', {}, `The running session of ${job.name} will be stopped.`), form.element];
+    return [h('p', {}, `The running session of ${job.name} will be stopped.`), form];
   });
 }
 
@@ -204,19 +206,25 @@ async function toggle(job: JobState, reload: () => void): Promise<void> {
 const STATUSES = ['running', 'inactive', 'disabled'];
 const RESULTS = ['None', 'Success', 'Warning', 'Failed'];
 
-export async function jobsPage(view: HTMLElement): Promise<void> {
+export function JobsPage(): VNode | null {
   // A server without the jobs section says so in its own words (404), never an empty table.
-  try {
-    await get(`${URL}/states`, { limit: 1 });
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      replace(view, h('h1', {}, 'Jobs'), notice('info', `Jobs are not available on this server: ${error.message}`));
-      return;
-    }
-    throw error;
-  }
-  const list = await listPage<JobState>(view, 'Jobs', {
+  const available = useLoad(
+    () =>
+      get(`${URL}/states`, { limit: 1 }).then(
+        () => ({ missing: undefined }),
+        (error: unknown) => {
+          if (error instanceof ApiError && error.status === 404) return { missing: error.message };
+          throw error;
+        },
+      ),
+    [],
+  );
+  if (!available) return null;
+  if (available.missing) return h('div', {}, h('h1', {}, 'Jobs'), notice('info', `Jobs are not available on this server: ${available.missing}`));
+  return listPage<JobState>('Jobs', {
     url: `${URL}/states`,
+    // States change on their own (runs, schedules): refresh while the page is shown.
+    refreshEvery: 5000,
     addLabel: 'Create job',
     add: (reload) => void jobDialog(reload).catch((error: Error) => toast(error.message, 'error')),
     filters: [
@@ -250,9 +258,4 @@ export async function jobsPage(view: HTMLElement): Promise<void> {
       },
     ],
   });
-  // States change on their own (runs, schedules): refresh while the page is shown.
-  const timer = setInterval(() => {
-    if (!view.isConnected) return clearInterval(timer);
-    if (!document.querySelector('dialog[open]')) void list.reload();
-  }, 5000);
 }

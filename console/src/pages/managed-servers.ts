@@ -1,7 +1,9 @@
+import { createElement, Fragment, type VNode } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { del, get, post, put, type Page } from '../api.js';
-import { badge, formatDate, h, notice, replace, toast } from '../dom.js';
+import { badge, formatDate, h, notice, toast } from '../dom.js';
 import { confirmAction, openDialog, type Dialog } from '../dialog.js';
-import { buildForm, num, text, type Values } from '../forms.js';
+import { formView, num, text, type Values } from '../forms.js';
 import { listPage, rowActions } from '../crud.js';
 import type { Session } from '../session-log.js';
 import { runInDialog, sessionDialog } from '../session-dialog.js';
@@ -34,7 +36,7 @@ const TYPES = [
   { value: 'ViHost', label: 'VMware vSphere (vCenter or ESXi)' },
 ];
 
-function identity(presented: Presented): HTMLElement {
+function identity(presented: Presented): VNode {
   if (presented.fingerprint) {
     return h('dl', { class: 'details' }, h('dt', {}, 'SSH host key fingerprint'), h('dd', {}, h('code', { class: 'fingerprint presented' }, presented.fingerprint)));
   }
@@ -66,7 +68,7 @@ async function addWizard(reload: () => void): Promise<void> {
   openDialog(
     'Add managed server',
     (dialog) => {
-      const step1 = buildForm(
+      const step1 = formView(
         [
           { name: 'type', label: 'Type', type: 'select', options: TYPES },
           { name: 'serverName', label: 'DNS name or IP address', required: true },
@@ -91,18 +93,24 @@ async function addWizard(reload: () => void): Promise<void> {
           confirmStep(dialog, v, credentialsId, presented, reload);
         },
       );
-      return [h('p', { class: 'step' }, 'Step 1 of 3: which host'), step1.element];
+      return [h('p', { class: 'step' }, 'Step 1 of 3: which host'), step1];
     },
     { wide: true },
   );
 }
 
 function confirmStep(dialog: Dialog, v: Values, credentialsId: string, presented: Presented, reload: () => void): void {
+  dialog.show(h(ConfirmStep, { dialog, v, credentialsId, presented, reload }));
+}
+
+function ConfirmStep({ dialog, v, credentialsId, presented, reload }: { dialog: Dialog; v: Values; credentialsId: string; presented: Presented; reload: () => void }): VNode {
   const type = String(v.type);
-  const trust = h('input', { type: 'checkbox', id: 'trust-identity' });
-  const error = h('div', { class: 'field-error', id: 'trust-error' });
+  const [trusted, setTrusted] = useState(false);
+  const [error, setError] = useState('');
+  const box = useRef<HTMLInputElement>(null);
+  useEffect(() => box.current?.focus(), []);
   const add = async () => {
-    if (!trust.checked) return replace(error, 'Confirm that you compared the identity first.');
+    if (!trusted) return setError('Confirm that you compared the identity first.');
     const port = num(v, 'port');
     await runInDialog(
       dialog,
@@ -118,13 +126,20 @@ function confirmStep(dialog: Dialog, v: Values, credentialsId: string, presented
       reload,
     );
   };
-  replace(
-    dialog.body,
+  return createElement(
+    Fragment,
+    null,
     h('p', { class: 'step' }, 'Step 2 of 3: is this the host you mean?'),
     h('p', {}, `${text(v, 'serverName')} presents this identity:`),
     identity(presented),
     notice('info', howToCompare(type), ' Rampart will refuse the host later if it presents anything else.'),
-    h('div', { class: 'field field-checkbox' }, trust, h('label', { for: 'trust-identity' }, 'I compared it and trust this host'), error),
+    h(
+      'div',
+      { class: 'field field-checkbox' },
+      h('input', { type: 'checkbox', id: 'trust-identity', ref: box, checked: trusted, onchange: (e: Event) => setTrusted((e.currentTarget as HTMLInputElement).checked) }),
+      h('label', { for: 'trust-identity' }, 'I compared it and trust this host'),
+      h('div', { class: 'field-error', id: 'trust-error' }, error),
+    ),
     h(
       'div',
       { class: 'form-actions' },
@@ -132,7 +147,6 @@ function confirmStep(dialog: Dialog, v: Values, credentialsId: string, presented
       h('button', { type: 'button', class: 'btn btn-primary', onclick: () => void add() }, 'Add server'),
     ),
   );
-  trust.focus();
 }
 
 /** Probes a server again; a changed identity is shown as a warning, and re-pinned only on explicit confirmation. */
@@ -199,7 +213,7 @@ async function editServer(server: ManagedServer, reload: () => void): Promise<vo
   openDialog(
     `Edit ${server.name}`,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [
           { name: 'description', label: 'Description', value: server.description },
           {
@@ -217,14 +231,14 @@ async function editServer(server: ManagedServer, reload: () => void): Promise<vo
           await runInDialog(dialog, async () => session, reload);
         },
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
 }
 
-export async function managedServersPage(view: HTMLElement): Promise<void> {
-  await listPage<ManagedServer>(view, 'Managed servers', {
+export function ManagedServersPage(): VNode {
+  return listPage<ManagedServer>('Managed servers', {
     url: URL,
     addLabel: 'Add server',
     add: (reload) => void addWizard(reload).catch((error: Error) => toast(error.message, 'error')),

@@ -1,7 +1,8 @@
+import type { VNode } from 'preact';
 import { del, get, post, put, type Page } from '../api.js';
 import { h, toast } from '../dom.js';
 import { openDialog } from '../dialog.js';
-import { buildForm, num, text, type Field, type Values } from '../forms.js';
+import { formView, num, text, type Field, type Values } from '../forms.js';
 import { confirmRemove, listPage, rowActions } from '../crud.js';
 import { runInDialog } from '../session-dialog.js';
 import type { Session } from '../session-log.js';
@@ -48,12 +49,12 @@ function sessionForm(title: string, fields: Field[], submitLabel: string, start:
   openDialog(
     title,
     (dialog) => {
-      const form = buildForm(fields, submitLabel, async (v) => {
+      const form = formView(fields, submitLabel, async (v) => {
         // The API checks the body before any session starts: a 400 stays in this form, next to its field.
         const session = await start(v);
         await runInDialog(dialog, async () => session, reload);
       });
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
@@ -86,8 +87,8 @@ async function addProxy(reload: () => void): Promise<void> {
 }
 
 /** VMware backup proxies: which managed servers move the data, in which transport mode, with how many tasks. */
-export async function proxiesPage(view: HTMLElement): Promise<void> {
-  await listPage<Proxy>(view, 'Backup proxies', {
+export function ProxiesPage(): VNode {
+  return listPage<Proxy>('Backup proxies', {
     url: URL,
     addLabel: 'Add proxy',
     add: (reload) => void addProxy(reload).catch((error: Error) => toast(error.message, 'error')),

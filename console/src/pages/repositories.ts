@@ -1,7 +1,8 @@
+import type { VNode } from 'preact';
 import { del, get, post, type Page } from '../api.js';
 import { badge, h, toast } from '../dom.js';
 import { openDialog } from '../dialog.js';
-import { buildForm, num, text, type Values } from '../forms.js';
+import { formView, num, text, type Values } from '../forms.js';
 import { confirmRemove, listPage, rowActions } from '../crud.js';
 import { runInDialog, sessionDialog } from '../session-dialog.js';
 import type { Session } from '../session-log.js';
@@ -51,7 +52,7 @@ async function addWizard(reload: () => void): Promise<void> {
   openDialog(
     'Add repository',
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [
           { name: 'kind', label: 'Kind', type: 'select', options: KINDS },
           { name: 'name', label: 'Name', required: true },
@@ -89,14 +90,14 @@ async function addWizard(reload: () => void): Promise<void> {
           await runInDialog(dialog, async () => session, reload);
         },
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
 }
 
-export async function repositoriesPage(view: HTMLElement): Promise<void> {
-  await listPage<RepositoryState>(view, 'Repositories', {
+export function RepositoriesPage(): VNode {
+  return listPage<RepositoryState>('Repositories', {
     url: `${URL}/states`,
     addLabel: 'Add repository',
     add: (reload) => void addWizard(reload).catch((error: Error) => toast(error.message, 'error')),

@@ -1,7 +1,9 @@
+import type { ComponentChildren, VNode } from 'preact';
+import { useInterval, useLoad, useReload } from '../hooks.js';
 import { ApiError, get, post, type Page } from '../api.js';
-import { badge, formatDate, h, notice, replace, toast } from '../dom.js';
+import { badge, formatDate, h, notice, toast } from '../dom.js';
 import { confirmAction, openDialog } from '../dialog.js';
-import { buildForm, optionalText, text, type Field, type Values } from '../forms.js';
+import { formView, optionalText, text, type Field, type Values } from '../forms.js';
 import { pageHeader, rowActions } from '../crud.js';
 import { runInDialog, sessionDialog } from '../session-dialog.js';
 import type { Session } from '../session-log.js';
@@ -70,7 +72,7 @@ export async function entireVmRestoreDialog(point: RestorePoint): Promise<void> 
   openDialog(
     `Restore ${point.name}`,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [
           { name: 'type', label: 'Restore to', type: 'select', options: MODES },
           { name: 'quickRollback', label: 'Quick rollback (restore only changed blocks)', type: 'checkbox', when: (v) => !customized(v) },
@@ -105,13 +107,13 @@ export async function entireVmRestoreDialog(point: RestorePoint): Promise<void> 
           );
         },
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
 }
 
-function restoreWarning(v: Values, point: RestorePoint): HTMLElement {
+function restoreWarning(v: Values, point: RestorePoint): VNode {
   return customized(v)
     ? h('p', {}, `A new VM ${text(v, 'folder.vmName')} is created from the restore point of ${formatDate(point.creationTime)}.`)
     : h('p', {}, `The VM ${point.name} is overwritten with its state of ${formatDate(point.creationTime)}. Changes made since are lost.`);
@@ -123,7 +125,7 @@ export async function instantRecoveryDialog(point: RestorePoint): Promise<void> 
   openDialog(
     `Instant recovery of ${point.name}`,
     (dialog) => {
-      const form = buildForm(
+      const form = formView(
         [
           { name: 'type', label: 'Recover to', type: 'select', options: MODES },
           { name: 'destination.restoredVmName', label: 'Recovered VM name', value: point.name, required: true, when: customized },
@@ -178,7 +180,7 @@ export async function instantRecoveryDialog(point: RestorePoint): Promise<void> 
           );
         },
       );
-      return [form.element];
+      return [form];
     },
     { wide: true },
   );
@@ -187,7 +189,7 @@ export async function instantRecoveryDialog(point: RestorePoint): Promise<void> 
 async function migrateDialog(mount: Mount, reload: () => void): Promise<void> {
   const t = await targets();
   openDialog(`Migrate ${mount.vmName}`, (dialog) => {
-    const form = buildForm(
+    const form = formView(
       [
         { name: 'destinationHost', label: 'Destination host', type: 'select', required: true, options: t.options('Host') },
         { name: 'resourcePool', label: 'Resource pool', type: 'select', options: [{ value: '', label: 'Default' }, ...t.options('ResourcePool')] },
@@ -209,7 +211,7 @@ async function migrateDialog(mount: Mount, reload: () => void): Promise<void> {
         await runInDialog(dialog, async () => session, reload);
       },
     );
-    return [form.element];
+    return [form];
   });
 }
 
@@ -224,78 +226,73 @@ async function unmount(mount: Mount, reload: () => void): Promise<void> {
 }
 
 /** Instant recovery mounts; a server without the restore section says so (its own 404), never invented rows. */
-export async function restoresPage(view: HTMLElement): Promise<void> {
-  const body = h('div');
-  replace(
-    view,
-    pageHeader('Restores'),
-    h('p', { class: 'muted' }, 'Start a restore from a ', h('a', { href: '#/restore-points' }, 'restore point'), '. VMs running from a backup (instant recovery) are listed here.'),
-    h('h2', {}, 'Instant recovery mounts'),
-    body,
+export function RestoresPage(): VNode {
+  const [tick, reload] = useReload();
+  // Mounts change on their own (migration, failures): refresh while the page is shown and no dialog is open.
+  useInterval(() => {
+    if (!document.querySelector('dialog[open]')) reload();
+  }, 5000);
+  const mounts = useLoad(
+    () =>
+      get<Page<Mount>>(MOUNTS, { limit: 200 }).catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) return error;
+        throw error;
+      }),
+    [tick],
+    true,
   );
-  const draw = async () => {
-    let mounts: Page<Mount>;
-    try {
-      mounts = await get<Page<Mount>>(MOUNTS, { limit: 200 });
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
-        replace(body, notice('info', `Restores are not available on this server: it answers 404 for ${MOUNTS} (${error.message}).`));
-        return false;
-      }
-      throw error;
-    }
-    const reload = () => void draw();
-    replace(
-      body,
+  let body: ComponentChildren = null;
+  if (mounts instanceof ApiError) body = notice('info', `Restores are not available on this server: it answers 404 for ${MOUNTS} (${mounts.message}).`);
+  else if (mounts)
+    body = h(
+      'div',
+      { class: 'table-wrap' },
       h(
-        'div',
-        { class: 'table-wrap' },
+        'table',
+        { class: 'table' },
+        h('caption', { class: 'visually-hidden' }, 'Instant recovery mounts'),
         h(
-          'table',
-          { class: 'table' },
-          h('caption', { class: 'visually-hidden' }, 'Instant recovery mounts'),
+          'thead',
+          {},
           h(
-            'thead',
+            'tr',
             {},
-            h(
-              'tr',
-              {},
-              ['VM', 'State', 'Session', 'Actions'].map((c) => h('th', { scope: 'col' }, c)),
-            ),
+            ['VM', 'State', 'Session', 'Actions'].map((c) => h('th', { scope: 'col' }, c)),
           ),
-          h(
-            'tbody',
-            {},
-            mounts.data.length === 0
-              ? h('tr', {}, h('td', { colspan: 4, class: 'empty' }, 'No VM is running from a backup.'))
-              : mounts.data.map((m) =>
+        ),
+        h(
+          'tbody',
+          {},
+          mounts.data.length === 0
+            ? h('tr', {}, h('td', { colspan: 4, class: 'empty' }, 'No VM is running from a backup.'))
+            : mounts.data.map((m) =>
+                h(
+                  'tr',
+                  { key: m.id },
+                  h('td', {}, h('strong', {}, m.vmName), m.errorMessage ? h('div', { class: 'muted' }, m.errorMessage) : null),
+                  h('td', {}, badge(m.state)),
+                  h('td', {}, h('a', { href: `#/sessions/${m.sessionId}` }, 'Session log')),
                   h(
-                    'tr',
+                    'td',
                     {},
-                    h('td', {}, h('strong', {}, m.vmName), m.errorMessage ? h('div', { class: 'muted' }, m.errorMessage) : null),
-                    h('td', {}, badge(m.state)),
-                    h('td', {}, h('a', { href: `#/sessions/${m.sessionId}` }, 'Session log')),
-                    h(
-                      'td',
-                      {},
-                      m.state === 'Mounted'
-                        ? rowActions(
-                            ['Migrate', () => void migrateDialog(m, reload).catch((e: Error) => toast(e.message, 'error')), `Migrate ${m.vmName}`],
-                            ['Unmount', () => void unmount(m, reload), `Unmount ${m.vmName}`],
-                          )
-                        : '',
-                    ),
+                    m.state === 'Mounted'
+                      ? rowActions(
+                          ['Migrate', () => void migrateDialog(m, reload).catch((e: Error) => toast(e.message, 'error')), `Migrate ${m.vmName}`],
+                          ['Unmount', () => void unmount(m, reload), `Unmount ${m.vmName}`],
+                        )
+                      : '',
                   ),
                 ),
-          ),
+              ),
         ),
       ),
     );
-    return true;
-  };
-  if (!(await draw())) return;
-  const timer = setInterval(() => {
-    if (!view.isConnected) return clearInterval(timer);
-    if (!document.querySelector('dialog[open]')) draw().catch(() => undefined);
-  }, 5000);
+  return h(
+    'div',
+    {},
+    pageHeader('Restores'),
+    h('p', { class: 'muted' }, 'Start a restore from a ', h('a', { href: '#/restore-points' }, 'restore point'), '. VMs running from a backup (instant recovery) are listed here.'),
+    h('h2', {}, 'Instant recovery mounts'),
+    h('div', {}, body),
+  );
 }

@@ -1,7 +1,9 @@
+import type { VNode } from 'preact';
+import { useLoad } from '../hooks.js';
 import { del, get, post, type Page } from '../api.js';
-import { badge, h, replace, toast } from '../dom.js';
+import { badge, h, toast } from '../dom.js';
 import { confirmAction, openDialog } from '../dialog.js';
-import { buildForm, text } from '../forms.js';
+import { formView, text } from '../forms.js';
 import { confirmRemove, listPage, rowActions } from '../crud.js';
 import { sessionDialog } from '../session-dialog.js';
 import type { Session } from '../session-log.js';
@@ -45,40 +47,38 @@ function extentsDialog(sobr: ScaleOut, names: Map<string, string>, reload: () =>
   openDialog(
     `Extents of ${sobr.name}`,
     (dialog) => {
-      const table = h('tbody');
-      const draw = (current: ScaleOut) =>
-        replace(
-          table,
-          current.performanceTier.performanceExtents.map((e) => {
-            const status = e.status ?? 'Normal';
-            const name = e.name ?? names.get(e.id) ?? e.id;
-            return h(
-              'tr',
+      const table = h(
+        'tbody',
+        {},
+        sobr.performanceTier.performanceExtents.map((e) => {
+          const status = e.status ?? 'Normal';
+          const name = e.name ?? names.get(e.id) ?? e.id;
+          return h(
+            'tr',
+            {},
+            h('td', {}, name),
+            h('td', {}, badge(status)),
+            h(
+              'td',
               {},
-              h('td', {}, name),
-              h('td', {}, badge(status)),
-              h(
-                'td',
-                {},
-                rowActions(
-                  ...MODES.filter((m) => m.allowed(status)).map(
-                    (m) =>
-                      [
-                        m.label,
-                        async () => {
-                          if (!(await confirmAction(`${m.label}: ${name}?`, [h('p', {}, m.explain)], m.label, m.action === 'evacuateBackups'))) return;
-                          dialog.close();
-                          await sessionDialog(`${m.label}: ${name}`, () => post<Session>(`${URL}/${sobr.id}/${m.action}`, { repositoryIds: [e.id] }), reload);
-                        },
-                        `${m.label} ${name}`,
-                      ] as [string, () => void, string],
-                  ),
+              rowActions(
+                ...MODES.filter((m) => m.allowed(status)).map(
+                  (m) =>
+                    [
+                      m.label,
+                      async () => {
+                        if (!(await confirmAction(`${m.label}: ${name}?`, [h('p', {}, m.explain)], m.label, m.action === 'evacuateBackups'))) return;
+                        dialog.close();
+                        await sessionDialog(`${m.label}: ${name}`, () => post<Session>(`${URL}/${sobr.id}/${m.action}`, { repositoryIds: [e.id] }), reload);
+                      },
+                      `${m.label} ${name}`,
+                    ] as [string, () => void, string],
                 ),
               ),
-            );
-          }),
-        );
-      draw(sobr);
+            ),
+          );
+        }),
+      );
       return [
         h(
           'table',
@@ -101,6 +101,8 @@ async function repositoryNames(): Promise<{ names: Map<string, string>; states: 
 async function addDialog(reload: () => void): Promise<void> {
   const { states } = await repositoryNames();
   openDialog('Add scale-out repository', (dialog) => {
+    // The ticked extents, in the order they were ticked.
+    const chosen = new Set<string>();
     const boxes = states
       .filter(
         (r) =>
@@ -108,16 +110,28 @@ async function addDialog(reload: () => void): Promise<void> {
             r.type,
           ),
       )
-      .map((r) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'extent', value: r.id }), ` ${r.name} (${r.type})`));
+      .map((r) =>
+        h(
+          'label',
+          { class: 'check' },
+          h('input', {
+            type: 'checkbox',
+            name: 'extent',
+            value: r.id,
+            onchange: (e: Event) => ((e.currentTarget as HTMLInputElement).checked ? chosen.add(r.id) : chosen.delete(r.id)),
+          }),
+          ` ${r.name} (${r.type})`,
+        ),
+      );
     const extents = h('fieldset', { class: 'field' }, h('legend', {}, 'Performance extents'), boxes.length ? boxes : h('p', { class: 'muted' }, 'Add a folder repository first.'));
-    const form = buildForm(
+    const form = formView(
       [
         { name: 'name', label: 'Name', required: true },
         { name: 'description', label: 'Description' },
       ],
       'Add',
       async (v) => {
-        const ids = [...extents.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
+        const ids = [...chosen];
         await post(URL, { name: text(v, 'name'), description: text(v, 'description'), performanceTier: { performanceExtents: ids.map((id) => ({ id })) } });
         dialog.close();
         toast('Scale-out repository added');
@@ -125,13 +139,14 @@ async function addDialog(reload: () => void): Promise<void> {
       },
       [extents],
     );
-    return [form.element];
+    return [form];
   });
 }
 
-export async function scaleOutPage(view: HTMLElement): Promise<void> {
-  const { names } = await repositoryNames();
-  await listPage<ScaleOut>(view, 'Scale-out repositories', {
+export function ScaleOutPage(): VNode | null {
+  const names = useLoad(async () => (await repositoryNames()).names, []);
+  if (!names) return null;
+  return listPage<ScaleOut>('Scale-out repositories', {
     url: URL,
     addLabel: 'Add scale-out repository',
     add: (reload) => void addDialog(reload).catch((error: Error) => toast(error.message, 'error')),

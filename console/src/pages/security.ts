@@ -1,5 +1,7 @@
+import type { VNode } from 'preact';
 import { get, post } from '../api.js';
-import { h, replace } from '../dom.js';
+import { h } from '../dom.js';
+import { useLoad, useReload } from '../hooks.js';
 import { pageHeader } from '../crud.js';
 import { confirmAction } from '../dialog.js';
 import { sessionDialog } from '../session-dialog.js';
@@ -17,33 +19,33 @@ interface VaultStatus {
  * The secrets vault: which master key seals the stored passwords and keys, and its rotation.
  * Users and roles have no API (Veeam's REST API has none either): the page says where they are managed.
  */
-export async function securityPage(view: HTMLElement): Promise<void> {
-  const status = h('section', { class: 'card', 'aria-label': 'Secrets vault' });
-  const draw = async () => {
-    const vault = await get<VaultStatus>('/api/v1/vault');
-    rotate.disabled = vault.rotationRunning;
-    replace(
-      status,
-      h('h2', {}, 'Secrets vault'),
-      h(
-        'dl',
-        { class: 'details' },
-        h('dt', {}, 'Current master key'),
-        h('dd', {}, h('code', { class: 'master-key' }, vault.currentMasterKeyId)),
-        h('dt', {}, 'Kept in'),
-        h('dd', {}, vault.masterKeySource === 'environment' ? 'the RAMPART_MASTER_KEY environment variable' : 'master.key in the data folder'),
-        h('dt', {}, 'Sealed secrets'),
-        h('dd', {}, vault.sealedValues.length ? vault.sealedValues.map((v) => h('div', {}, `${v.count} under ${v.masterKeyId}`)) : 'none yet'),
-        h('dt', {}, 'Rotation'),
-        h('dd', {}, vault.rotationRunning ? 'running' : 'not running'),
-      ),
-    );
-  };
+export function SecurityPage(): VNode | null {
+  const [tick, reload] = useReload();
+  const vault = useLoad(() => get<VaultStatus>('/api/v1/vault'), [tick]);
+  if (!vault) return null;
+  const status = h(
+    'section',
+    { class: 'card', 'aria-label': 'Secrets vault' },
+    h('h2', {}, 'Secrets vault'),
+    h(
+      'dl',
+      { class: 'details' },
+      h('dt', {}, 'Current master key'),
+      h('dd', {}, h('code', { class: 'master-key' }, vault.currentMasterKeyId)),
+      h('dt', {}, 'Kept in'),
+      h('dd', {}, vault.masterKeySource === 'environment' ? 'the RAMPART_MASTER_KEY environment variable' : 'master.key in the data folder'),
+      h('dt', {}, 'Sealed secrets'),
+      h('dd', {}, vault.sealedValues.length ? vault.sealedValues.map((v) => h('div', {}, `${v.count} under ${v.masterKeyId}`)) : 'none yet'),
+      h('dt', {}, 'Rotation'),
+      h('dd', {}, vault.rotationRunning ? 'running' : 'not running'),
+    ),
+  );
   const rotate = h(
     'button',
     {
       type: 'button',
       class: 'btn btn-primary',
+      disabled: vault.rotationRunning,
       onclick: async () => {
         const sure = await confirmAction(
           'Rotate the master key?',
@@ -53,18 +55,14 @@ export async function securityPage(view: HTMLElement): Promise<void> {
           ],
           'Rotate master key',
         );
-        if (sure)
-          await sessionDialog(
-            'Master key rotation',
-            () => post<Session>('/api/v1/vault/rotateMasterKey'),
-            () => void draw(),
-          );
+        if (sure) await sessionDialog('Master key rotation', () => post<Session>('/api/v1/vault/rotateMasterKey'), reload);
       },
     },
     'Rotate master key',
   );
-  replace(
-    view,
+  return h(
+    'div',
+    {},
     pageHeader('Security', rotate),
     status,
     h(
@@ -79,5 +77,4 @@ export async function securityPage(view: HTMLElement): Promise<void> {
       ),
     ),
   );
-  await draw();
 }
