@@ -104,14 +104,15 @@ export const ManagedServerModel = Type.Object({
   description: Type.String(),
   type: stringEnum(MANAGED_SERVER_TYPES),
   credentialsId: Type.String({ format: 'uuid', description: 'The nil uuid when the server has no permanent credentials (single-use, or the backup server itself).' }),
-  status: stringEnum(MANAGED_SERVER_STATUSES),
+  // Optional: 1.1-rev0 has no status (see src/revisions/replies/managed-servers.ts).
+  status: Type.Optional(stringEnum(MANAGED_SERVER_STATUSES)),
   sshSettings: objectOf(SshSettingsFields),
   credentialsStorageType: Type.Optional(stringEnum(CREDENTIALS_STORAGE_TYPES)),
   networkSettings: objectOf(NetworkSettingsFields),
   viHostType: Type.Optional(stringEnum(VI_HOST_TYPES)),
   port: Type.Optional(Type.Integer()),
-  // Rampart extensions.
-  isBackupServer: Type.Boolean(),
+  // Rampart extensions (isBackupServer is 1.3's on Linux and Windows hosts), sent as each revision has them.
+  isBackupServer: Type.Optional(Type.Boolean()),
   statusReason: Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'Why the last check made the server Unavailable.' }),
   sshFingerprint: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'The pinned SSH host key (OpenSSH SHA256).' })),
   sshHostKeyAlgorithm: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })),
