@@ -331,6 +331,18 @@ describe('ViHost against vcsim, WindowsHost against a local TLS stand-in', () =>
       networkSettings: { components: [{ componentName: 'Transport', port: 6162 }], portRangeStart: 2600, serverSide: true },
     });
     expect(v12.networkSettings).not.toHaveProperty('serverThisSide');
+    // 1.3 renamed the components (Transport → TransportSvc) and requires credentialsStorageType on Windows hosts.
+    const v13 = (await t.api.get(`${BASE}/${resourceId}`, { token, version: '1.3-rev1' })).body;
+    expect(v13).toMatchObject({ credentialsStorageType: 'Permanent', networkSettings: { components: [{ componentName: 'TransportSvc', port: 6162 }], serverSide: true } });
+    expect(v12).not.toHaveProperty('credentialsStorageType');
+    // A 1.3 client writes back what it read (no port: the stored one stays); stored in the earlier names.
+    const edited = await session('PUT', `${BASE}/${resourceId}`, { ...v13, description: 'Windows stand-in, 1.3' }, '1.3-rev1');
+    expect(edited.done.result.result).toBe('Success');
+    expect((await t.api.get(`${BASE}/${resourceId}`, { token, headers: EXTRAS })).body).toMatchObject({
+      description: 'Windows stand-in, 1.3',
+      port: vi.port,
+      networkSettings: { components: [{ componentName: 'Transport', port: 6162 }], serverThisSide: true },
+    });
   });
 
   it('lists with type filter, name filter on name or description, order and paging', async () => {
@@ -343,6 +355,22 @@ describe('ViHost against vcsim, WindowsHost against a local TLS stand-in', () =>
     expect(paged.body.pagination).toMatchObject({ skip: 1, limit: 1, count: 1 });
     expect((await t.api.get(`${BASE}?orderColumn=Status`, { token })).status).toBe(400);
     expect((await t.api.get(`${BASE}?typeFilter=Mainframe`, { token })).body.message).toMatch(/WindowsHost, LinuxHost, ViHost/);
+  });
+
+  it("lists every type in each document's own fields (strict conformance): port only on ViHosts, isBackupServer from 1.3 on Linux and Windows hosts", async () => {
+    for (const version of ['1.1-rev0', '1.2-rev1', '1.3-rev0', '1.3-rev1', '1.3-rev2']) {
+      const all = (await t.api.get(BASE, { token, version })).body.data as any[];
+      expect(new Set(all.map((s) => s.type)), version).toEqual(new Set(['LinuxHost', 'ViHost', 'WindowsHost']));
+      for (const s of all) {
+        expect(s.type === 'ViHost', `${version} ${s.type} port`).toBe('port' in s);
+        expect(version.startsWith('1.3') && s.type !== 'ViHost', `${version} ${s.type} isBackupServer`).toBe('isBackupServer' in s);
+        expect(version !== '1.1-rev0', `${version} status`).toBe('status' in s);
+        for (const own of ['statusReason', 'sshFingerprint', 'sshHostKeyAlgorithm', 'certificateThumbprint', 'hostInfo']) expect(s, version).not.toHaveProperty(own);
+      }
+    }
+    // With the extras header (as the console sends it), Rampart's own fields come back in every revision.
+    const own = (await t.api.get(`${BASE}?typeFilter=LinuxHost`, { token, version: '1.3-rev2', headers: EXTRAS })).body.data.find((s: any) => s.isBackupServer);
+    expect(own).toMatchObject({ port: 22, hostInfo: { kernel: expect.stringMatching(/^Linux /) }, sshSettings: { managementPort: 6162 } });
   });
 });
 

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../../http/paging.js';
 import { optionalText } from '../../http/nullable.js';
 import { CREDENTIALS_STORAGE_TYPES, MANAGED_SERVER_TYPES } from '../connection/schemas.js';
+import { COMPONENT_NAMES_1_3 } from '../../revisions/replies/managed-servers.js';
 
 export const VI_HOST_TYPES = ['ESX', 'ESXi', 'VC'] as const;
 export const MANAGED_SERVER_STATUSES = ['Available', 'Unavailable'] as const;
@@ -64,7 +65,11 @@ const NetworkSettingsFields = {
   components: {
     type: 'array',
     maxItems: 64,
-    items: { type: 'object', required: ['componentName', 'port'], properties: { componentName: { type: 'string', enum: [...WINDOWS_COMPONENTS] }, port: portNumber } },
+    items: {
+      type: 'object',
+      required: ['componentName', 'port'],
+      properties: { componentName: { type: 'string', enum: [...WINDOWS_COMPONENTS, ...Object.values(COMPONENT_NAMES_1_3)] }, port: portNumber },
+    },
   },
   portRangeStart: portNumber,
   portRangeEnd: portNumber,
