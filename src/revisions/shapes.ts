@@ -43,6 +43,12 @@ export interface ModelShape {
   readonly extras?: readonly string[];
   /** Nested models (an object, or each item of an array) and their own shapes. */
   readonly fields?: Readonly<Record<string, ShapeByDocument>>;
+  /**
+   * What one branch of a discriminated model adds to this shape (its `omit` and `extras`):
+   * a managed server's `port` is documented for `ViHost` only, `isBackupServer` (1.3) for
+   * Linux and Windows hosts only.
+   */
+  readonly variants?: { readonly discriminator: string; readonly shapes: Readonly<Record<string, Pick<ModelShape, 'omit' | 'extras'>>> };
 }
 
 /** A model's shape per document; `{}` at a document means "exactly as built". */
@@ -109,6 +115,8 @@ function applyModelShape(value: unknown, shape: ModelShape | undefined, document
   if (shape.omitAtAnyDepth) value = withoutAtAnyDepth(value, shape.omitAtAnyDepth);
   if (shape.spellAtAnyDepth) value = spelledAtAnyDepth(value, shape.spellAtAnyDepth);
   if (!isPlainObject(value)) return value;
+  const variant = shape.variants?.shapes[String(value[shape.variants.discriminator])];
+  if (variant) shape = { ...shape, omit: [...(shape.omit ?? []), ...(variant.omit ?? [])], extras: [...(shape.extras ?? []), ...(variant.extras ?? [])] };
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     if (shape.omit?.includes(key)) continue;

@@ -9,6 +9,9 @@ import { opensslFacts } from '../support/tls.js';
 import { startVcsim, VCSIM_PASSWORD, VCSIM_USER, type Vcsim } from '../support/vcsim.js';
 import { added, backupServerOf, exportFrom, importInto, PROXIES, REPOS, SERVERS, titlesOf } from './automation-support.js';
 
+/** Asks for Rampart's own fields (pins, ports) beside the documented ones. */
+const EXTRAS = { 'x-rampart-extras': 'true' };
+
 /**
  * Round trips of the object types the other automation tests leave out:
  * ViHost and WindowsHost servers (local TLS stand-ins present their
@@ -301,9 +304,9 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     for (const x of [`Created ViHost "${VC}"`, `Created ViHost "${ESXI}"`, `Created WindowsHost "${WIN}"`]) expect(titles).toContain(`Succeeded: ${x}`);
 
     expect(await exportFrom(b, tokenB, 'managedServers')).toEqual(servers);
-    // The same fields on both servers; the credentials are B's own record of the same name.
-    const listA = (await a.api.get(`${SERVERS}?typeFilter=ViHost,WindowsHost&orderColumn=Name`, { token: tokenA })).body.data;
-    const listB = (await b.api.get(`${SERVERS}?typeFilter=ViHost,WindowsHost&orderColumn=Name`, { token: tokenB })).body.data;
+    // The same fields on both servers (in 1.2's spelling, with Rampart's own pins and ports); the credentials are B's own record of the same name.
+    const listA = (await a.api.get(`${SERVERS}?typeFilter=ViHost,WindowsHost&orderColumn=Name`, { token: tokenA, version: '1.2-rev1', headers: EXTRAS })).body.data;
+    const listB = (await b.api.get(`${SERVERS}?typeFilter=ViHost,WindowsHost&orderColumn=Name`, { token: tokenB, version: '1.2-rev1', headers: EXTRAS })).body.data;
     expect(listB).toHaveLength(3);
     expect(listB.map(portable)).toEqual(listA.map(portable));
     expect(listB.find((s: any) => s.name === WIN)).toMatchObject({

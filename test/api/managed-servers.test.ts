@@ -11,6 +11,8 @@ import { run } from '../support/tls.js';
 import { startVcsim, VCSIM_PASSWORD, VCSIM_USER, type Vcsim } from '../support/vcsim.js';
 
 const BASE = '/api/v1/backupInfrastructure/managedServers';
+/** Asks for Rampart's own fields (pins, status reasons, host facts, SSH/TLS ports) beside the documented ones. */
+const EXTRAS = { 'x-rampart-extras': 'true' };
 const NIL = '00000000-0000-0000-0000-000000000000';
 
 let t: TestServer;
@@ -54,6 +56,7 @@ async function session(method: string, url: string, json?: unknown, version?: st
 
 beforeAll(async () => {
   t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '3000' });
+  t.api.strict = true;
   token = await t.adminToken();
 });
 afterAll(async () => {
@@ -63,7 +66,7 @@ afterAll(async () => {
 
 describe('the backup server itself', () => {
   it('is listed as a LinuxHost named after this machine, and cannot be removed or turned into another host', async () => {
-    const list = await t.api.get(`${BASE}?typeFilter=LinuxHost`, { token });
+    const list = await t.api.get(`${BASE}?typeFilter=LinuxHost`, { token, headers: EXTRAS });
     const self = list.body.data.find((s: any) => s.isBackupServer);
     expect(self).toMatchObject({ name: hostname(), type: 'LinuxHost', status: 'Available', credentialsId: NIL, credentialsStorageType: 'Permanent' });
     expect(self.hostInfo.kernel).toMatch(/^Linux /);
@@ -131,7 +134,7 @@ describe('LinuxHost against an in-process ssh2 server', () => {
     expect(log).toMatch(/Stand-in Linux 1.0; Linux 6.1.0-test x86_64/);
     expect(log).not.toContain('Peer-Pw-1');
     serverId = resourceId;
-    const got = await t.api.get(`${BASE}/${serverId}`, { token });
+    const got = await t.api.get(`${BASE}/${serverId}`, { token, headers: EXTRAS });
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({
       id: serverId,
@@ -141,12 +144,20 @@ describe('LinuxHost against an in-process ssh2 server', () => {
       credentialsId: credsId,
       status: 'Available',
       credentialsStorageType: 'Permanent',
-      sshSettings: { sshTimeOutMs: 20000, portRangeStart: 2500, portRangeEnd: 3300, serverThisSide: false, serverSide: false, managementPort: 6162 },
+      sshSettings: { sshTimeOutMs: 20000, portRangeStart: 2500, portRangeEnd: 3300, serverThisSide: false, managementPort: 6162 },
       sshFingerprint: fingerprint,
       sshHostKeyAlgorithm: 'ssh-ed25519',
       port: peer.port,
       hostInfo: { osName: 'Stand-in Linux 1.0', kernel: 'Linux 6.1.0-test', architecture: 'x86_64', rootFreeBytes: 600000 * 1024 },
     });
+    // Without the extras header each document gets exactly its own fields (strict conformance checks the rest).
+    const v12 = (await t.api.get(`${BASE}/${serverId}`, { token, version: '1.2-rev1' })).body;
+    expect(v12.sshSettings).toEqual({ sshTimeOutMs: 20000, portRangeStart: 2500, portRangeEnd: 3300, serverSide: false, managementPort: 6162 });
+    for (const own of ['port', 'isBackupServer', 'sshFingerprint', 'hostInfo', 'statusReason']) expect(v12).not.toHaveProperty(own);
+    const v13 = (await t.api.get(`${BASE}/${serverId}`, { token, version: '1.3-rev2' })).body;
+    expect(v13).toMatchObject({ status: 'Available', isBackupServer: false, sshSettings: { sshTimeOutMs: 20000, portRangeStart: 2500, portRangeEnd: 3300, serverSide: false } });
+    expect(v13.sshSettings).not.toHaveProperty('managementPort');
+    expect(v13).not.toHaveProperty('port');
     const duplicate = await t.api.post(BASE, { token, json: { name: '127.0.0.1', description: 'x', type: 'LinuxHost', credentialsId: credsId, sshFingerprint: fingerprint } });
     expect(duplicate.status).toBe(400);
     expect(duplicate.body.message).toMatch(/already exists/);
@@ -172,7 +183,7 @@ describe('LinuxHost against an in-process ssh2 server', () => {
     expect(changed.log).toContain(fingerprint);
     expect(changed.log).toContain(newFingerprint);
     expect(impostor.logins.length).toBe(logins);
-    const model = (await t.api.get(`${BASE}/${serverId}`, { token })).body;
+    const model = (await t.api.get(`${BASE}/${serverId}`, { token, headers: EXTRAS })).body;
     expect(model).toMatchObject({ status: 'Unavailable', sshFingerprint: fingerprint, statusReason: expect.stringContaining(newFingerprint) });
     // An edit that echoes the model (old pin) is refused the same way.
     const echo = await session('PUT', `${BASE}/${serverId}`, model);
@@ -180,18 +191,18 @@ describe('LinuxHost against an in-process ssh2 server', () => {
     const repin = await session('PUT', `${BASE}/${serverId}`, { ...model, sshFingerprint: newFingerprint, description: 'rebuilt' });
     expect(repin.done.result.result).toBe('Warning');
     expect(repin.log).toMatch(/re-pinned/);
-    expect((await t.api.get(`${BASE}/${serverId}`, { token })).body).toMatchObject({
+    expect((await t.api.get(`${BASE}/${serverId}`, { token, headers: EXTRAS })).body).toMatchObject({
       status: 'Available',
       sshFingerprint: newFingerprint,
       description: 'rebuilt',
     });
-    expect((await t.api.get(`${BASE}/${serverId}`, { token })).body).not.toHaveProperty('statusReason');
+    expect((await t.api.get(`${BASE}/${serverId}`, { token, headers: EXTRAS })).body).not.toHaveProperty('statusReason');
   });
 
   it('updateSingleUseCredentials stores them sealed; the next operation uses them once, then they are gone', async () => {
     const res = await session('POST', `${BASE}/${serverId}/updateSingleUseCredentials`, { username: 'backup', password: 'Peer-Pw-1', elevateToRoot: false }, '1.2-rev1');
     expect(res.done.result.result).toBe('Success');
-    expect((await t.api.get(`${BASE}/${serverId}`, { token })).body).toMatchObject({ credentialsStorageType: 'SingleUse', credentialsId: NIL });
+    expect((await t.api.get(`${BASE}/${serverId}`, { token, headers: EXTRAS })).body).toMatchObject({ credentialsStorageType: 'SingleUse', credentialsId: NIL });
     const sealed = await t.server.store.db.selectFrom('vault_secrets').select(['field', 'sealed_value']).where('owner_id', '=', serverId).execute();
     expect(sealed.map((r) => r.field)).toEqual(['password']);
     expect(sealed[0]!.sealed_value).not.toContain('Peer-Pw-1');
@@ -245,7 +256,7 @@ describe('ViHost against vcsim, WindowsHost against a local TLS stand-in', () =>
     expect(done.result.result, log).toBe('Success');
     expect(log).toContain(`Succeeded: Logged in to 127.0.0.1:${vcsim.port} as "${VCSIM_USER}": VMware vCenter Server 6.5.0`);
     expect(log).not.toContain(VCSIM_PASSWORD);
-    expect((await t.api.get(`${BASE}/${resourceId}`, { token })).body).toMatchObject({
+    expect((await t.api.get(`${BASE}/${resourceId}`, { token, headers: EXTRAS })).body).toMatchObject({
       type: 'ViHost',
       viHostType: 'VC',
       port: vcsim.port,
@@ -253,6 +264,11 @@ describe('ViHost against vcsim, WindowsHost against a local TLS stand-in', () =>
       status: 'Available',
       certificateThumbprint: thumbprint,
     });
+    // ViHostModel documents `port` in every revision, but neither the pinned thumbprint nor (in 1.3) isBackupServer.
+    const v13 = (await t.api.get(`${BASE}/${resourceId}`, { token, version: '1.3-rev1' })).body;
+    expect(v13).toMatchObject({ type: 'ViHost', port: vcsim.port, status: 'Available' });
+    expect(v13).not.toHaveProperty('isBackupServer');
+    expect(v13).not.toHaveProperty('certificateThumbprint');
     expect((await t.api.get(`${BASE}?viTypeFilter=VC`, { token })).body.data.map((s: any) => s.id)).toEqual([resourceId]);
     expect((await t.api.get(`${BASE}?viTypeFilter=ESXi`, { token })).body.pagination.total).toBe(0);
   });
@@ -291,7 +307,7 @@ describe('ViHost against vcsim, WindowsHost against a local TLS stand-in', () =>
     expect(tofu.log).toMatch(/trust on first use/);
     // vcsim simulates a vCenter: asked for an ESXi host, the session says so.
     expect(tofu.log).toMatch(/not a standalone ESX\(i\) host/);
-    expect((await t.api.get(`${BASE}/${tofu.resourceId}`, { token })).body).toMatchObject({ name: '::1', viHostType: 'ESXi', certificateThumbprint: thumbprint });
+    expect((await t.api.get(`${BASE}/${tofu.resourceId}`, { token, headers: EXTRAS })).body).toMatchObject({ name: '::1', viHostType: 'ESXi', certificateThumbprint: thumbprint });
   });
 
   it('adds a WindowsHost after the TLS port check, with network settings in both spellings', async () => {
@@ -304,10 +320,28 @@ describe('ViHost against vcsim, WindowsHost against a local TLS stand-in', () =>
       networkSettings: { components: [{ componentName: 'Transport', port: 6162 }], portRangeStart: 2600, portRangeEnd: 2700, serverSide: true },
     });
     expect(done.result.result).toBe('Success');
-    expect((await t.api.get(`${BASE}/${resourceId}`, { token })).body).toMatchObject({
+    // Each revision reads the side flag in its own spelling: 1.1-rev0 `serverThisSide`, 1.2-rev1 `serverSide`.
+    const v11 = (await t.api.get(`${BASE}/${resourceId}`, { token })).body;
+    expect(v11).toMatchObject({ type: 'WindowsHost', networkSettings: { components: [{ componentName: 'Transport', port: 6162 }], portRangeStart: 2600, serverThisSide: true } });
+    expect(v11.networkSettings).not.toHaveProperty('serverSide');
+    const v12 = (await t.api.get(`${BASE}/${resourceId}`, { token, version: '1.2-rev1' })).body;
+    expect(v12).toMatchObject({
       type: 'WindowsHost',
       status: 'Available',
-      networkSettings: { components: [{ componentName: 'Transport', port: 6162 }], portRangeStart: 2600, serverSide: true, serverThisSide: true },
+      networkSettings: { components: [{ componentName: 'Transport', port: 6162 }], portRangeStart: 2600, serverSide: true },
+    });
+    expect(v12.networkSettings).not.toHaveProperty('serverThisSide');
+    // 1.3 renamed the components (Transport → TransportSvc) and requires credentialsStorageType on Windows hosts.
+    const v13 = (await t.api.get(`${BASE}/${resourceId}`, { token, version: '1.3-rev1' })).body;
+    expect(v13).toMatchObject({ credentialsStorageType: 'Permanent', networkSettings: { components: [{ componentName: 'TransportSvc', port: 6162 }], serverSide: true } });
+    expect(v12).not.toHaveProperty('credentialsStorageType');
+    // A 1.3 client writes back what it read (no port: the stored one stays); stored in the earlier names.
+    const edited = await session('PUT', `${BASE}/${resourceId}`, { ...v13, description: 'Windows stand-in, 1.3' }, '1.3-rev1');
+    expect(edited.done.result.result).toBe('Success');
+    expect((await t.api.get(`${BASE}/${resourceId}`, { token, headers: EXTRAS })).body).toMatchObject({
+      description: 'Windows stand-in, 1.3',
+      port: vi.port,
+      networkSettings: { components: [{ componentName: 'Transport', port: 6162 }], serverThisSide: true },
     });
   });
 
@@ -321,6 +355,22 @@ describe('ViHost against vcsim, WindowsHost against a local TLS stand-in', () =>
     expect(paged.body.pagination).toMatchObject({ skip: 1, limit: 1, count: 1 });
     expect((await t.api.get(`${BASE}?orderColumn=Status`, { token })).status).toBe(400);
     expect((await t.api.get(`${BASE}?typeFilter=Mainframe`, { token })).body.message).toMatch(/WindowsHost, LinuxHost, ViHost/);
+  });
+
+  it("lists every type in each document's own fields (strict conformance): port only on ViHosts, isBackupServer from 1.3 on Linux and Windows hosts", async () => {
+    for (const version of ['1.1-rev0', '1.2-rev1', '1.3-rev0', '1.3-rev1', '1.3-rev2']) {
+      const all = (await t.api.get(BASE, { token, version })).body.data as any[];
+      expect(new Set(all.map((s) => s.type)), version).toEqual(new Set(['LinuxHost', 'ViHost', 'WindowsHost']));
+      for (const s of all) {
+        expect(s.type === 'ViHost', `${version} ${s.type} port`).toBe('port' in s);
+        expect(version.startsWith('1.3') && s.type !== 'ViHost', `${version} ${s.type} isBackupServer`).toBe('isBackupServer' in s);
+        expect(version !== '1.1-rev0', `${version} status`).toBe('status' in s);
+        for (const own of ['statusReason', 'sshFingerprint', 'sshHostKeyAlgorithm', 'certificateThumbprint', 'hostInfo']) expect(s, version).not.toHaveProperty(own);
+      }
+    }
+    // With the extras header (as the console sends it), Rampart's own fields come back in every revision.
+    const own = (await t.api.get(`${BASE}?typeFilter=LinuxHost`, { token, version: '1.3-rev2', headers: EXTRAS })).body.data.find((s: any) => s.isBackupServer);
+    expect(own).toMatchObject({ port: 22, hostInfo: { kernel: expect.stringMatching(/^Linux /) }, sshSettings: { managementPort: 6162 } });
   });
 });
 
@@ -398,7 +448,7 @@ describe.skipIf(!haveSshd)('LinuxHost against a real sshd, and known_hosts', () 
     expect(wrong.done.result.message).toMatch(/with the private key/);
     const added = await session('POST', BASE, { name: 'localhost', description: 'sshd', type: 'LinuxHost', credentialsId: keyCreds, sshFingerprint: fingerprint });
     expect(added.done.result.result, added.log).toBe('Success');
-    const model = (await t.api.get(`${BASE}/${added.resourceId}`, { token })).body;
+    const model = (await t.api.get(`${BASE}/${added.resourceId}`, { token, headers: EXTRAS })).body;
     expect(model.hostInfo.kernel).toMatch(/^Linux /);
     expect(model.hostInfo.rootFreeBytes).toBeGreaterThan(0);
 

@@ -9,6 +9,8 @@ import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from 
 
 let c: ConsoleHarness;
 let folder: string;
+/** The console asks for Rampart's own fields (pins) the same way. */
+const EXTRAS = { 'x-rampart-extras': 'true' };
 const peers: Peer[] = [];
 const refreshes: string[] = [];
 
@@ -76,7 +78,7 @@ describe('managed servers', () => {
     await expect(log.textContent()).resolves.toMatch(/fingerprint|host key/i);
     await wizard.getByRole('button', { name: 'Close' }).last().click();
     await page.getByRole('cell', { name: '127.0.0.1', exact: true }).waitFor();
-    const listed = (await c.t.api.get('/api/v1/backupInfrastructure/managedServers?nameFilter=127.0.0.1', { token })).body.data[0];
+    const listed = (await c.t.api.get('/api/v1/backupInfrastructure/managedServers?nameFilter=127.0.0.1', { token, headers: EXTRAS })).body.data[0];
     expect(listed).toMatchObject({ type: 'LinuxHost', sshFingerprint: shown, status: 'Available' });
   });
 
@@ -103,13 +105,13 @@ describe('managed servers', () => {
     await dialog.getByText('The host presents a different identity than the one it was added with.').waitFor();
     await dialog.getByRole('button', { name: 'Keep the old pin' }).click();
     const token = (await c.t.api.login('administrator', 'Admin-Passw0rd!')).access_token;
-    const listed = (await c.t.api.get('/api/v1/backupInfrastructure/managedServers?nameFilter=127.0.0.1', { token })).body.data[0];
+    const listed = (await c.t.api.get('/api/v1/backupInfrastructure/managedServers?nameFilter=127.0.0.1', { token, headers: EXTRAS })).body.data[0];
     const shownBefore = listed.sshFingerprint;
     expect(shownBefore).toBeTruthy();
     await page.getByRole('button', { name: 'Check the identity of 127.0.0.1' }).click();
     await page.getByRole('button', { name: 'Trust the new identity' }).click();
     await page.locator('dialog .session-line .badge-success, dialog .session-line .badge-warning').first().waitFor({ timeout: 30_000 });
-    const after = (await c.t.api.get(`/api/v1/backupInfrastructure/managedServers/${listed.id}`, { token })).body;
+    const after = (await c.t.api.get(`/api/v1/backupInfrastructure/managedServers/${listed.id}`, { token, headers: EXTRAS })).body;
     expect(after.sshFingerprint).not.toBe(shownBefore);
     await page.getByRole('button', { name: 'Close' }).last().click();
   });

@@ -72,6 +72,8 @@ export function managedServerModel(row: ManagedServerRow) {
   }
   return {
     ...base,
+    // Windows hosts hold permanent credentials only; 1.3 requires the field (see replies/managed-servers.ts).
+    credentialsStorageType: 'Permanent' as const,
     networkSettings: bothSpellings(parsed(row.network_settings, DEFAULT_NETWORK_SETTINGS)),
     port: row.port ?? 5986,
     certificateThumbprint: row.certificate_thumbprint,

@@ -11,6 +11,7 @@ import {
   type SingleUseCredentials,
 } from '../connection/service.js';
 import { NIL_UUID, type ManagedServerRow } from './model.js';
+import { COMPONENT_NAMES_1_3 } from '../../revisions/replies/managed-servers.js';
 
 type Body = Record<string, unknown>;
 
@@ -44,12 +45,23 @@ function checkPin(field: string, value: string | undefined): string | undefined 
   return value;
 }
 
+const EARLIER_COMPONENT_NAME: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(COMPONENT_NAMES_1_3).map(([earlier, named]) => [named, earlier]));
+
+function withEarlierComponentName(component: unknown): unknown {
+  if (typeof component !== 'object' || component === null || Array.isArray(component)) return component;
+  const fields: Record<string, unknown> = { ...component };
+  if (typeof fields.componentName === 'string') fields.componentName = EARLIER_COMPONENT_NAME[fields.componentName] ?? fields.componentName;
+  return fields;
+}
+
 function settingsJson(value: unknown, fallback: string | null): string | null {
   if (value === undefined || value === null) return fallback;
   const settings = { ...(value as Record<string, unknown>) };
   // Stored with the 1.1 spelling; the model emits both.
   if (settings.serverThisSide === undefined && settings.serverSide !== undefined) settings.serverThisSide = settings.serverSide;
   delete settings.serverSide;
+  // 1.3's component names (TransportSvc, …) are stored as the earlier ones (Transport, …).
+  if (Array.isArray(settings.components)) settings.components = settings.components.map(withEarlierComponentName);
   return JSON.stringify(settings);
 }
 

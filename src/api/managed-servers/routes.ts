@@ -19,10 +19,12 @@ import {
   VI_HOST_TYPES,
 } from './schemas.js';
 import { managedServerModel } from './model.js';
+import { MANAGED_SERVER_REPLY } from '../../revisions/replies/managed-servers.js';
 import type { ManagedServersService } from './service.js';
 
 const tags = ['Managed Servers'];
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
+const readServers = { ...read, reply: { body: MANAGED_SERVER_REPLY } } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
 const created = { 201: SessionModel };
 
@@ -33,17 +35,21 @@ export function managedServersRoutes(app: FastifyInstance, deps: { managedServer
   const id = (request: { params: { id: string } }) => request.params.id;
   const user = (request: { principal?: { userName: string } }) => request.principal!.userName;
 
-  typed.get(prefix, { config: read, schema: { tags, summary: 'Get all servers', querystring: ManagedServersQuery, response: { 200: ManagedServersResult } } }, async (request) => {
-    const q = request.query;
-    const page = pageRequestFrom(q, MANAGED_SERVER_ORDER_COLUMNS, { column: 'name_key', asc: true });
-    const { rows, total } = await deps.managedServers.list(page, {
-      types: enumFilter('typeFilter', q.typeFilter, MANAGED_SERVER_TYPES),
-      viTypes: enumFilter('viTypeFilter', q.viTypeFilter, VI_HOST_TYPES),
-      states: enumFilter('serverStateFilter', q.serverStateFilter, SERVER_STATE_FILTERS),
-      updatesStates: enumFilter('updatesStateFilter', q.updatesStateFilter, UPDATES_STATES),
-    });
-    return { data: rows.map(managedServerModel), pagination: pagination(total, rows.length, page) };
-  });
+  typed.get(
+    prefix,
+    { config: readServers, schema: { tags, summary: 'Get all servers', querystring: ManagedServersQuery, response: { 200: ManagedServersResult } } },
+    async (request) => {
+      const q = request.query;
+      const page = pageRequestFrom(q, MANAGED_SERVER_ORDER_COLUMNS, { column: 'name_key', asc: true });
+      const { rows, total } = await deps.managedServers.list(page, {
+        types: enumFilter('typeFilter', q.typeFilter, MANAGED_SERVER_TYPES),
+        viTypes: enumFilter('viTypeFilter', q.viTypeFilter, VI_HOST_TYPES),
+        states: enumFilter('serverStateFilter', q.serverStateFilter, SERVER_STATE_FILTERS),
+        updatesStates: enumFilter('updatesStateFilter', q.updatesStateFilter, UPDATES_STATES),
+      });
+      return { data: rows.map(managedServerModel), pagination: pagination(total, rows.length, page) };
+    },
+  );
 
   typed.post(prefix, { config: write, schema: { tags, summary: 'Add server', body: ManagedServerSpec, response: created } }, async (request, reply) => {
     const session = await deps.managedServers.add(request.body, user(request));
@@ -82,7 +88,7 @@ export function managedServersRoutes(app: FastifyInstance, deps: { managedServer
     },
   );
 
-  typed.get(`${prefix}/:id`, { config: read, schema: { tags, summary: 'Get server', params: IdParams, response: { 200: ManagedServerModel } } }, async (request) =>
+  typed.get(`${prefix}/:id`, { config: readServers, schema: { tags, summary: 'Get server', params: IdParams, response: { 200: ManagedServerModel } } }, async (request) =>
     managedServerModel(await deps.managedServers.get(id(request))),
   );
 

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../../http/paging.js';
 import { optionalText } from '../../http/nullable.js';
 import { CREDENTIALS_STORAGE_TYPES, MANAGED_SERVER_TYPES } from '../connection/schemas.js';
+import { COMPONENT_NAMES_1_3 } from '../../revisions/replies/managed-servers.js';
 
 export const VI_HOST_TYPES = ['ESX', 'ESXi', 'VC'] as const;
 export const MANAGED_SERVER_STATUSES = ['Available', 'Unavailable'] as const;
@@ -64,7 +65,11 @@ const NetworkSettingsFields = {
   components: {
     type: 'array',
     maxItems: 64,
-    items: { type: 'object', required: ['componentName', 'port'], properties: { componentName: { type: 'string', enum: [...WINDOWS_COMPONENTS] }, port: portNumber } },
+    items: {
+      type: 'object',
+      required: ['componentName', 'port'],
+      properties: { componentName: { type: 'string', enum: [...WINDOWS_COMPONENTS, ...Object.values(COMPONENT_NAMES_1_3)] }, port: portNumber },
+    },
   },
   portRangeStart: portNumber,
   portRangeEnd: portNumber,
@@ -104,14 +109,15 @@ export const ManagedServerModel = Type.Object({
   description: Type.String(),
   type: stringEnum(MANAGED_SERVER_TYPES),
   credentialsId: Type.String({ format: 'uuid', description: 'The nil uuid when the server has no permanent credentials (single-use, or the backup server itself).' }),
-  status: stringEnum(MANAGED_SERVER_STATUSES),
+  // Optional: 1.1-rev0 has no status (see src/revisions/replies/managed-servers.ts).
+  status: Type.Optional(stringEnum(MANAGED_SERVER_STATUSES)),
   sshSettings: objectOf(SshSettingsFields),
   credentialsStorageType: Type.Optional(stringEnum(CREDENTIALS_STORAGE_TYPES)),
   networkSettings: objectOf(NetworkSettingsFields),
   viHostType: Type.Optional(stringEnum(VI_HOST_TYPES)),
   port: Type.Optional(Type.Integer()),
-  // Rampart extensions.
-  isBackupServer: Type.Boolean(),
+  // Rampart extensions (isBackupServer is 1.3's on Linux and Windows hosts), sent as each revision has them.
+  isBackupServer: Type.Optional(Type.Boolean()),
   statusReason: Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'Why the last check made the server Unavailable.' }),
   sshFingerprint: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'The pinned SSH host key (OpenSSH SHA256).' })),
   sshHostKeyAlgorithm: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'] })),
