@@ -9,13 +9,45 @@ const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null &&
 /** Where each accepted revision's OpenAPI document is served. */
 export const openApiPath = (revision: string) => `/swagger/v${revision}/swagger.json`;
 
+/** A schema with the properties named left out wherever they occur in it (`omitAtAnyDepth`). */
+function withoutPropertiesAtAnyDepth(schema: unknown, names: readonly string[]): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => withoutPropertiesAtAnyDepth(s, names));
+  if (!isNode(schema)) return schema;
+  const out: Node = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'properties' && isNode(value)) {
+      out.properties = Object.fromEntries(Object.entries(value).flatMap(([name, p]) => (names.includes(name) ? [] : [[name, withoutPropertiesAtAnyDepth(p, names)]])));
+    } else if (key === 'required' && Array.isArray(value)) out.required = value.filter((r) => !names.includes(r as string));
+    else out[key] = key === 'enum' || key === 'examples' ? value : withoutPropertiesAtAnyDepth(value, names);
+  }
+  return out;
+}
+
+/** Enum values spelt per property name wherever it occurs in the schema (`spellAtAnyDepth`). */
+function spelledEnumsAtAnyDepth(schema: unknown, spellings: Readonly<Record<string, Readonly<Record<string, string>>>>, spelling?: Readonly<Record<string, string>>): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => spelledEnumsAtAnyDepth(s, spellings, spelling));
+  if (!isNode(schema)) return schema;
+  const out: Node = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'enum' && Array.isArray(value) && spelling) out.enum = [...new Set(value.map((v) => (typeof v === 'string' ? (spelling[v] ?? v) : v)))];
+    else if (key === 'properties' && isNode(value))
+      out.properties = Object.fromEntries(Object.entries(value).map(([name, p]) => [name, spelledEnumsAtAnyDepth(p, spellings, spellings[name])]));
+    else if (key === 'items') out.items = spelledEnumsAtAnyDepth(value, spellings, spelling);
+    else out[key] = key === 'examples' ? value : spelledEnumsAtAnyDepth(value, spellings);
+  }
+  return out;
+}
+
 /** The same shape data the replies go through, applied to a reply's schema instead of its value. */
 function shapeSchema(schema: unknown, shape: ModelShape | undefined, document: VeeamDocument): unknown {
   if (!isNode(schema) || !shape) return schema;
   if (schema.type === 'array' && isNode(schema.items)) return { ...schema, items: shapeSchema(schema.items, shape, document) };
   if (!isNode(schema.properties)) return schema;
+  if (shape.omitAtAnyDepth) schema = withoutPropertiesAtAnyDepth(schema, shape.omitAtAnyDepth) as Node;
+  if (shape.spellAtAnyDepth) schema = spelledEnumsAtAnyDepth(schema, shape.spellAtAnyDepth) as Node;
+  const source = schema as Node & { properties: Node };
   const properties: Node = {};
-  for (const [name, property] of Object.entries(schema.properties)) {
+  for (const [name, property] of Object.entries(source.properties)) {
     // The per-revision documents describe what a generated client gets: no Rampart extras.
     if (shape.omit?.includes(name) || shape.extras?.includes(name)) continue;
     const nested = shape.fields?.[name];
@@ -23,11 +55,20 @@ function shapeSchema(schema: unknown, shape: ModelShape | undefined, document: V
     const spelling = shape.spell?.[name];
     if (spelling && isNode(shaped) && Array.isArray(shaped.enum))
       shaped = { ...shaped, enum: [...new Set(shaped.enum.map((v) => (typeof v === 'string' ? (spelling[v] ?? v) : v)))] };
+    const plucked = shape.pluck?.[name];
+    if (plucked && isNode(shaped) && isNode(shaped.items) && isNode(shaped.items.properties)) shaped = { ...shaped, items: shaped.items.properties[plucked] ?? {} };
     if (shape.asArray?.includes(name)) shaped = { type: 'array', items: shaped };
+    const nesting = shape.nest?.[name];
+    if (nesting)
+      shaped = {
+        type: 'object',
+        required: [nesting.discriminator],
+        properties: { [nesting.discriminator]: { type: typeof nesting.value, enum: [nesting.value] }, [nesting.key]: shaped },
+      };
     properties[shape.rename?.[name] ?? name] = shaped;
   }
-  const required = Array.isArray(schema.required) ? schema.required.filter((r) => r in properties || (typeof r === 'string' && shape.rename?.[r] !== undefined)) : undefined;
-  return { ...schema, properties, ...(required ? { required: required.map((r) => (typeof r === 'string' ? (shape.rename?.[r] ?? r) : r)) } : {}) };
+  const required = Array.isArray(source.required) ? source.required.filter((r) => r in properties || (typeof r === 'string' && shape.rename?.[r] !== undefined)) : undefined;
+  return { ...source, properties, ...(required ? { required: required.map((r) => (typeof r === 'string' ? (shape.rename?.[r] ?? r) : r)) } : {}) };
 }
 
 /** An operation's responses as one document shows them: shaped bodies, and only the status it lists. */

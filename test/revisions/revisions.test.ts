@@ -255,5 +255,12 @@ describe('7: an OpenAPI document per accepted revision', () => {
       doc.paths['/api/v1/backupInfrastructure/proxies/{id}'].get.responses['200'].content['application/json'].schema.properties.server.properties.transportMode.enum;
     expect(transport(v11)).toContain('auto');
     expect(transport(v13)).toEqual(['Auto', 'DirectAccess', 'VirtualAppliance', 'Network']);
+    const jobState = (doc: any) => doc.paths['/api/v1/jobs/states'].get.responses['200'].content['application/json'].schema.properties.data.items.properties;
+    expect(jobState(v11).status.enum).toEqual(['running', 'inactive', 'disabled']);
+    expect(jobState(v11).type.enum).toEqual(['Backup']);
+    expect(jobState(v11)).not.toHaveProperty('progressPercent');
+    expect(jobState(v13).status.enum).toEqual(['Running', 'Inactive', 'Disabled']);
+    expect(jobState(v13).type.enum).toEqual(['VSphereBackup']);
+    expect(jobState(v13)).toHaveProperty('progressPercent');
   });
 });
