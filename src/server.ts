@@ -75,6 +75,8 @@ export interface RunningServer {
   jobs: JobsService;
   scheduler: JobScheduler;
   backups: BackupsService;
+  /** Configuration backup (tests drive its schedule's ticks). */
+  configBackup: ConfigBackupService;
   /** General options (email settings) and the notifications sent with them. */
   generalOptions: GeneralOptionsService;
   notifications: Notifications;
@@ -149,6 +151,14 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
     repositories.rescan.reimport = backupReimport({ repositories: repositories.repositories, backups, encryptionPasswords: vault.encryptionPasswords });
     const scheduler = new JobScheduler(store, jobs, logger);
     scheduler.start(JOB_SCHEDULER_TICK_MS);
+    const configBackup = new ConfigBackupService({
+      store,
+      runner,
+      repositories: repositories.repositories,
+      encryptionPasswords: vault.encryptionPasswords,
+      dataDir: config.dataDir,
+    });
+    configBackup.startSchedule(JOB_SCHEDULER_TICK_MS, (err) => logger.warn({ err: err.message }, 'configuration backup schedule tick failed'));
     automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));
 
     const restore = new RestoreService({
@@ -224,13 +234,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         timeoutMs: config.repositoryTimeoutMs,
         endpoints: { wasabi: config.wasabiEndpoint, google: config.googleStorageEndpoint },
       }),
-      configBackup: new ConfigBackupService({
-        store,
-        runner,
-        repositories: repositories.repositories,
-        encryptionPasswords: vault.encryptionPasswords,
-        dataDir: config.dataDir,
-      }),
+      configBackup,
       recoveryTokens: new RecoveryTokensService({ store, backups, instantRecovery }),
       helperAppliances: new HelperAppliancesService({
         store,
@@ -268,6 +272,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         const graceMs = config.shutdownGraceSeconds * 1000;
         await repositories.refresher.stop();
         await scheduler.stop();
+        await configBackup.stopSchedule();
         await runner.stopAll('The server is shutting down.', Math.min(graceMs, 5000));
         await instantRecovery.close();
         // app.close() stops accepting and waits for in-flight requests; the grace period bounds it.
@@ -293,6 +298,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       inventory,
       jobs,
       scheduler,
+      configBackup,
       backups,
       generalOptions,
       notifications,

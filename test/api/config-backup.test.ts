@@ -141,6 +141,34 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
     expect(points.every((p) => p.keyFingerprint && !p.manifest)).toBe(true);
   });
 
+  it('runs on its schedule once per due time, in either spelling of the days, and stops when the schedule is off', async () => {
+    const daily = { isEnabled: true, localTime: '03:30', dailyKind: 'SelectedDays', days: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] };
+    const put = await t.api.request('PUT', '/api/v1/configBackup', { token, json: settings({ schedule: { isEnabled: true, daily } }) });
+    expect(put.status, put.text).toBe(200);
+    // Days are answered in the reader's document's spelling: lower case up to 1.3-rev0, capitalised from 1.3-rev1.
+    expect(put.body.schedule.daily.days[0]).toBe('monday');
+    expect((await t.api.get('/api/v1/configBackup', { token, version: '1.3-rev1' })).body.schedule.daily.days[0]).toBe('Monday');
+
+    // The server's own ticks run meanwhile on the real clock: the due time is the next real 03:30.
+    const now = new Date();
+    const due = new Date(now);
+    due.setHours(3, 30, 0, 0);
+    if (due <= now) due.setDate(due.getDate() + 1);
+    expect(await t.server.configBackup.tick(now)).toBeUndefined(); // computes and keeps the next run
+    expect(await t.server.configBackup.tick(new Date(due.getTime() - 1000))).toBeUndefined();
+    const sessionId = await t.server.configBackup.tick(new Date(due.getTime() + 1000));
+    expect(sessionId).toBeDefined();
+    const done = await waitStopped(sessionId!);
+    expect(done).toMatchObject({ sessionType: 'ConfigurationBackup', result: { result: 'Success' } });
+    // The due time was claimed: the same moment does not start a second backup.
+    expect(await t.server.configBackup.tick(new Date(due.getTime() + 2000))).toBeUndefined();
+    expect((await t.api.get('/api/v1/configBackup', { token })).body.lastSuccessfulBackup.sessionId).toBe(sessionId);
+
+    expect((await t.api.request('PUT', '/api/v1/configBackup', { token, json: settings() })).status).toBe(200);
+    expect(await t.server.configBackup.tick(new Date(due.getTime() + 86_400_000 + 1000))).toBeUndefined();
+    expect(await t.server.configBackup.tick(new Date(due.getTime() + 2 * 86_400_000 + 1000))).toBeUndefined();
+  });
+
   it('restores a wiped data folder with `rampart config restore`: users sign in, sealed secrets open', async () => {
     const dataDir = t.config.dataDir;
     await t.stop();

@@ -1,6 +1,8 @@
 import { Type, type Static } from 'typebox';
 
-const Day = Type.Union(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => Type.Literal(d)));
+const DAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+/** EDayOfWeek in either document's spelling (1.3-rev1 capitalises it); stored in lower case. */
+const Day = Type.Union([...DAY_NAMES, ...DAY_NAMES.map((d) => d.charAt(0).toUpperCase() + d.slice(1))].map((d) => Type.Literal(d)));
 
 /** ConfigBackupModel (the same in 1.1-rev0, 1.2-rev1 and 1.3). */
 export const ConfigBackupModel = Type.Object({

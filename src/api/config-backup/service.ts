@@ -7,11 +7,14 @@ import type { SessionRunner } from '../../sessions/runner.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import type { Store } from '../../store/database.js';
 import { readSetting } from '../../store/settings.js';
+import { nextRunOf } from '../jobs/schedule.js';
 import type { EncryptionPasswordsService } from '../encryption-passwords/service.js';
 import type { RepositoriesService } from '../repositories/service.js';
 import { NO_PASSWORD_ID, type ConfigBackupSettings } from './schemas.js';
 
 const SETTING_KEY = 'configBackup';
+/** When the schedule next runs a backup (ISO time): claimed by compare-and-set, so one node of several runs it. */
+const NEXT_RUN_KEY = 'configBackupNextRun';
 const CHUNK_SIZE = 1024 * 1024;
 
 export interface ConfigBackupDeps {
@@ -24,7 +27,53 @@ export interface ConfigBackupDeps {
 
 /** Configuration backup: settings in one row, runs as ConfigurationBackup sessions writing into a repository's chunk store. */
 export class ConfigBackupService {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<unknown> | undefined;
+
   constructor(private readonly deps: ConfigBackupDeps) {}
+
+  /** Checks the schedule every `intervalMs` (as the job scheduler does for jobs). */
+  startSchedule(intervalMs: number, onError: (err: Error) => void): void {
+    this.timer = setInterval(() => {
+      this.ticking ??= this.tick()
+        .catch(onError)
+        .finally(() => (this.ticking = undefined));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stopSchedule(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+  }
+
+  /**
+   * One look at the schedule: the next run is computed from `schedule` (daily or monthly,
+   * read as a job's schedule is) and stored; once it has come, the node that moves it on
+   * (compare-and-set on the stored value) starts the backup. Returns that session's id.
+   */
+  async tick(now = new Date()): Promise<string | undefined> {
+    const settings = await this.get();
+    const db = this.deps.store.db;
+    const stored = await readSetting(db, NEXT_RUN_KEY);
+    const next = settings.isEnabled && settings.schedule.isEnabled ? nextRunOf({ ...settings.schedule, runAutomatically: true }, now) : undefined;
+    if (!next) {
+      if (stored !== undefined) await db.deleteFrom('settings').where('key', '=', NEXT_RUN_KEY).execute();
+      return undefined;
+    }
+    if (stored === undefined) {
+      await db
+        .insertInto('settings')
+        .values({ key: NEXT_RUN_KEY, value: next.toISOString() })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+      return undefined;
+    }
+    if (Date.parse(stored) > now.getTime()) return undefined;
+    const claimed = await db.updateTable('settings').set({ value: next.toISOString() }).where('key', '=', NEXT_RUN_KEY).where('value', '=', stored).executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return undefined;
+    return (await this.backupNow('Scheduler')).id;
+  }
 
   async get(): Promise<ConfigBackupSettings> {
     const stored = await readSetting(this.deps.store.db, SETTING_KEY);
@@ -59,6 +108,8 @@ export class ConfigBackupService {
     const next: ConfigBackupSettings = { ...spec, encryption: { ...spec.encryption }, lastSuccessfulBackup: current.lastSuccessfulBackup };
     if (!next.encryption.passwordId) delete next.encryption.passwordId;
     await this.save(next);
+    // The schedule may have changed: the next tick computes its next run afresh.
+    await this.deps.store.db.deleteFrom('settings').where('key', '=', NEXT_RUN_KEY).execute();
     return next;
   }
 

@@ -4,7 +4,9 @@ import { modelOrList } from '../shapes.js';
 /** `value` → `Value` for each of Veeam's lower-camel enum values. */
 const capitalised = (...values: string[]) => Object.fromEntries(values.map((v) => [v, v.charAt(0).toUpperCase() + v.slice(1)]));
 
-const DAYS = capitalised('monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday');
+/** EDayOfWeek: lower case up to 1.3-rev0, capitalised from 1.3-rev1. */
+export const DAYS = capitalised('monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday');
+export const DAYS_LOWER = Object.fromEntries(Object.entries(DAYS).map(([lower, upper]) => [upper, lower]));
 
 /**
  * The enums 1.3-rev1 recased in the models a vSphere backup job reaches (found with
