@@ -1,12 +1,11 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionWaiters } from '../support/sessions.js';
+import { startVsphereLab } from '../support/vsphere-lab.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { createTestDatabase, postgresUrl } from '../support/postgres.js';
-import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { createSnapshot } from '../../src/vsphere/snapshots.js';
 import { retrieveObject } from '../../src/vsphere/property-collector.js';
 import { localFolderBackend, openChunkStore, verifyRestorePoints } from '../../src/chunkstore/index.js';
@@ -93,30 +92,8 @@ async function leftBehind(jobId: string, nodeId: string, leaseUntil: string, d: 
 }
 
 beforeAll(async () => {
-  vcsim = await startVcsim();
-  disks = await prepareDisks(vcsim, { sizeBytes: 16 * MiB });
-  root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-faults-'));
-  databaseUrl = postgresUrl ? await createTestDatabase() : undefined;
-  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '3000', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
-  token = await t.adminToken();
-  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-  await sessionDone('/api/v1/backupInfrastructure/managedServers', {
-    name: '127.0.0.1',
-    description: 'vcsim',
-    type: 'ViHost',
-    credentialsId: creds.body.id,
-    port: vcsim.port,
-    certificateThumbprint: vcsim.thumbprint,
-  });
-  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-  repositoryId = await sessionDone('/api/v1/backupInfrastructure/repositories', {
-    type: 'LinuxLocal',
-    name: 'Local',
-    description: '',
-    hostId: backupServerId,
-    repository: { path: path.join(root, 'repo') },
-    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-  });
+  const lab = await startVsphereLab({ name: 'jobs-faults', diskBytes: 16 * MiB, env: { RAMPART_PROBE_TIMEOUT_MS: '3000' } });
+  ({ vcsim, disks, root, t, token, repositoryId, databaseUrl } = lab);
 }, 120_000);
 
 afterAll(async () => {
@@ -145,6 +122,8 @@ describe('job runs under faults', () => {
 
   it('a run whose node stopped renewing its lease becomes Failed on the next tick, and its snapshot is removed', async () => {
     const job = await t.api.post('/api/v1/jobs', { token, json: spec('Lease', [disks[0]!]) });
+    // The test drives the ticks itself: the server's own timer could fail the lapsed lease before the first look.
+    await t.server.scheduler.stop();
     const sessionId = await leftBehind(job.body.id, 'another-node', new Date(Date.now() - 1000).toISOString(), disks[0]!);
     expect(await snapshotsOf(disks[0]!)).toBeDefined();
     expect((await t.api.get(`/api/v1/jobs/states?idFilter=${job.body.id}`, { token })).body.data[0].status).toBe('running');
@@ -154,6 +133,7 @@ describe('job runs under faults', () => {
     expect(session.result.message).toMatch(/another-node.*lease/);
     expect(await snapshotsOf(disks[0]!)).toBeUndefined();
     expect((await t.api.get(`/api/v1/jobs/states?idFilter=${job.body.id}`, { token })).body.data[0]).toMatchObject({ status: 'inactive', lastResult: 'Failed' });
+    t.server.scheduler.start(5000);
   }, 60_000);
 
   it('after a restart, the runs this node left are Failed and their snapshots gone', async () => {

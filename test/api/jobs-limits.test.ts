@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionWaiters } from '../support/sessions.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { createTestDatabase, postgresUrl } from '../support/postgres.js';
-import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { startVsphereLab } from '../support/vsphere-lab.js';
+import type { TestServer } from '../support/server.js';
+import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
 
 /** Job settings acted on: repository task limits (`enableTaskLimit`/`maxTaskCount`) bound concurrent runs; scheduled active fulls. */
 
@@ -18,7 +16,7 @@ let disks: PreparedDisk[];
 let root: string;
 let repositoryId: string;
 
-const { finished, logText, sessionDone } = sessionWaiters(() => ({ t, token }));
+const { finished, logText } = sessionWaiters(() => ({ t, token }));
 
 function spec(name: string, d: PreparedDisk) {
   return {
@@ -34,30 +32,8 @@ function spec(name: string, d: PreparedDisk) {
 }
 
 beforeAll(async () => {
-  vcsim = await startVcsim();
-  disks = await prepareDisks(vcsim, { sizeBytes: 16 * MiB });
-  root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-limits-'));
-  const databaseUrl = postgresUrl ? await createTestDatabase() : undefined;
-  t = await startTestServer(databaseUrl ? { DATABASE_URL: databaseUrl } : {});
-  token = await t.adminToken();
-  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-  await sessionDone('/api/v1/backupInfrastructure/managedServers', {
-    name: '127.0.0.1',
-    description: 'vcsim',
-    type: 'ViHost',
-    credentialsId: creds.body.id,
-    port: vcsim.port,
-    certificateThumbprint: vcsim.thumbprint,
-  });
-  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-  repositoryId = await sessionDone('/api/v1/backupInfrastructure/repositories', {
-    type: 'LinuxLocal',
-    name: 'Local',
-    description: '',
-    hostId: backupServerId,
-    repository: { path: path.join(root, 'repo'), enableTaskLimit: true, maxTaskCount: 1 },
-    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-  });
+  const lab = await startVsphereLab({ name: 'jobs-limits', diskBytes: 16 * MiB, repository: { enableTaskLimit: true, maxTaskCount: 1 } });
+  ({ vcsim, disks, root, t, token, repositoryId } = lab);
 }, 120_000);
 
 afterAll(async () => {
