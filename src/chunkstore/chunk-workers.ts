@@ -62,28 +62,50 @@ function check(blob, digest, idKey, dataKey, keep) {
   if (keep) keep.plain = plain;
   return undefined;
 }
-// One read buffer per worker, reused for every file it checks (a fresh buffer per chunk costs page faults and GC).
-let fileBuffer = Buffer.allocUnsafe(0);
-function readWhole(path) {
-  const fd = fs.openSync(path, 'r');
+// Files are read on libuv's thread pool while this thread checks the file before
+// (a repository on disk: the reads overlap the hashing instead of taking turns
+// with it). Buffers are reused (a fresh buffer per chunk costs page faults and GC);
+// how many reads are under way is bounded by the caller's in-flight limit.
+const spare = [];
+async function readWhole(path) {
+  const handle = await fs.promises.open(path, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
-    if (fileBuffer.length < size) fileBuffer = Buffer.allocUnsafe(Math.max(size, 8 * 1024 * 1024 + 64));
+    const { size } = await handle.stat();
+    let buffer = spare.pop();
+    // Rounded up to whole MiB, so a buffer serves the next chunks of that size too.
+    if (!buffer || buffer.length < size) buffer = Buffer.allocUnsafe(Math.ceil((size + 1) / 1048576) * 1048576);
     let got = 0;
-    for (let n = 1; got < size && n > 0; got += n) n = fs.readSync(fd, fileBuffer, got, size - got, got);
-    return fileBuffer.subarray(0, got);
+    for (let n = 1; got < size && n > 0; got += n) n = (await handle.read(buffer, got, size - got, got)).bytesRead;
+    return { buffer, blob: buffer.subarray(0, got) };
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
+}
+// Checks run in the order their messages came, each as soon as its file is read.
+let checked = Promise.resolve();
+function checkFile(m) {
+  const reading = readWhole(m.path);
+  reading.catch(() => {});
+  checked = checked.then(async () => {
+    let read;
+    try { read = await reading; }
+    catch (err) {
+      if (err.code === 'ENOENT') return parentPort.postMessage({ id: m.id, missing: true });
+      return parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
+    }
+    try {
+      parentPort.postMessage({ id: m.id, problem: check(read.blob, Buffer.from(m.digest), m.idKey, m.dataKey), bytes: read.blob.length });
+    } catch (err) {
+      parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
+    } finally {
+      if (spare.length < 2) spare.push(read.buffer);
+    }
+  });
 }
 parentPort.on('message', (m) => {
   try {
-    if (m.op === 'checkFile') {
-      let blob;
-      try { blob = readWhole(m.path); }
-      catch (err) { if (err.code === 'ENOENT') return parentPort.postMessage({ id: m.id, missing: true }); throw err; }
-      parentPort.postMessage({ id: m.id, problem: check(blob, Buffer.from(m.digest), m.idKey, m.dataKey), bytes: blob.length });
-    } else if (m.op === 'hash') {
+    if (m.op === 'checkFile') checkFile(m);
+    else if (m.op === 'hash') {
       const plain = Buffer.from(m.data, 0, m.length);
       const digest = m.idKey ? crypto.createHmac('sha256', m.idKey).update(plain).digest() : crypto.createHash('sha256').update(plain).digest();
       held.set(m.id, plain);

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -93,6 +93,25 @@ describe('verification of a corrupted chunk', () => {
       expect((await verifyRestorePoints(store, { passwords })).badChunks).toEqual([]);
     });
   }
+
+  it('names a chunk file that is gone as missing, with every restore point that needs it', async () => {
+    const image = diskImage(2 * MiB, CHUNK, 13);
+    const ref = { backupId: 'v-gone', objectId: 'vm', restorePointId: 'rp1' };
+    const w = await beginRestorePoint(store, { ...ref, compressionLevel: 3 });
+    await w.writeDisk({ key: '2000', name: 'Hard disk 1', chunkSize: CHUNK }, bufferSource(image));
+    await w.commit();
+    const index = await readFile(path.join(folder.dir, 'rampart/backups/v-gone/vm/rp1/disk-2000.fidx'));
+    const digest = index.subarray(4096, 4096 + 32).toString('hex');
+    await rm(path.join(folder.dir, 'rampart/chunks', digest.slice(0, 4), digest));
+
+    const report = await verifyRestorePoints(store, { refs: [ref] });
+    expect(report.badChunks.map((b) => [b.digest, b.problem])).toEqual([[digest, 'missing']]);
+    // The image repeats its blocks: every offset that uses the chunk is named.
+    expect(report.damagedRestorePoints.map((d) => d.restorePoint)).toEqual(['v-gone/vm/rp1']);
+    expect(report.damagedRestorePoints[0]!.problems[0]).toBe(`disk 2000 at offset 0: chunk ${digest} is missing`);
+    for (const problem of report.damagedRestorePoints[0]!.problems) expect(problem).toMatch(new RegExp(`: chunk ${digest} is missing$`));
+    expect(report.checkedChunks).toBeGreaterThan(1);
+  });
 
   it('without the password, an encrypted restore point is still CRC-checked', async () => {
     const report = await verifyRestorePoints(store, { refs: [{ backupId: 'v-enc', objectId: 'vm', restorePointId: 'rp1' }] });
