@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { sql } from 'kysely';
 import { badRequest } from '../../http/errors.js';
 import { descriptorText, newLiveMount, unmountRestorePoint, type MountRecord } from '../../mover/instant-recovery.js';
 import { mountFcds } from '../../mover/fcd-recovery.js';
@@ -31,20 +30,8 @@ import { findObject } from './targets.js';
 export class FcdRecoveryService {
   constructor(private readonly ir: InstantRecoveryService) {}
 
-  async list(page: { skip: number; limit: number; orderAsc: boolean; orderColumn?: string; nameFilter?: string; state?: string }) {
-    let q = this.ir.db.selectFrom('instant_recovery_mounts').where('kind', '=', 'fcd');
-    if (page.state) q = q.where('state', '=', page.state);
-    if (page.nameFilter) q = q.where(sql<boolean>`name_key like ${page.nameFilter.toLowerCase().replace(/\*/g, '%')}`);
-    const total = Number((await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst())?.n ?? 0);
-    const column = page.orderColumn?.toLowerCase() === 'state' ? 'state' : 'name_key';
-    const rows = await q
-      .selectAll()
-      .orderBy(column, page.orderAsc ? 'asc' : 'desc')
-      .orderBy('id')
-      .offset(page.skip)
-      .limit(page.limit)
-      .execute();
-    return { rows, total };
+  list(page: { skip: number; limit: number; orderAsc: boolean; orderColumn?: string; nameFilter?: string; state?: string }) {
+    return this.ir.list(page, 'fcd');
   }
 
   get(id: string): Promise<InstantRecoveryMountsTable> {

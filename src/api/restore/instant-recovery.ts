@@ -55,8 +55,9 @@ export class InstantRecoveryService {
     return this.nbd;
   }
 
-  async list(page: { skip: number; limit: number; orderAsc: boolean; orderColumn?: string; nameFilter?: string; state?: string }) {
-    let q = this.db.selectFrom('instant_recovery_mounts').where('kind', '=', 'vm');
+  /** Mounts of one kind (VMs here; FcdRecoveryService lists its disks through this too), filtered, ordered and paged. */
+  async list(page: { skip: number; limit: number; orderAsc: boolean; orderColumn?: string; nameFilter?: string; state?: string }, kind: 'vm' | 'fcd' = 'vm') {
+    let q = this.db.selectFrom('instant_recovery_mounts').where('kind', '=', kind);
     if (page.state) q = q.where('state', '=', page.state);
     if (page.nameFilter) q = q.where(sql<boolean>`name_key like ${page.nameFilter.toLowerCase().replace(/\*/g, '%')}`);
     const total = Number((await q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst())?.n ?? 0);
