@@ -70,8 +70,8 @@ export function filterValues(value: string | string[] | undefined): string[] | u
   return list.length > 0 ? list : undefined;
 }
 
-/** Checks a multi-valued enum filter against its documented values. */
-export function enumFilter(name: string, value: string | string[] | undefined, allowed: readonly string[]): string[] | undefined {
+/** Checks a multi-valued enum filter against its documented values; each is answered in the documented spelling. */
+export function enumFilter<const K extends string>(name: string, value: string | string[] | undefined, allowed: readonly K[]): K[] | undefined {
   const values = filterValues(value);
   if (!values) return undefined;
   const byLower = new Map(allowed.map((a) => [a.toLowerCase(), a]));

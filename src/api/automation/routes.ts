@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { typedRequests } from '../../http/typed-requests.js';
 import { badRequest } from '../../http/errors.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel, type SessionsService } from '../sessions/service.js';
 import { sessionsRoutes } from '../sessions/routes.js';
-import { ExportQuery, ImportQuery, SEAL_PASSPHRASE_HEADER, type ConflictMode } from './schemas.js';
+import { ExportQuery, ImportQuery, SEAL_PASSPHRASE_HEADER } from './schemas.js';
 import type { AutomationService } from './service.js';
 
 const tags = ['Automation'];
@@ -17,22 +18,23 @@ function passphraseOf(headers: Record<string, string | string[] | undefined>): s
 
 /** /api/v1/automation: export/import of each section and the automation sessions. */
 export function automationRoutes(app: FastifyInstance, deps: { automation: AutomationService; sessions: SessionsService; importBodyLimitBytes: number }): void {
+  const typed = typedRequests(app);
   for (const section of deps.automation.all) {
     const base = `/api/v1/automation/${section.kind}`;
-    app.post(
+    typed.post(
       `${base}/export`,
       {
         config: { ...admin, ...(section.exportReply ? { reply: { body: section.exportReply } } : {}) },
         schema: { tags, summary: `Export ${section.kind}`, querystring: ExportQuery, body: section.exportSchema, response: { 200: section.importSchema } },
       },
       async (request) => {
-        const { seal } = request.query as { seal?: boolean };
+        const { seal } = request.query;
         const passphrase = passphraseOf(request.headers);
         if (seal && !passphrase) throw badRequest(`A sealed export needs its passphrase in the ${SEAL_PASSPHRASE_HEADER} header.`);
-        return deps.automation.export(section.kind, (request.body as Record<string, unknown> | undefined) ?? {}, seal ? passphrase : undefined);
+        return deps.automation.export(section.kind, request.body ?? {}, seal ? passphrase : undefined);
       },
     );
-    app.post(
+    typed.post(
       `${base}/import`,
       {
         config: admin,
@@ -40,8 +42,8 @@ export function automationRoutes(app: FastifyInstance, deps: { automation: Autom
         schema: { tags, summary: `Import ${section.kind}`, querystring: ImportQuery, body: section.importSchema, response: { 201: SessionModel } },
       },
       async (request, reply) => {
-        const q = request.query as { onConflict?: ConflictMode; dryRun?: boolean };
-        const session = await deps.automation.startImport([{ kind: section.kind, collection: request.body as Record<string, unknown> }], {
+        const q = request.query;
+        const session = await deps.automation.startImport([{ kind: section.kind, collection: request.body }], {
           onConflict: q.onConflict,
           dryRun: q.dryRun,
           passphrase: passphraseOf(request.headers),

@@ -1,5 +1,5 @@
 import type { ShapeByDocument } from '../../revisions/shapes.js';
-import type { TSchema } from 'typebox';
+import type { TObject } from 'typebox';
 import type { SessionContext } from '../../sessions/runner.js';
 
 /** One object of an import collection, where it sits, and how it is known. */
@@ -29,8 +29,9 @@ export interface AutomationSection {
   kind: string;
   /** Documented import order: credentials and passwords, managed servers, repositories, proxies. */
   order: number;
-  exportSchema: TSchema;
-  importSchema: TSchema;
+  /** Both are JSON objects (the filter, the collection), so handlers read them typed as records. */
+  exportSchema: TObject;
+  importSchema: TObject;
   /** How the export differs per Veeam document (see docs/revisions.md); as built when absent. */
   exportReply?: ShapeByDocument;
   /** Secret fields relative to an item (`password`, `linuxAdditionalSettings/privateKey`). */

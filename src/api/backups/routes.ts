@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { dateFilter, enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { typedRequests } from '../../http/typed-requests.js';
+import { dateFilter, enumFilter, pageRequestFrom, pagination } from '../../http/paging.js';
 import { IdParams } from '../../http/schemas.js';
 import { badRequest, notFound } from '../../http/errors.js';
 import { isRevisionAtLeast } from '../../http/api-version.js';
@@ -30,29 +31,6 @@ import { sessionModel } from '../sessions/service.js';
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
 
-interface BackupsQueryValues extends ListQuery {
-  createdAfterFilter?: string;
-  createdBeforeFilter?: string;
-  platformIdFilter?: string;
-  jobIdFilter?: string;
-  policyTagFilter?: string;
-}
-interface ObjectsQueryValues extends ListQuery {
-  platformNameFilter?: string | string[];
-  platformIdFilter?: string;
-  typeFilter?: string;
-  viTypeFilter?: string;
-}
-interface PointsQueryValues extends ListQuery {
-  createdAfterFilter?: string;
-  createdBeforeFilter?: string;
-  platformNameFilter?: string | string[];
-  platformIdFilter?: string;
-  backupIdFilter?: string;
-  backupObjectIdFilter?: string;
-  malwareStatusFilter?: string | string[];
-}
-
 /** A list of everything at once (the per-backup and per-object lists are documented without paging). */
 const whole = (count: number) => pagination(count, count, { skip: 0, limit: count });
 
@@ -65,13 +43,14 @@ export function backupsRoutes(
   app: FastifyInstance,
   deps: { backups: BackupsService; deletion?: BackupDeletion; repositoryNames: (ids: string[]) => Promise<Map<string, string>> },
 ): void {
-  const id = (request: { params: unknown }) => (request.params as { id: string }).id;
+  const typed = typedRequests(app);
+  const id = (request: { params: { id: string } }) => request.params.id;
 
-  app.get(
+  typed.get(
     '/api/v1/backups',
     { config: read, schema: { tags: ['Backups'], summary: 'Get All Backups', querystring: BackupsQuery, response: { 200: BackupsResult } } },
     async (request) => {
-      const q = request.query as BackupsQueryValues;
+      const q = request.query;
       const page = pageRequestFrom(q, BACKUP_ORDER_COLUMNS, { column: 'creation_time', asc: false });
       const { rows, total } = await deps.backups.listBackups(page, {
         createdAfter: dateFilter('createdAfterFilter', q.createdAfterFilter),
@@ -85,27 +64,27 @@ export function backupsRoutes(
     },
   );
 
-  app.get('/api/v1/backups/:id', { config: read, schema: { tags: ['Backups'], summary: 'Get Backup', params: IdParams, response: { 200: BackupModel } } }, async (request) => {
+  typed.get('/api/v1/backups/:id', { config: read, schema: { tags: ['Backups'], summary: 'Get Backup', params: IdParams, response: { 200: BackupModel } } }, async (request) => {
     const row = await deps.backups.getBackup(id(request));
     return backupModel(row, request.apiRevision, (await deps.repositoryNames([row.repository_id])).get(row.repository_id));
   });
 
   const deletion = deps.deletion;
   if (deletion)
-    app.delete(
+    typed.delete(
       '/api/v1/backups/:id',
       { config: write, schema: { tags: ['Backups'], summary: 'Delete Backup', params: IdParams, querystring: DeleteBackupQuery, response: { 201: SessionModel } } },
       async (request, reply) => {
         // Veeam documents the delete from 1.2 on; 1.0–1.1 clients see no such route, as there.
         if (!isRevisionAtLeast(request.apiRevision, '1.2-rev0'))
           throw notFound(`No resource at DELETE ${request.url.split('?')[0]}: revision ${request.apiRevision} cannot delete backups (1.2 added it).`);
-        const q = request.query as { fromDB?: boolean; fromDBIfSPUnavailable?: boolean; includeGFS?: boolean };
+        const q = request.query;
         const session = await deletion.delete(id(request), { fromDB: q.fromDB === true, createdBy: request.principal?.userName });
         return reply.code(201).send(sessionModel(session, request.apiRevision));
       },
     );
 
-  app.get(
+  typed.get(
     '/api/v1/backups/:id/objects',
     { config: read, schema: { tags: ['Backups'], summary: 'Get Backup Objects', params: IdParams, response: { 200: BackupObjectsResult } } },
     async (request) => {
@@ -114,11 +93,11 @@ export function backupsRoutes(
     },
   );
 
-  app.get(
+  typed.get(
     '/api/v1/backupObjects',
     { config: read, schema: { tags: ['Backup Objects'], summary: 'Get All Backup Objects', querystring: BackupObjectsQuery, response: { 200: BackupObjectsResult } } },
     async (request) => {
-      const q = request.query as ObjectsQueryValues;
+      const q = request.query;
       const page = pageRequestFrom(q, OBJECT_ORDER_COLUMNS, { column: 'name_key', asc: true });
       const { rows, total } = await deps.backups.listObjects(page, {
         platformNames: enumFilter('platformNameFilter', q.platformNameFilter, PLATFORM_NAMES),
@@ -130,13 +109,13 @@ export function backupsRoutes(
     },
   );
 
-  app.get(
+  typed.get(
     '/api/v1/backupObjects/:id',
     { config: read, schema: { tags: ['Backup Objects'], summary: 'Get Backup Object', params: IdParams, response: { 200: BackupObjectModel } } },
     async (request) => backupObjectModel(await deps.backups.getObject(id(request))),
   );
 
-  app.get(
+  typed.get(
     '/api/v1/backupObjects/:id/restorePoints',
     { config: read, schema: { tags: ['Backup Objects'], summary: 'Get Backup Object Restore Points', params: IdParams, response: { 200: RestorePointsResult } } },
     async (request) => {
@@ -158,12 +137,12 @@ export function backupsRoutes(
         );
       }
     };
-    app.get(
+    typed.get(
       base,
       { config: read, schema: { tags, summary: 'Get All Restore Points', querystring: RestorePointsQuery, response: { 200: RestorePointsResult } } },
       async (request) => {
         served(request);
-        const q = request.query as PointsQueryValues;
+        const q = request.query;
         if (!renamed && q.malwareStatusFilter !== undefined)
           throw badRequest(`Invalid query parameter "malwareStatusFilter": revision ${request.apiRevision} has no such filter (1.2 added it).`);
         const page = pageRequestFrom(q, RESTORE_POINT_ORDER_COLUMNS, { column: 'creation_time', asc: false });
@@ -179,11 +158,11 @@ export function backupsRoutes(
         return { data: rows.map((r) => restorePointModel(r, request.apiRevision)), pagination: pagination(total, rows.length, page) };
       },
     );
-    app.get(`${base}/:id`, { config: read, schema: { tags, summary: 'Get Restore Point', params: IdParams, response: { 200: RestorePointModel } } }, async (request) => {
+    typed.get(`${base}/:id`, { config: read, schema: { tags, summary: 'Get Restore Point', params: IdParams, response: { 200: RestorePointModel } } }, async (request) => {
       served(request);
       return restorePointModel(await deps.backups.getRestorePoint(id(request)), request.apiRevision);
     });
-    app.get(
+    typed.get(
       `${base}/:id/disks`,
       { config: read, schema: { tags, summary: 'Get Restore Point Disks', params: IdParams, response: { 200: RestorePointDisksResult } } },
       async (request) => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { dateFilter, enumFilter, pageRequestFrom, pagination, type ListQuery } from '../../http/paging.js';
+import { typedRequests } from '../../http/typed-requests.js';
+import { dateFilter, enumFilter, pageRequestFrom, pagination } from '../../http/paging.js';
 import { EmptySuccessSchema, IdParams } from '../../http/schemas.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
@@ -27,19 +28,6 @@ import type { JobsService } from './service.js';
 import { ENABLE_DISABLE_REPLY, JOB_STATES_REPLY, JOBS_REPLY } from '../../revisions/replies/jobs.js';
 import { allStatuses } from '../../revisions/shapes.js';
 
-interface StatesQueryValues extends ListQuery {
-  idFilter?: string;
-  typeFilter?: string | string[];
-  lastResultFilter?: string | string[];
-  statusFilter?: string | string[];
-  workloadFilter?: string | string[];
-  lastRunAfterFilter?: string;
-  lastRunBeforeFilter?: string;
-  isHighPriorityJobFilter?: boolean;
-  repositoryIdFilter?: string;
-  objectsCountFilter?: number;
-}
-
 const tags = ['Jobs'];
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
@@ -47,31 +35,30 @@ const operate = { apiFamily: 'vbr', access: 'Operator' } as const;
 const readJobs = { ...read, reply: JOBS_REPLY };
 const writeJobs = { ...write, reply: JOBS_REPLY };
 
-type Body = Record<string, unknown>;
-
 /** /api/v1/jobs: backup jobs, their states, and starting and stopping their runs. */
 export function jobsRoutes(app: FastifyInstance, deps: { jobs: JobsService; repositories: RepositoriesService }): void {
+  const typed = typedRequests(app);
   const prefix = '/api/v1/jobs';
-  const id = (request: { params: unknown }) => (request.params as { id: string }).id.toLowerCase();
+  const id = (request: { params: { id: string } }) => request.params.id.toLowerCase();
   const user = (request: { principal?: { userName: string } }) => request.principal!.userName;
 
-  app.get(prefix, { config: readJobs, schema: { tags, summary: 'Get All Jobs', querystring: JobsQuery, response: { 200: JobsResult } } }, async (request) => {
-    const q = request.query as ListQuery & { typeFilter?: string | string[] };
+  typed.get(prefix, { config: readJobs, schema: { tags, summary: 'Get All Jobs', querystring: JobsQuery, response: { 200: JobsResult } } }, async (request) => {
+    const q = request.query;
     const page = pageRequestFrom(q, JOB_ORDER_COLUMNS, { column: 'name_key', asc: true });
     const { rows, total } = await deps.jobs.list(page, { types: storedJobTypes(enumFilter('typeFilter', q.typeFilter, JOB_TYPE_SPELLINGS)) });
     return { data: rows.map((r) => jobModel(r, request.apiRevision)), pagination: pagination(total, rows.length, page) };
   });
 
-  app.post(prefix, { config: writeJobs, schema: { tags, summary: 'Create Job', body: JobSpec, response: { 201: JobModel } } }, async (request, reply) => {
-    const row = await deps.jobs.create(request.body as Body);
+  typed.post(prefix, { config: writeJobs, schema: { tags, summary: 'Create Job', body: JobSpec, response: { 201: JobModel } } }, async (request, reply) => {
+    const row = await deps.jobs.create(request.body);
     return reply.code(201).send(jobModel(row, request.apiRevision));
   });
 
-  app.get(
+  typed.get(
     `${prefix}/states`,
     { config: { ...read, reply: JOB_STATES_REPLY }, schema: { tags, summary: 'Get All Job States', querystring: JobStatesQuery, response: { 200: JobStatesResult } } },
     async (request) => {
-      const q = request.query as StatesQueryValues;
+      const q = request.query;
       const page = pageRequestFrom(q, JOB_STATE_ORDER_COLUMNS, { column: 'name_key', asc: true });
       const { rows, total } = await deps.jobs.states(page, {
         id: q.idFilter,
@@ -94,33 +81,33 @@ export function jobsRoutes(app: FastifyInstance, deps: { jobs: JobsService; repo
     },
   );
 
-  app.get(`${prefix}/:id`, { config: readJobs, schema: { tags, summary: 'Get Job', params: IdParams, response: { 200: JobModel } } }, async (request) =>
+  typed.get(`${prefix}/:id`, { config: readJobs, schema: { tags, summary: 'Get Job', params: IdParams, response: { 200: JobModel } } }, async (request) =>
     jobModel(await deps.jobs.get(id(request)), request.apiRevision),
   );
 
-  app.put(`${prefix}/:id`, { config: writeJobs, schema: { tags, summary: 'Edit Job', params: IdParams, body: JobEdit, response: { 200: JobModel } } }, async (request) =>
-    jobModel(await deps.jobs.edit(id(request), request.body as Body), request.apiRevision),
+  typed.put(`${prefix}/:id`, { config: writeJobs, schema: { tags, summary: 'Edit Job', params: IdParams, body: JobEdit, response: { 200: JobModel } } }, async (request) =>
+    jobModel(await deps.jobs.edit(id(request), request.body), request.apiRevision),
   );
 
-  app.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Delete Job', params: IdParams, response: { 204: EmptySuccessSchema } } }, async (request, reply) => {
+  typed.delete(`${prefix}/:id`, { config: write, schema: { tags, summary: 'Delete Job', params: IdParams, response: { 204: EmptySuccessSchema } } }, async (request, reply) => {
     await deps.jobs.remove(id(request));
     return reply.code(204).send();
   });
 
-  app.post(
+  typed.post(
     `${prefix}/:id/start`,
     { config: operate, schema: { tags, summary: 'Start Job', params: IdParams, body: JobStartSpec, response: { 201: SessionModel } } },
     async (request, reply) => {
-      const session = await deps.jobs.start(id(request), (request.body as Body | undefined) ?? {}, user(request));
+      const session = await deps.jobs.start(id(request), request.body ?? {}, user(request));
       return reply.code(201).send(sessionModel(session, request.apiRevision));
     },
   );
 
-  app.post(
+  typed.post(
     `${prefix}/:id/stop`,
     { config: operate, schema: { tags, summary: 'Stop Job', params: IdParams, body: JobStopSpec, response: { 201: SessionModel } } },
     async (request, reply) => {
-      const session = await deps.jobs.stop(id(request), (request.body as Body | undefined) ?? {}, user(request));
+      const session = await deps.jobs.stop(id(request), request.body ?? {}, user(request));
       return reply.code(201).send(sessionModel(session, request.apiRevision));
     },
   );
@@ -129,7 +116,7 @@ export function jobsRoutes(app: FastifyInstance, deps: { jobs: JobsService; repo
     ['enable', false],
     ['disable', true],
   ] as const) {
-    app.post(
+    typed.post(
       `${prefix}/:id/${action}`,
       {
         config: { ...write, reply: ENABLE_DISABLE_REPLY },

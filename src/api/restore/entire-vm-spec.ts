@@ -1,6 +1,7 @@
 import { badRequest } from '../../http/errors.js';
 import { isRevisionAtLeast } from '../../http/api-version.js';
-import { DISK_TYPES } from './schemas.js';
+import type { Static } from 'typebox';
+import { DISK_TYPES, type EntireVmRestoreSpec } from './schemas.js';
 
 /** An inventory object as a spec names it (VmwareObjectModel / InventoryObjectModel). */
 export interface InventoryRef {
@@ -28,6 +29,15 @@ export interface EntireVmRestoreRequest {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const diskTypes: ReadonlySet<string> = new Set(DISK_TYPES);
+const isDiskType = (v: unknown): v is EntireVmRestoreRequest['diskType'] => typeof v === 'string' && diskTypes.has(v);
+
+/** A required, non-empty string part of an inventory object. */
+function inventoryText(value: Json, key: 'hostName' | 'name' | 'type', field: string): string {
+  const text = value[key];
+  if (typeof text !== 'string' || text === '') throw badRequest(`Missing or invalid "${field}.${key}".`);
+  return text;
+}
 
 /** `true`, `false`, "true", "false" (Ansible sends strings); anything else is the caller's mistake. */
 export function flag(value: unknown, field: string): boolean {
@@ -40,15 +50,18 @@ export function flag(value: unknown, field: string): boolean {
 export function inventoryRef(value: unknown, field: string): InventoryRef | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) throw badRequest(`Invalid "${field}": expected an inventory object {hostName, name, type, objectId}.`);
-  for (const key of ['hostName', 'name', 'type'] as const) if (typeof value[key] !== 'string' || value[key] === '') throw badRequest(`Missing or invalid "${field}.${key}".`);
-  if (value.objectId !== undefined && typeof value.objectId !== 'string') throw badRequest(`Invalid "${field}.objectId": expected a string.`);
-  return { hostName: value.hostName as string, name: value.name as string, type: value.type as string, objectId: value.objectId as string | undefined };
+  const hostName = inventoryText(value, 'hostName', field);
+  const name = inventoryText(value, 'name', field);
+  const type = inventoryText(value, 'type', field);
+  const objectId = value.objectId;
+  if (objectId !== undefined && typeof objectId !== 'string') throw badRequest(`Invalid "${field}.objectId": expected a string.`);
+  return { hostName, name, type, objectId };
 }
 
 function diskType(value: unknown, field: string): EntireVmRestoreRequest['diskType'] {
   if (value === undefined || value === null) return 'Source';
-  if (typeof value !== 'string' || !(DISK_TYPES as readonly string[]).includes(value)) throw badRequest(`Invalid "${field}": expected one of ${DISK_TYPES.join(', ')}.`);
-  return value as EntireVmRestoreRequest['diskType'];
+  if (!isDiskType(value)) throw badRequest(`Invalid "${field}": expected one of ${DISK_TYPES.join(', ')}.`);
+  return value;
 }
 
 /** The datastore part: 1.1's single `{datastore, diskType}`, or 1.2+'s `{defaultDatastore?, configurationFileDatastore?, diskMappings[]}` (one target datastore for the whole VM). */
@@ -58,7 +71,7 @@ function datastorePart(value: unknown, renamed: boolean): Pick<EntireVmRestoreRe
   if (!renamed) return { datastore: inventoryRef(value.datastore, 'datastore.datastore'), diskType: diskType(value.diskType, 'datastore.diskType') };
   const mappings = value.diskMappings;
   if (mappings !== undefined && !Array.isArray(mappings)) throw badRequest('Invalid "datastore.diskMappings": expected an array.');
-  const first = (mappings ?? [])[0] as unknown;
+  const first: unknown = (mappings ?? [])[0];
   const mapped = isObject(first) ? inventoryRef(first.datastore, 'datastore.diskMappings[0].datastore') : undefined;
   for (const [i, m] of (mappings ?? []).entries()) {
     if (!isObject(m) || typeof m.diskName !== 'string') throw badRequest(`Missing "datastore.diskMappings[${i}].diskName".`);
@@ -80,20 +93,23 @@ function networkPart(value: unknown): Pick<EntireVmRestoreRequest, 'network' | '
   if (!isObject(value)) throw badRequest('Invalid "network": expected an object.');
   const disconnected = flag(value.disconnected, 'network.disconnected');
   if (Array.isArray(value.networks)) {
-    const first = value.networks[0] as unknown;
+    const first: unknown = value.networks[0];
     return { network: isObject(first) ? inventoryRef(first.targetNetwork, 'network.networks[0].targetNetwork') : undefined, disconnected };
   }
   return { network: inventoryRef(value.network, 'network.network'), disconnected };
 }
 
-/** Reads either revision's EntireViVMRestoreSpec; every mistake is a 400 naming the field. */
-export function readEntireVmRestoreSpec(input: unknown, revision: string | undefined): EntireVmRestoreRequest {
-  const body: Json = isObject(input) ? input : {};
+/**
+ * Reads either revision's EntireViVMRestoreSpec; every mistake is a 400 naming the field. The schema has
+ * checked `type` and the point ids; the parts it leaves open are read here as JSON and checked by hand.
+ */
+export function readEntireVmRestoreSpec(spec: Static<typeof EntireVmRestoreSpec>, revision: string | undefined): EntireVmRestoreRequest {
+  const body: Json = spec;
   const renamed = isRevisionAtLeast(revision, '1.2-rev0');
   const pointField = renamed ? 'restorePointId' : 'objectRestorePointId';
   const pointId = body[pointField] ?? body[renamed ? 'objectRestorePointId' : 'restorePointId'];
   if (typeof pointId !== 'string' || pointId === '') throw badRequest(`Missing "${pointField}": the restore point to restore from.`);
-  const mode = body.type as EntireVmRestoreRequest['mode'];
+  const mode = spec.type;
   const request: EntireVmRestoreRequest = {
     pointId,
     mode,
@@ -112,7 +128,7 @@ export function readEntireVmRestoreSpec(input: unknown, revision: string | undef
       host: inventoryRef(body.destinationHost, 'destinationHost'),
       pool: inventoryRef(body.resourcePool, 'resourcePool'),
       folder: isObject(folder) ? inventoryRef(folder.folder, 'folder.folder') : undefined,
-      vmName: isObject(folder) ? (folder.vmName as string | undefined) : undefined,
+      vmName: isObject(folder) && typeof folder.vmName === 'string' ? folder.vmName : undefined,
       ...datastorePart(body.datastore, renamed),
       ...networkPart(body.network),
     });

@@ -13,9 +13,17 @@ export interface FcdRecoveryRequest {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isTextList = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string');
 
 /** A file name of the datastore: no folder parts, ends in .vmdk (the flat extent is named after it). */
 const VMDK_NAME = /^[^/\\\0]+\.vmdk$/i;
+
+/** A required, non-blank name of a disk mapping. */
+function diskName(mapping: Json, key: keyof FcdMapping, field: string): string {
+  const name = mapping[key];
+  if (typeof name !== 'string' || name.trim() === '') throw badRequest(`Missing or invalid "${field}.${key}".`);
+  return name;
+}
 
 /** VmwareFcdInstantRecoverySpec (1.1 `objectRestorePointId`, 1.2+ `restorePointId`; 1.3 adds `reason`). */
 export function readFcdRecoverySpec(input: unknown, revision: string | undefined): FcdRecoveryRequest {
@@ -31,10 +39,11 @@ export function readFcdRecoverySpec(input: unknown, revision: string | undefined
   const disks = mapping.map((m, i): FcdMapping => {
     const field = `disksMapping[${i}]`;
     if (!isObject(m)) throw badRequest(`Invalid "${field}": expected {nameInBackup, mountedDiskName, registeredFcdName}.`);
-    for (const key of ['nameInBackup', 'mountedDiskName', 'registeredFcdName'] as const)
-      if (typeof m[key] !== 'string' || (m[key] as string).trim() === '') throw badRequest(`Missing or invalid "${field}.${key}".`);
-    if (!VMDK_NAME.test(m.mountedDiskName as string)) throw badRequest(`Invalid "${field}.mountedDiskName": expected a file name ending in .vmdk, without folders.`);
-    return { nameInBackup: m.nameInBackup as string, mountedDiskName: m.mountedDiskName as string, registeredFcdName: m.registeredFcdName as string };
+    const nameInBackup = diskName(m, 'nameInBackup', field);
+    const mountedDiskName = diskName(m, 'mountedDiskName', field);
+    const registeredFcdName = diskName(m, 'registeredFcdName', field);
+    if (!VMDK_NAME.test(mountedDiskName)) throw badRequest(`Invalid "${field}.mountedDiskName": expected a file name ending in .vmdk, without folders.`);
+    return { nameInBackup, mountedDiskName, registeredFcdName };
   });
   const names = new Set(disks.map((d) => d.mountedDiskName.toLowerCase()));
   if (names.size !== disks.length) throw badRequest('Invalid "disksMapping": two disks have the same mountedDiskName.');
@@ -55,7 +64,6 @@ export function readFcdMigrationSpec(input: unknown): { datastore: InventoryRef;
   const datastore = inventoryRef(body.targetDatastore, 'targetDatastore');
   if (!datastore) throw badRequest('Missing "targetDatastore": the datastore the disks move to.');
   const names = body.mountedDiskNames;
-  if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string')))
-    throw badRequest('Invalid "mountedDiskNames": expected an array of mounted disk names.');
-  return { datastore, mountedDiskNames: names as string[] | undefined };
+  if (names !== undefined && !isTextList(names)) throw badRequest('Invalid "mountedDiskNames": expected an array of mounted disk names.');
+  return { datastore, mountedDiskNames: names };
 }

@@ -31,9 +31,9 @@ export function readInstantVmRecoverySpec(input: unknown, revision: string | und
     const destination = body.destination;
     if (destination !== undefined && !isObject(destination)) throw badRequest('Invalid "destination": expected an object.');
     if (isObject(destination)) {
-      if (destination.restoredVmName !== undefined && (typeof destination.restoredVmName !== 'string' || destination.restoredVmName.trim() === ''))
-        throw badRequest('Invalid "destination.restoredVmName": expected a VM name.');
-      request.vmName = destination.restoredVmName as string | undefined;
+      const vmName = destination.restoredVmName;
+      if (vmName !== undefined && (typeof vmName !== 'string' || vmName.trim() === '')) throw badRequest('Invalid "destination.restoredVmName": expected a VM name.');
+      request.vmName = vmName;
       request.host = inventoryRef(destination.destinationHost, 'destination.destinationHost');
       request.folder = inventoryRef(destination.folder, 'destination.folder');
       request.pool = inventoryRef(destination.resourcePool, 'destination.resourcePool');

@@ -24,6 +24,10 @@ import type { RestoreService, RestoreSource } from './service.js';
 import { findObject, placementOf, poolOfHost } from './targets.js';
 
 export const MOUNT_STATES = ['Failed', 'Mounting', 'Mounted', 'Dismounting'] as const;
+export type MountState = (typeof MOUNT_STATES)[number];
+const mountStates: ReadonlySet<string> = new Set(MOUNT_STATES);
+/** A `stateFilter` value is one of the documented mount states (checked here so the 400 names them). */
+export const isMountState = (value: string): value is MountState => mountStates.has(value);
 
 /**
  * Instant VM recovery mounts: rows in `instant_recovery_mounts` (state, spec,

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { typedRequests } from '../../http/typed-requests.js';
 import { notFound } from '../../http/errors.js';
 import { isRevisionAtLeast } from '../../http/api-version.js';
 import { SessionModel } from '../sessions/schemas.js';
@@ -7,7 +8,7 @@ import { readEntireVmRestoreSpec } from './entire-vm-spec.js';
 import { EntireVmRestoreSpec, InstantVmRecoverySpec, MountIdParams, MountsQuery, PublishedExportModel, PublishSpec, QuickMigrationSpec } from './schemas.js';
 import { IdParams } from '../../http/schemas.js';
 import type { RestoreService } from './service.js';
-import { instantVmRecoveryMountModel, MOUNT_STATES, type InstantRecoveryService } from './instant-recovery.js';
+import { instantVmRecoveryMountModel, isMountState, MOUNT_STATES, type InstantRecoveryService } from './instant-recovery.js';
 import { readInstantVmRecoverySpec, readQuickMigrationSpec } from './instant-recovery-spec.js';
 import { badRequest } from '../../http/errors.js';
 import { pagination } from '../../http/paging.js';
@@ -23,15 +24,16 @@ const tags = ['Restore'];
  * sees only its own path; the other answers 404, as Veeam does.
  */
 export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreService; instantRecovery: InstantRecoveryService }): void {
+  const typed = typedRequests(app);
   const user = (request: { principal?: { userName: string } }) => request.principal!.userName;
 
   // Rampart's own (no Veeam document has it): a read-only NBD export of a restore point's disks for qemu-img or nbdcopy, time-limited.
-  app.post(
+  typed.post(
     '/api/v1/rampart/restorePoints/:id/nbdExport',
     { config: operate, schema: { tags, summary: 'Publish Restore Point as NBD Export', params: IdParams, body: PublishSpec, response: { 201: PublishedExportModel } } },
     async (request, reply) => {
-      const id = (request.params as { id: string }).id;
-      const ttlMinutes = (request.body as { ttlMinutes?: number } | undefined)?.ttlMinutes ?? 60;
+      const id = request.params.id;
+      const ttlMinutes = request.body?.ttlMinutes ?? 60;
       const published = await deps.instantRecovery.publish(id, ttlMinutes * 60_000);
       return reply.code(201).send({ restorePointId: id, expirationTime: published.expiresAt.toISOString(), disks: published.disks });
     },
@@ -48,7 +50,7 @@ export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreServ
         );
     };
 
-    app.post(
+    typed.post(
       `/api/v1/restore/vmRestore/${platform}`,
       { config: operate, schema: { tags, summary: 'Start Entire VM Restore', body: EntireVmRestoreSpec, response: { 201: SessionModel } } },
       async (request, reply) => {
@@ -62,13 +64,12 @@ export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreServ
     fcdRecoveryRoutes(app, deps, platform, served);
     const ir = `/api/v1/restore/instantRecovery/${platform}/vm`;
     const irTags = ['Restore'];
-    const mountId = (request: { params: unknown }) => (request.params as { mountId: string }).mountId;
+    const mountId = (request: { params: { mountId: string } }) => request.params.mountId;
 
-    app.get(ir, { config: read, schema: { tags: irTags, summary: 'Get All Instant Recovery Mounts', querystring: MountsQuery } }, async (request) => {
+    typed.get(ir, { config: read, schema: { tags: irTags, summary: 'Get All Instant Recovery Mounts', querystring: MountsQuery } }, async (request) => {
       served(request);
-      const q = request.query as { skip?: number; limit?: number; orderColumn?: string; orderAsc?: boolean; nameFilter?: string; vmNameFilter?: string; stateFilter?: string };
-      if (q.stateFilter !== undefined && !(MOUNT_STATES as readonly string[]).includes(q.stateFilter))
-        throw badRequest(`Invalid query parameter "stateFilter": expected one of ${MOUNT_STATES.join(', ')}.`);
+      const q = request.query;
+      if (q.stateFilter !== undefined && !isMountState(q.stateFilter)) throw badRequest(`Invalid query parameter "stateFilter": expected one of ${MOUNT_STATES.join(', ')}.`);
       const page = {
         skip: q.skip ?? 0,
         limit: q.limit ?? 200,
@@ -81,7 +82,7 @@ export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreServ
       return { data: rows.map((r) => instantVmRecoveryMountModel(r, request.apiRevision)), pagination: pagination(total, rows.length, page) };
     });
 
-    app.post(
+    typed.post(
       ir,
       { config: operate, schema: { tags: irTags, summary: 'Start Instant Recovery', body: InstantVmRecoverySpec, response: { 201: SessionModel } } },
       async (request, reply) => {
@@ -92,12 +93,12 @@ export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreServ
       },
     );
 
-    app.get(`${ir}/:mountId`, { config: read, schema: { tags: irTags, summary: 'Get Instant Recovery Mount', params: MountIdParams } }, async (request) => {
+    typed.get(`${ir}/:mountId`, { config: read, schema: { tags: irTags, summary: 'Get Instant Recovery Mount', params: MountIdParams } }, async (request) => {
       served(request);
       return instantVmRecoveryMountModel(await deps.instantRecovery.get(mountId(request)), request.apiRevision);
     });
 
-    app.post(
+    typed.post(
       `${ir}/:mountId/unmount`,
       { config: operate, schema: { tags: irTags, summary: 'Stop Instant Recovery', params: MountIdParams, response: { 200: SessionModel } } },
       async (request) => {
@@ -106,7 +107,7 @@ export function restoreRoutes(app: FastifyInstance, deps: { restore: RestoreServ
       },
     );
 
-    app.post(
+    typed.post(
       `${ir}/:mountId/migrate`,
       { config: operate, schema: { tags: irTags, summary: 'Start Quick Migration', params: MountIdParams, body: QuickMigrationSpec, response: { 200: SessionModel } } },
       async (request) => {
