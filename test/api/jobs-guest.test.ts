@@ -231,4 +231,22 @@ describe('synthetic fulls', () => {
     expect(await manifestOf(points[0]!.id)).not.toHaveProperty('synthetic');
     expect(await manifestOf(points[3]!.id)).toMatchObject({ kind: 'Increment' });
   }, 180_000);
+
+  it("1.3-rev2's spelling syntheticFulls is accepted and answered to 1.3-rev2 readers; the others read synthenticFulls", async () => {
+    const settings = { isEnabled: true, weekly: { isEnabled: true, days: ['saturday'] } };
+    const body = spec('Synthetic spelling', TOOLS_VM, { advanced: { syntheticFulls: settings } });
+    const res = await t.api.post('/api/v1/jobs', { token, json: { ...body, type: 'VSphereBackup' }, version: '1.3-rev2' });
+    expect(res.status, res.text).toBe(201);
+    expect(res.body.storage.advancedSettings.syntheticFulls).toEqual({ isEnabled: true, weekly: { isEnabled: true, days: ['Saturday'] } });
+    expect(res.body.storage.advancedSettings).not.toHaveProperty('synthenticFulls');
+    const old = await t.api.get(`/api/v1/jobs/${res.body.id}`, { token, version: '1.2-rev1' });
+    expect(old.body.storage.advancedSettings.synthenticFulls).toEqual(settings);
+    expect(old.body.storage.advancedSettings).not.toHaveProperty('syntheticFulls');
+    const both = await t.api.post('/api/v1/jobs', {
+      token,
+      json: spec('Synthetic both', TOOLS_VM, { advanced: { syntheticFulls: settings, synthenticFulls: { isEnabled: false } } }),
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.message).toContain('syntheticFulls');
+  });
 });
