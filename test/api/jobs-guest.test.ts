@@ -194,6 +194,30 @@ describe('application-aware processing and guest indexing', () => {
     expect(warned.result, warned.log).toBe('Warning');
     expect(warned.log).toContain(`Warning: Failed to quiesce ${NO_TOOLS_VM} through VMware Tools; creating a crash-consistent snapshot instead`);
     expect(await restorePoints(lenient)).toHaveLength(1);
+
+    // An entry for the host holding the VM applies to it, unless an entry names the VM itself.
+    const host = { hostName: '127.0.0.1', name: 'DC0_H0', type: 'Host' };
+    const byHost = await createJob(
+      spec('App-aware by host', NO_TOOLS_VM, {
+        guestProcessing: { appAwareProcessing: { isEnabled: true, appSettings: [{ vmObject: host, vss: 'ignoreFailures' }] }, guestFSIndexing: { isEnabled: false } },
+      }),
+    );
+    expect((await run(byHost)).result).toBe('Warning');
+    const vmWins = await createJob(
+      spec('App-aware VM entry wins', NO_TOOLS_VM, {
+        guestProcessing: {
+          appAwareProcessing: {
+            isEnabled: true,
+            appSettings: [
+              { vmObject: host, vss: 'ignoreFailures' },
+              { vmObject, vss: 'requireSuccess' },
+            ],
+          },
+          guestFSIndexing: { isEnabled: false },
+        },
+      }),
+    );
+    expect((await run(vmWins)).result).toBe('Failed');
   }, 120_000);
 });
 
