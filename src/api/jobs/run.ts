@@ -192,7 +192,7 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
               await ctx.log(
                 `Creating synthetic full backup of ${vm.name}`,
                 'Succeeded',
-                'The restore point is read as an incremental and recorded as a full: the repository already holds every block it needs, so no data is copied.',
+                'Read and stored as an incremental, recorded as a full: its indexes name every block of the VM, so no backup data is copied or merged.',
               );
             const disks = await deps.backups.disksOf(last.id);
             const changeIds: Record<string, string> = {};
