@@ -26,6 +26,8 @@ export interface ManifestDisk {
 export interface ManifestBody extends RestorePointRef {
   createdAt: string;
   kind: 'Full' | 'Increment';
+  /** A full made from an incremental read (a synthetic full); absent on active fulls and increments. */
+  synthetic?: true;
   compression: { level: number };
   /** The job's settings at the time, as the caller gave them. */
   job: unknown;

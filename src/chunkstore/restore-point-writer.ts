@@ -28,6 +28,12 @@ export interface RestorePointWriteOptions extends RestorePointRef {
    * with another key; leave it out for an active full.
    */
   base?: RestorePointRef | undefined;
+  /**
+   * A synthetic full (docs/repository-format.md §6): read and deduplicated as an
+   * incremental against `base`, recorded as a full. Every index names every chunk
+   * of its disk, so a full is a matter of record, not of data.
+   */
+  synthetic?: boolean;
   /** Chunks in flight per disk (default 4). */
   inFlight?: number;
   /** Worker threads hashing and sealing (default 2). */
@@ -87,7 +93,7 @@ export async function beginRestorePoint(store: ChunkStore, options: RestorePoint
         throw err;
       });
       if (base && base.keyFingerprint === key?.fingerprint) {
-        kind = 'Increment';
+        kind = options.synthetic ? 'Full' : 'Increment';
         for (const disk of base.manifest.disks) previousIndexes.set(disk.key, await readDiskIndex(store, base, disk.key));
       }
     }
@@ -149,6 +155,7 @@ export async function beginRestorePoint(store: ChunkStore, options: RestorePoint
           ...ref,
           createdAt,
           kind,
+          ...(kind === 'Full' && previousIndexes.size > 0 ? { synthetic: true as const } : {}),
           compression: { level: options.compressionLevel },
           job: options.job ?? {},
           object: options.object ?? {},

@@ -148,3 +148,22 @@ export async function installOverSession(
   }
   return { ...access, supervision };
 }
+
+/**
+ * Undoes an install on the same SSH session (the single-use login is still open):
+ * the service stopped (its systemd unit disabled and removed, or its supervising
+ * loop's process group ended) and its folder removed. The repository folder is
+ * left as it is: it may hold data that is not ours to remove.
+ */
+export async function uninstallOverSession(session: Pick<SshSession, 'run'>, installed: { installDir: string; supervision: HardenedInstallResult['supervision'] }): Promise<void> {
+  const root = await asRoot(session);
+  const stop =
+    installed.supervision.kind === 'systemd'
+      ? [`systemctl disable --now ${SERVICE_UNIT} >/dev/null 2>&1 || true`, `rm -f /etc/systemd/system/${SERVICE_UNIT}`, 'systemctl daemon-reload >/dev/null 2>&1 || true']
+      : // setsid made the loop a session and process group leader: ending the group ends the loop and the service it runs
+        // (`kill -TERM -<pid>`: dash's kill takes no `--`).
+        [`kill -TERM -${installed.supervision.pid} 2>/dev/null || kill -TERM ${installed.supervision.pid} 2>/dev/null || true`];
+  const script = ['set -e', ...stop, `rm -rf -- ${quote(installed.installDir)}`, ''].join('\n');
+  const out = await session.run(`${root}sh -s`, { input: script });
+  if (out.code !== 0) throw new Error(`Removing the transport service failed: ${out.stderr.trim().split('\n')[0] ?? `exit ${out.code}`}`);
+}

@@ -21,6 +21,16 @@ export interface PreviousPoint {
   ref: RestorePointRef;
   /** Disk key → the CBT changeId of the disk when that point was taken. */
   changeIds: Record<string, string>;
+  /** Record the point as a full (a synthetic full): read as an incremental, every index names every chunk anyway. */
+  synthetic?: boolean;
+}
+
+/** How a VM's snapshot is taken (the job's VMware Tools quiescence and application-aware processing). */
+export interface SnapshotPlan {
+  /** Ask VMware Tools to quiesce the guest (in Windows guests, through VSS). */
+  quiesce: boolean;
+  /** A refused quiesced snapshot fails the VM; otherwise a crash-consistent snapshot is taken instead, with a warning. */
+  required: boolean;
 }
 
 /** A restore point written and committed (its manifest in place). */
@@ -49,6 +59,8 @@ export interface VsphereBackupInput {
   /** Read between VMs: a graceful stop lets the current VM finish, then the run ends. */
   gracefulStop: { requested: boolean };
   previous(vm: VmTarget): Promise<PreviousPoint | undefined>;
+  /** How to snapshot this VM (asked after "Processing …", so what it logs reads under the VM); crash-consistent when absent. */
+  snapshotPlan?(vm: VmTarget): Promise<SnapshotPlan>;
   /** Records the committed point in the catalogue (and applies retention). */
   committed(point: WrittenPoint): Promise<void>;
   /** Keeps the list of snapshots not yet removed where a crash can find it. */
@@ -63,6 +75,8 @@ export interface VsphereBackupResult {
   processed: number;
   failed: { vm: string; reason: string }[];
   stoppedEarly: boolean;
+  /** VMs backed up with a warning (a crash-consistent snapshot where a quiesced one was asked for). */
+  warnings: { vm: string; reason: string }[];
   bytesRead: number;
   bytesStored: number;
 }
@@ -77,7 +91,7 @@ const diskKeyOf = (d: VirtualDiskInfo) => String(d.key);
  */
 export async function runVsphereBackup(input: VsphereBackupInput): Promise<VsphereBackupResult> {
   const { ctx } = input;
-  const result: VsphereBackupResult = { processed: 0, failed: [], stoppedEarly: false, bytesRead: 0, bytesStored: 0 };
+  const result: VsphereBackupResult = { processed: 0, failed: [], stoppedEarly: false, warnings: [], bytesRead: 0, bytesStored: 0 };
   const configs = [];
   for (const vm of input.vms) configs.push(await captureVmConfig(input.session, { type: 'VirtualMachine', value: vm.moref }));
   const totalBytes = configs.reduce((sum, c) => sum + c.disks.reduce((s, d) => s + d.capacityInBytes, 0), 0) || 1;
@@ -101,15 +115,12 @@ export async function runVsphereBackup(input: VsphereBackupInput): Promise<Vsphe
         await ctx.log('Enabling changed block tracking', 'Succeeded', 'vSphere tracks changes from this snapshot on: this run reads whole disks.');
         await enableChangedBlockTracking(input.session, vmRef, ctx.signal);
       }
-      const snapRecord = await ctx.log('Creating snapshot', 'None');
-      snapshot = await createSnapshot(input.session, vmRef, {
-        name: `Rampart backup ${new Date().toISOString()}`,
-        description: `Job session ${ctx.sessionId}`,
-        signal: ctx.signal,
-      });
+      const plan = (await input.snapshotPlan?.(vm)) ?? { quiesce: false, required: false };
+      const taken = await takeSnapshot(input, vm, vmRef, plan, result.warnings);
+      snapshot = taken.snapshot;
       pending.push({ vm: vm.moref, snapshot: snapshot.value });
       await input.noteSnapshots([...pending]);
-      await ctx.updateLog(snapRecord, 'Succeeded', 'Creating snapshot', snapshot.value);
+      await ctx.updateLog(taken.record, 'Succeeded', 'Creating snapshot', `${snapshot.value}${taken.quiesced ? ', quiesced by VMware Tools' : ''}`);
       const point = await backUpVm(input, vm, vmRef, snapshot, config, (bytes) => {
         void ctx.progress(((doneBytes + bytes) / totalBytes) * 100).catch(() => undefined);
       });
@@ -128,6 +139,39 @@ export async function runVsphereBackup(input: VsphereBackupInput): Promise<Vsphe
     }
   }
   return result;
+}
+
+/**
+ * CreateSnapshot_Task, quiesced when the plan asks. A vCenter that cannot quiesce (VMware Tools not
+ * running, a VSS writer failing) refuses the whole snapshot; as Veeam does, the VM is then backed up
+ * from a crash-consistent snapshot with a warning, unless the plan requires quiescence.
+ */
+async function takeSnapshot(
+  input: VsphereBackupInput,
+  vm: VmTarget,
+  vmRef: ManagedObjectReference,
+  plan: SnapshotPlan,
+  warnings: VsphereBackupResult['warnings'],
+): Promise<{ snapshot: ManagedObjectReference; quiesced: boolean; record: number }> {
+  const { ctx, session } = input;
+  const record = await ctx.log('Creating snapshot', 'None', plan.quiesce ? 'VMware Tools quiescence' : '');
+  const options = { name: `Rampart backup ${new Date().toISOString()}`, description: `Job session ${ctx.sessionId}`, signal: ctx.signal };
+  try {
+    if (!plan.quiesce) return { snapshot: await createSnapshot(session, vmRef, options), quiesced: false, record };
+    try {
+      return { snapshot: await createSnapshot(session, vmRef, { ...options, quiesce: true }), quiesced: true, record };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (ctx.signal.aborted) throw err;
+      if (plan.required) throw new Error(`Cannot create a quiesced snapshot, which application-aware processing of this VM requires: ${reason}`);
+      await ctx.log(`Failed to quiesce ${vm.name} through VMware Tools; creating a crash-consistent snapshot instead`, 'Warning', reason);
+      warnings.push({ vm: vm.name, reason: `crash-consistent snapshot (quiescing failed: ${reason})` });
+      return { snapshot: await createSnapshot(session, vmRef, options), quiesced: false, record };
+    }
+  } catch (err) {
+    await ctx.updateLog(record, 'Failed', 'Creating snapshot', err instanceof Error ? err.message : String(err)).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Removal runs even after a stop: a fresh signal, so the abort that ended the read does not also cancel the clean-up. */
@@ -167,6 +211,7 @@ async function backUpVm(
     job: input.jobInfo,
     object: { name: vm.name, moref: vm.moref, config: { ...config, disks: disks.map((d) => ({ ...d })) } },
     base: previous?.ref,
+    synthetic: previous?.synthetic,
     signal: ctx.signal,
   });
   const written: WrittenPoint['disks'] = [];

@@ -99,6 +99,8 @@ export interface VcsimOptions {
   /** The served certificate and key (PEM); the simulator's built-in one when absent (the same in every instance). */
   certPem?: string;
   keyPem?: string;
+  /** Names of VMs whose VMware Tools do not run: the simulator refuses a quiesced snapshot of them (ToolsUnavailable). */
+  toolsNotRunning?: string[];
 }
 
 export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
@@ -108,6 +110,7 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   const args = ['-port', '0', '-username', username, '-password', password];
   if (options.cbt) args.push('-cbt');
   if (options.listen) args.push('-host', options.listen);
+  if (options.toolsNotRunning?.length) args.push('-tools-not-running', options.toolsNotRunning.join(','));
   let tlsDir: string | undefined;
   if (options.certPem && options.keyPem) {
     tlsDir = await mkdtemp(path.join(tmpdir(), 'rampart-vcsim-'));

@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { createTestDatabase, postgresUrl } from './postgres.js';
 import { startTestServer, type TestServer } from './server.js';
 import { sessionWaiters } from './sessions.js';
-import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from './vcsim.js';
+import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim, type VcsimOptions } from './vcsim.js';
 
 export interface VsphereLab {
   vcsim: Vcsim;
@@ -26,8 +26,14 @@ export interface VsphereLab {
  * ViHost managed server, and a LinuxLocal repository in a folder of the backup server.
  * The caller stops `t`, `vcsim` and removes `root` in its afterAll.
  */
-export async function startVsphereLab(options: { name: string; diskBytes: number; env?: Record<string, string>; repository?: Record<string, unknown> }): Promise<VsphereLab> {
-  const vcsim = await startVcsim();
+export async function startVsphereLab(options: {
+  name: string;
+  diskBytes: number;
+  env?: Record<string, string>;
+  repository?: Record<string, unknown>;
+  vcsim?: VcsimOptions;
+}): Promise<VsphereLab> {
+  const vcsim = await startVcsim(options.vcsim);
   const disks = await prepareDisks(vcsim, { sizeBytes: options.diskBytes });
   const root = await mkdtemp(path.join(tmpdir(), `rampart-${options.name}-`));
   const databaseUrl = postgresUrl ? await createTestDatabase() : undefined;

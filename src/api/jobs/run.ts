@@ -18,6 +18,7 @@ import { openRunStores } from './placement.js';
 import { repositoryTaskLimit, TaskSlots } from './task-slots.js';
 import { settingsOf } from '../repositories/model.js';
 import { healthCheckDue, runHealthCheck } from './health-check.js';
+import { FS_INDEXING_IGNORED, guestProcessingFor } from './guest-processing.js';
 import type { SessionContext, SessionOutcome } from '../../sessions/runner.js';
 import { logStep } from '../../sessions/steps.js';
 import type { BackupsService } from '../backups/service.js';
@@ -49,12 +50,19 @@ export async function openRepositoryById(deps: Pick<JobRunDeps, 'repositories'>,
 }
 
 /** What a stop (graceful or not) and the VM failures make of the session's result. */
-function outcomeOf(result: { processed: number; failed: { vm: string; reason: string }[]; stoppedEarly: boolean }, total: number): SessionOutcome {
+function outcomeOf(
+  result: { processed: number; failed: { vm: string; reason: string }[]; warnings: { vm: string; reason: string }[]; stoppedEarly: boolean },
+  total: number,
+): SessionOutcome {
   if (result.failed.length > 0) {
     const first = result.failed[0]!;
     return { result: 'Failed', message: `${result.failed.length} of ${total} VM(s) failed; ${first.vm}: ${first.reason}` };
   }
   if (result.stoppedEarly) return { result: 'Warning', message: `Stopped gracefully after ${result.processed} of ${total} VM(s).` };
+  if (result.warnings.length > 0) {
+    const first = result.warnings[0]!;
+    return { result: 'Warning', message: `${result.processed} VM(s) backed up, ${result.warnings.length} with a warning; ${first.vm}: ${first.reason}` };
+  }
   return { result: 'Success', message: `${result.processed} VM(s) backed up.` };
 }
 
@@ -96,6 +104,11 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
   const cbt = tracking?.isEnabled !== false;
   const startedAt = new Date();
   const scheduledFull = healthCheckDue(settings.storage.advancedSettings?.activeFulls as Parameters<typeof healthCheckDue>[0], startedAt);
+  // Reverse incremental keeps its newest point full by itself: Veeam offers synthetic fulls only to forward chains.
+  const syntheticDay =
+    settings.storage.advancedSettings?.backupModeType !== 'ReverseIncremental' &&
+    healthCheckDue(settings.storage.advancedSettings?.synthenticFulls as Parameters<typeof healthCheckDue>[0], startedAt);
+  if ((settings.guestProcessing.guestFSIndexing as { isEnabled?: boolean } | undefined)?.isEnabled === true) await ctx.log(FS_INDEXING_IGNORED, 'Warning');
 
   const stores = await logStep(ctx, `Opening repository "${plan.repository.name}"`, () =>
     openRunStores(deps.repositories, plan.repository, (id) => openRepositoryById(deps, id, true, ctx.signal), ctx.signal),
@@ -109,7 +122,15 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
     for (const o of settings.virtualMachines.includes) byHost.set(o.hostName.toLowerCase(), [...(byHost.get(o.hostName.toLowerCase()) ?? []), o]);
     const excluded = new Set(((settings.virtualMachines.excludes?.vms as { objectId?: string }[] | undefined) ?? []).map((v) => v.objectId).filter(Boolean));
     const written = new Map<ChunkStore, Array<RestorePointRef & { vmName: string }>>();
-    const totals = { processed: 0, failed: [] as { vm: string; reason: string }[], stoppedEarly: false, bytesRead: 0, bytesStored: 0, vms: 0 };
+    const totals = {
+      processed: 0,
+      failed: [] as { vm: string; reason: string }[],
+      warnings: [] as { vm: string; reason: string }[],
+      stoppedEarly: false,
+      bytesRead: 0,
+      bytesStored: 0,
+      vms: 0,
+    };
 
     for (const objects of byHost.values()) {
       const hostName = objects[0]!.hostName;
@@ -127,6 +148,7 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
           for (const vm of found) if (!excluded.has(vm.moref) && !vms.some((v) => v.moref === vm.moref)) vms.push(vm);
         }
         totals.vms += vms.length;
+        const guest = await guestProcessingFor(settings, deps.vsphere, session, hostName);
         const traffic = new RunTraffic(deps, hostName, (title) => ctx.log(title, 'Succeeded'));
         const result = await runVsphereBackup({
           ctx,
@@ -143,6 +165,11 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
           gracefulStop: plan.gracefulStop,
           jobInfo: { id: plan.job.id, name: plan.job.name, repositoryId: plan.repository.id },
           sourceThrottle: async (vm) => traffic.throttleFor((await stores.placementOf({ backupId, objectId: vm.moref })).repositoryId),
+          snapshotPlan: async (vm) => {
+            const { plan: snapshotPlan, note } = guest(vm);
+            if (note) await ctx.log(note.title, note.status, note.description);
+            return snapshotPlan;
+          },
           noteSnapshots: (list) => plan.noteSnapshots(list.map((s) => ({ ...s, hostName }))),
           previous: async (vm) => {
             // A chain that starts on an extent (or moves to another) starts with a full: its base is elsewhere.
@@ -158,13 +185,22 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
               await ctx.log(`${vm.name}: scheduled active full backup`);
               return undefined;
             }
+            // A synthetic full (`synthenticFulls`, Veeam's spelling): the first run on a scheduled day reads as an
+            // incremental and records a full. The chunk store needs no transform: every index names every chunk.
+            const synthetic = syntheticDay && !(last.type === 'Full' && sameLocalDay(new Date(last.creation_time), startedAt));
+            if (synthetic)
+              await ctx.log(
+                `Creating synthetic full backup of ${vm.name}`,
+                'Succeeded',
+                'Read and stored as an incremental, recorded as a full: its indexes name every block of the VM, so no backup data is copied or merged.',
+              );
             const disks = await deps.backups.disksOf(last.id);
             const changeIds: Record<string, string> = {};
             for (const d of disks) {
               const stats = JSON.parse(d.stats) as { changeId?: string; key?: string };
               if (stats.changeId && stats.key) changeIds[stats.key] = stats.changeId;
             }
-            return { ref: { backupId, objectId: vm.moref, restorePointId: last.id }, changeIds };
+            return { ref: { backupId, objectId: vm.moref, restorePointId: last.id }, changeIds, ...(synthetic ? { synthetic } : {}) };
           },
           committed: async (point) => {
             const { store } = await stores.placementOf({ backupId, objectId: point.vm.moref });
@@ -175,6 +211,7 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
         });
         totals.processed += result.processed;
         totals.failed.push(...result.failed);
+        totals.warnings.push(...result.warnings);
         totals.bytesRead += result.bytesRead;
         totals.bytesStored += result.bytesStored;
         totals.stoppedEarly ||= result.stoppedEarly;

@@ -202,6 +202,15 @@ function storage(value: unknown): JobSettings['storage'] {
     // 1.2 corrected Veeam's "Transofrm"; stored in the 1.1 spelling.
     const mode = advanced.backupModeType === 'Transform' ? 'Transofrm' : advanced.backupModeType;
     const checked: Obj = { ...advanced, backupModeType: oneOf(need(mode, 'storage.advancedSettings.backupModeType'), 'storage.advancedSettings.backupModeType', BACKUP_MODES) };
+    // 1.3-rev2 spells Veeam's `synthenticFulls` as `syntheticFulls`: stored in the old spelling, which the run reads.
+    if (advanced.syntheticFulls !== undefined) {
+      if (advanced.synthenticFulls !== undefined && JSON.stringify(advanced.synthenticFulls) !== JSON.stringify(advanced.syntheticFulls))
+        throw badRequest('"synthenticFulls" and "syntheticFulls" are two spellings of one field (storage.advancedSettings); send one, or the same value in both.');
+      checked.synthenticFulls = advanced.syntheticFulls;
+      delete checked.syntheticFulls;
+    }
+    const synthetic = object(checked.synthenticFulls, 'storage.advancedSettings.synthenticFulls', false);
+    if (synthetic) need(synthetic.isEnabled, 'storage.advancedSettings.synthenticFulls.isEnabled');
     const data = object(advanced.storageData, 'storage.advancedSettings.storageData', false);
     if (data) {
       const at = 'storage.advancedSettings.storageData';

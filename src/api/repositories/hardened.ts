@@ -7,7 +7,7 @@
  * is measured, written and read through the service, never over SSH.
  */
 import { hardenedBackend, type HardenedServiceAccess } from '../../chunkstore/hardened-backend.js';
-import { installOverSession } from '../../hardened/install.js';
+import { installOverSession, uninstallOverSession } from '../../hardened/install.js';
 import { checkLinuxFolder } from '../../storage/linux-folder.js';
 import { StorageCheckError, type StorageFigures } from '../../storage/figures.js';
 import type { StepRunner } from '../../storage/steps.js';
@@ -93,8 +93,12 @@ export async function measureThroughService(access: HardenedServiceAccess, timeo
 /**
  * Add (or re-install on edit): one SSH login with the single-use credentials
  * (taken out of the vault by openShell, so they cannot serve twice), the
- * folder checked on it, the service installed and started on it, the login
- * closed. Returns the access to keep and the figures the service measured.
+ * folder checked on it, the service installed and started on it, measured
+ * through the service, then `save` (the repository's row and the sealed
+ * access). The login stays open until the save is done: if anything after the
+ * install fails (the measurement, a stop, the save), the service is removed
+ * over that same login (best effort, logged), so a failed add leaves nothing
+ * running on the host; afterwards no login would be left to remove it with.
  */
 export async function installForRepository(
   repositoryId: string,
@@ -103,7 +107,8 @@ export async function installForRepository(
   hosts: HostDirectory,
   steps: StepRunner,
   options: { signal?: AbortSignal; timeoutMs: number },
-): Promise<{ access: HardenedServiceAccess; figures: StorageFigures }> {
+  save: (installed: { access: HardenedServiceAccess; figures: StorageFigures }) => Promise<void>,
+): Promise<void> {
   const folder = String(valueAt(settings, 'repository.path'));
   const port = host.managementPort ?? DEFAULT_SERVICE_PORT;
   const shell = await steps.step(
@@ -112,7 +117,6 @@ export async function installForRepository(
     // Taken out of the vault by this login: whatever follows, they cannot serve again.
     () => `Logged in to "${host.name}": the single-use credentials were used once and discarded`,
   );
-  let access: HardenedServiceAccess;
   try {
     await checkLinuxFolder(shell, folder, steps, { hardened: true });
     const installDir = `${INSTALL_ROOT}/${repositoryId}`;
@@ -122,18 +126,28 @@ export async function installForRepository(
       (r) =>
         `Transport service installed and started on "${host.name}" port ${port} with the single-use credentials, running ${r.supervision.kind === 'systemd' ? `as systemd unit ${r.supervision.unit}` : `under a supervising loop (pid ${r.supervision.pid})`}; both certificates pinned (mutual TLS)`,
     );
-    const { supervision: _supervision, ...kept } = installed;
-    access = kept;
+    const { supervision, ...access } = installed;
+    try {
+      const figures = await steps.step(
+        'Measuring the repository through the transport service',
+        () => measureThroughService(access, options.timeoutMs),
+        (f) => `${Math.round((f.freeBytes ?? 0) / 1024 ** 3)} GiB free of ${Math.round((f.capacityBytes ?? 0) / 1024 ** 3)} GiB`,
+      );
+      await save({ access, figures });
+    } catch (err) {
+      // Not a step: steps refuse to start once the session is stopped, and a stop is one way to get here.
+      try {
+        await uninstallOverSession(shell, { installDir, supervision });
+        await steps.note(`Transport service stopped and ${installDir} removed from "${host.name}": the repository was not saved, so nothing of this add is left on the host`);
+      } catch (cleanup) {
+        await steps.note(`The transport service on "${host.name}" (${installDir}) could not be removed: ${(cleanup as Error).message}; remove it by hand`, true);
+      }
+      throw err;
+    }
   } finally {
     shell.close();
+    await steps.note('SSH session closed: the single-use credentials were used once and discarded; Rampart keeps no login for this host');
   }
-  await steps.note('SSH session closed: the single-use credentials were used once and discarded; Rampart keeps no login for this host');
-  const figures = await steps.step(
-    'Measuring the repository through the transport service',
-    () => measureThroughService(access, options.timeoutMs),
-    (f) => `${Math.round((f.freeBytes ?? 0) / 1024 ** 3)} GiB free of ${Math.round((f.capacityBytes ?? 0) / 1024 ** 3)} GiB`,
-  );
-  return { access, figures };
 }
 
 /** The service is what a job, a restore or a measurement reaches; without a stored access it was never installed. */

@@ -266,20 +266,23 @@ export class RepositoriesService {
   private async addSteps(ctx: SessionContext, id: string, prepared: Prepared, overwriteOwner: boolean): Promise<void> {
     const steps = sessionSteps(ctx);
     await ctx.log(`Adding ${prepared.type} repository "${prepared.name}"${overwriteOwner ? ' (overwriteOwner: taking the folder over from any previous owner)' : ''}`);
-    let figures: StorageFigures;
-    let access: HardenedServiceAccess | undefined;
+    const save = async (figures: StorageFigures, access?: HardenedServiceAccess) => {
+      ctx.signal.throwIfAborted();
+      await steps.step(
+        'Saving the repository',
+        () => this.insert(id, prepared, figures, access),
+        () => `Repository "${prepared.name}" saved${access ? '; the transport service access is sealed in the vault' : ''}`,
+      );
+    };
     if (isServiceHosted(prepared.type, prepared.host)) {
       await this.refuseSecondHardened(prepared.host!.id, prepared.host!.name, undefined);
-      ({ figures, access } = await installForRepository(id, prepared.settings, prepared.host!, this.deps.hosts, steps, { signal: ctx.signal, timeoutMs: this.deps.timeoutMs }));
+      // Saved while the install's login is still open: a failure removes the service it installed.
+      await installForRepository(id, prepared.settings, prepared.host!, this.deps.hosts, steps, { signal: ctx.signal, timeoutMs: this.deps.timeoutMs }, (installed) =>
+        save(installed.figures, installed.access),
+      );
     } else {
-      figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal });
+      await save(await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal }));
     }
-    ctx.signal.throwIfAborted();
-    await steps.step(
-      'Saving the repository',
-      () => this.insert(id, prepared, figures, access),
-      () => `Repository "${prepared.name}" saved${access ? '; the transport service access is sealed in the vault' : ''}`,
-    );
   }
 
   /** One transport service per host, on its managementPort: a second hardened repository there would fight the first for the port. */
@@ -294,9 +297,18 @@ export class RepositoriesService {
   }
 
   /** Edit of a hardened repository on a managed host: measured through its service; installed first if it never was (single-use credentials needed then). */
-  private async checkHardenedEdit(existing: RepositoryRow, prepared: Prepared, steps: ReturnType<typeof sessionSteps>, signal: AbortSignal) {
+  private async checkHardenedEdit(
+    existing: RepositoryRow,
+    prepared: Prepared,
+    steps: ReturnType<typeof sessionSteps>,
+    signal: AbortSignal,
+    save: (figures: StorageFigures, installed?: HardenedServiceAccess) => Promise<void>,
+  ): Promise<void> {
     const access = await this.hardened.load(this.deps.store.db, existing.id);
-    if (!access) return installForRepository(existing.id, prepared.settings, prepared.host!, this.deps.hosts, steps, { signal, timeoutMs: this.deps.timeoutMs });
+    if (!access)
+      return installForRepository(existing.id, prepared.settings, prepared.host!, this.deps.hosts, steps, { signal, timeoutMs: this.deps.timeoutMs }, (installed) =>
+        save(installed.figures, installed.access),
+      );
     const folder = String(valueAt(settingsOf(existing), 'repository.path'));
     const wanted = String(valueAt(prepared.settings, 'repository.path'));
     if (folder !== wanted || existing.host_id !== prepared.host!.id)
@@ -306,7 +318,7 @@ export class RepositoriesService {
     const figures = await steps.step('Measuring the repository through its transport service (no SSH login: Rampart keeps none for this host)', () =>
       measureThroughService(access, this.deps.timeoutMs),
     );
-    return { figures, access: undefined };
+    await save(figures);
   }
 
   /** PUT: the full model; the type cannot change. The session re-checks the storage before anything is stored. */
@@ -337,24 +349,21 @@ export class RepositoriesService {
   private async editSteps(ctx: SessionContext, existing: RepositoryRow, prepared: Prepared, access: ExtentAccess): Promise<void> {
     const steps = sessionSteps(ctx);
     await ctx.log(`Editing ${existing.type} repository "${existing.name}"`);
-    let figures: StorageFigures | undefined;
-    let installed: HardenedServiceAccess | undefined;
+    const save = async (figures: StorageFigures | undefined, installed?: HardenedServiceAccess) => {
+      ctx.signal.throwIfAborted();
+      await steps.step(
+        'Saving the repository',
+        () => this.update(existing.id, prepared, figures, installed),
+        () => `Repository "${prepared.name}" saved`,
+      );
+    };
     if (!access.read) {
       await steps.note(`The repository is ${access.reason}: no reads or writes, so the storage is not checked; settings only`, true);
-    } else {
-      if (!access.write) await steps.note(`The repository is ${access.reason}: no new writes, so the write check is skipped`, true);
-      if (isServiceHosted(prepared.type, prepared.host)) {
-        ({ figures, access: installed } = await this.checkHardenedEdit(existing, prepared, steps, ctx.signal));
-      } else {
-        figures = await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal, write: access.write });
-      }
+      return save(undefined);
     }
-    ctx.signal.throwIfAborted();
-    await steps.step(
-      'Saving the repository',
-      () => this.update(existing.id, prepared, figures, installed),
-      () => `Repository "${prepared.name}" saved`,
-    );
+    if (!access.write) await steps.note(`The repository is ${access.reason}: no new writes, so the write check is skipped`, true);
+    if (isServiceHosted(prepared.type, prepared.host)) return this.checkHardenedEdit(existing, prepared, steps, ctx.signal, save);
+    await save(await checkRepository(prepared.type, prepared.settings, prepared.host, this.checkDeps, steps, { signal: ctx.signal, write: access.write }));
   }
 
   async remove(id: string, deleteBackups: boolean): Promise<void> {

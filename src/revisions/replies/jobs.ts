@@ -49,10 +49,18 @@ const JOB_1_3 = {
   fields: { guestProcessing: { '1.3-rev0': { nest: { guestCredentials: { discriminator: 'useAgentManagementCredentials', value: false, key: 'credentials' } } } } },
 };
 
+/** 1.3-rev2 corrected Veeam's `synthenticFulls` to `syntheticFulls` (stored in the old spelling; either is accepted). */
+const SYNTHETIC_FULLS_1_3_REV2 = { storage: { '1.3-rev2': { fields: { advancedSettings: { '1.3-rev2': { rename: { synthenticFulls: 'syntheticFulls' } } } } } } };
+
 export const JOB: ShapeByDocument = {
   '1.1-rev0': { spellAtAnyDepth: JOB_ENUMS_BEFORE_1_3_REV1 },
   '1.3-rev0': { ...JOB_1_3, spellAtAnyDepth: { ...JOB_ENUMS_BEFORE_1_3_REV1, platform: { VMware: 'VSphere' } } },
   '1.3-rev1': { ...JOB_1_3, spellAtAnyDepth: { ...JOB_ENUMS_1_3_REV1, platform: { VMware: 'VSphere' } } },
+  '1.3-rev2': {
+    ...JOB_1_3,
+    fields: { ...JOB_1_3.fields, ...SYNTHETIC_FULLS_1_3_REV2 },
+    spellAtAnyDepth: { ...JOB_ENUMS_1_3_REV1, platform: { VMware: 'VSphere' } },
+  },
 };
 
 /** JobStateModel: `VSphereBackup`, `highPriority` and `progressPercent` from 1.3-rev0; EJobStatus and EJobWorkload are capitalised from 1.3-rev1. */

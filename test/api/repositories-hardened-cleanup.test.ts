@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
+import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
+
+/**
+ * A hardened repository whose add fails after Rampart's transport service was
+ * installed on the host (a real sshd on loopback, single-use root credentials):
+ * the service is removed over the install's own login, so the failed add leaves
+ * nothing running and nothing in the install folder. The failure is a stop of the
+ * session while the service installs: the install finishes, the save is refused.
+ */
+
+const SERVERS = '/api/v1/backupInfrastructure/managedServers';
+const REPOS = '/api/v1/backupInfrastructure/repositories';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Whether something accepts connections on the port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe.skipIf(!haveSshd || !isRoot)('a hardened repository add that fails after the install (real sshd, single-use credentials)', () => {
+  let sshd: Sshd;
+  let t: TestServer;
+  let token: string;
+  let root: string;
+  let repositoryId: string | undefined;
+
+  async function logText(id: string): Promise<string> {
+    const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
+    return logs.body.records.map((r: { status: string; title: string; description?: string }) => `${r.status}: ${r.title} ${r.description ?? ''}`).join('\n');
+  }
+
+  beforeAll(async () => {
+    [sshd, t] = await Promise.all([startSshd({ allowRootWithKey: true }), startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0' })]);
+    token = await t.adminToken();
+    root = await mkdtemp(path.join(tmpdir(), 'rampart-hardened-cleanup-'));
+  }, 120_000);
+
+  afterAll(async () => {
+    // Only if the code under test left it behind (the test then fails): do not leave a service running on this machine.
+    if (repositoryId) {
+      const pidFile = path.join(INSTALL_ROOT, repositoryId, 'supervisor.pid');
+      if (existsSync(pidFile)) {
+        try {
+          process.kill(-Number((await readFile(pidFile, 'utf8')).trim()), 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+      }
+      await rm(path.join(INSTALL_ROOT, repositoryId), { recursive: true, force: true });
+      await rmdir(INSTALL_ROOT).catch(() => undefined);
+    }
+    await Promise.all([t?.cleanup(), sshd?.stop()]);
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('the service installed for an add that is then stopped is removed over the same login; no repository, no folder, no listener', async () => {
+    const singleUse = () => ({ username: 'root', privateKey: sshd.userKey, SSHPort: sshd.port });
+    const probe = await t.api.post('/api/v1/connectionCertificate', {
+      token,
+      version: '1.2-rev1',
+      json: { serverName: '127.0.0.1', type: 'LinuxHost', port: sshd.port, credentialsStorageType: 'SingleUse', singleUseCredentials: singleUse() },
+    });
+    expect(probe.status, probe.text).toBe(201);
+    const servicePort = await freePort();
+    const host = await t.api.post(SERVERS, {
+      token,
+      version: '1.2-rev1',
+      json: {
+        name: '127.0.0.1',
+        description: 'hardened host',
+        type: 'LinuxHost',
+        credentialsStorageType: 'SingleUse',
+        singleUseCredentials: singleUse(),
+        sshFingerprint: probe.body.fingerprint,
+        port: sshd.port,
+        sshSettings: { managementPort: servicePort },
+      },
+    });
+    expect(host.status, host.text).toBe(201);
+    await t.server.runner.settled(host.body.id);
+    const hostId = host.body.resourceId as string;
+    const again = await t.api.post(`${SERVERS}/${hostId}/updateSingleUseCredentials`, { token, version: '1.2-rev1', json: singleUse() });
+    expect(again.status, again.text).toBe(201);
+    await t.server.runner.settled(again.body.id);
+
+    const add = await t.api.post(REPOS, {
+      token,
+      json: {
+        type: 'LinuxHardened',
+        name: 'Hardened',
+        description: 'stopped while installing',
+        hostId,
+        repository: { path: path.join(root, 'hardened'), maxTaskCount: 2, makeRecentBackupsImmutableDays: 7 },
+        mountServer: { mountServerId: hostId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
+      },
+    });
+    expect(add.status, add.text).toBe(201);
+    repositoryId = add.body.resourceId as string;
+    // Stop while the install runs: it finishes (nothing interrupts a half-written service), then the save is refused.
+    for (let i = 0; !(await logText(add.body.id)).includes("Installing and starting Rampart's transport service"); i++) {
+      if (i > 600) throw new Error(`the install never started:\n${await logText(add.body.id)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const stop = await t.api.post(`/api/v1/sessions/${add.body.id}/stop`, { token });
+    expect(stop.status, stop.text).toBeLessThan(300);
+    await t.server.runner.settled(add.body.id);
+    const session = (await t.api.get(`/api/v1/sessions/${add.body.id}`, { token })).body;
+    const log = await logText(add.body.id);
+    expect(session.result.result, log).not.toBe('Success');
+    // The install had happened: otherwise this test proves nothing.
+    expect(log).toContain(`Succeeded: Transport service installed and started on "127.0.0.1" port ${servicePort}`);
+    expect(log).toContain(
+      `Succeeded: Transport service stopped and ${INSTALL_ROOT}/${repositoryId} removed from "127.0.0.1": the repository was not saved, so nothing of this add is left on the host`,
+    );
+    expect(log).toMatch(/SSH session closed: the single-use credentials were used once and discarded/);
+
+    expect((await t.api.get(`${REPOS}/${repositoryId}`, { token })).status).toBe(404);
+    expect(existsSync(path.join(INSTALL_ROOT, repositoryId))).toBe(false);
+    // The supervising loop and the service it ran are gone: nothing answers on the service's port.
+    for (let i = 0; (await listening(servicePort)) && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await listening(servicePort)).toBe(false);
+  }, 120_000);
+});
