@@ -1,0 +1,516 @@
+/**
+ * A user-space SMB2 client for repositories on SMB shares (this kernel has no
+ * CIFS, so shares cannot be mounted). The wire work is the `node-smb2` package's:
+ * TCP framing, packet structures (CREATE, CLOSE, READ, WRITE, QUERY_DIRECTORY,
+ * SET_INFO) and NTLMv2. This file only drives it: it sends each request itself
+ * (so STATUS_PENDING interim answers wait for the final one, errors carry the
+ * NT status, pipelined reads and writes are bounded, a dead socket fails every
+ * request at once) and adds QUERY_INFO, which the package lacks, to its packet
+ * table for the share's capacity (FileFsFullSizeInformation).
+ *
+ * What it speaks: SMB 2.0.2 and 2.1 dialects, NTLMv2 user/password login, no
+ * Kerberos, no signing, no encryption. A server that requires signing or
+ * encryption is refused with a message that says so.
+ */
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
+
+const require = createRequire(import.meta.url);
+
+interface WireHeader {
+  status: number;
+  messageId: bigint;
+  sessionId?: string;
+  treeId?: number;
+  flags?: number;
+}
+interface WireResponse {
+  header: WireHeader;
+  body: Record<string, unknown> & { buffer?: Buffer };
+  data?: unknown;
+}
+interface WireRequest {
+  header: { messageId: bigint };
+  serialize(): Buffer;
+}
+interface WireClient {
+  host: string;
+  port: number;
+  socket?: import('node:net').Socket;
+  connected: boolean;
+  onError: (err: Error) => void;
+  responseMap: Map<bigint, WireResponse>;
+  responseCallbackMap: Map<bigint, (response: WireResponse) => void>;
+  connect(): Promise<void>;
+  createRequest(header: Record<string, unknown>, body?: Record<string, unknown>): WireRequest;
+  close(): Promise<void>;
+}
+interface NtlmUtil {
+  encodeNegotiationMessage(host: string, domain: string, version?: 'v1' | 'v2'): Buffer;
+  decodeChallengeMessage(buffer: Buffer): Buffer;
+  encodeAuthenticationMessage(user: string, host: string, domain: string, challenge: Buffer, password: string, flags: number, version?: 'v1' | 'v2'): Buffer;
+}
+interface DirectoryEntryWire {
+  filename: string;
+  type: 'File' | 'Directory';
+  fileSize: bigint;
+  lastWriteTime: Date;
+}
+
+const { Client } = require('node-smb2') as { Client: new (host: string, options: { port?: number; connectTimeout?: number; requestTimeout?: number }) => WireClient };
+const ntlm = require('node-smb2/dist/protocol/ntlm/util') as NtlmUtil;
+const packets = require('node-smb2/dist/protocol/smb2/packets') as Record<string, unknown>;
+
+/** MS-SMB2 2.2.37/2.2.38: the package has no QUERY_INFO; its packet table takes one more structure. */
+if (!packets.QueryInfo) {
+  packets.QueryInfo = {
+    requestStructure: {
+      structureSize: { type: Number, size: 2, defaultValue: 41 },
+      infoType: { type: Number, size: 1 },
+      fileInfoClass: { type: Number, size: 1 },
+      outputBufferLength: { type: Number, size: 4 },
+      inputBufferOffset: { type: Number, size: 2 },
+      reserved: { type: Number, size: 2 },
+      inputBufferLength: { type: Number, size: 4 },
+      additionalInformation: { type: Number, size: 4 },
+      flags: { type: Number, size: 4 },
+      fileId: { type: String, encoding: 'hex', size: 16 },
+      // The one byte of the variable part every SMB2 request with a buffer carries.
+      buffer: { type: Buffer, size: 1 },
+    },
+    responseStructure: {
+      structureSize: { type: Number, size: 2 },
+      outputBufferOffset: { type: Number, size: 2 },
+      outputBufferLength: { type: Number, size: 4 },
+      buffer: { type: Buffer, sizeFieldName: 'outputBufferLength' },
+    },
+  };
+}
+
+const Command = { Negotiate: 0, SessionSetup: 1, LogOff: 2, TreeConnect: 3, Create: 5, Close: 6, Read: 8, Write: 9, QueryDirectory: 14, QueryInfo: 16, SetInfo: 17 } as const;
+
+export const NtStatus = {
+  Success: 0,
+  Pending: 0x103,
+  NoMoreFiles: 0x80000006,
+  MoreProcessingRequired: 0xc0000016,
+  ObjectNameNotFound: 0xc0000034,
+  ObjectNameCollision: 0xc0000035,
+  ObjectPathNotFound: 0xc000003a,
+  SharingViolation: 0xc0000043,
+  DeletePending: 0xc0000056,
+  AccessDenied: 0xc0000022,
+  LogonFailure: 0xc000006d,
+  AccountRestriction: 0xc000006e,
+  PasswordExpired: 0xc0000071,
+  AccountDisabled: 0xc0000072,
+  DiskFull: 0xc000007f,
+  FileIsADirectory: 0xc00000ba,
+  BadNetworkName: 0xc00000cc,
+  NotADirectory: 0xc0000103,
+  DirectoryNotEmpty: 0xc0000101,
+  QuotaExceeded: 0xc0000044,
+} as const;
+
+const STATUS_TEXT: Record<number, string> = {
+  [NtStatus.ObjectNameNotFound]: 'not found',
+  [NtStatus.ObjectPathNotFound]: 'path not found',
+  [NtStatus.ObjectNameCollision]: 'already exists',
+  [NtStatus.SharingViolation]: 'in use by another client',
+  [NtStatus.DeletePending]: 'being deleted',
+  [NtStatus.AccessDenied]: 'access denied',
+  [NtStatus.LogonFailure]: 'the login was refused (wrong user name or password)',
+  [NtStatus.AccountRestriction]: 'the account may not log in',
+  [NtStatus.PasswordExpired]: 'the password has expired',
+  [NtStatus.AccountDisabled]: 'the account is disabled',
+  [NtStatus.DiskFull]: 'no space left on the share',
+  [NtStatus.QuotaExceeded]: 'the quota is exhausted',
+  [NtStatus.FileIsADirectory]: 'is a folder',
+  [NtStatus.NotADirectory]: 'a part of the path is a file, not a folder',
+  [NtStatus.BadNetworkName]: 'no such share on the server',
+  [NtStatus.DirectoryNotEmpty]: 'the folder is not empty',
+};
+
+/** An SMB request the server refused; `status` is the NT status code. Never carries a secret. */
+export class SmbError extends Error {
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
+    super(`${what}: ${STATUS_TEXT[status] ?? `NT status 0x${status.toString(16).padStart(8, '0')}`}`);
+    this.name = 'SmbError';
+  }
+}
+
+export const isNotFound = (err: unknown) =>
+  err instanceof SmbError && (err.status === NtStatus.ObjectNameNotFound || err.status === NtStatus.ObjectPathNotFound || err.status === NtStatus.DeletePending);
+
+/** `\\server\share\folder\sub` (or with forward slashes) → its parts; undefined when not a UNC path. */
+export function parseSharePath(sharePath: string): { server: string; share: string; folder: string } | undefined {
+  const m = /^(?:\\\\|\/\/)([^\\/]+)[\\/]+([^\\/]+)(?:[\\/]+(.*))?$/.exec(sharePath.trim());
+  if (!m) return undefined;
+  const folder = (m[3] ?? '')
+    .split(/[\\/]+/)
+    .filter((p) => p !== '')
+    .join('\\');
+  if (folder.split('\\').some((p) => p === '..' || p === '.')) return undefined;
+  return { server: m[1]!, share: m[2]!, folder };
+}
+
+/** A Standard credentials record's user name: `DOMAIN\user`, `user@domain` (UPN, sent as is) or `user`. */
+export function splitUserName(name: string): { domain: string; username: string } {
+  const slash = name.indexOf('\\');
+  if (slash > 0) return { domain: name.slice(0, slash), username: name.slice(slash + 1) };
+  return { domain: '', username: name };
+}
+
+export interface SmbLogin {
+  username: string;
+  domain: string;
+  password: string;
+}
+
+export interface SmbEntry {
+  name: string;
+  isDirectory: boolean;
+  size: number;
+  modifiedMs: number;
+}
+
+interface OpenFile {
+  fileId: string;
+  size: number;
+  modifiedMs: number;
+  isDirectory: boolean;
+}
+
+/** Access mask bits (MS-SMB2 2.2.13.1.1) and create options (2.2.13). */
+const Access = { ReadData: 0x1, WriteData: 0x2, ReadAttributes: 0x80, WriteAttributes: 0x100, Delete: 0x10000, Synchronize: 0x100000, ListDirectory: 0x1 };
+const Disposition = { Open: 1, Create: 2, OpenIf: 3 };
+const Options = { Directory: 0x1, NonDirectory: 0x40, DeleteOnClose: 0x1000 };
+const ShareAll = 0x7;
+/** SMB 2.0.2 has no multi-credit requests: 64 KiB is the largest read or write. */
+const MAX_IO = 0x10000;
+/** Requests of one read or write in flight at once: enough to fill the pipe, few enough for any server's credits. */
+const IO_DEPTH = 16;
+
+const FILETIME_EPOCH_MS = 11644473600000n;
+const fromFiletime = (v: unknown) => (typeof v === 'bigint' && v > 0n ? Number(v / 10000n - FILETIME_EPOCH_MS) : 0);
+const toFiletime = (ms: number) => (BigInt(ms) + FILETIME_EPOCH_MS) * 10000n;
+const u64 = (n: number | bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return b;
+};
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+
+export interface SmbShareSession {
+  /** `\\server\share`, for messages. */
+  readonly where: string;
+  stat(path: string): Promise<SmbEntry | undefined>;
+  /** The file, or `length` bytes from `offset` (fewer at its end); throws SmbError (not found) when absent. */
+  read(path: string, range?: { offset: number; length: number }): Promise<Buffer>;
+  /** Writes a new file; fails with ObjectNameCollision when it exists. */
+  writeNew(path: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string, replace: boolean): Promise<void>;
+  /** Removes a file; absent is fine. */
+  remove(path: string): Promise<void>;
+  removeFolder(path: string): Promise<void>;
+  /** Creates the folder (parents too); existing is fine. */
+  makeFolder(path: string): Promise<void>;
+  list(path: string): Promise<SmbEntry[]>;
+  setModified(path: string, ms: number): Promise<void>;
+  /** Total and free bytes of the share's volume as the logged-in user may use it. */
+  space(): Promise<{ totalBytes: number; freeBytes: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Logs in to `\\server\share` with NTLMv2 and connects the tree. `port` is for
+ * tests only (Veeam's share paths have none). Errors name the share, never the password.
+ */
+export async function connectSmbShare(
+  location: { server: string; share: string },
+  login: SmbLogin,
+  options: { timeoutMs: number; port?: number },
+): Promise<SmbShareSession> {
+  const where = `\\\\${location.server}\\${location.share}`;
+  const client = new Client(location.server, { port: options.port ?? 445, connectTimeout: options.timeoutMs, requestTimeout: options.timeoutMs });
+  let socketError: Error | undefined;
+  // The package prints socket errors to the console; keep them for our own messages instead.
+  client.onError = (err) => {
+    socketError = err;
+  };
+  const inFlight = new Set<(err: Error) => void>();
+  const failAll = (err: Error) => {
+    for (const fail of [...inFlight]) fail(err);
+  };
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`Cannot reach ${where} on port ${options.port ?? 445}: ${(err as Error).message === 'connect_timeout' ? 'no answer' : (err as Error).message}`);
+  }
+  client.socket!.on('close', () => failAll(new Error(`the connection to ${where} was closed${socketError ? ` (${socketError.message})` : ''}`)));
+  let sessionId: string | undefined;
+  let treeId: number | undefined;
+
+  function send(command: number, body: Record<string, unknown>, what: string, accept: readonly number[] = []): Promise<WireResponse> {
+    if (!client.connected) return Promise.reject(new Error(`the connection to ${where} is closed`));
+    const request = client.createRequest({ type: command, ...(sessionId ? { sessionId } : {}), ...(treeId !== undefined ? { treeId } : {}) }, body);
+    const id = request.header.messageId;
+    return new Promise<WireResponse>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        inFlight.delete(fail);
+        client.responseCallbackMap.delete(id);
+      };
+      const fail = (err: Error) => {
+        done();
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(new Error(`${what}: ${where} did not answer within ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
+      const onResponse = (response: WireResponse) => {
+        const status = response.header.status >>> 0;
+        if (status === NtStatus.Pending) {
+          // An interim answer: the package drops our callback after it, so take the final one
+          // from its map if it already came in the same read, else wait for it again.
+          queueMicrotask(() => {
+            const early = client.responseMap.get(id);
+            if (early) {
+              client.responseMap.delete(id);
+              onResponse(early);
+            } else client.responseCallbackMap.set(id, onResponse);
+          });
+          return;
+        }
+        done();
+        if (status === NtStatus.Success || accept.includes(status)) resolve(response);
+        else reject(new SmbError(status, what));
+      };
+      inFlight.add(fail);
+      client.responseCallbackMap.set(id, onResponse);
+      client.socket!.write(request.serialize());
+    });
+  }
+
+  try {
+    const negotiated = await send(Command.Negotiate, { dialects: [0x0202, 0x0210], clientGuid: randomBytes(16) }, `Negotiating with ${where}`);
+    const securityMode = Number(negotiated.body.securityMode ?? 0);
+    if (securityMode & 0x2)
+      throw new Error(`${where} requires SMB signing, which Rampart's SMB client does not do (it speaks SMB 2.0.2/2.1 with NTLMv2, unsigned)`);
+    const me = hostname().split('.')[0]!.slice(0, 15) || 'RAMPART';
+    const first = await send(
+      Command.SessionSetup,
+      { buffer: ntlm.encodeNegotiationMessage(me, login.domain, 'v2') },
+      `Logging in to ${where}`,
+      [NtStatus.MoreProcessingRequired],
+    );
+    sessionId = first.header.sessionId;
+    const challenge = ntlm.decodeChallengeMessage(first.body.buffer!);
+    // The package announces the NTLM version on the console from inside this synchronous call.
+    const log = console.log;
+    let authenticate: Buffer;
+    try {
+      console.log = () => undefined;
+      authenticate = ntlm.encodeAuthenticationMessage(login.username, me, login.domain, challenge, login.password, 0, 'v2');
+    } finally {
+      console.log = log;
+    }
+    try {
+      await send(Command.SessionSetup, { buffer: authenticate }, `Logging in to ${where}`);
+    } catch (err) {
+      if (err instanceof SmbError && err.status === NtStatus.LogonFailure)
+        throw new SmbError(err.status, `Logging in to ${where} as "${login.domain ? `${login.domain}\\` : ''}${login.username}"`);
+      throw err;
+    }
+    const tree = await send(Command.TreeConnect, { buffer: Buffer.from(`\\\\${location.server}\\${location.share}`, 'ucs2') }, `Connecting to ${where}`);
+    treeId = tree.header.treeId;
+    // Share flags (MS-SMB2 2.2.10): ENCRYPT_DATA means the share refuses unencrypted access.
+    if (Number(tree.body.shareFlags ?? 0) & 0x8000) throw new Error(`${where} requires SMB encryption, which Rampart's SMB client does not do`);
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    if (!client.connected && client.socket) client.socket.destroy();
+    throw err;
+  }
+
+  const name = (path: string) => Buffer.from(path.replace(/\//g, '\\'), 'ucs2');
+
+  async function open(path: string, access: number, disposition: number, createOptions: number, what: string): Promise<OpenFile> {
+    const buffer = name(path);
+    const r = await send(
+      Command.Create,
+      {
+        buffer: buffer.length ? buffer : Buffer.alloc(0),
+        impersonationLevel: 2,
+        desiredAccess: access,
+        fileAttributes: 0,
+        shareAccess: ShareAll,
+        createDisposition: disposition,
+        createOptions,
+        nameOffset: 0x78,
+        nameLength: buffer.length,
+        createContextsOffset: 0,
+      },
+      what,
+    );
+    const attributes = Number(r.body.fileAttributes ?? 0);
+    return { fileId: String(r.body.fileId), size: Number(r.body.endOfFile ?? 0n), modifiedMs: fromFiletime(r.body.lastWriteTime), isDirectory: (attributes & 0x10) !== 0 };
+  }
+  const closeFile = (file: OpenFile) => send(Command.Close, { fileId: file.fileId }, `Closing a file on ${where}`).then(() => undefined);
+  async function withOpen<T>(file: OpenFile, work: (file: OpenFile) => Promise<T>): Promise<T> {
+    try {
+      return await work(file);
+    } finally {
+      await closeFile(file).catch(() => undefined);
+    }
+  }
+  /** Runs `count` numbered requests with at most IO_DEPTH in flight; the first failure ends it. */
+  async function pipelined(count: number, one: (i: number) => Promise<void>): Promise<void> {
+    let next = 0;
+    const lane = async () => {
+      while (next < count) await one(next++);
+    };
+    await Promise.all(Array.from({ length: Math.min(IO_DEPTH, count) }, lane));
+  }
+  const setInfo = (file: OpenFile, infoClass: number, buffer: Buffer, what: string) =>
+    send(Command.SetInfo, { infoType: 1, fileInfoClass: infoClass, fileId: file.fileId, buffer, bufferOffset: 96 }, what).then(() => undefined);
+
+  return {
+    where,
+    async stat(path) {
+      let file: OpenFile;
+      try {
+        file = await open(path, Access.ReadAttributes, Disposition.Open, 0, `Looking up ${path} on ${where}`);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+      await closeFile(file).catch(() => undefined);
+      return { name: path.split(/[\\/]/).pop() ?? path, isDirectory: file.isDirectory, size: file.size, modifiedMs: file.modifiedMs };
+    },
+    async read(path, range) {
+      const what = `Reading ${path} on ${where}`;
+      return withOpen(await open(path, Access.ReadData | Access.ReadAttributes, Disposition.Open, Options.NonDirectory, what), async (file) => {
+        const start = range?.offset ?? 0;
+        const end = Math.min(file.size, range ? start + range.length : file.size);
+        const total = Math.max(0, end - start);
+        const out = Buffer.alloc(total);
+        let got = total;
+        await pipelined(Math.ceil(total / MAX_IO), async (i) => {
+          const at = i * MAX_IO;
+          const length = Math.min(MAX_IO, total - at);
+          const r = await send(Command.Read, { fileId: file.fileId, length: u32(length), offset: u64(start + at), padding: 0x50 }, what);
+          const data = r.body.buffer ?? Buffer.alloc(0);
+          data.copy(out, at);
+          // A short read means the file ended early (it shrank since the open).
+          if (data.length < length) got = Math.min(got, at + data.length);
+        });
+        return got === total ? out : out.subarray(0, got);
+      });
+    },
+    async writeNew(path, data) {
+      const what = `Writing ${path} on ${where}`;
+      const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      return withOpen(await open(path, Access.WriteData | Access.ReadAttributes, Disposition.Create, Options.NonDirectory, what), async (file) => {
+        const step = MAX_IO - 0x71; // as the package: a write request must fit 64 KiB with its header
+        await pipelined(Math.ceil(bytes.length / step), async (i) => {
+          const at = i * step;
+          await send(Command.Write, { fileId: file.fileId, offset: u64(at), buffer: bytes.subarray(at, Math.min(bytes.length, at + step)) }, what);
+        });
+      });
+    },
+    async rename(from, to, replace) {
+      const what = `Renaming ${from} to ${to} on ${where}`;
+      const target = name(to);
+      // FILE_RENAME_INFORMATION (MS-FSCC 2.4.37.2): ReplaceIfExists, reserved, RootDirectory 0, name relative to the share.
+      const info = Buffer.alloc(20 + target.length);
+      info.writeUInt8(replace ? 1 : 0, 0);
+      info.writeUInt32LE(target.length, 16);
+      target.copy(info, 20);
+      await withOpen(await open(from, Access.Delete | Access.ReadAttributes | Access.Synchronize, Disposition.Open, 0, what), (file) => setInfo(file, 10, info, what));
+    },
+    async remove(path) {
+      let file: OpenFile;
+      try {
+        file = await open(path, Access.Delete | Access.ReadAttributes, Disposition.Open, Options.NonDirectory | Options.DeleteOnClose, `Deleting ${path} on ${where}`);
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      await closeFile(file);
+    },
+    async removeFolder(path) {
+      try {
+        await closeFile(await open(path, Access.Delete | Access.ReadAttributes, Disposition.Open, Options.Directory | Options.DeleteOnClose, `Deleting folder ${path} on ${where}`));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    },
+    async makeFolder(path) {
+      const parts = path.split(/[\\/]+/).filter((p) => p !== '');
+      for (let i = 1; i <= parts.length; i++) {
+        const dir = parts.slice(0, i).join('\\');
+        const file = await open(dir, Access.ReadAttributes, Disposition.OpenIf, Options.Directory, `Creating folder ${dir} on ${where}`);
+        await closeFile(file);
+      }
+    },
+    async list(path) {
+      const what = `Listing ${path || 'the share root'} on ${where}`;
+      return withOpen(await open(path, Access.ListDirectory | Access.ReadAttributes | Access.Synchronize, Disposition.Open, Options.Directory, what), async (dir) => {
+        const entries: SmbEntry[] = [];
+        for (;;) {
+          const r = await send(
+            Command.QueryDirectory,
+            { fileInformationClass: 37, fileId: dir.fileId, fileNameOffset: 96, fileNameLength: 2, outputBufferLength: MAX_IO, buffer: Buffer.from('*', 'ucs2') },
+            what,
+            [NtStatus.NoMoreFiles],
+          );
+          if (r.header.status >>> 0 === NtStatus.NoMoreFiles) break;
+          const batch = Array.isArray(r.data) ? (r.data as DirectoryEntryWire[]) : [];
+          for (const e of batch) {
+            const base = e.filename.replace(/^\.\//, '');
+            if (base === '.' || base === '..' || base === '') continue;
+            entries.push({ name: base, isDirectory: e.type === 'Directory', size: Number(e.fileSize), modifiedMs: e.lastWriteTime.getTime() });
+          }
+          if (batch.length === 0) break;
+        }
+        return entries;
+      });
+    },
+    async setModified(path, ms) {
+      const what = `Setting the modification time of ${path} on ${where}`;
+      // FILE_BASIC_INFORMATION (MS-FSCC 2.4.7): zero leaves a time or the attributes unchanged.
+      const info = Buffer.alloc(40);
+      info.writeBigUInt64LE(toFiletime(ms), 16);
+      await withOpen(await open(path, Access.WriteAttributes | Access.ReadAttributes, Disposition.Open, 0, what), (file) => setInfo(file, 4, info, what));
+    },
+    async space() {
+      const what = `Measuring ${where}`;
+      return withOpen(await open('', Access.ReadAttributes | Access.Synchronize, Disposition.Open, Options.Directory, what), async (root) => {
+        // FileFsFullSizeInformation (MS-FSCC 2.5.4): total, caller-available and actual-available units, sectors per unit, bytes per sector.
+        const r = await send(Command.QueryInfo, { infoType: 2, fileInfoClass: 7, outputBufferLength: 32, fileId: root.fileId }, what);
+        const b = r.body.buffer!;
+        if (!b || b.length < 32) throw new Error(`${what}: the server's answer is too short`);
+        const unit = b.readUInt32LE(24) * b.readUInt32LE(28);
+        return { totalBytes: Number(b.readBigUInt64LE(0)) * unit, freeBytes: Number(b.readBigUInt64LE(8)) * unit };
+      });
+    },
+    async close() {
+      if (!client.connected) return;
+      await Promise.race([
+        (async () => {
+          await send(Command.LogOff, {}, `Logging off ${where}`).catch(() => undefined);
+        })(),
+        new Promise((r) => setTimeout(r, 2000).unref()),
+      ]);
+      client.socket?.end();
+      client.socket?.destroy();
+      client.connected = false;
+    },
+  };
+}
