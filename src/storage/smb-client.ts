@@ -134,11 +134,15 @@ const STATUS_TEXT: Record<number, string> = {
 
 /** An SMB request the server refused; `status` is the NT status code. Never carries a secret. */
 export class SmbError extends Error {
+  /** What the status means, in words ("access denied"). */
+  readonly reason: string;
   constructor(
     readonly status: number,
     what: string,
   ) {
-    super(`${what}: ${STATUS_TEXT[status] ?? `NT status 0x${status.toString(16).padStart(8, '0')}`}`);
+    const reason = STATUS_TEXT[status] ?? `NT status 0x${status.toString(16).padStart(8, '0')}`;
+    super(`${what}: ${reason}`);
+    this.reason = reason;
     this.name = 'SmbError';
   }
 }
@@ -234,11 +238,7 @@ export interface SmbShareSession {
  * Logs in to `\\server\share` with NTLMv2 and connects the tree. `port` is for
  * tests only (Veeam's share paths have none). Errors name the share, never the password.
  */
-export async function connectSmbShare(
-  location: { server: string; share: string },
-  login: SmbLogin,
-  options: { timeoutMs: number; port?: number },
-): Promise<SmbShareSession> {
+export async function connectSmbShare(location: { server: string; share: string }, login: SmbLogin, options: { timeoutMs: number; port?: number }): Promise<SmbShareSession> {
   const where = `\\\\${location.server}\\${location.share}`;
   const client = new Client(location.server, { port: options.port ?? 445, connectTimeout: options.timeoutMs, requestTimeout: options.timeoutMs });
   let socketError: Error | undefined;
@@ -301,15 +301,9 @@ export async function connectSmbShare(
   try {
     const negotiated = await send(Command.Negotiate, { dialects: [0x0202, 0x0210], clientGuid: randomBytes(16) }, `Negotiating with ${where}`);
     const securityMode = Number(negotiated.body.securityMode ?? 0);
-    if (securityMode & 0x2)
-      throw new Error(`${where} requires SMB signing, which Rampart's SMB client does not do (it speaks SMB 2.0.2/2.1 with NTLMv2, unsigned)`);
+    if (securityMode & 0x2) throw new Error(`${where} requires SMB signing, which Rampart's SMB client does not do (it speaks SMB 2.0.2/2.1 with NTLMv2, unsigned)`);
     const me = hostname().split('.')[0]!.slice(0, 15) || 'RAMPART';
-    const first = await send(
-      Command.SessionSetup,
-      { buffer: ntlm.encodeNegotiationMessage(me, login.domain, 'v2') },
-      `Logging in to ${where}`,
-      [NtStatus.MoreProcessingRequired],
-    );
+    const first = await send(Command.SessionSetup, { buffer: ntlm.encodeNegotiationMessage(me, login.domain, 'v2') }, `Logging in to ${where}`, [NtStatus.MoreProcessingRequired]);
     sessionId = first.header.sessionId;
     const challenge = ntlm.decodeChallengeMessage(first.body.buffer!);
     // The package announces the NTLM version on the console from inside this synchronous call.
@@ -446,7 +440,9 @@ export async function connectSmbShare(
     },
     async removeFolder(path) {
       try {
-        await closeFile(await open(path, Access.Delete | Access.ReadAttributes, Disposition.Open, Options.Directory | Options.DeleteOnClose, `Deleting folder ${path} on ${where}`));
+        await closeFile(
+          await open(path, Access.Delete | Access.ReadAttributes, Disposition.Open, Options.Directory | Options.DeleteOnClose, `Deleting folder ${path} on ${where}`),
+        );
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

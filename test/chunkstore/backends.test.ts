@@ -153,7 +153,5 @@ describe.skipIf(!haveSmbd)('on a real Samba smbd', () => {
     smbd = await startSmbd();
   });
   afterAll(() => smbd?.stop());
-  backendContract('SMB backend', async () =>
-    openSmbBackend({ sharePath: smbd!.uncPath('veeam\\repo1'), login: { domain: '', username: SMB_USER, password: SMB_PASSWORD } }),
-  );
+  backendContract('SMB backend', async () => openSmbBackend({ sharePath: smbd!.uncPath('veeam\\repo1'), login: { domain: '', username: SMB_USER, password: SMB_PASSWORD } }));
 });

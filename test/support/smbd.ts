@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,23 +29,24 @@ export interface Smbd {
   stop(): Promise<void>;
 }
 
-async function ensureUnixUser(): Promise<void> {
+async function ensureUnixUser(name: string): Promise<void> {
   const exists = () =>
-    run('id', ['-u', SMB_USER]).then(
+    run('id', ['-u', name]).then(
       () => true,
       () => false,
     );
   if (await exists()) return;
   // Several test files may race here: a lost race ("already exists") is fine.
-  await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', SMB_USER]).catch(async (err) => {
+  await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name]).catch(async (err) => {
     if (!(await exists())) throw err;
   });
 }
 
-const releaseAddress = (address: string) => run('ip', ['addr', 'del', `${address}/32`, 'dev', 'lo']).then(
-  () => undefined,
-  () => undefined,
-);
+const releaseAddress = (address: string) =>
+  run('ip', ['addr', 'del', `${address}/32`, 'dev', 'lo']).then(
+    () => undefined,
+    () => undefined,
+  );
 
 const portAnswers = (host: string, port: number) =>
   new Promise<boolean>((resolve) => {
@@ -59,10 +60,13 @@ const portAnswers = (host: string, port: number) =>
 /**
  * A real Samba smbd with its own config, state and tdbsam passdb in a temp
  * folder, bound to a loopback address of its own (127.0.0.20..250) so several
- * test files can each run one at once. One share `backups`, writable by SMB_USER.
+ * test files can each run one at once. One share `backups`, writable by SMB_USER
+ * and by each of `users` (Unix accounts of those names are created when absent;
+ * Samba's standalone role ignores the domain a client names, so `CORP\\name` logs in as `name`).
  */
-export async function startSmbd(): Promise<Smbd> {
-  await ensureUnixUser();
+export async function startSmbd(options: { users?: { name: string; password: string }[] } = {}): Promise<Smbd> {
+  const users = [{ name: SMB_USER, password: SMB_PASSWORD }, ...(options.users ?? [])];
+  for (const user of users) await ensureUnixUser(user.name);
   const dir = await mkdtemp(path.join(tmpdir(), 'rampart-smbd-'));
   await chmod(dir, 0o755);
   const shareDir = path.join(dir, 'share');
@@ -112,17 +116,20 @@ export async function startSmbd(): Promise<Smbd> {
         `[${SMB_SHARE}]`,
         `  path = ${shareDir}`,
         '  read only = no',
-        `  valid users = ${SMB_USER}`,
+        `  valid users = ${users.map((u) => u.name).join(' ')}`,
+        // Every login writes as SMB_USER, the share folder's owner.
+        `  force user = ${SMB_USER}`,
         '',
       ].join('\n'),
     );
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn('smbpasswd', ['-c', conf, '-a', '-s', SMB_USER], { stdio: ['pipe', 'ignore', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (c) => (err += c));
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`smbpasswd exited ${code}: ${err}`))));
-      child.stdin.end(`${SMB_PASSWORD}\n${SMB_PASSWORD}\n`);
-    });
+    for (const user of users)
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn('smbpasswd', ['-c', conf, '-a', '-s', user.name], { stdio: ['pipe', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (c) => (err += c));
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`smbpasswd exited ${code}: ${err}`))));
+        child.stdin.end(`${user.password}\n${user.password}\n`);
+      });
     // Its own process group: stop() ends smbd and the children it forks per connection.
     const child = spawn(SMBD, ['--foreground', '--no-process-group', '-s', conf], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
@@ -172,11 +179,4 @@ export async function startSmbd(): Promise<Smbd> {
       },
     };
   }
-}
-
-/** Gives the share folder back to root after a test wrote into it as root (tests that seed files). */
-export async function giveToSmbUser(file: string): Promise<void> {
-  const { stdout } = await run('id', ['-u', SMB_USER]);
-  const uid = Number(stdout.trim());
-  await chown(file, uid, -1);
 }
