@@ -255,7 +255,13 @@ export async function connectSmbShare(location: { server: string; share: string 
   } catch (err) {
     throw new Error(`Cannot reach ${where} on port ${options.port ?? 445}: ${(err as Error).message === 'connect_timeout' ? 'no answer' : (err as Error).message}`);
   }
-  client.socket!.on('close', () => failAll(new Error(`the connection to ${where} was closed${socketError ? ` (${socketError.message})` : ''}`)));
+  const socket = client.socket!;
+  socket.on('close', () => failAll(new Error(`the connection to ${where} was closed${socketError ? ` (${socketError.message})` : ''}`)));
+  // The package opens the socket half-open: the server's FIN alone would not close it, and requests would wait for their timeout.
+  socket.on('end', () => {
+    client.connected = false;
+    socket.destroy();
+  });
   let sessionId: string | undefined;
   let treeId: number | undefined;
 

@@ -26,6 +26,8 @@ export interface Smbd {
   /** `\\address\backups`, plus `\folder` for a repository inside it. */
   uncPath(folder?: string): string;
   output(): Promise<string>;
+  /** Ends the smbd processes serving clients (a dropped connection), leaving the server up. */
+  kickClients(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,12 @@ const releaseAddress = (address: string) =>
     () => undefined,
     () => undefined,
   );
+
+const childrenOf = async (pid: number) =>
+  (await run('ps', ['-o', 'pid=', '--ppid', String(pid)]).catch(() => ({ stdout: '' }))).stdout
+    .split('\n')
+    .map((x) => Number(x.trim()))
+    .filter((x) => x > 0);
 
 const portAnswers = (host: string, port: number) =>
   new Promise<boolean>((resolve) => {
@@ -154,9 +162,14 @@ export async function startSmbd(options: { users?: { name: string; password: str
       await rm(dir, { recursive: true, force: true });
       throw new Error(`smbd did not listen on ${address}:445:\n${text}`);
     }
+    // smbd's own helpers (notifyd, cleanupd) are there before the first client; later children serve clients.
+    const helpers = new Set(await childrenOf(child.pid!));
     return {
       address,
       shareDir,
+      kickClients: async () => {
+        for (const pid of await childrenOf(child.pid!)) if (!helpers.has(pid)) process.kill(pid, 'SIGKILL');
+      },
       uncPath: (folder) => `\\\\${address}\\${SMB_SHARE}${folder ? `\\${folder.replace(/\//g, '\\')}` : ''}`,
       output,
       stop: async () => {
