@@ -24,6 +24,8 @@ interface WireHeader {
   sessionId?: string;
   treeId?: number;
   flags?: number;
+  /** In a response: the credits the server grants. */
+  credit?: number;
 }
 interface WireResponse {
   header: WireHeader;
@@ -265,8 +267,23 @@ export async function connectSmbShare(location: { server: string; share: string 
   let sessionId: string | undefined;
   let treeId: number | undefined;
 
-  function send(command: number, body: Record<string, unknown>, what: string, accept: readonly number[] = []): Promise<WireResponse> {
-    if (!client.connected) return Promise.reject(new Error(`the connection to ${where} is closed`));
+  // SMB2 credits (MS-SMB2 3.2.4.1.2): each request spends one, each answer grants some; a client
+  // that sends beyond its grant is disconnected. The package does not count them: this does.
+  let credits = 1;
+  const creditWaiters: (() => void)[] = [];
+  const grant = (n: number) => {
+    credits += n;
+    if (credits > 0) for (const wake of creditWaiters.splice(0)) wake();
+  };
+  const closed = () => new Error(`the connection to ${where} is closed`);
+  socket.on('close', () => {
+    for (const wake of creditWaiters.splice(0)) wake();
+  });
+
+  async function send(command: number, body: Record<string, unknown>, what: string, accept: readonly number[] = []): Promise<WireResponse> {
+    while (credits < 1 && client.connected) await new Promise<void>((r) => creditWaiters.push(r));
+    if (!client.connected) throw closed();
+    credits--;
     const request = client.createRequest({ type: command, ...(sessionId ? { sessionId } : {}), ...(treeId !== undefined ? { treeId } : {}) }, body);
     const id = request.header.messageId;
     return new Promise<WireResponse>((resolve, reject) => {
@@ -281,6 +298,7 @@ export async function connectSmbShare(location: { server: string; share: string 
       };
       const timer = setTimeout(() => fail(new Error(`${what}: ${where} did not answer within ${Math.round(options.timeoutMs / 1000)} s`)), options.timeoutMs);
       const onResponse = (response: WireResponse) => {
+        grant(Number(response.header.credit ?? 0));
         const status = response.header.status >>> 0;
         if (status === NtStatus.Pending) {
           // An interim answer: the package drops our callback after it, so take the final one
