@@ -91,9 +91,17 @@ describe.skipIf(!haveSmbd)('Smb repositories on a real smbd', () => {
     expect(log).toMatch(/Failed: Logging in to the SMB share/);
     expect((await t.api.get(`${REPOS}?nameFilter=Wrong*`, { token })).body.pagination.total).toBe(0);
     await expect(stat(path.join(smbd.shareDir, 'other'))).rejects.toThrow();
+    // An edit to the wrong credentials fails the same way and keeps the repository as it was.
+    const model = (await t.api.get(`${REPOS}/${repositoryId}`, { token })).body;
+    const edit = await t.api.request('PUT', `${REPOS}/${repositoryId}`, { token, json: { ...model, share: { ...model.share, credentialsId: bad.body.id } } });
+    expect(edit.status, edit.text).toBe(201);
+    const edited = await finished(edit.body.id);
+    expect(edited.result.result).toBe('Failed');
+    expect(edited.result.message).toContain('refused the login');
+    expect((await t.api.get(`${REPOS}/${repositoryId}`, { token })).body.share.credentialsId).toBe(credentialsId);
     const exported = await t.api.post('/api/v1/automation/repositories/export', { token, json: {} });
     expect(exported.status, exported.text).toBe(200);
-    for (const text of [JSON.stringify(done), log, exported.text, t.logText()]) {
+    for (const text of [JSON.stringify(done), JSON.stringify(edited), log, exported.text, t.logText()]) {
       expect(text).not.toContain(WRONG_PASSWORD);
       expect(text).not.toContain(SMB_PASSWORD);
     }
