@@ -34,7 +34,10 @@ async function logIn(target: SmbShareTarget, timeoutMs: number): Promise<SmbShar
       throw new StorageCheckError(`The SMB share ${where} refused the login of "${userOf(target.login)}": ${err.reason}. Check the share's credentials.`);
     if (err instanceof SmbError && err.status === NtStatus.BadNetworkName)
       throw new StorageCheckError(`The server ${location.server} has no share named "${location.share}" (share path "${target.sharePath}").`);
-    if (err instanceof SmbError && err.status === NtStatus.AccessDenied) throw new StorageCheckError(`The SMB share ${where} refused access to "${userOf(target.login)}".`);
+    if (err instanceof SmbError && err.status === NtStatus.AccessDenied)
+      throw new StorageCheckError(
+        `The SMB share ${where} refused access to "${userOf(target.login)}" (a server that requires SMB encryption answers so too: Rampart's SMB client does not encrypt).`,
+      );
     throw new StorageCheckError(`Cannot connect to the SMB share ${where}: ${(err as Error).message}.`);
   }
 }

@@ -112,6 +112,20 @@ describe.skipIf(!haveSmbd)('SMB backend on a real smbd', () => {
     expect(mib / getSeconds).toBeGreaterThan(4);
   }, 120_000);
 
+  it('a server that requires signing or encryption is refused saying so', async () => {
+    for (const [line, message] of [
+      ['server signing = mandatory', /requires SMB signing, which Rampart's SMB client does not do/],
+      ['smb encrypt = required', /refused access to "rampart-smb-test" \(a server that requires SMB encryption answers so too/],
+    ] as const) {
+      const strict = await startSmbd({ global: [line] });
+      try {
+        await expect(checkSmbShare({ sharePath: strict.uncPath('x'), login }, silentSteps, { timeoutMs: 10_000 })).rejects.toThrow(message);
+      } finally {
+        await strict.stop();
+      }
+    }
+  }, 60_000);
+
   // Last: it ends every client connection, the shared backend's too.
   it('a dropped connection fails requests at once instead of hanging', async () => {
     const location = parseSharePath(smbd.uncPath())!;

@@ -71,8 +71,9 @@ const portAnswers = (host: string, port: number) =>
  * test files can each run one at once. One share `backups`, writable by SMB_USER
  * and by each of `users` (Unix accounts of those names are created when absent;
  * Samba's standalone role ignores the domain a client names, so `CORP\\name` logs in as `name`).
+ * `global`: extra [global] lines (e.g. `server signing = mandatory`).
  */
-export async function startSmbd(options: { users?: { name: string; password: string }[] } = {}): Promise<Smbd> {
+export async function startSmbd(options: { users?: { name: string; password: string }[]; global?: string[] } = {}): Promise<Smbd> {
   const users = [{ name: SMB_USER, password: SMB_PASSWORD }, ...(options.users ?? [])];
   for (const user of users) await ensureUnixUser(user.name);
   const dir = await mkdtemp(path.join(tmpdir(), 'rampart-smbd-'));
@@ -120,6 +121,7 @@ export async function startSmbd(options: { users?: { name: string; password: str
         '  printcap name = /dev/null',
         '  disable spoolss = yes',
         '  map to guest = never',
+        ...(options.global ?? []).map((line) => `  ${line}`),
         '',
         `[${SMB_SHARE}]`,
         `  path = ${shareDir}`,
