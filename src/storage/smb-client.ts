@@ -286,6 +286,7 @@ export async function connectSmbShare(location: { server: string; share: string 
     credits--;
     const request = client.createRequest({ type: command, ...(sessionId ? { sessionId } : {}), ...(treeId !== undefined ? { treeId } : {}) }, body);
     const id = request.header.messageId;
+    const bytes = request.serialize();
     return new Promise<WireResponse>((resolve, reject) => {
       const done = () => {
         clearTimeout(timer);
@@ -318,7 +319,7 @@ export async function connectSmbShare(location: { server: string; share: string 
       };
       inFlight.add(fail);
       client.responseCallbackMap.set(id, onResponse);
-      client.socket!.write(request.serialize());
+      client.socket!.write(bytes);
     });
   }
 
