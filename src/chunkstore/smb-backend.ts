@@ -6,8 +6,11 @@
  * server's create-only rename answers "name collision" when the blob exists).
  */
 import { randomBytes } from 'node:crypto';
-import { connectSmbShare, isNotFound, NtStatus, parseSharePath, SmbError, type SmbLogin, type SmbShareSession } from '../storage/smb-client.js';
+import { connectSmbShare, isNotFound, NtStatus, parseSharePath, SmbError, type SmbEntry, type SmbLogin, type SmbShareSession } from '../storage/smb-client.js';
 import { BlobNotFoundError, checkKey, TEMP_MARKER, type BlobBackend, type BlobInfo } from './backend.js';
+
+/** Folders listed ahead of the walk (each listing is four round trips). */
+const LIST_AHEAD = 8;
 
 /** The store over a logged-in share; `folder` is the repository folder inside it (`a\b`, or '' for the share root). */
 export function smbBackend(share: SmbShareSession, folder: string): BlobBackend {
@@ -36,19 +39,38 @@ export function smbBackend(share: SmbShareSession, folder: string): BlobBackend 
     return { temp, target };
   }
 
-  async function* walk(dir: string, rel: string, prefix: string): AsyncGenerator<BlobInfo> {
-    let entries;
+  /**
+   * Depth first, in listing order; while one subfolder is walked the next LIST_AHEAD
+   * are already being listed (chunks/ has up to 65 536 small folders: one round trip
+   * after another would take minutes on a LAN).
+   */
+  async function* walk(dir: string, rel: string, prefix: string, listed?: Promise<SmbEntry[]>): AsyncGenerator<BlobInfo> {
+    let entries: SmbEntry[];
     try {
-      entries = await share.list(dir);
+      entries = await (listed ?? share.list(dir));
     } catch (err) {
       if (isNotFound(err) || (err instanceof SmbError && err.status === NtStatus.NotADirectory)) return;
       throw err;
     }
+    const folders: { path: string; key: string }[] = [];
     for (const entry of entries) {
       const key = rel ? `${rel}/${entry.name}` : entry.name;
       if (!(key.startsWith(prefix) || prefix.startsWith(`${key}/`))) continue;
-      if (entry.isDirectory) yield* walk(dir ? `${dir}\\${entry.name}` : entry.name, key, prefix);
+      if (entry.isDirectory) folders.push({ path: dir ? `${dir}\\${entry.name}` : entry.name, key });
       else yield { key, size: entry.size, modifiedMs: entry.modifiedMs };
+    }
+    const ahead: (Promise<SmbEntry[]> | undefined)[] = [];
+    const start = (i: number) => {
+      if (i >= folders.length || ahead[i]) return;
+      ahead[i] = share.list(folders[i]!.path);
+      // Awaited (and its error handled) when the walk gets there; never an unhandled rejection before.
+      ahead[i]!.catch(() => undefined);
+    };
+    for (let i = 0; i < folders.length; i++) {
+      for (let j = i; j <= i + LIST_AHEAD; j++) start(j);
+      const listing = ahead[i];
+      ahead[i] = undefined;
+      yield* walk(folders[i]!.path, folders[i]!.key, prefix, listing);
     }
   }
 
