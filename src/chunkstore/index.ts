@@ -9,6 +9,7 @@
  *     localFolderBackend(root)                          a folder of this machine
  *     openSftpBackend({host, port, login, fingerprint, folder})  a folder on a Linux host over SSH/SFTP (pinned host key)
  *     sftpBackend(sftpChannel, folder, {host})          the same over an SFTP channel already open
+ *     openSmbBackend({sharePath, login})                a folder on an SMB share (user-space SMB2 client, NTLMv2)
  *     openS3Backend(objectStorageTarget, {immutableDays?}) an S3-compatible bucket + folder (s3Backend(client, bucket, folder));
  *                                                       with immutableDays: COMPLIANCE object lock (docs/immutability.md)
  *     hardenedBackend(serviceAccess, {immutableDays})   a hardened Linux repository through Rampart's transport service
@@ -56,6 +57,7 @@ export type { DiskSource, DiskWriteStats, Extent } from './disk-writer.js';
 export { beginRestorePoint, type RestorePointWriter, type RestorePointWriteOptions, type DiskDescription, type DiskWriteResult } from './restore-point-writer.js';
 export { readRestorePoint, openDisk, type OpenedRestorePoint, type DiskReader } from './restore-point-reader.js';
 export { sftpBackend, openSftpBackend } from './sftp-backend.js';
+export { smbBackend, openSmbBackend, type SmbTarget } from './smb-backend.js';
 export { s3Backend, openS3Backend } from './s3-backend.js';
 export { hardenedBackend, type HardenedBackend, type HardenedServiceAccess } from './hardened-backend.js';
 export type { BlobRetention } from './backend.js';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTlsMaterial, startShareHost, startTlsPeer, type Peer } from '../support/peers.js';
+import { haveSmbd, startSmbd } from '../support/smbd.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startLocalS3, type LocalS3 } from '../support/s3.js';
 import { opensslFacts } from '../support/tls.js';
 import { startVcsim, VCSIM_PASSWORD, VCSIM_USER, type Vcsim } from '../support/vcsim.js';
@@ -30,6 +31,8 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 // SMB and NFS shares are checked on their fixed ports (445, 2049): privileged, so only when this process may bind them.
 const shares = await startShareHost();
+// SMB repositories are checked by a real login: Samba's smbd, knowing the Windows account below.
+const smbd = haveSmbd && shares ? await startSmbd({ users: [{ name: 'backup', password: 'Win-Secret-1' }] }) : undefined;
 
 /** A model without what differs between two servers by nature (ids, the credentials record's id). */
 function portable(model: Record<string, unknown>) {
@@ -207,14 +210,14 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
         container: { containerName: 'box', folderName: 'veeam' },
       },
     ];
-    if (shares) {
+    if (shares && smbd) {
       repositories.push(
         {
           type: 'Smb',
           name: 'smb-share',
           description: 'SMB via the Windows gateway',
           tag: 'smb-1',
-          share: { sharePath: `\\\\${shares.host}\\backups\\veeam`, credentialsId: winCreds, gatewayServer: { autoSelect: false, gatewayServerIds: [winIdA] } },
+          share: { sharePath: smbd.uncPath('veeam'), credentialsId: winCreds, gatewayServer: { autoSelect: false, gatewayServerIds: [winIdA] } },
           repository: { enableTaskLimit: true, maxTaskCount: 2, enableReadWriteLimit: true, readWriteRate: 200 },
           mountServer: winMount,
         },
@@ -232,7 +235,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
   });
   afterAll(async () => {
     delete process.env.AWS_ENDPOINT_URL_S3;
-    await Promise.all([a?.cleanup(), b?.cleanup(), s3?.stop(), vc?.stop(), win?.close(), shares?.close()]);
+    await Promise.all([a?.cleanup(), b?.cleanup(), s3?.stop(), vc?.stop(), win?.close(), shares?.close(), smbd?.stop()]);
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -426,16 +429,16 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
       },
     ]);
     for (const key of ['AmazonSnowballEdgeStorages', 'AmazonS3GlacierStorages', 'AzureArchiveStorages', 'AzureDataBoxStorages']) expect(exported[key], key).toHaveLength(1);
-    if (shares) {
+    if (shares && smbd) {
       expect(exported.SmbRepositories[0].share).toEqual({
-        sharePath: `\\\\${shares.host}\\backups\\veeam`,
+        sharePath: smbd.uncPath('veeam'),
         credentials: { credentialsName: 'CORP\\backup', credentialsTag: 'win-admin' },
         gatewayServer: { autoSelect: false, gatewayServerName: WIN, gatewayServerNames: [WIN] },
       });
       expect(exported.NfsRepositories[0].share).toEqual({ sharePath: `${shares.host}:/export/veeam`, gatewayServer: { autoSelect: true } });
     }
     const total = Object.values(exported as Record<string, unknown[]>).reduce((n, list) => n + list.length, 0);
-    expect(total).toBe(shares ? 11 : 9);
+    expect(total).toBe(shares && smbd ? 11 : 9);
 
     const cloud = await exportFrom(a, tokenA, 'cloudcredentials', {}, '?seal=true', SEAL);
     expect((await importInto(b, tokenB, 'cloudcredentials', cloud, '', SEAL)).session.result.result).toBe('Success');
@@ -456,10 +459,11 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     expect(titles.filter((x) => x === 'Succeeded: Bucket "moved" exists and the credentials are accepted')).toHaveLength(3);
     expect(titles).toContain('Succeeded: Folder "aws" is in place');
     expect(titles).toContain('Warning: AzureBlob: settings validated and stored; Rampart does not connect to this storage, so access and capacity are not verified');
-    if (shares && smbBefore) {
-      expect(titles).toContain(`Succeeded: ${shares.host} answers on port 445`);
+    if (shares && smbd && smbBefore) {
+      // The SMB share: a real login with B's record of the Windows credentials, a probe file and the share's size.
+      expect(titles).toContain(`Succeeded: Logged in to \\\\${smbd.address}\\backups`);
+      expect(titles).toContain(`Succeeded: Wrote, read back and deleted a probe file in ${smbd.uncPath('veeam')}`);
       expect(titles).toContain(`Succeeded: ${shares.host} answers on port 2049`);
-      expect(shares.connections.smb).toBe(smbBefore.smb + 1);
       expect(shares.connections.nfs).toBe(smbBefore.nfs + 1);
     }
     expect((await stat(path.join(root, 'hardened'))).isDirectory()).toBe(true);
@@ -475,7 +479,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     const s3B = (await b.api.get('/api/v1/cloudCredentials?typeFilter=Amazon', { token: tokenB })).body.data[0].id;
     expect(ibm).toMatchObject({ proxyAppliance: { managedServerId: winB }, account: { credentialsId: s3B, connectionSettings: { gatewayServerIds: [winB] } } });
     expect((await b.api.get(`${REPOS}?nameFilter=win-local`, { token: tokenB })).body.data[0]).toMatchObject({ hostId: winB, mountServer: { mountServerId: winB } });
-    if (shares) {
+    if (shares && smbd) {
       const smb = (await b.api.get(`${REPOS}?nameFilter=smb-share`, { token: tokenB })).body.data[0];
       const winCredsB = (await b.api.get('/api/v1/credentials?nameFilter=CORP*', { token: tokenB })).body.data[0].id;
       expect(smb.share).toMatchObject({ credentialsId: winCredsB, gatewayServer: { autoSelect: false, gatewayServerIds: [winB] } });

@@ -15,11 +15,13 @@ import {
   openChunkStore,
   openS3Backend,
   openSftpBackend,
+  openSmbBackend,
   verifyRestorePoints,
   type BlobBackend,
 } from '../../src/chunkstore/index.js';
 import { startLocalS3, S3_ACCESS_KEY, S3_SECRET_KEY, type LocalS3 } from '../support/s3.js';
 import { haveSshd, isRoot, startSshd, TEST_USER, type Sshd } from '../support/sshd.js';
+import { haveSmbd, SMB_PASSWORD, SMB_USER, startSmbd, type Smbd } from '../support/smbd.js';
 import { bufferSource, diskImage, KiB, MiB, readWholeDisk, sameBytes } from './helpers.js';
 
 /** The same checks on every backend: the BlobBackend contract, then a restore point round trip through the store. */
@@ -143,4 +145,13 @@ describe('on an S3-protocol server (s3rver)', () => {
       forcePathStyle: true,
     }),
   );
+});
+
+let smbd: Smbd | undefined;
+describe.skipIf(!haveSmbd)('on a real Samba smbd', () => {
+  beforeAll(async () => {
+    smbd = await startSmbd();
+  });
+  afterAll(() => smbd?.stop());
+  backendContract('SMB backend', async () => openSmbBackend({ sharePath: smbd!.uncPath('veeam\\repo1'), login: { domain: '', username: SMB_USER, password: SMB_PASSWORD } }));
 });

@@ -1,8 +1,9 @@
-import { localFolderBackend, sftpBackend, type BlobBackend } from '../../chunkstore/index.js';
+import { localFolderBackend, openSmbBackend, sftpBackend, type BlobBackend } from '../../chunkstore/index.js';
 import { objectTarget, type CheckDeps } from '../repositories/checks.js';
 import { settingsOf, type RepositoryRow } from '../repositories/model.js';
 import type { RepositoryHost } from '../repositories/hosts.js';
 import { valueAt } from '../repositories/settings.js';
+import { smbTarget } from '../repositories/smb.js';
 import { S3_TYPES } from '../repositories/type-catalogue.js';
 import { hardenedBackend } from '../../chunkstore/hardened-backend.js';
 import { immutableDaysOf, isServiceHosted, missingAccess } from '../repositories/hardened.js';
@@ -18,6 +19,9 @@ import { immutableDaysOf, isServiceHosted, missingAccess } from '../repositories
  *   LinuxHardened on a managed Linux host    → its transport service (mutual TLS, pinned both
  *                                              ways); chunks, indexes, manifests immutable for the
  *                                              repository's makeRecentBackupsImmutableDays
+ *   Smb                                      → the share path's folder, through Rampart's
+ *                                              user-space SMB2 client, logged in with the
+ *                                              share's Standard credentials
  *   S3-compatible kinds                      → the bucket + folder, endpoint and keys
  *                                              resolved as the repository checks resolve them;
  *                                              with bucket.immutability on, COMPLIANCE object lock
@@ -52,11 +56,15 @@ export async function repositoryBackend(row: RepositoryRow, host: RepositoryHost
     const { openS3Backend } = await import('../../chunkstore/s3-backend.js');
     return openS3Backend(target, { timeoutMs: Math.max(deps.timeoutMs, 60_000), ...(immutableDays !== undefined ? { immutableDays } : {}) });
   }
+  if (type === 'Smb') {
+    const target = await smbTarget(settings, deps.credentials);
+    return openSmbBackend(target, { timeoutMs: Math.max(deps.timeoutMs, 60_000) });
+  }
   if (type === 'LinuxHardened')
     throw new Error(
       `Hardened repository "${row.name}" is on the backup server itself: immutability needs its own host running Rampart's transport service, installed with single-use credentials (docs/immutability.md). Use a managed Linux host.`,
     );
   throw new Error(
-    `Repository "${row.name}" (${type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server, a Linux host's folder or object storage.`,
+    `Repository "${row.name}" (${type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server, a Linux host's folder, an SMB share or object storage.`,
   );
 }

@@ -19,6 +19,9 @@ import { checkPortReachable, shareHost } from '../../storage/reachability.js';
 import { StorageCheckError, UNKNOWN_FIGURES, type StorageFigures } from '../../storage/figures.js';
 import type { StepRunner } from '../../storage/steps.js';
 import type { CloudCredentialsService } from '../cloud-credentials/service.js';
+import type { CredentialsService } from '../credentials/service.js';
+import { checkSmbShare, measureSmbShare } from '../../storage/smb-share.js';
+import { smbTarget } from './smb.js';
 import type { HostDirectory, RepositoryHost } from './hosts.js';
 import { valueAt, type Obj } from './settings.js';
 import { S3_TYPES } from './type-catalogue.js';
@@ -29,6 +32,8 @@ import { isServiceHosted, measureThroughService, missingAccess } from './hardene
 export interface CheckDeps {
   hosts: HostDirectory;
   cloudCredentials: CloudCredentialsService;
+  /** Standard credentials (SMB shares log in with them). */
+  credentials: CredentialsService;
   /** Bound on each request to a host or service point. */
   timeoutMs: number;
   /** Where WasabiCloud and GoogleCloud repositories are reached when not at the public endpoints. */
@@ -47,6 +52,8 @@ export interface CheckOptions {
 }
 
 const LOCAL_TYPES = ['WinLocal', 'LinuxLocal', 'LinuxHardened'];
+/** Smb repositories are checked through src/storage/smb-share.ts (a plain boolean, not a type guard: the share branch below stays as it is). */
+const isSmbShare = (type: string): boolean => type === 'Smb';
 
 /** Where the list shows a repository: host and path. */
 export function locate(type: string, settings: Obj, host: RepositoryHost | undefined): { hostId: string | null; hostName: string | null; path: string | null } {
@@ -145,6 +152,7 @@ export async function checkRepository(
       write,
     });
   }
+  if (isSmbShare(type)) return checkSmbShare(await smbTarget(settings, deps.credentials), steps, { timeoutMs: deps.timeoutMs, write });
   if (type === 'Smb' || type === 'Nfs') {
     const sharePath = String(valueAt(settings, 'share.sharePath'));
     const protocol = type === 'Smb' ? 'smb' : 'nfs';
@@ -180,7 +188,7 @@ export function isMeasurable(type: string, host: RepositoryHost | undefined): bo
   return S3_TYPES.includes(type as RepositoryType) || type === 'Smb' || type === 'Nfs';
 }
 
-/** Measurement (refresher, rescan): no writes, capacity only (reachability for shares). `background`: nobody asked for it (the refresher). */
+/** Measurement (refresher, rescan): no writes, capacity only (SMB shares: logged in and asked; NFS: reachability). `background`: nobody asked for it (the refresher). */
 export async function measureRepository(
   type: string,
   settings: Obj,
@@ -211,6 +219,7 @@ export async function measureRepository(
       consumptionLimit: consumptionLimit(settings),
     });
   }
+  if (isSmbShare(type)) return measureSmbShare(await smbTarget(settings, deps.credentials), { timeoutMs: deps.timeoutMs });
   const sharePath = String(valueAt(settings, 'share.sharePath'));
   const server = shareHost(sharePath, type === 'Smb' ? 'smb' : 'nfs') ?? '';
   await checkPortReachable(server, type === 'Smb' ? 445 : 2049, deps.timeoutMs, type === 'Smb' ? 'SMB share' : 'NFS export');

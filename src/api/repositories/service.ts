@@ -116,6 +116,7 @@ export class RepositoriesService {
     this.checkDeps = {
       hosts: deps.hosts,
       cloudCredentials: deps.cloudCredentials,
+      credentials: deps.credentials,
       timeoutMs: deps.timeoutMs,
       endpoints: deps.endpoints,
       immutability: {
