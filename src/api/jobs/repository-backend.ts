@@ -5,6 +5,7 @@ import type { RepositoryHost } from '../repositories/hosts.js';
 import { valueAt } from '../repositories/settings.js';
 import { S3_TYPES } from '../repositories/type-catalogue.js';
 import { hardenedBackend } from '../../chunkstore/hardened-backend.js';
+import { openNfsBackend } from '../../chunkstore/nfs-backend.js';
 import { immutableDaysOf, isServiceHosted, missingAccess } from '../repositories/hardened.js';
 
 /**
@@ -21,6 +22,8 @@ import { immutableDaysOf, isServiceHosted, missingAccess } from '../repositories
  *   S3-compatible kinds                      → the bucket + folder, endpoint and keys
  *                                              resolved as the repository checks resolve them;
  *                                              with bucket.immutability on, COMPLIANCE object lock
+ *   Nfs                                      → the export folder share.sharePath through Rampart's
+ *                                              own NFSv3 client (src/storage/nfs), uid/gid 0
  */
 export async function repositoryBackend(row: RepositoryRow, host: RepositoryHost | undefined, deps: CheckDeps, signal?: AbortSignal): Promise<BlobBackend> {
   const settings = settingsOf(row);
@@ -52,11 +55,12 @@ export async function repositoryBackend(row: RepositoryRow, host: RepositoryHost
     const { openS3Backend } = await import('../../chunkstore/s3-backend.js');
     return openS3Backend(target, { timeoutMs: Math.max(deps.timeoutMs, 60_000), ...(immutableDays !== undefined ? { immutableDays } : {}) });
   }
+  if (type === 'Nfs') return openNfsBackend(String(valueAt(settings, 'share.sharePath')), { timeoutMs: Math.max(deps.timeoutMs, 60_000), ...(signal ? { signal } : {}) });
   if (type === 'LinuxHardened')
     throw new Error(
       `Hardened repository "${row.name}" is on the backup server itself: immutability needs its own host running Rampart's transport service, installed with single-use credentials (docs/immutability.md). Use a managed Linux host.`,
     );
   throw new Error(
-    `Repository "${row.name}" (${type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server, a Linux host's folder or object storage.`,
+    `Repository "${row.name}" (${type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server, a Linux host's folder, an NFS export or object storage.`,
   );
 }

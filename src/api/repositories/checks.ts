@@ -16,6 +16,7 @@ import {
   type PublicCloudEndpoints,
 } from '../../storage/object-endpoint.js';
 import { checkPortReachable, shareHost } from '../../storage/reachability.js';
+import { checkNfsShare, measureNfsShare } from '../../storage/nfs-share.js';
 import { StorageCheckError, UNKNOWN_FIGURES, type StorageFigures } from '../../storage/figures.js';
 import type { StepRunner } from '../../storage/steps.js';
 import type { CloudCredentialsService } from '../cloud-credentials/service.js';
@@ -145,7 +146,8 @@ export async function checkRepository(
       write,
     });
   }
-  if (type === 'Smb' || type === 'Nfs') {
+  if (type === 'Nfs') return checkNfsShare(String(valueAt(settings, 'share.sharePath')), steps, { timeoutMs: deps.timeoutMs, signal: options.signal, write });
+  if (type === 'Smb') {
     const sharePath = String(valueAt(settings, 'share.sharePath'));
     const protocol = type === 'Smb' ? 'smb' : 'nfs';
     const server = shareHost(sharePath, protocol);
@@ -211,6 +213,7 @@ export async function measureRepository(
       consumptionLimit: consumptionLimit(settings),
     });
   }
+  if (type === 'Nfs') return measureNfsShare(String(valueAt(settings, 'share.sharePath')), { timeoutMs: deps.timeoutMs, signal, write: false });
   const sharePath = String(valueAt(settings, 'share.sharePath'));
   const server = shareHost(sharePath, type === 'Smb' ? 'smb' : 'nfs') ?? '';
   await checkPortReachable(server, type === 'Smb' ? 445 : 2049, deps.timeoutMs, type === 'Smb' ? 'SMB share' : 'NFS export');
