@@ -7,6 +7,7 @@ import { makeTlsMaterial, startShareHost, startTlsPeer, type Peer } from '../sup
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startLocalS3, type LocalS3 } from '../support/s3.js';
 import { opensslFacts } from '../support/tls.js';
 import { startVcsim, VCSIM_PASSWORD, VCSIM_USER, type Vcsim } from '../support/vcsim.js';
+import { startGanesha } from '../support/ganesha.js';
 import { added, backupServerOf, exportFrom, importInto, PROXIES, REPOS, SERVERS, titlesOf } from './automation-support.js';
 
 /** Asks for Rampart's own fields (pins, ports) beside the documented ones. */
@@ -30,6 +31,8 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 // SMB and NFS shares are checked on their fixed ports (445, 2049): privileged, so only when this process may bind them.
 const shares = await startShareHost();
+// NFS exports are mounted for real (Rampart's NFSv3 client): a real NFS server, NFS-Ganesha.
+const nfsShare = shares ? await startGanesha() : undefined;
 
 /** A model without what differs between two servers by nature (ids, the credentials record's id). */
 function portable(model: Record<string, unknown>) {
@@ -222,7 +225,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
           type: 'Nfs',
           name: 'nfs-export',
           description: 'NFS',
-          share: { sharePath: `${shares.host}:/export/veeam`, gatewayServer: { autoSelect: true } },
+          share: { sharePath: `${nfsShare!.sharePath}/veeam`, gatewayServer: { autoSelect: true } },
           repository: { maxTaskCount: 3 },
           mountServer: backupMount,
         },
@@ -232,7 +235,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
   });
   afterAll(async () => {
     delete process.env.AWS_ENDPOINT_URL_S3;
-    await Promise.all([a?.cleanup(), b?.cleanup(), s3?.stop(), vc?.stop(), win?.close(), shares?.close()]);
+    await Promise.all([a?.cleanup(), b?.cleanup(), s3?.stop(), vc?.stop(), win?.close(), shares?.close(), nfsShare?.stop()]);
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -432,7 +435,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
         credentials: { credentialsName: 'CORP\\backup', credentialsTag: 'win-admin' },
         gatewayServer: { autoSelect: false, gatewayServerName: WIN, gatewayServerNames: [WIN] },
       });
-      expect(exported.NfsRepositories[0].share).toEqual({ sharePath: `${shares.host}:/export/veeam`, gatewayServer: { autoSelect: true } });
+      expect(exported.NfsRepositories[0].share).toEqual({ sharePath: `${nfsShare!.sharePath}/veeam`, gatewayServer: { autoSelect: true } });
     }
     const total = Object.values(exported as Record<string, unknown[]>).reduce((n, list) => n + list.length, 0);
     expect(total).toBe(shares ? 11 : 9);
@@ -458,9 +461,8 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     expect(titles).toContain('Warning: AzureBlob: settings validated and stored; Rampart does not connect to this storage, so access and capacity are not verified');
     if (shares && smbBefore) {
       expect(titles).toContain(`Succeeded: ${shares.host} answers on port 445`);
-      expect(titles).toContain(`Succeeded: ${shares.host} answers on port 2049`);
+      expect(titles).toContain(`Succeeded: Mounted export ${nfsShare!.exportDir} from ${nfsShare!.address}`);
       expect(shares.connections.smb).toBe(smbBefore.smb + 1);
-      expect(shares.connections.nfs).toBe(smbBefore.nfs + 1);
     }
     expect((await stat(path.join(root, 'hardened'))).isDirectory()).toBe(true);
 
