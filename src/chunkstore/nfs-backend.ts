@@ -180,5 +180,10 @@ export function nfsBackend(share: NfsExport): BlobBackend {
 
 /** Mounts `server:/export/folder` (creating the folder when missing) and opens the store's backend on it; close() unmounts. */
 export async function openNfsBackend(sharePath: string, options: NfsExportOptions): Promise<BlobBackend> {
-  return nfsBackend(await NfsExport.open(sharePath, { createFolder: true, ...options }));
+  try {
+    return nfsBackend(await NfsExport.open(sharePath, { createFolder: true, ...options }));
+  } catch (err) {
+    options.signal?.throwIfAborted();
+    throw new Error(`Cannot mount the NFS export ${sharePath}: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -8,12 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { NfsExport, parseNfsSharePath } from './nfs/export.js';
 import { StorageCheckError, type StorageFigures } from './figures.js';
 import type { StepRunner } from './steps.js';
+import type { RpcCredentials } from './nfs/rpc.js';
 
 export interface NfsCheckOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   /** False for a sealed extent or a measurement: no folder creation, no probe writes. */
   write?: boolean;
+  /** AUTH_SYS identity (root when absent). */
+  credentials?: RpcCredentials | undefined;
 }
 
 const why = (err: unknown) => (err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
@@ -21,7 +24,12 @@ const why = (err: unknown) => (err instanceof Error ? err.message : String(err))
 async function mount(sharePath: string, options: NfsCheckOptions, createFolder: boolean): Promise<NfsExport> {
   if (!parseNfsSharePath(sharePath)) throw new StorageCheckError(`The share path "${sharePath}" is not an NFS export such as server:/export/folder.`);
   try {
-    return await NfsExport.open(sharePath, { timeoutMs: options.timeoutMs, createFolder, ...(options.signal ? { signal: options.signal } : {}) });
+    return await NfsExport.open(sharePath, {
+      timeoutMs: options.timeoutMs,
+      createFolder,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   } catch (err) {
     options.signal?.throwIfAborted();
     throw new StorageCheckError(`Cannot mount the NFS export ${sharePath}: ${why(err)}.`);

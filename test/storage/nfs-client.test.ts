@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, stat, statfs, writeFile, mkdir } from 'node:fs/promises';
+import { chown, readFile, stat, statfs, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -149,6 +149,26 @@ describe.skipIf(!haveGanesha)('NFSv3 client against NFS-Ganesha', () => {
     await expect(checkNfsShare(ganesha.readOnlySharePath, silentSteps, { timeoutMs: TIMEOUT })).rejects.toThrow(
       new RegExp(`Cannot write to the NFS export folder ${ganesha.readOnlySharePath.replace(/\./g, '\\.')}: .*(read-only|refuses writes)`),
     );
+  });
+
+  it('writes as the configured AUTH_SYS identity: files are owned by it, and a folder it may not write says what to check', async () => {
+    await mkdir(path.join(ganesha.exportDir, 'owned'), { mode: 0o755 });
+    await chown(path.join(ganesha.exportDir, 'owned'), 4321, 4321);
+    const as4321 = await openNfsBackend(`${ganesha.sharePath}/owned`, { timeoutMs: TIMEOUT, credentials: { uid: 4321, gid: 4321 } });
+    try {
+      await as4321.put('rampart/mine', Buffer.from('mine'));
+      const owner = await stat(path.join(ganesha.exportDir, 'owned/rampart/mine'));
+      expect([owner.uid, owner.gid]).toEqual([4321, 4321]);
+    } finally {
+      await as4321.close();
+    }
+    // The export's root folder belongs to root (0755): uid 4321 may not write there.
+    const stranger = await openNfsBackend(ganesha.sharePath, { timeoutMs: TIMEOUT, credentials: { uid: 4321, gid: 4321 } });
+    try {
+      await expect(stranger.put('rampart/denied', Buffer.from('no'))).rejects.toThrow(/the export refuses writes from this server: check the export's access list \/ root squash/);
+    } finally {
+      await stranger.close();
+    }
   });
 
   it('an export the server does not have, or a server that does not answer, fails naming the export and why', async () => {

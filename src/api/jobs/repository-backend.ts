@@ -23,7 +23,8 @@ import { immutableDaysOf, isServiceHosted, missingAccess } from '../repositories
  *                                              resolved as the repository checks resolve them;
  *                                              with bucket.immutability on, COMPLIANCE object lock
  *   Nfs                                      → the export folder share.sharePath through Rampart's
- *                                              own NFSv3 client (src/storage/nfs), uid/gid 0
+ *                                              own NFSv3 client (src/storage/nfs), AUTH_SYS as
+ *                                              RAMPART_NFS_UID/GID (root by default)
  */
 export async function repositoryBackend(row: RepositoryRow, host: RepositoryHost | undefined, deps: CheckDeps, signal?: AbortSignal): Promise<BlobBackend> {
   const settings = settingsOf(row);
@@ -55,7 +56,12 @@ export async function repositoryBackend(row: RepositoryRow, host: RepositoryHost
     const { openS3Backend } = await import('../../chunkstore/s3-backend.js');
     return openS3Backend(target, { timeoutMs: Math.max(deps.timeoutMs, 60_000), ...(immutableDays !== undefined ? { immutableDays } : {}) });
   }
-  if (type === 'Nfs') return openNfsBackend(String(valueAt(settings, 'share.sharePath')), { timeoutMs: Math.max(deps.timeoutMs, 60_000), ...(signal ? { signal } : {}) });
+  if (type === 'Nfs')
+    return openNfsBackend(String(valueAt(settings, 'share.sharePath')), {
+      timeoutMs: Math.max(deps.timeoutMs, 60_000),
+      ...(deps.nfsIdentity ? { credentials: deps.nfsIdentity } : {}),
+      ...(signal ? { signal } : {}),
+    });
   if (type === 'LinuxHardened')
     throw new Error(
       `Hardened repository "${row.name}" is on the backup server itself: immutability needs its own host running Rampart's transport service, installed with single-use credentials (docs/immutability.md). Use a managed Linux host.`,

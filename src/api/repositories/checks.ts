@@ -34,6 +34,8 @@ export interface CheckDeps {
   timeoutMs: number;
   /** Where WasabiCloud and GoogleCloud repositories are reached when not at the public endpoints. */
   endpoints: PublicCloudEndpoints;
+  /** The AUTH_SYS uid/gid presented to NFS exports (root when absent). */
+  nfsIdentity?: { uid: number; gid: number };
   /** Immutable repositories: the hardened ones' service access (sealed in the vault) and the test-only period override. */
   immutability: {
     accessOf(repositoryId: string): Promise<HardenedServiceAccess | undefined>;
@@ -146,7 +148,8 @@ export async function checkRepository(
       write,
     });
   }
-  if (type === 'Nfs') return checkNfsShare(String(valueAt(settings, 'share.sharePath')), steps, { timeoutMs: deps.timeoutMs, signal: options.signal, write });
+  if (type === 'Nfs')
+    return checkNfsShare(String(valueAt(settings, 'share.sharePath')), steps, { timeoutMs: deps.timeoutMs, signal: options.signal, write, credentials: deps.nfsIdentity });
   if (type === 'Smb') {
     const sharePath = String(valueAt(settings, 'share.sharePath'));
     const protocol = type === 'Smb' ? 'smb' : 'nfs';
@@ -213,7 +216,7 @@ export async function measureRepository(
       consumptionLimit: consumptionLimit(settings),
     });
   }
-  if (type === 'Nfs') return measureNfsShare(String(valueAt(settings, 'share.sharePath')), { timeoutMs: deps.timeoutMs, signal, write: false });
+  if (type === 'Nfs') return measureNfsShare(String(valueAt(settings, 'share.sharePath')), { timeoutMs: deps.timeoutMs, signal, write: false, credentials: deps.nfsIdentity });
   const sharePath = String(valueAt(settings, 'share.sharePath'));
   const server = shareHost(sharePath, type === 'Smb' ? 'smb' : 'nfs') ?? '';
   await checkPortReachable(server, type === 'Smb' ? 445 : 2049, deps.timeoutMs, type === 'Smb' ? 'SMB share' : 'NFS export');
