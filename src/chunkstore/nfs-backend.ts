@@ -76,7 +76,8 @@ export function nfsBackend(share: NfsExport): BlobBackend {
       for await (const entry of share.client.readdir(folder, `${share.sharePath}/${rel}`)) {
         const key = rel ? `${rel}/${entry.name}` : entry.name;
         if (!(key.startsWith(prefix) || prefix.startsWith(`${key}/`))) continue;
-        const attributes = entry.attributes;
+        // READDIRPLUS may leave attributes out (the server's choice): ask for them then.
+        const attributes = entry.attributes ?? (entry.handle ? await share.client.getattr(entry.handle, key).catch(() => undefined) : undefined);
         if (attributes?.type === FILE_TYPE.DIRECTORY) subfolders.push(key);
         else if (attributes?.type === FILE_TYPE.REGULAR) yield { key, size: attributes.size, modifiedMs: attributes.mtimeMs };
       }

@@ -25,7 +25,7 @@ describe.skipIf(!haveGanesha)('NFSv3 client against NFS-Ganesha', () => {
   let ganesha: Ganesha;
   let backend: BlobBackend;
   beforeAll(async () => {
-    ganesha = await startGanesha();
+    ganesha = await startGanesha({ smallExportBytes: 4 * MiB });
     backend = await openNfsBackend(`${ganesha.sharePath}/repo`, { timeoutMs: TIMEOUT });
   }, 60_000);
   afterAll(async () => {
@@ -168,6 +168,25 @@ describe.skipIf(!haveGanesha)('NFSv3 client against NFS-Ganesha', () => {
       await expect(stranger.put('rampart/denied', Buffer.from('no'))).rejects.toThrow(/the export refuses writes from this server: check the export's access list \/ root squash/);
     } finally {
       await stranger.close();
+    }
+  });
+
+  it('a full export fails the write with "no space", leaves no temp file behind, and the blobs written before stay whole', async () => {
+    const small = await openNfsBackend(ganesha.smallSharePath!, { timeoutMs: TIMEOUT });
+    try {
+      const first = randomBytes(MiB);
+      await small.put('rampart/first', first);
+      await expect(small.put('rampart/too-big', randomBytes(8 * MiB))).rejects.toMatchObject({
+        kind: 'NoSpace',
+        message: expect.stringMatching(/No space left in the NFS export folder .*no space left on the export/),
+      });
+      await expect(small.putIfAbsent('rampart/too-big-2', randomBytes(8 * MiB))).rejects.toMatchObject({ kind: 'NoSpace' });
+      const left: string[] = [];
+      for await (const b of small.list('')) left.push(b.key);
+      expect(left).toEqual(['rampart/first']);
+      expect((await small.get('rampart/first')).equals(first)).toBe(true);
+    } finally {
+      await small.close();
     }
   });
 

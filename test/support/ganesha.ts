@@ -28,6 +28,9 @@ export interface Ganesha {
   /** A read-only export. */
   readOnlyDir: string;
   readOnlySharePath: string;
+  /** With `smallExportBytes`: an export on a tmpfs of that size (a full repository). */
+  smallDir?: string;
+  smallSharePath?: string;
   log(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -56,11 +59,12 @@ async function ensureRpcbind(): Promise<void> {
   for (let i = 0; i < 50 && !(await connects('127.0.0.1', 111)); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
-function config(address: string, exportDir: string, readOnlyDir: string) {
+function config(address: string, exportDir: string, readOnlyDir: string, smallDir?: string) {
   return `NFS_CORE_PARAM { Protocols = 3, 4; NFS_Port = 2049; MNT_Port = 20048; Bind_addr = ${address}; Enable_NLM = false; Enable_RQUOTA = false; Enable_UDP = false; }
 NFSV4 { Graceless = true; }
 EXPORT { Export_Id = 1; Path = ${exportDir}; Pseudo = /export; Access_Type = RW; Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP; SecType = sys; FSAL { Name = VFS; } }
 EXPORT { Export_Id = 2; Path = ${readOnlyDir}; Pseudo = /readonly; Access_Type = RO; Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP; SecType = sys; FSAL { Name = VFS; } }
+${smallDir ? `EXPORT { Export_Id = 3; Path = ${smallDir}; Pseudo = /small; Access_Type = RW; Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP; SecType = sys; FSAL { Name = VFS; } }` : ''}
 `;
 }
 
@@ -73,7 +77,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startGanesha(): Promise<Ganesha> {
+const run = (cmd: string, args: string[]) =>
+  new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+  });
+
+export async function startGanesha(options: { smallExportBytes?: number } = {}): Promise<Ganesha> {
   await ensureRpcbind();
   const dir = await mkdtemp(path.join(tmpdir(), 'rampart-ganesha-'));
   await chmod(dir, 0o755);
@@ -81,12 +92,22 @@ export async function startGanesha(): Promise<Ganesha> {
   const readOnlyDir = path.join(dir, 'readonly');
   await mkdir(exportDir, { mode: 0o755 });
   await mkdir(readOnlyDir, { mode: 0o755 });
+  let smallDir: string | undefined;
+  if (options.smallExportBytes) {
+    smallDir = path.join(dir, 'small');
+    await mkdir(smallDir, { mode: 0o755 });
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${options.smallExportBytes},mode=0755`, 'tmpfs', smallDir]);
+  }
+  const removeAll = async () => {
+    if (smallDir) await run('umount', ['-l', smallDir]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
   const logFile = path.join(dir, 'ganesha.log');
   let lastError = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const address = `127.0.0.${2 + Math.floor(Math.random() * 250)}`;
     if ((await connects(address, 2049)) || (await connects(address, 20048))) continue; // taken by another test file's server
-    await writeFile(path.join(dir, 'ganesha.conf'), config(address, exportDir, readOnlyDir));
+    await writeFile(path.join(dir, 'ganesha.conf'), config(address, exportDir, readOnlyDir, smallDir));
     const child = spawn(GANESHA, ['-F', '-L', logFile, '-f', path.join(dir, 'ganesha.conf'), '-p', path.join(dir, 'pid'), '-N', 'NIV_EVENT'], { stdio: 'ignore' });
     const log = () => readFile(logFile, 'utf8').catch(() => '');
     let up = false;
@@ -104,15 +125,16 @@ export async function startGanesha(): Promise<Ganesha> {
         sharePath: `${address}:${exportDir}`,
         readOnlyDir,
         readOnlySharePath: `${address}:${readOnlyDir}`,
+        ...(smallDir ? { smallDir, smallSharePath: `${address}:${smallDir}` } : {}),
         log,
         async stop() {
           await stopChild(child);
-          await rm(dir, { recursive: true, force: true });
+          await removeAll();
         },
       };
     lastError = await log();
     await stopChild(child);
   }
-  await rm(dir, { recursive: true, force: true });
+  await removeAll();
   throw new Error(`NFS-Ganesha did not start:\n${lastError.slice(-3000)}`);
 }
