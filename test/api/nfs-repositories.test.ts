@@ -165,4 +165,19 @@ describe.skipIf(!haveGanesha)('Nfs repositories on NFS-Ganesha', () => {
     const after = (await lab.t.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token: lab.token })).body.data;
     expect(after.map((p: { id: string }) => p.id)).toEqual([points[0].id]);
   }, 180_000);
+
+  it('when the NFS server stops answering, the next run fails naming the export and why', async () => {
+    await ganesha.stop();
+    const jobs = (await lab.t.api.get('/api/v1/jobs?nameFilter=To%20NFS', { token: lab.token })).body.data;
+    const start = await lab.t.api.post(`/api/v1/jobs/${jobs[0].id}/start`, { token: lab.token, json: {} });
+    expect(start.status, start.text).toBe(201);
+    const run = await finished(start.body.id);
+    const log = await logText(start.body.id);
+    expect(run.result.result, log).toBe('Failed');
+    expect(`${run.result.message}\n${log}`).toMatch(
+      new RegExp(
+        `Cannot mount the NFS export ${ganesha.sharePath.replace(/\./g, '\\.')}/veeam: cannot connect to ${ganesha.address.replace(/\./g, '\\.')}:\\d+ \\(ECONNREFUSED\\)`,
+      ),
+    );
+  }, 120_000);
 });
