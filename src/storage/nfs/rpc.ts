@@ -107,7 +107,7 @@ export class RpcConnection {
         const socket = net.connect({ host: this.host, port: this.port, ...(localPort ? { localPort } : {}) });
         const timer = setTimeout(() => {
           socket.destroy();
-          reject(new RpcError(`no answer from ${this.where()} within ${Math.round(this.options.timeoutMs / 1000)} s`));
+          reject(new RpcError(`no answer from ${this.where()} within ${this.options.timeoutMs / 1000} s`));
         }, this.options.timeoutMs);
         socket.once('error', (err: NodeJS.ErrnoException) => {
           clearTimeout(timer);
@@ -237,7 +237,7 @@ export class RpcConnection {
       const timer = setTimeout(() => {
         this.pending.delete(xid);
         signal?.removeEventListener('abort', onAbort);
-        reject(new RpcError(`no answer from ${this.where()} within ${Math.round(this.options.timeoutMs / 1000)} s`));
+        reject(new RpcError(`no answer from ${this.where()} within ${this.options.timeoutMs / 1000} s`));
       }, this.options.timeoutMs);
       this.pending.set(xid, {
         resolve: (r) => {
