@@ -44,7 +44,7 @@ async function pool(count: number, work: (i: number) => Promise<void>): Promise<
 }
 
 export class NfsExport {
-  private dirs = new Map<string, Buffer>();
+  private dirs = new Map<string, Promise<Buffer>>();
 
   private constructor(
     readonly client: Nfs3Client,
@@ -91,13 +91,17 @@ export class NfsExport {
   /** The handle of folder `rel` (slash-separated, relative to the repository folder); created with its parents when `create`. */
   async folder(rel: string, create: boolean, signal?: AbortSignal): Promise<Buffer> {
     if (!rel) return this.root;
+    // The promise is cached, not only the handle: parallel chunk writes into one new
+    // fan-out folder share one LOOKUP/MKDIR instead of racing each other.
     const known = this.dirs.get(rel);
     if (known) return known;
     const cut = rel.lastIndexOf('/');
-    const parent = await this.folder(cut < 0 ? '' : rel.slice(0, cut), create, signal);
-    const handle = await lookUpOrMake(this.client, parent, rel.slice(cut + 1), this.where(rel), create, signal);
-    this.dirs.set(rel, handle);
-    return handle;
+    const pending = this.folder(cut < 0 ? '' : rel.slice(0, cut), create, signal).then((parent) =>
+      lookUpOrMake(this.client, parent, rel.slice(cut + 1), this.where(rel), create, signal),
+    );
+    this.dirs.set(rel, pending);
+    pending.catch(() => this.dirs.delete(rel));
+    return pending;
   }
 
   /** Forgets cached folder handles (after a STALE answer, or when folders were removed). */
