@@ -106,7 +106,7 @@ describe.skipIf(!haveGanesha)('Nfs repositories on NFS-Ganesha', () => {
     expect(names).toEqual(['NFS repo']);
   });
 
-  it('a backup job writes into the export; the restore point restores byte for byte; a rescan re-imports a lost catalogue', async () => {
+  it('a backup job writes into the export and verifies it; the restore point restores byte for byte; a rescan re-imports a lost catalogue', async () => {
     const d = lab.disks[0]!;
     const job = await lab.t.api.post('/api/v1/jobs', {
       token: lab.token,
@@ -116,7 +116,16 @@ describe.skipIf(!haveGanesha)('Nfs repositories on NFS-Ganesha', () => {
         type: 'Backup',
         isHighPriority: false,
         virtualMachines: { includes: [{ hostName: HOST, name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-        storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
+        storage: {
+          backupRepositoryId: repositoryId,
+          backupProxies: { autoSelection: true },
+          retentionPolicy: { type: 'RestorePoints', quantity: 3 },
+          // Verification every day: the run re-reads its chunks from the export.
+          advancedSettings: {
+            backupModeType: 'Incremental',
+            backupHealth: { isEnabled: true, weekly: { isEnabled: true, days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] } },
+          },
+        },
         guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
         schedule: { runAutomatically: false },
       },
@@ -125,7 +134,9 @@ describe.skipIf(!haveGanesha)('Nfs repositories on NFS-Ganesha', () => {
     const start = await lab.t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token: lab.token, json: {} });
     expect(start.status, start.text).toBe(201);
     const run = await finished(start.body.id);
-    expect(run.result.result, await logText(start.body.id)).toBe('Success');
+    const runLog = await logText(start.body.id);
+    expect(run.result.result, runLog).toBe('Success');
+    expect(runLog).toMatch(/Health check: 1 restore point\(s\), [1-9]\d* chunk\(s\) verified, no corruption found/);
     // The store is on the export, written through NFS (ganesha's folder holds it).
     expect((await stat(path.join(ganesha.exportDir, 'veeam', 'rampart', 'config.json'))).isFile()).toBe(true);
     expect((await readdir(path.join(ganesha.exportDir, 'veeam', 'rampart', 'chunks'))).length).toBeGreaterThan(0);

@@ -93,14 +93,16 @@ export class NfsExport {
     if (!rel) return this.root;
     // The promise is cached, not only the handle: parallel chunk writes into one new
     // fan-out folder share one LOOKUP/MKDIR instead of racing each other.
-    const known = this.dirs.get(rel);
+    // A plain look-up (which may fail: absent) is never handed to a writer that would create it.
+    const known = this.dirs.get(`make:${rel}`) ?? (create ? undefined : this.dirs.get(`find:${rel}`));
     if (known) return known;
+    const key = `${create ? 'make' : 'find'}:${rel}`;
     const cut = rel.lastIndexOf('/');
     const pending = this.folder(cut < 0 ? '' : rel.slice(0, cut), create, signal).then((parent) =>
       lookUpOrMake(this.client, parent, rel.slice(cut + 1), this.where(rel), create, signal),
     );
-    this.dirs.set(rel, pending);
-    pending.catch(() => this.dirs.delete(rel));
+    this.dirs.set(key, pending);
+    pending.catch(() => this.dirs.delete(key));
     return pending;
   }
 
