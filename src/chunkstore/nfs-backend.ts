@@ -63,6 +63,16 @@ export function nfsBackend(share: NfsExport): BlobBackend {
     return { folder, name, handle: found.handle, attributes };
   }
 
+  async function head(key: string): Promise<BlobInfo | undefined> {
+    try {
+      const { attributes } = await fresh(() => lookUp(key));
+      return attributes.type === FILE_TYPE.REGULAR ? { key, size: attributes.size, modifiedMs: attributes.mtimeMs } : undefined;
+    } catch (err) {
+      if (missing(err) || isNfsStatus(err, NFS3ERR.NOTDIR)) return undefined;
+      throw err;
+    }
+  }
+
   async function* walk(rel: string, prefix: string): AsyncGenerator<BlobInfo> {
     let folder: Buffer;
     try {
@@ -110,7 +120,7 @@ export function nfsBackend(share: NfsExport): BlobBackend {
         // No hard links on this export (some FAT/object-backed exports): fall back to
         // look-then-rename. Racy only against a parallel writer of the same key, and
         // create-only keys are content-named chunks or written once by one session.
-        if (await this.head(key)) return false;
+        if (await head(key)) return false;
         await share.client.rename(folder, temp, folder, name, `${share.sharePath}/${key}`);
         return true;
       } finally {
@@ -130,15 +140,7 @@ export function nfsBackend(share: NfsExport): BlobBackend {
         throw err;
       }
     },
-    async head(key) {
-      try {
-        const { attributes } = await fresh(() => lookUp(key));
-        return attributes.type === FILE_TYPE.REGULAR ? { key, size: attributes.size, modifiedMs: attributes.mtimeMs } : undefined;
-      } catch (err) {
-        if (missing(err) || isNfsStatus(err, NFS3ERR.NOTDIR)) return undefined;
-        throw err;
-      }
-    },
+    head,
     list(prefix) {
       return walk('', prefix);
     },
