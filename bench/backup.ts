@@ -18,6 +18,8 @@
  * measured apart. Each run's session log is printed with the time of every
  * step, so the fixed cost of an incremental shows where it goes.
  * BENCH_PROFILE=<dir> writes a CPU profile of the server.
+ * BENCH_REPOSITORY=nfs puts the repository on an NFS-Ganesha export (Rampart's
+ * own NFSv3 client over loopback) instead of a folder of the backup server.
  */
 import { createCipheriv } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -33,12 +35,14 @@ import { retrieveFromContainer } from '../src/vsphere/property-collector.js';
 import { captureVmConfig } from '../src/vsphere/vm-config.js';
 import { reconfigureVm } from '../src/vsphere/vm-lifecycle.js';
 import { typed } from '../src/vsphere/xml.js';
+import { startGanesha, type Ganesha } from '../test/support/ganesha.js';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_DISK_MIB ?? 1024) * MiB;
 const BLOCKS = SIZE / MiB;
 /** Rounds (fresh repository and job each); the ratios printed last are their medians: this shared machine's speed drifts within a run. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ON_NFS = process.env.BENCH_REPOSITORY === 'nfs';
 
 /** Block `i` of the disk: pseudo-random (AES-CTR keystream) in the first half, zeros in the second; `version` changes the chosen blocks. */
 function block(i: number, changed: Set<number>, version: number): Buffer {
@@ -87,7 +91,9 @@ async function main() {
   const rampart = await startRampart(path.join(root, 'data'), PASSWORD);
   const api = new ApiClient(rampart.url);
   const pid = rampart.child.process.pid!;
+  let ganesha: Ganesha | undefined;
   try {
+    if (ON_NFS) ganesha = await startGanesha();
     // One VM's first disk made 1 GiB and filled.
     const session = await vcsimSession(vcsim);
     let vm: { name: string; moref: string };
@@ -184,15 +190,21 @@ async function main() {
     /** One round: a fresh repository and job; the plain GET, the full, 1 % changed + CBT incremental, 1 % changed + incremental without CBT. */
     const round = async (k: number) => {
       const getSeconds = await plainGet();
-      const repoFolder = path.join(root, `repo-${k}`);
-      const repo = await post('/api/v1/backupInfrastructure/repositories', {
-        type: 'LinuxLocal',
-        name: `bench-${k}`,
-        description: '',
-        hostId: backupServerId,
-        repository: { path: repoFolder },
-        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-      });
+      const repoFolder = path.join(ganesha ? ganesha.exportDir : root, `repo-${k}`);
+      const mountServer = { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false };
+      const repo = await post(
+        '/api/v1/backupInfrastructure/repositories',
+        ganesha
+          ? {
+              type: 'Nfs',
+              name: `bench-${k}`,
+              description: '',
+              share: { sharePath: `${ganesha.sharePath}/repo-${k}`, gatewayServer: { autoSelect: true } },
+              repository: {},
+              mountServer,
+            }
+          : { type: 'LinuxLocal', name: `bench-${k}`, description: '', hostId: backupServerId, repository: { path: repoFolder }, mountServer },
+      );
       await wait(repo.id);
       const spec = (cbt: boolean) => ({
         name: `bench-${k}`,
@@ -260,7 +272,7 @@ async function main() {
     type Run = Awaited<ReturnType<typeof round>>['full'];
     const show = (r: Run) => `${r.seconds.toFixed(2)} s (CPU: server ${r.serverCpu.toFixed(1)} s, vcsim ${r.vcsimCpu.toFixed(1)} s)`;
     console.log(
-      `disk ${SIZE / MiB} MiB (half pseudo-random, half zeros), chunks 1 MiB, zstd Optimal; vcsim on this machine; ${ROUNDS} round(s), each on a fresh repository and job`,
+      `disk ${SIZE / MiB} MiB (half pseudo-random, half zeros), chunks 1 MiB, zstd Optimal; vcsim on this machine; ${ROUNDS} round(s), each on a fresh repository and job; repository ${ganesha ? `on NFS (${ganesha.sharePath})` : 'a local folder'}`,
     );
     for (const [k, r] of rounds.entries()) {
       console.log(`round ${k + 1}:`);
@@ -288,6 +300,7 @@ async function main() {
     await api.close().catch(() => undefined);
     await rampart.stop();
     await vcsim.stop();
+    await ganesha?.stop();
     await rm(root, { recursive: true, force: true });
   }
 }

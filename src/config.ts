@@ -54,6 +54,8 @@ export interface RampartConfig {
   repositoryRefreshConcurrency: number;
   /** Bound on each request to a repository's host or service point, in checks and measurements. */
   repositoryTimeoutMs: number;
+  /** The AUTH_SYS identity Rampart's NFS client presents to Nfs repositories (RAMPART_NFS_UID/GID; root by default). */
+  nfsIdentity: { uid: number; gid: number };
   /**
    * Test only (RAMPART_TEST_IMMUTABILITY_SECONDS): immutable repositories keep
    * new restore points immutable for this many seconds instead of their days,
@@ -257,6 +259,7 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     repositoryRefreshSeconds: integer(src, 'RAMPART_REPOSITORY_REFRESH_SECONDS', 300, 0, 86_400),
     repositoryRefreshConcurrency: integer(src, 'RAMPART_REPOSITORY_REFRESH_CONCURRENCY', 32, 1, 1024),
     repositoryTimeoutMs: integer(src, 'RAMPART_REPOSITORY_TIMEOUT_MS', 10_000, 100, 120_000),
+    nfsIdentity: { uid: integer(src, 'RAMPART_NFS_UID', 0, 0, 4_294_967_294), gid: integer(src, 'RAMPART_NFS_GID', 0, 0, 4_294_967_294) },
     ...testImmutability(src),
     wasabiEndpoint: endpointOverride(src, 'RAMPART_WASABI_ENDPOINT', PUBLIC_WASABI_ENDPOINT, true),
     tlsHandshakeTimeoutSeconds: integer(src, 'RAMPART_TLS_HANDSHAKE_TIMEOUT_SECONDS', 10, 1, 120),

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { makeTlsMaterial, startShareHost, startTlsPeer, type Peer } from '../support/peers.js';
+import { makeTlsMaterial, startTlsPeer, type Peer } from '../support/peers.js';
 import { haveSmbd, startSmbd } from '../support/smbd.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startLocalS3, type LocalS3 } from '../support/s3.js';
 import { opensslFacts } from '../support/tls.js';
 import { startVcsim, VCSIM_PASSWORD, VCSIM_USER, type Vcsim } from '../support/vcsim.js';
+import { startGanesha } from '../support/ganesha.js';
 import { added, backupServerOf, exportFrom, importInto, PROXIES, REPOS, SERVERS, titlesOf } from './automation-support.js';
 
 /** Asks for Rampart's own fields (pins, ports) beside the documented ones. */
@@ -29,10 +30,12 @@ const ESXI = '::1';
 const WIN = '127.0.0.3';
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
-// SMB and NFS shares are checked on their fixed ports (445, 2049): privileged, so only when this process may bind them.
-const shares = await startShareHost();
+// The file servers for the share repositories listen on privileged ports (445, 2049) of their own loopback addresses: root only.
+const shares = process.getuid?.() === 0;
 // SMB repositories are checked by a real login: Samba's smbd, knowing the Windows account below.
 const smbd = haveSmbd && shares ? await startSmbd({ users: [{ name: 'backup', password: 'Win-Secret-1' }] }) : undefined;
+// NFS exports are mounted for real (Rampart's NFSv3 client): a real NFS server, NFS-Ganesha.
+const nfsShare = smbd ? await startGanesha() : undefined;
 
 /** A model without what differs between two servers by nature (ids, the credentials record's id). */
 function portable(model: Record<string, unknown>) {
@@ -210,7 +213,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
         container: { containerName: 'box', folderName: 'veeam' },
       },
     ];
-    if (shares && smbd) {
+    if (smbd && nfsShare) {
       repositories.push(
         {
           type: 'Smb',
@@ -225,7 +228,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
           type: 'Nfs',
           name: 'nfs-export',
           description: 'NFS',
-          share: { sharePath: `${shares.host}:/export/veeam`, gatewayServer: { autoSelect: true } },
+          share: { sharePath: `${nfsShare.sharePath}/veeam`, gatewayServer: { autoSelect: true } },
           repository: { maxTaskCount: 3 },
           mountServer: backupMount,
         },
@@ -235,7 +238,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
   });
   afterAll(async () => {
     delete process.env.AWS_ENDPOINT_URL_S3;
-    await Promise.all([a?.cleanup(), b?.cleanup(), s3?.stop(), vc?.stop(), win?.close(), shares?.close(), smbd?.stop()]);
+    await Promise.all([a?.cleanup(), b?.cleanup(), s3?.stop(), vc?.stop(), win?.close(), smbd?.stop(), nfsShare?.stop()]);
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -429,20 +432,19 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
       },
     ]);
     for (const key of ['AmazonSnowballEdgeStorages', 'AmazonS3GlacierStorages', 'AzureArchiveStorages', 'AzureDataBoxStorages']) expect(exported[key], key).toHaveLength(1);
-    if (shares && smbd) {
+    if (smbd && nfsShare) {
       expect(exported.SmbRepositories[0].share).toEqual({
         sharePath: smbd.uncPath('veeam'),
         credentials: { credentialsName: 'CORP\\backup', credentialsTag: 'win-admin' },
         gatewayServer: { autoSelect: false, gatewayServerName: WIN, gatewayServerNames: [WIN] },
       });
-      expect(exported.NfsRepositories[0].share).toEqual({ sharePath: `${shares.host}:/export/veeam`, gatewayServer: { autoSelect: true } });
+      expect(exported.NfsRepositories[0].share).toEqual({ sharePath: `${nfsShare.sharePath}/veeam`, gatewayServer: { autoSelect: true } });
     }
     const total = Object.values(exported as Record<string, unknown[]>).reduce((n, list) => n + list.length, 0);
-    expect(total).toBe(shares && smbd ? 11 : 9);
+    expect(total).toBe(smbd && nfsShare ? 11 : 9);
 
     const cloud = await exportFrom(a, tokenA, 'cloudcredentials', {}, '?seal=true', SEAL);
     expect((await importInto(b, tokenB, 'cloudcredentials', cloud, '', SEAL)).session.result.result).toBe('Success');
-    const smbBefore = shares ? { ...shares.connections } : undefined;
     const imported = await importInto(b, tokenB, 'repositories', exported);
     const titles = titlesOf(imported.log);
     // The Windows folders and shares cannot be verified from here: warnings in the log, so the import ends Warning.
@@ -459,12 +461,12 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     expect(titles.filter((x) => x === 'Succeeded: Bucket "moved" exists and the credentials are accepted')).toHaveLength(3);
     expect(titles).toContain('Succeeded: Folder "aws" is in place');
     expect(titles).toContain('Warning: AzureBlob: settings validated and stored; Rampart does not connect to this storage, so access and capacity are not verified');
-    if (shares && smbd && smbBefore) {
+    if (smbd && nfsShare) {
       // The SMB share: a real login with B's record of the Windows credentials, a probe file and the share's size.
       expect(titles).toContain(`Succeeded: Logged in to \\\\${smbd.address}\\backups`);
       expect(titles).toContain(`Succeeded: Wrote, read back and deleted a probe file in ${smbd.uncPath('veeam')}`);
-      expect(titles).toContain(`Succeeded: ${shares.host} answers on port 2049`);
-      expect(shares.connections.nfs).toBe(smbBefore.nfs + 1);
+      // The NFS export: mounted by Rampart's NFSv3 client.
+      expect(titles).toContain(`Succeeded: Mounted export ${nfsShare.exportDir} from ${nfsShare.address}`);
     }
     expect((await stat(path.join(root, 'hardened'))).isDirectory()).toBe(true);
 
@@ -479,7 +481,7 @@ describe('automation round trip of ViHost/WindowsHost servers, a proxy on one, a
     const s3B = (await b.api.get('/api/v1/cloudCredentials?typeFilter=Amazon', { token: tokenB })).body.data[0].id;
     expect(ibm).toMatchObject({ proxyAppliance: { managedServerId: winB }, account: { credentialsId: s3B, connectionSettings: { gatewayServerIds: [winB] } } });
     expect((await b.api.get(`${REPOS}?nameFilter=win-local`, { token: tokenB })).body.data[0]).toMatchObject({ hostId: winB, mountServer: { mountServerId: winB } });
-    if (shares && smbd) {
+    if (smbd && nfsShare) {
       const smb = (await b.api.get(`${REPOS}?nameFilter=smb-share`, { token: tokenB })).body.data[0];
       const winCredsB = (await b.api.get('/api/v1/credentials?nameFilter=CORP*', { token: tokenB })).body.data[0].id;
       expect(smb.share).toMatchObject({ credentialsId: winCredsB, gatewayServer: { autoSelect: false, gatewayServerIds: [winB] } });

@@ -236,34 +236,3 @@ export async function startSsh2Peer(options: Ssh2PeerOptions, host = '127.0.0.1'
   const bound = await listen(server as unknown as net.Server, host, port);
   return { port: bound, logins, close: () => closeServer(server as unknown as net.Server) };
 }
-
-/**
- * A file server stand-in for SMB and NFS repositories: listeners on the
- * protocols' fixed ports (445, 2049) of a loopback address of its own
- * (127.x.y.z, so parallel test files never collide). Rampart checks a share by
- * connecting to that port; it counts the connections. The ports are
- * privileged: undefined when this process may not bind them.
- */
-export async function startShareHost(): Promise<(Peer & { host: string; connections: { smb: number; nfs: number } }) | undefined> {
-  const host = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
-  const connections = { smb: 0, nfs: 0 };
-  const servers: net.Server[] = [];
-  try {
-    for (const [port, protocol] of [
-      [445, 'smb'],
-      [2049, 'nfs'],
-    ] as const) {
-      const server = net.createServer((socket) => {
-        connections[protocol]++;
-        socket.on('error', () => undefined);
-        socket.end();
-      });
-      await listen(server, host, port);
-      servers.push(server);
-    }
-  } catch {
-    await Promise.all(servers.map(closeServer));
-    return undefined;
-  }
-  return { host, port: 445, connections, close: async () => void (await Promise.all(servers.map(closeServer))) };
-}

@@ -6,6 +6,7 @@ import { valueAt } from '../repositories/settings.js';
 import { smbTarget } from '../repositories/smb.js';
 import { S3_TYPES } from '../repositories/type-catalogue.js';
 import { hardenedBackend } from '../../chunkstore/hardened-backend.js';
+import { openNfsBackend } from '../../chunkstore/nfs-backend.js';
 import { immutableDaysOf, isServiceHosted, missingAccess } from '../repositories/hardened.js';
 
 /**
@@ -25,6 +26,9 @@ import { immutableDaysOf, isServiceHosted, missingAccess } from '../repositories
  *   S3-compatible kinds                      → the bucket + folder, endpoint and keys
  *                                              resolved as the repository checks resolve them;
  *                                              with bucket.immutability on, COMPLIANCE object lock
+ *   Nfs                                      → the export folder share.sharePath through Rampart's
+ *                                              own NFSv3 client (src/storage/nfs), AUTH_SYS as
+ *                                              RAMPART_NFS_UID/GID (root by default)
  */
 export async function repositoryBackend(row: RepositoryRow, host: RepositoryHost | undefined, deps: CheckDeps, signal?: AbortSignal): Promise<BlobBackend> {
   const settings = settingsOf(row);
@@ -60,11 +64,17 @@ export async function repositoryBackend(row: RepositoryRow, host: RepositoryHost
     const target = await smbTarget(settings, deps.credentials);
     return openSmbBackend(target, { timeoutMs: Math.max(deps.timeoutMs, 60_000) });
   }
+  if (type === 'Nfs')
+    return openNfsBackend(String(valueAt(settings, 'share.sharePath')), {
+      timeoutMs: Math.max(deps.timeoutMs, 60_000),
+      ...(deps.nfsIdentity ? { credentials: deps.nfsIdentity } : {}),
+      ...(signal ? { signal } : {}),
+    });
   if (type === 'LinuxHardened')
     throw new Error(
       `Hardened repository "${row.name}" is on the backup server itself: immutability needs its own host running Rampart's transport service, installed with single-use credentials (docs/immutability.md). Use a managed Linux host.`,
     );
   throw new Error(
-    `Repository "${row.name}" (${type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server, a Linux host's folder, an SMB share or object storage.`,
+    `Repository "${row.name}" (${type}${host ? ` on ${host.name}` : ''}) cannot hold Rampart backups yet: use a folder on the backup server, a Linux host's folder, an SMB share, an NFS export or object storage.`,
   );
 }

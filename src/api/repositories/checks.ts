@@ -15,7 +15,8 @@ import {
   type ObjectStorageTarget,
   type PublicCloudEndpoints,
 } from '../../storage/object-endpoint.js';
-import { checkPortReachable, shareHost } from '../../storage/reachability.js';
+import { shareHost } from '../../storage/reachability.js';
+import { checkNfsShare, measureNfsShare } from '../../storage/nfs-share.js';
 import { StorageCheckError, UNKNOWN_FIGURES, type StorageFigures } from '../../storage/figures.js';
 import type { StepRunner } from '../../storage/steps.js';
 import type { CloudCredentialsService } from '../cloud-credentials/service.js';
@@ -38,6 +39,8 @@ export interface CheckDeps {
   timeoutMs: number;
   /** Where WasabiCloud and GoogleCloud repositories are reached when not at the public endpoints. */
   endpoints: PublicCloudEndpoints;
+  /** The AUTH_SYS uid/gid presented to NFS exports (root when absent). */
+  nfsIdentity?: { uid: number; gid: number };
   /** Immutable repositories: the hardened ones' service access (sealed in the vault) and the test-only period override. */
   immutability: {
     accessOf(repositoryId: string): Promise<HardenedServiceAccess | undefined>;
@@ -52,8 +55,6 @@ export interface CheckOptions {
 }
 
 const LOCAL_TYPES = ['WinLocal', 'LinuxLocal', 'LinuxHardened'];
-/** Smb repositories are checked through src/storage/smb-share.ts (a plain boolean, not a type guard: the share branch below stays as it is). */
-const isSmbShare = (type: string): boolean => type === 'Smb';
 
 /** Where the list shows a repository: host and path. */
 export function locate(type: string, settings: Obj, host: RepositoryHost | undefined): { hostId: string | null; hostName: string | null; path: string | null } {
@@ -152,26 +153,9 @@ export async function checkRepository(
       write,
     });
   }
-  if (isSmbShare(type)) return checkSmbShare(await smbTarget(settings, deps.credentials), steps, { timeoutMs: deps.timeoutMs, write });
-  if (type === 'Smb' || type === 'Nfs') {
-    const sharePath = String(valueAt(settings, 'share.sharePath'));
-    const protocol = type === 'Smb' ? 'smb' : 'nfs';
-    const server = shareHost(sharePath, protocol);
-    if (!server)
-      throw new StorageCheckError(
-        type === 'Smb'
-          ? `The share path "${sharePath}" is not a UNC path such as \\\\server\\share\\folder.`
-          : `The share path "${sharePath}" is not an NFS export such as server:/export/folder.`,
-      );
-    const port = type === 'Smb' ? 445 : 2049;
-    await steps.step(
-      `Checking that ${server} answers on port ${port} (${type === 'Smb' ? 'SMB' : 'NFS'})`,
-      () => checkPortReachable(server, port, deps.timeoutMs, type === 'Smb' ? 'SMB share' : 'NFS export'),
-      () => `${server} answers on port ${port}`,
-    );
-    await steps.note('The share is not mounted from here: write access, free space and the share credentials are not verified (Rampart has no SMB/NFS client)', true);
-    return UNKNOWN_FIGURES;
-  }
+  if (type === 'Smb') return checkSmbShare(await smbTarget(settings, deps.credentials), steps, { timeoutMs: deps.timeoutMs, write });
+  if (type === 'Nfs')
+    return checkNfsShare(String(valueAt(settings, 'share.sharePath')), steps, { timeoutMs: deps.timeoutMs, signal: options.signal, write, credentials: deps.nfsIdentity });
   await steps.note(`${type}: settings validated and stored; Rampart does not connect to this storage, so access and capacity are not verified`, true);
   return UNKNOWN_FIGURES;
 }
@@ -219,10 +203,8 @@ export async function measureRepository(
       consumptionLimit: consumptionLimit(settings),
     });
   }
-  if (isSmbShare(type)) return measureSmbShare(await smbTarget(settings, deps.credentials), { timeoutMs: deps.timeoutMs });
-  const sharePath = String(valueAt(settings, 'share.sharePath'));
-  const server = shareHost(sharePath, type === 'Smb' ? 'smb' : 'nfs') ?? '';
-  await checkPortReachable(server, type === 'Smb' ? 445 : 2049, deps.timeoutMs, type === 'Smb' ? 'SMB share' : 'NFS export');
+  if (type === 'Smb') return measureSmbShare(await smbTarget(settings, deps.credentials), { timeoutMs: deps.timeoutMs });
+  if (type === 'Nfs') return measureNfsShare(String(valueAt(settings, 'share.sharePath')), { timeoutMs: deps.timeoutMs, signal, write: false, credentials: deps.nfsIdentity });
   return UNKNOWN_FIGURES;
 }
 

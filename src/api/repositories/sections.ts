@@ -37,6 +37,7 @@ export function createRepositorySections(
     timeoutMs: config.repositoryTimeoutMs,
     endpoints: { wasabi: config.wasabiEndpoint, google: config.googleStorageEndpoint },
     secrets: vault.secrets,
+    nfsIdentity: config.nfsIdentity,
     ...(config.testImmutabilitySeconds !== undefined ? { testImmutabilitySeconds: config.testImmutabilitySeconds } : {}),
   });
   const rescan = new RepositoryRescan(store, runner, repositories, config.repositoryTimeoutMs);

@@ -97,6 +97,8 @@ export interface RepositoriesDeps {
   secrets: SecretStore;
   /** Test only: RAMPART_TEST_IMMUTABILITY_SECONDS (config.ts). */
   testImmutabilitySeconds?: number;
+  /** AUTH_SYS identity for Nfs repositories (config.ts nfsIdentity). */
+  nfsIdentity?: { uid: number; gid: number };
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -119,6 +121,7 @@ export class RepositoriesService {
       credentials: deps.credentials,
       timeoutMs: deps.timeoutMs,
       endpoints: deps.endpoints,
+      ...(deps.nfsIdentity ? { nfsIdentity: deps.nfsIdentity } : {}),
       immutability: {
         accessOf: (repositoryId) => this.hardened.load(deps.store.db, repositoryId),
         ...(deps.testImmutabilitySeconds !== undefined ? { secondsOverride: deps.testImmutabilitySeconds } : {}),
