@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTlsMaterial } from '../support/peers.js';
 import { loadConfig } from '../../src/config.js';
-import { createTestDatabase, postgresUrl } from '../support/postgres.js';
-import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { sessionWaiters } from '../support/sessions.js';
+import { startVsphereLab } from '../support/vsphere-lab.js';
 import { localFolderBackend, openChunkStore, readRestorePoint } from '../../src/chunkstore/index.js';
 import { readDiskIndex } from '../../src/chunkstore/restore-point-reader.js';
 import { digestAt, isZeroDigest } from '../../src/chunkstore/fixed-index.js';
@@ -38,29 +39,11 @@ let databaseEnv: Record<string, string> = {};
 let tinyFolder: string | undefined;
 let tinyMounted = false;
 
-async function finished(id: string) {
-  await t.server.runner.settled(id);
-  const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
-  expect(res.body.state).toBe('Stopped');
-  return res.body;
-}
-
-async function logText(id: string): Promise<string> {
-  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
-  return logs.body.records.map((r: any) => `${r.status}: ${r.title} ${r.description ?? ''}`).join('\n');
-}
-
-async function sessionDone(method: string, url: string, json: unknown, version?: string) {
-  const res = await t.api.request(method, url, { token, json, version });
-  expect(res.status, res.text).toBe(201);
-  const done = await finished(res.body.id);
-  expect(done.result.result, await logText(res.body.id)).toBe('Success');
-  return res.body;
-}
+const { finished, logText, runSession } = sessionWaiters(() => ({ t, token }));
 
 /** A job over one VM, run once per call: the first run is a full, the next ones incrementals. */
 async function backUp(jobId: string): Promise<string> {
-  await sessionDone('POST', `/api/v1/jobs/${jobId}/start`, { performActiveFull: false });
+  await runSession('POST', `/api/v1/jobs/${jobId}/start`, { performActiveFull: false });
   const points = await t.api.get(`/api/v1/objectRestorePoints?orderColumn=CreationTime&orderAsc=false`, { token });
   return points.body.data[0].id;
 }
@@ -128,32 +111,15 @@ const customized = (pointId: string, vmName: string, extra: Record<string, unkno
 });
 
 beforeAll(async () => {
-  vcsim = await startVcsim({ cbt: true });
-  disks = await prepareDisks(vcsim, { sizeBytes: 8 * MiB });
-  root = await mkdtemp(path.join(tmpdir(), 'rampart-restore-'));
-  databaseEnv = { RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) };
-  t = await startTestServer(databaseEnv);
-  token = await t.adminToken();
-  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-  expect(creds.status, creds.text).toBe(201);
-  await sessionDone('POST', '/api/v1/backupInfrastructure/managedServers', {
-    name: HOST,
-    description: 'vcsim',
-    type: 'ViHost',
-    credentialsId: creds.body.id,
-    port: vcsim.port,
-    certificateThumbprint: vcsim.thumbprint,
+  const lab = await startVsphereLab({
+    name: 'restore',
+    diskBytes: 8 * MiB,
+    vcsim: { cbt: true },
+    env: { RAMPART_PROBE_TIMEOUT_MS: '5000' },
+    repository: { taskLimitEnabled: true, maxTaskCount: 4 },
   });
-  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-  const repo = await sessionDone('POST', '/api/v1/backupInfrastructure/repositories', {
-    type: 'LinuxLocal',
-    name: 'Local',
-    description: 'local folder',
-    hostId: backupServerId,
-    repository: { path: path.join(root, 'repo'), taskLimitEnabled: true, maxTaskCount: 4 },
-    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-  });
-  repositoryId = repo.resourceId;
+  ({ vcsim, disks, root, t, token, repositoryId } = lab);
+  databaseEnv = { RAMPART_PROBE_TIMEOUT_MS: '5000', ...(lab.databaseUrl ? { DATABASE_URL: lab.databaseUrl } : {}) };
 }, 180_000);
 
 afterAll(async () => {
@@ -184,7 +150,7 @@ describe('entire VM restore', () => {
     incrementId = await backUp(jobId);
     expect(incrementId).not.toBe(fullId);
 
-    const full = await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', customized(fullId, 'restored-full'), '1.1-rev0');
+    const full = await runSession('POST', '/api/v1/restore/vmRestore/vmware/', customized(fullId, 'restored-full'), '1.1-rev0');
     expect(full).toMatchObject({ sessionType: 'RestoreVm', resourceId: fullId });
     const fullLog = await logText(full.id);
     expect(fullLog).toMatch(/Created VM "restored-full"/);
@@ -193,7 +159,7 @@ describe('entire VM restore', () => {
     expect(await vmDiskHashes('restored-full')).toEqual([sha(disks[0]!.content)]);
 
     // 1.2 spelling: restorePointId, diskMappings, the vSphere path.
-    const inc = await sessionDone(
+    const inc = await runSession(
       'POST',
       '/api/v1/restore/vmRestore/vSphere',
       {
@@ -219,8 +185,8 @@ describe('entire VM restore', () => {
     });
     const before = await vmDiskHashes(disks[0]!.vm);
     const pointId = await backUp(jobId);
-    // sessionDone waits for the session and expects Success.
-    await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', customized(pointId, 'restored-encrypted'), '1.1-rev0');
+    // runSession waits for the session and expects Success.
+    await runSession('POST', '/api/v1/restore/vmRestore/vmware/', customized(pointId, 'restored-encrypted'), '1.1-rev0');
     expect(await vmDiskHashes('restored-encrypted')).toEqual(before);
   }, 180_000);
 
@@ -233,14 +199,14 @@ describe('entire VM restore', () => {
     } finally {
       await session.logout();
     }
-    const res = await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: true, powerUp: true });
+    const res = await runSession('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: true, powerUp: true });
     const log = await logText(res.id);
     // The full point differs from the damaged disk in the chunk at 3 MiB (the incremental's change) and the one at 6 MiB.
     expect(log).toMatch(/quick rollback: 2 of 8 chunk\(s\) differ/);
     expect(log).toMatch(/Powering off|Powering on/);
     expect(await vmDiskHashes(disks[0]!.vm)).toEqual([sha(disks[0]!.content)]);
 
-    const again = await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: 'true' });
+    const again = await runSession('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: 'true' });
     expect(await logText(again.id)).toMatch(/quick rollback: 0 of 8 chunk\(s\) differ, nothing written/);
   }, 120_000);
 
@@ -655,7 +621,7 @@ describe('instant recovery for real ESXi hosts (RAMPART_IR_NFS_HOST)', () => {
         json: { type: 'Standard', username: vcsim.username, password: vcsim.password, description: 'via forwarder' },
       });
       expect(creds.status, creds.text).toBe(201);
-      await sessionDone('POST', '/api/v1/backupInfrastructure/managedServers', {
+      await runSession('POST', '/api/v1/backupInfrastructure/managedServers', {
         name: 'localhost',
         description: 'vcsim behind a recording forwarder',
         type: 'ViHost',
