@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { startServerProcess } from '../support/server-process.js';
+import { sessionWaiters } from '../support/sessions.js';
 import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { addLocalRepository, addVcsimHost } from '../support/vsphere-lab.js';
 import { readDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
 import { captureVmConfig } from '../../src/vsphere/vm-config.js';
@@ -40,26 +42,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function finished(p: ServerProcess, token: string, id: string) {
-  return until(`session ${id} to stop`, async () => {
-    const res = await p.api.get(`/api/v1/sessions/${id}`, { token });
-    return res.body.state === 'Stopped' ? res.body : undefined;
-  });
-}
-
-async function logText(p: ServerProcess, token: string, id: string): Promise<string> {
-  const logs = await p.api.get(`/api/v1/sessions/${id}/logs`, { token });
-  return logs.body.records.map((r: { status: string; title: string; description?: string }) => `${r.status}: ${r.title} ${r.description ?? ''}`).join('\n');
-}
-
-async function sessionDone(p: ServerProcess, token: string, url: string, json: unknown) {
-  const res = await p.api.post(url, { token, json });
-  expect(res.status, res.text).toBe(201);
-  const done = await finished(p, token, res.body.id);
-  expect(done.result.result, await logText(p, token, res.body.id)).toBe('Success');
-  return res.body;
 }
 
 /** The named VM's disks as the simulator serves them (datastore file API), hashed; undefined when no such VM. */
@@ -118,26 +100,11 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
     let p = await startServerProcess(dataDir, env);
     try {
       let token = await p.adminToken();
-      const creds = await p.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-      expect(creds.status, creds.text).toBe(201);
-      await sessionDone(p, token, '/api/v1/backupInfrastructure/managedServers', {
-        name: HOST,
-        description: 'vcsim',
-        type: 'ViHost',
-        credentialsId: creds.body.id,
-        port: vcsim.port,
-        certificateThumbprint: vcsim.thumbprint,
-      });
+      const { finished, logText, runSession } = sessionWaiters(() => ({ api: p.api, token }));
+      await addVcsimHost({ api: p.api, token }, vcsim);
       const servers = await p.api.get('/api/v1/backupInfrastructure/managedServers?typeFilter=LinuxHost', { token });
       const backupServerId = servers.body.data.find((s: { description: string }) => s.description === 'Backup server (this machine)').id as string;
-      const repo = await sessionDone(p, token, '/api/v1/backupInfrastructure/repositories', {
-        type: 'LinuxLocal',
-        name: 'Local',
-        description: '',
-        hostId: backupServerId,
-        repository: { path: path.join(root, 'repo') },
-        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-      });
+      const repositoryId = await addLocalRepository({ api: p.api, token }, backupServerId, path.join(root, 'repo'));
       const d = disks[0]!;
       const job = await p.api.post('/api/v1/jobs', {
         token,
@@ -147,16 +114,16 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
           type: 'Backup',
           isHighPriority: false,
           virtualMachines: { includes: [{ hostName: HOST, name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-          storage: { backupRepositoryId: repo.resourceId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
+          storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
           guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
           schedule: { runAutomatically: false },
         },
       });
       expect(job.status, job.text).toBe(201);
-      await sessionDone(p, token, `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
+      await runSession('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
       const pointId = (await p.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token })).body.data[0].id as string;
 
-      await sessionDone(p, token, IR_11, {
+      await runSession('POST', IR_11, {
         objectRestorePointId: pointId,
         type: 'Customized',
         powerUp: true,
@@ -216,7 +183,7 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
         const s = (await p.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-crash')}`, { token })).body.data;
         return s[0]?.state === 'Stopped' ? s[0] : undefined;
       });
-      expect(resuming.result.result, await logText(p, token, resuming.id)).toBe('Success');
+      expect(resuming.result.result, await logText(resuming.id)).toBe('Success');
       const after = (await p.api.get(`${IR_11}/${mount.id}`, { token })).body;
       expect(after, JSON.stringify(after)).toMatchObject({ state: 'Mounted', vmName: 'ir-crash' });
       expect(after.errorMessage).toBeUndefined();
@@ -234,8 +201,8 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
 
       const unmount = await p.api.post(`${IR_11}/${mount.id}/unmount`, { token });
       expect(unmount.status, unmount.text).toBe(200);
-      const done = await finished(p, token, unmount.body.id);
-      expect(done.result.result, await logText(p, token, unmount.body.id)).toBe('Success');
+      const done = await finished(unmount.body.id);
+      expect(done.result.result, await logText(unmount.body.id)).toBe('Success');
       expect((await p.api.get(`${IR_11}/${mount.id}`, { token })).status).toBe(404);
       expect(await vmDiskHashes('ir-crash')).toBeUndefined();
       expect(await datastoreNames()).not.toContain(datastore);
