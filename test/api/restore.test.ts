@@ -11,16 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTlsMaterial } from '../support/peers.js';
 import { loadConfig } from '../../src/config.js';
-import { vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { datastoreNames, vcsimSession, vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { sessionWaiters } from '../support/sessions.js';
 import { startVsphereLab } from '../support/vsphere-lab.js';
 import { localFolderBackend, openChunkStore, readRestorePoint } from '../../src/chunkstore/index.js';
 import { readDiskIndex } from '../../src/chunkstore/restore-point-reader.js';
 import { digestAt, isZeroDigest } from '../../src/chunkstore/fixed-index.js';
 import { chunkKey } from '../../src/chunkstore/layout.js';
-import { readDatastoreFile, writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
+import { writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
-import { captureVmConfig } from '../../src/vsphere/vm-config.js';
 import { destroyEntity, powerOffVm, unregisterVm } from '../../src/vsphere/vm-lifecycle.js';
 import { moref, toMoref } from '../../src/vsphere/xml.js';
 import { rampartMountsUnder } from '../../src/nbd/index.js';
@@ -76,27 +75,6 @@ async function createJob(name: string, disk: PreparedDisk, advancedSettings?: un
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** The named VM's disks as the simulator serves them (datastore file API), hashed. */
-async function vmDiskHashes(name: string): Promise<string[] | undefined> {
-  const session = await vcsimSession(vcsim);
-  try {
-    const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
-    const vm = vms.find((o) => stringValue(o.props.get('name')) === name);
-    if (!vm) return undefined;
-    const config = await captureVmConfig(session, vm.obj);
-    const out: string[] = [];
-    for (const d of config.disks) {
-      const { stream } = await readDatastoreFile(session, { datacenter: config.datacenter, datastore: d.datastore.name, path: d.flatPath });
-      const hash = createHash('sha256');
-      for await (const part of stream) hash.update(part as Buffer);
-      out.push(hash.digest('hex'));
-    }
-    return out;
-  } finally {
-    await session.logout();
-  }
-}
 
 const customized = (pointId: string, vmName: string, extra: Record<string, unknown> = {}) => ({
   objectRestorePointId: pointId,
@@ -156,7 +134,7 @@ describe('entire VM restore', () => {
     expect(fullLog).toMatch(/Created VM "restored-full"/);
     expect(fullLog).toMatch(/Hard disk 1 \(8 MiB\): restored to \[LocalDS_0\] /);
     expect(fullLog).toMatch(/Powering on "restored-full"/);
-    expect(await vmDiskHashes('restored-full')).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, 'restored-full')).toEqual([sha(disks[0]!.content)]);
 
     // 1.2 spelling: restorePointId, diskMappings, the vSphere path.
     const inc = await runSession(
@@ -171,7 +149,7 @@ describe('entire VM restore', () => {
       '1.2-rev1',
     );
     expect(inc.sessionType).toBe('RestoreVm');
-    expect(await vmDiskHashes('restored-inc')).toEqual([sha(changed)]);
+    expect(await vmDiskHashes(vcsim, 'restored-inc')).toEqual([sha(changed)]);
     const progress = await t.api.get(`/api/v1/sessions/${inc.id}`, { token });
     expect(progress.body.progressPercent).toBe(100);
   }, 180_000);
@@ -183,11 +161,11 @@ describe('entire VM restore', () => {
       backupModeType: 'Incremental',
       storageData: { encryption: { isEnabled: true, encryptionPasswordIdOrNull: password.body.id } },
     });
-    const before = await vmDiskHashes(disks[0]!.vm);
+    const before = await vmDiskHashes(vcsim, disks[0]!.vm);
     const pointId = await backUp(jobId);
     // runSession waits for the session and expects Success.
     await runSession('POST', '/api/v1/restore/vmRestore/vmware/', customized(pointId, 'restored-encrypted'), '1.1-rev0');
-    expect(await vmDiskHashes('restored-encrypted')).toEqual(before);
+    expect(await vmDiskHashes(vcsim, 'restored-encrypted')).toEqual(before);
   }, 180_000);
 
   it('OriginalLocation with quickRollback writes the point back over the VM and says how many chunks differed', async () => {
@@ -204,7 +182,7 @@ describe('entire VM restore', () => {
     // The full point differs from the damaged disk in the chunk at 3 MiB (the incremental's change) and the one at 6 MiB.
     expect(log).toMatch(/quick rollback: 2 of 8 chunk\(s\) differ/);
     expect(log).toMatch(/Powering off|Powering on/);
-    expect(await vmDiskHashes(disks[0]!.vm)).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, disks[0]!.vm)).toEqual([sha(disks[0]!.content)]);
 
     const again = await runSession('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: 'true' });
     expect(await logText(again.id)).toMatch(/quick rollback: 0 of 8 chunk\(s\) differ, nothing written/);
@@ -239,7 +217,7 @@ describe('entire VM restore', () => {
     const done = await finished(res.body.id);
     expect(done.result.result).toBe('Failed');
     expect(done.result.message).toMatch(/datastore: Datastore "NoSuchDS" was not found/);
-    expect(await vmDiskHashes('nowhere')).toBeUndefined();
+    expect(await vmDiskHashes(vcsim, 'nowhere')).toBeUndefined();
   }, 60_000);
 
   it('a stopped restore leaves no VM behind', async () => {
@@ -251,7 +229,7 @@ describe('entire VM restore', () => {
       await t.api.post(`/api/v1/sessions/${res.body.id}/stop`, { token });
       const done = await finished(res.body.id);
       // Either the stop came first (nothing left to undo) or the restore had finished: then the VM is complete, never half-made.
-      const hashes = await vmDiskHashes(name);
+      const hashes = await vmDiskHashes(vcsim, name);
       if (done.result.result === 'Success') expect(hashes).toEqual([sha(disks[0]!.content)]);
       else expect(hashes, await logText(res.body.id)).toBeUndefined();
     }
@@ -281,7 +259,7 @@ describe('entire VM restore', () => {
     expect(done.result.message).toMatch(/Hard disk 1/);
     expect(done.result.message).toMatch(/offset 2097152/);
     expect(log).toMatch(/Removed the partially restored VM "restored-corrupt"/);
-    expect(await vmDiskHashes('restored-corrupt')).toBeUndefined();
+    expect(await vmDiskHashes(vcsim, 'restored-corrupt')).toBeUndefined();
   }, 120_000);
 
   it('a Customized restore to a datastore without the space fails before anything is created, saying how much is needed and free', async () => {
@@ -308,20 +286,10 @@ describe('entire VM restore', () => {
     expect(done.result.result, log).toBe('Failed');
     expect(done.result.message).toMatch(/Datastore TinyDS has 4 MiB free; the restored disks need 8 MiB\. Nothing was created\./);
     expect(log).not.toMatch(/Creating VM/);
-    expect(await vmDiskHashes('restored-tiny')).toBeUndefined();
+    expect(await vmDiskHashes(vcsim, 'restored-tiny')).toBeUndefined();
     expect(await readdir(tinyFolder)).toEqual([]);
   }, 60_000);
 });
-
-async function datastoreNames(): Promise<string[]> {
-  const session = await vcsimSession(vcsim);
-  try {
-    const all = await retrieveFromContainer(session, [{ type: 'Datastore', pathSet: ['name'] }]);
-    return all.map((o) => stringValue(o.props.get('name')) ?? '');
-  } finally {
-    await session.logout();
-  }
-}
 
 const IR_11 = '/api/v1/restore/instantRecovery/vmware/vm';
 const IR_13 = '/api/v1/restore/instantRecovery/vSphere/vm';
@@ -363,7 +331,7 @@ describe('instant VM recovery', () => {
     expect(first.hostName).toBeUndefined();
     expect(first.errorMessage).toBeUndefined();
     // The VM's disk, read through the simulator's datastore API (NFS-style datastore → symlink → nbdfuse → Rampart's NBD export → chunks).
-    expect(await vmDiskHashes('ir-one')).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, 'ir-one')).toEqual([sha(disks[0]!.content)]);
 
     // A write lands in the redo file; the restore point is untouched.
     const staging = path.join(t.dataDir, 'ir', first.id, `rampart-ir-${first.id.slice(0, 8)}`);
@@ -377,7 +345,7 @@ describe('instant VM recovery', () => {
     await handle.close();
     const changed = Buffer.from(disks[0]!.content);
     changed.fill(0x77, 0, 4096);
-    expect(await vmDiskHashes('ir-one')).toEqual([sha(changed)]);
+    expect(await vmDiskHashes(vcsim, 'ir-one')).toEqual([sha(changed)]);
     const redo = path.join(t.dataDir, 'ir', 'redo');
     expect((await readdir(redo)).filter((f) => f.startsWith(first.id))).toHaveLength(1);
     const store = await openChunkStore(localFolderBackend(path.join(root, 'repo')));
@@ -409,9 +377,9 @@ describe('instant VM recovery', () => {
     second = (await t.api.get(`${IR_13}?vmNameFilter=ir-two`, { token, version: '1.3-rev2' })).body.data[0];
     expect(second).toMatchObject({ state: 'Mounted', vmName: 'ir-two', hostName: HOST, jobName: expect.any(String), restorePointDate: expect.any(String) });
     expect((await t.api.get(`${IR_11}/${first.id}`, { token, version: '1.1-rev0' })).body.state).toBe('Mounted');
-    expect(await vmDiskHashes('ir-two')).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, 'ir-two')).toEqual([sha(disks[0]!.content)]);
     expect((await readdir(path.join(t.dataDir, 'ir', 'redo'))).filter((f) => f.startsWith(second.id))).toHaveLength(0);
-    expect(await datastoreNames()).toEqual(expect.arrayContaining([`rampart-ir-${first.id.slice(0, 8)}`, `rampart-ir-${second.id.slice(0, 8)}`]));
+    expect(await datastoreNames(vcsim)).toEqual(expect.arrayContaining([`rampart-ir-${first.id.slice(0, 8)}`, `rampart-ir-${second.id.slice(0, 8)}`]));
   }, 120_000);
 
   it('unmount leaves nothing behind: no VM, no datastore, no FUSE mount, no export, no redo, no folder', async () => {
@@ -420,15 +388,15 @@ describe('instant VM recovery', () => {
     const done = await finished(res.body.id);
     expect(done.result.result, await logText(res.body.id)).toBe('Success');
     expect((await t.api.get(`${IR_11}/${first.id}`, { token, version: '1.1-rev0' })).status).toBe(404);
-    expect(await vmDiskHashes('ir-one')).toBeUndefined();
-    expect(await datastoreNames()).not.toContain(`rampart-ir-${first.id.slice(0, 8)}`);
+    expect(await vmDiskHashes(vcsim, 'ir-one')).toBeUndefined();
+    expect(await datastoreNames(vcsim)).not.toContain(`rampart-ir-${first.id.slice(0, 8)}`);
     expect(await rampartMountsUnder(path.join(t.dataDir, 'ir', first.id))).toEqual([]);
     expect(existsSync(path.join(t.dataDir, 'ir', first.id))).toBe(false);
     expect((await readdir(path.join(t.dataDir, 'ir', 'redo'))).filter((f) => f.startsWith(first.id))).toHaveLength(0);
     const socket = path.join(t.dataDir, 'ir', 'nbd.sock');
     await expect(promisify(execFile)('nbdinfo', [`nbd+unix:///ir-${first.id}-${disks[0]!.key}?socket=${socket}`])).rejects.toThrow();
     // The other mount still runs.
-    expect(await vmDiskHashes('ir-two')).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, 'ir-two')).toEqual([sha(disks[0]!.content)]);
   }, 60_000);
 
   it('quick migration copies the live disk to a datastore, runs the VM there and unmounts the recovery', async () => {
@@ -444,8 +412,8 @@ describe('instant VM recovery', () => {
     expect(res.body.sessionType).toBe('QuickMigration');
     const done = await finished(res.body.id);
     expect(done.result.result, await logText(res.body.id)).toBe('Success');
-    expect(await vmDiskHashes('ir-two')).toEqual([sha(disks[0]!.content)]);
-    expect(await datastoreNames()).not.toContain(`rampart-ir-${second.id.slice(0, 8)}`);
+    expect(await vmDiskHashes(vcsim, 'ir-two')).toEqual([sha(disks[0]!.content)]);
+    expect(await datastoreNames(vcsim)).not.toContain(`rampart-ir-${second.id.slice(0, 8)}`);
     expect((await t.api.get(`${IR_13}/${second.id}`, { token, version: '1.3-rev2' })).status).toBe(404);
     expect(await rampartMountsUnder(path.join(t.dataDir, 'ir'))).toEqual([]);
   }, 120_000);
@@ -496,7 +464,7 @@ describe('instant VM recovery', () => {
       changed.fill(byte, 3 * MiB, 3 * MiB + 8192);
       written.set(mount.id, changed);
     }
-    expect(await vmDiskHashes('ir-three')).toEqual([sha(written.get(kept.id)!)]);
+    expect(await vmDiskHashes(vcsim, 'ir-three')).toEqual([sha(written.get(kept.id)!)]);
     await t.stop();
 
     // While Rampart is down: ir-five's VM and datastore go from vCenter; ir-four's redo file is deleted.
@@ -511,7 +479,7 @@ describe('instant VM recovery', () => {
     } finally {
       await session.logout();
     }
-    expect(await vmDiskHashes('ir-five')).toBeUndefined();
+    expect(await vmDiskHashes(vcsim, 'ir-five')).toBeUndefined();
     const redo = path.join(dataDir, 'ir', 'redo');
     const kept0 = (await readdir(redo)).filter((f) => f.startsWith(kept.id));
     expect(kept0).toHaveLength(1);
@@ -528,21 +496,21 @@ describe('instant VM recovery', () => {
       // Made again what was gone: a success with warnings.
       expect(sessions[0].result.result, await logText(sessions[0].id)).toBe(mount === kept ? 'Success' : 'Warning');
       // The write made before the restart is read back through the new export over the same redo file.
-      expect(await vmDiskHashes(mount.vmName)).toEqual([sha(written.get(mount.id)!)]);
+      expect(await vmDiskHashes(vcsim, mount.vmName)).toEqual([sha(written.get(mount.id)!)]);
     }
     const remadeSession = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-five')}`, { token })).body.data[0];
     const remadeLog = await logText(remadeSession.id);
     expect(remadeLog).toMatch(/Datastore rampart-ir-\S+ is gone/);
     expect(remadeLog).toMatch(/VM "ir-five" is no longer registered; registering it again/);
-    expect(await datastoreNames()).toEqual(expect.arrayContaining([`rampart-ir-${kept.id.slice(0, 8)}`, `rampart-ir-${remade.id.slice(0, 8)}`]));
+    expect(await datastoreNames(vcsim)).toEqual(expect.arrayContaining([`rampart-ir-${kept.id.slice(0, 8)}`, `rampart-ir-${remade.id.slice(0, 8)}`]));
 
     const failed = await t.api.get(`${IR_11}/${lost.id}`, { token });
     expect(failed.body.state).toBe('Failed');
     expect(failed.body.errorMessage).toMatch(/restarted[\s\S]*redo file of Hard disk 1 .* is gone/);
     const lostSession = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-four')}`, { token })).body.data[0];
     expect(lostSession.result.result).toBe('Failed');
-    expect(await vmDiskHashes('ir-four')).toBeUndefined();
-    expect(await datastoreNames()).not.toContain(`rampart-ir-${lost.id.slice(0, 8)}`);
+    expect(await vmDiskHashes(vcsim, 'ir-four')).toBeUndefined();
+    expect(await datastoreNames(vcsim)).not.toContain(`rampart-ir-${lost.id.slice(0, 8)}`);
     expect(existsSync(path.join(dataDir, 'ir', lost.id))).toBe(false);
     expect(await rampartMountsUnder(path.join(dataDir, 'ir', lost.id))).toEqual([]);
 
@@ -551,7 +519,7 @@ describe('instant VM recovery', () => {
       const res = await t.api.post(`${IR_11}/${mount.id}/unmount`, { token });
       expect(res.status, res.text).toBe(200);
       expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
-      expect(await vmDiskHashes(mount.vmName)).toBeUndefined();
+      expect(await vmDiskHashes(vcsim, mount.vmName)).toBeUndefined();
       expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
     }
     expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
@@ -661,8 +629,8 @@ describe('instant recovery for real ESXi hosts (RAMPART_IR_NFS_HOST)', () => {
       expect(done.result.result).toBe('Failed');
       expect(mount.state).toBe('Failed');
       expect(await logText(res.body.id)).toMatch(/Mounting datastore rampart-ir-\S+ \(192\.0\.2\.10:\//);
-      expect(await vmDiskHashes('ir-nfs')).toBeUndefined();
-      expect(await datastoreNames()).not.toContain(name);
+      expect(await vmDiskHashes(vcsim, 'ir-nfs')).toBeUndefined();
+      expect(await datastoreNames(vcsim)).not.toContain(name);
       expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
       expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
     } finally {
