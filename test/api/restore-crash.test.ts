@@ -8,11 +8,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess } from '../support/server-process.js';
 import { sessionWaiters } from '../support/sessions.js';
-import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { datastoreNames, prepareDisks, startVcsim, vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { addLocalRepository, addVcsimHost } from '../support/vsphere-lab.js';
-import { readDatastoreFile } from '../../src/vsphere/datastore-files.js';
-import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
-import { captureVmConfig } from '../../src/vsphere/vm-config.js';
 import { rampartMountsUnder } from '../../src/nbd/index.js';
 
 /**
@@ -41,37 +38,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     if (value !== undefined) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The named VM's disks as the simulator serves them (datastore file API), hashed; undefined when no such VM. */
-async function vmDiskHashes(name: string): Promise<string[] | undefined> {
-  const session = await vcsimSession(vcsim);
-  try {
-    const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
-    const vm = vms.find((o) => stringValue(o.props.get('name')) === name);
-    if (!vm) return undefined;
-    const config = await captureVmConfig(session, vm.obj);
-    const out: string[] = [];
-    for (const d of config.disks) {
-      const { stream } = await readDatastoreFile(session, { datacenter: config.datacenter, datastore: d.datastore.name, path: d.flatPath });
-      const hash = createHash('sha256');
-      for await (const part of stream) hash.update(part as Buffer);
-      out.push(hash.digest('hex'));
-    }
-    return out;
-  } finally {
-    await session.logout();
-  }
-}
-
-async function datastoreNames(): Promise<string[]> {
-  const session = await vcsimSession(vcsim);
-  try {
-    const all = await retrieveFromContainer(session, [{ type: 'Datastore', pathSet: ['name'] }]);
-    return all.map((o) => stringValue(o.props.get('name')) ?? '');
-  } finally {
-    await session.logout();
   }
 }
 
@@ -153,7 +119,7 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
       await handle.close();
       const changed = Buffer.from(d.content);
       changed.fill(0x5a, 2 * MiB, 2 * MiB + 8192);
-      expect(await vmDiskHashes('ir-crash')).toEqual([sha(changed)]);
+      expect(await vmDiskHashes(vcsim, 'ir-crash')).toEqual([sha(changed)]);
       const mountsBefore = await rampartMountsUnder(path.join(irFolder, mount.id));
       expect(mountsBefore).toHaveLength(1);
 
@@ -191,8 +157,8 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
       // the backup plus the write made before the kill, through the simulator's datastore file API.
       expect(await rampartMountsUnder(irFolder)).toEqual(mountsBefore);
       expect((await stat(path.join(mountsBefore[0]!, 'disk'))).size).toBe(d.content.length);
-      expect(await vmDiskHashes('ir-crash')).toEqual([sha(changed)]);
-      expect(await datastoreNames()).toContain(datastore);
+      expect(await vmDiskHashes(vcsim, 'ir-crash')).toEqual([sha(changed)]);
+      expect(await datastoreNames(vcsim)).toContain(datastore);
       // The old nbdfuse (whose server was killed) is not left running beside the new one; it exits
       // on its own once its detached mount is released, so it gets a few seconds on busy cores.
       await until('one nbdfuse under the data folder', async () => ((await nbdfuseUnder(irFolder)).length === 1 ? true : undefined), 15_000).catch(async () => {
@@ -204,8 +170,8 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
       const done = await finished(unmount.body.id);
       expect(done.result.result, await logText(unmount.body.id)).toBe('Success');
       expect((await p.api.get(`${IR_11}/${mount.id}`, { token })).status).toBe(404);
-      expect(await vmDiskHashes('ir-crash')).toBeUndefined();
-      expect(await datastoreNames()).not.toContain(datastore);
+      expect(await vmDiskHashes(vcsim, 'ir-crash')).toBeUndefined();
+      expect(await datastoreNames(vcsim)).not.toContain(datastore);
       expect(await rampartMountsUnder(irFolder)).toEqual([]);
       expect(existsSync(path.join(irFolder, mount.id))).toBe(false);
       expect((await readdir(path.join(irFolder, 'redo'))).filter((f) => f.startsWith(mount.id))).toEqual([]);
