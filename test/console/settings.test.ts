@@ -1,65 +1,15 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../support/tls.js';
+import { startSmtpServer, type SmtpServer } from '../support/smtp.js';
 import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from './browser.js';
 
 let c: ConsoleHarness;
 let dir: string;
 let token: string;
 let backupServerId: string;
-let smtpCert: string;
-let smtp: SMTPServer;
-let smtpPort: number;
-const received: { from: string; to: string[]; raw: string }[] = [];
-
-/** A real SMTP server on loopback with STARTTLS (a throw-away certificate the server is told to trust). */
-async function startSmtp(): Promise<void> {
-  const key = path.join(dir, 'smtp.key');
-  smtpCert = path.join(dir, 'smtp.crt');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    smtpCert,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
-  smtp = new SMTPServer({
-    key: await readFile(key),
-    cert: await readFile(smtpCert),
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      const parts: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => parts.push(chunk));
-      stream.on('end', () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(parts).toString(),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  smtpPort = (smtp.server.address() as AddressInfo).port;
-}
+let smtp: SmtpServer;
 
 async function waitStopped(id: string, base = '/api/v1/sessions') {
   for (let i = 0; i < 600; i++) {
@@ -72,15 +22,15 @@ async function waitStopped(id: string, base = '/api/v1/sessions') {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'rampart-console-settings-'));
-  await startSmtp();
-  c = await startConsole({ RAMPART_SMTP_CA_FILE: smtpCert, RAMPART_REPOSITORY_REFRESH_SECONDS: '0' });
+  smtp = await startSmtpServer(dir);
+  c = await startConsole({ RAMPART_SMTP_CA_FILE: smtp.cert, RAMPART_REPOSITORY_REFRESH_SECONDS: '0' });
   token = await c.t.adminToken();
   backupServerId = (await c.t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
   await signIn(c.page, c.url);
 });
 afterAll(async () => {
   await c?.close();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await smtp?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -144,7 +94,7 @@ describe('general options', () => {
 
     await page.getByLabel('Send email notifications').check();
     await page.getByLabel('SMTP server').fill('127.0.0.1');
-    await page.getByRole('spinbutton', { name: 'Port' }).fill(String(smtpPort));
+    await page.getByRole('spinbutton', { name: 'Port' }).fill(String(smtp.port));
     await page.getByLabel('From').fill('rampart@example.test');
     await page.getByLabel('To', { exact: true }).fill('ops@example.test');
     await page.getByLabel('Notify on failure').check();
@@ -152,13 +102,13 @@ describe('general options', () => {
     await page.getByText('Email settings saved').waitFor();
     const saved = (await c.t.api.get('/api/v1/generalOptions', { token })).body.emailSettings;
     expect(saved).toMatchObject({ isEnabled: true, smtpServerName: '127.0.0.1', from: 'rampart@example.test', to: 'ops@example.test', notifyOnFailure: true });
-    expect(saved.advancedSmtpOptions).toMatchObject({ port: smtpPort, SSLEnabled: false, authRequired: false });
+    expect(saved.advancedSmtpOptions).toMatchObject({ port: smtp.port, SSLEnabled: false, authRequired: false });
 
     await page.getByRole('button', { name: 'Send test message' }).click();
     await page.getByText('Test message sent to ops@example.test.').waitFor();
-    expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ from: 'rampart@example.test', to: ['ops@example.test'] });
-    expect(received[0]!.raw).toMatch(/Rampart test message/);
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]).toMatchObject({ from: 'rampart@example.test', to: ['ops@example.test'] });
+    expect(smtp.received[0]!.raw).toMatch(/Rampart test message/);
     await screenshot(page, 'general-options');
   });
 });
