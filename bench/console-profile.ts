@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startRampart } from './support/processes.js';
-import { seedSessions } from './console-seed.js';
+import { seedSessions } from './support/sessions.js';
 
 const PASSWORD = 'Bench-Passw0rd!';
 const dataDir = await mkdtemp(path.join(tmpdir(), 'rampart-bench-console-profile-'));

@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import https from 'node:https';
 import { startRampart } from './support/processes.js';
 import { median } from './support/stats.js';
-import { seedSessions } from './console-seed.js';
+import { seedSessions } from './support/sessions.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SESSIONS = 10_000;
