@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config.js';
 import { datastoreNames, vcsimSession, vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { sessionWaiters } from '../support/sessions.js';
 import { startVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec, instantRecoverySpec, NO_GUEST_CREDENTIALS, vmRestoreSpec } from '../support/vsphere-specs.js';
 import { localFolderBackend, openChunkStore, readRestorePoint } from '../../src/chunkstore/index.js';
 import { readDiskIndex } from '../../src/chunkstore/restore-point-reader.js';
 import { digestAt, isZeroDigest } from '../../src/chunkstore/fixed-index.js';
@@ -48,45 +49,18 @@ async function backUp(jobId: string): Promise<string> {
 }
 
 async function createJob(name: string, disk: PreparedDisk, advancedSettings?: unknown): Promise<string> {
-  const res = await t.api.post('/api/v1/jobs', {
-    token,
-    json: {
-      name,
-      description: 'restore test',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [{ hostName: HOST, name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
-      storage: {
-        backupRepositoryId: repositoryId,
-        backupProxies: { autoSelection: true },
-        retentionPolicy: { type: 'RestorePoints', quantity: 7 },
-        ...(advancedSettings ? { advancedSettings } : {}),
-      },
-      guestProcessing: {
-        appAwareProcessing: { isEnabled: false },
-        guestFSIndexing: { isEnabled: false },
-        guestCredentials: { credsId: '00000000-0000-0000-0000-000000000000', credsType: 'Standard' },
-      },
-      schedule: { runAutomatically: false },
-    },
+  const json = backupJobSpec(name, disk, repositoryId, {
+    description: 'restore test',
+    restorePoints: 7,
+    storage: advancedSettings ? { advancedSettings } : {},
+    guestProcessing: NO_GUEST_CREDENTIALS,
   });
+  const res = await t.api.post('/api/v1/jobs', { token, json });
   expect(res.status, res.text).toBe(201);
   return res.body.id;
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-const customized = (pointId: string, vmName: string, extra: Record<string, unknown> = {}) => ({
-  objectRestorePointId: pointId,
-  type: 'Customized',
-  powerUp: 'true',
-  destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-  folder: { vmName, folder: { hostName: HOST, name: 'vm', type: 'Folder' } },
-  datastore: { datastore: { hostName: HOST, name: 'LocalDS_0', type: 'Datastore' }, diskType: 'Thin' },
-  network: { network: { hostName: HOST, name: 'VM Network', type: 'Network' } },
-  reason: 'test',
-  ...extra,
-});
 
 beforeAll(async () => {
   const lab = await startVsphereLab({
@@ -128,7 +102,7 @@ describe('entire VM restore', () => {
     incrementId = await backUp(jobId);
     expect(incrementId).not.toBe(fullId);
 
-    const full = await runSession('POST', '/api/v1/restore/vmRestore/vmware/', customized(fullId, 'restored-full'), '1.1-rev0');
+    const full = await runSession('POST', '/api/v1/restore/vmRestore/vmware/', vmRestoreSpec(fullId, 'restored-full'), '1.1-rev0');
     expect(full).toMatchObject({ sessionType: 'RestoreVm', resourceId: fullId });
     const fullLog = await logText(full.id);
     expect(fullLog).toMatch(/Created VM "restored-full"/);
@@ -164,7 +138,7 @@ describe('entire VM restore', () => {
     const before = await vmDiskHashes(vcsim, disks[0]!.vm);
     const pointId = await backUp(jobId);
     // runSession waits for the session and expects Success.
-    await runSession('POST', '/api/v1/restore/vmRestore/vmware/', customized(pointId, 'restored-encrypted'), '1.1-rev0');
+    await runSession('POST', '/api/v1/restore/vmRestore/vmware/', vmRestoreSpec(pointId, 'restored-encrypted'), '1.1-rev0');
     expect(await vmDiskHashes(vcsim, 'restored-encrypted')).toEqual(before);
   }, 180_000);
 
@@ -194,9 +168,9 @@ describe('entire VM restore', () => {
       ['1.1-rev0', { type: 'OriginalLocation' }, /objectRestorePointId/],
       ['1.1-rev0', { type: 'OriginalLocation', objectRestorePointId: missing }, /objectRestorePointId.*no restore point/],
       ['1.1-rev0', { type: 'Sideways', objectRestorePointId: fullId }, /type/],
-      ['1.1-rev0', customized(fullId, 'x', { powerUp: 'maybe' }), /powerUp/],
-      ['1.1-rev0', customized(fullId, 'x', { datastore: { datastore: { name: 'LocalDS_0' } } }), /datastore\.datastore\.hostName/],
-      ['1.1-rev0', customized(fullId, 'x', { datastore: { diskType: 'Wobbly' } }), /datastore\.diskType/],
+      ['1.1-rev0', vmRestoreSpec(fullId, 'x', { powerUp: 'maybe' }), /powerUp/],
+      ['1.1-rev0', vmRestoreSpec(fullId, 'x', { datastore: { datastore: { name: 'LocalDS_0' } } }), /datastore\.datastore\.hostName/],
+      ['1.1-rev0', vmRestoreSpec(fullId, 'x', { datastore: { diskType: 'Wobbly' } }), /datastore\.diskType/],
       ['1.2-rev1', { type: 'OriginalLocation', restorePointId: missing }, /restorePointId/],
     ];
     for (const [version, json, pattern] of cases) {
@@ -211,7 +185,7 @@ describe('entire VM restore', () => {
     // A destination that is not there fails the session, naming it, and leaves no VM.
     const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', {
       token,
-      json: customized(fullId, 'nowhere', { datastore: { datastore: { hostName: HOST, name: 'NoSuchDS', type: 'Datastore' } } }),
+      json: vmRestoreSpec(fullId, 'nowhere', { datastore: { datastore: { hostName: HOST, name: 'NoSuchDS', type: 'Datastore' } } }),
     });
     expect(res.status).toBe(201);
     const done = await finished(res.body.id);
@@ -223,7 +197,7 @@ describe('entire VM restore', () => {
   it('a stopped restore leaves no VM behind', async () => {
     for (const delayMs of [0, 30, 80]) {
       const name = `restored-stopped-${delayMs}`;
-      const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: customized(fullId, name) });
+      const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: vmRestoreSpec(fullId, name) });
       expect(res.status, res.text).toBe(201);
       await new Promise((r) => setTimeout(r, delayMs));
       await t.api.post(`/api/v1/sessions/${res.body.id}/stop`, { token });
@@ -251,7 +225,7 @@ describe('entire VM restore', () => {
     blob[blob.length - 5] ^= 0xff;
     await writeFile(file, blob);
 
-    const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: customized(pointId, 'restored-corrupt') });
+    const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: vmRestoreSpec(pointId, 'restored-corrupt') });
     expect(res.status, res.text).toBe(201);
     const done = await finished(res.body.id);
     const log = await logText(res.body.id);
@@ -278,7 +252,7 @@ describe('entire VM restore', () => {
     }
     const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', {
       token,
-      json: customized(fullId, 'restored-tiny', { datastore: { datastore: { hostName: HOST, name: 'TinyDS', type: 'Datastore' }, diskType: 'Thin' } }),
+      json: vmRestoreSpec(fullId, 'restored-tiny', { datastore: { datastore: { hostName: HOST, name: 'TinyDS', type: 'Datastore' }, diskType: 'Thin' } }),
     });
     expect(res.status, res.text).toBe(201);
     const done = await finished(res.body.id);
@@ -302,20 +276,7 @@ describe('instant VM recovery', () => {
     const res = await t.api.post(IR_11, {
       token,
       version: '1.1-rev0',
-      json: {
-        objectRestorePointId: fullId,
-        type: 'Customized',
-        powerUp: true,
-        secureRestore: { enableAntivirusScan: false },
-        destination: {
-          restoredVmName: 'ir-one',
-          destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-          folder: { hostName: HOST, name: 'vm', type: 'Folder' },
-          resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
-          biosUuidPolicy: 'preserve',
-        },
-        datastore: { redirectIsEnabled: false },
-      },
+      json: instantRecoverySpec(fullId, 'ir-one'),
     });
     expect(res.status, res.text).toBe(201);
     expect(res.body.sessionType).toBe('InstantRecovery');
@@ -422,20 +383,7 @@ describe('instant VM recovery', () => {
     const mountVm = async (vmName: string) => {
       const res = await t.api.post(IR_11, {
         token,
-        json: {
-          objectRestorePointId: fullId,
-          type: 'Customized',
-          powerUp: true,
-          secureRestore: { enableAntivirusScan: false },
-          destination: {
-            restoredVmName: vmName,
-            destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-            folder: { hostName: HOST, name: 'vm', type: 'Folder' },
-            resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
-            biosUuidPolicy: 'preserve',
-          },
-          datastore: { redirectIsEnabled: false },
-        },
+        json: instantRecoverySpec(fullId, vmName),
       });
       expect(res.status, res.text).toBe(201);
       expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
