@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { sessionWaiters } from '../support/sessions.js';
 import { startVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec, NO_GUEST_CREDENTIALS } from '../support/vsphere-specs.js';
 import { readDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
 import { child, childText, moref } from '../../src/vsphere/xml.js';
@@ -85,20 +86,7 @@ beforeAll(async () => {
   databaseEnv = { RAMPART_PROBE_TIMEOUT_MS: '5000', ...(lab.databaseUrl ? { DATABASE_URL: lab.databaseUrl } : {}) };
   const job = await t.api.post('/api/v1/jobs', {
     token,
-    json: {
-      name: 'FCD source',
-      description: 'fcd test',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [{ hostName: HOST, name: disks[0]!.vm, type: 'VirtualMachine', objectId: disks[0]!.vmRef.value }] },
-      storage: { backupRepositoryId: lab.repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
-      guestProcessing: {
-        appAwareProcessing: { isEnabled: false },
-        guestFSIndexing: { isEnabled: false },
-        guestCredentials: { credsId: '00000000-0000-0000-0000-000000000000', credsType: 'Standard' },
-      },
-      schedule: { runAutomatically: false },
-    },
+    json: backupJobSpec('FCD source', disks[0]!, lab.repositoryId, { description: 'fcd test', restorePoints: 7, guestProcessing: NO_GUEST_CREDENTIALS }),
   });
   expect(job.status, job.text).toBe(201);
   await runSession('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
