@@ -8,6 +8,7 @@ import type { TestServer } from '../support/server.js';
 import { sessionWaiters } from '../support/sessions.js';
 import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
 import { startVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec, NO_GUEST_CREDENTIALS } from '../support/vsphere-specs.js';
 
 /**
  * Agent recovery tokens through the HTTP API, against vcsim: two jobs make two backups;
@@ -18,7 +19,6 @@ import { startVsphereLab } from '../support/vsphere-lab.js';
  */
 
 const MiB = 1024 * 1024;
-const HOST = '127.0.0.1';
 const run = promisify(execFile);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -36,20 +36,7 @@ const { runSession } = sessionWaiters(() => ({ t, token: admin }));
 async function backUpVm(disk: PreparedDisk, name: string) {
   const job = await t.api.post('/api/v1/jobs', {
     token: admin,
-    json: {
-      name,
-      description: 'recovery token test',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [{ hostName: HOST, name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
-      storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
-      guestProcessing: {
-        appAwareProcessing: { isEnabled: false },
-        guestFSIndexing: { isEnabled: false },
-        guestCredentials: { credsId: '00000000-0000-0000-0000-000000000000', credsType: 'Standard' },
-      },
-      schedule: { runAutomatically: false },
-    },
+    json: backupJobSpec(name, disk, repositoryId, { description: 'recovery token test', restorePoints: 7, guestProcessing: NO_GUEST_CREDENTIALS }),
   });
   expect(job.status, job.text).toBe(201);
   await runSession('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
