@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess } from '../support/server-process.js';
 import { sessionWaiters } from '../support/sessions.js';
 import { datastoreNames, prepareDisks, startVcsim, vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
-import { addLocalRepository, addVcsimHost } from '../support/vsphere-lab.js';
+import { addLocalRepository } from '../support/repositories.js';
+import { addVcsimHost } from '../support/vsphere-lab.js';
+import { backupJobSpec, instantRecoverySpec } from '../support/vsphere-specs.js';
 import { rampartMountsUnder } from '../../src/nbd/index.js';
 
 /**
@@ -20,7 +22,6 @@ import { rampartMountsUnder } from '../../src/nbd/index.js';
  */
 
 const MiB = 1024 * 1024;
-const HOST = '127.0.0.1';
 const IR_11 = '/api/v1/restore/instantRecovery/vmware/vm';
 
 // FUSE mounts need root and nbdfuse, as in restore.test.ts.
@@ -72,37 +73,12 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
       const backupServerId = servers.body.data.find((s: { description: string }) => s.description === 'Backup server (this machine)').id as string;
       const repositoryId = await addLocalRepository({ api: p.api, token }, backupServerId, path.join(root, 'repo'));
       const d = disks[0]!;
-      const job = await p.api.post('/api/v1/jobs', {
-        token,
-        json: {
-          name: 'IR crash',
-          description: '',
-          type: 'Backup',
-          isHighPriority: false,
-          virtualMachines: { includes: [{ hostName: HOST, name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-          storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
-          guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-          schedule: { runAutomatically: false },
-        },
-      });
+      const job = await p.api.post('/api/v1/jobs', { token, json: backupJobSpec('IR crash', d, repositoryId, { restorePoints: 3 }) });
       expect(job.status, job.text).toBe(201);
       await runSession('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
       const pointId = (await p.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token })).body.data[0].id as string;
 
-      await runSession('POST', IR_11, {
-        objectRestorePointId: pointId,
-        type: 'Customized',
-        powerUp: true,
-        secureRestore: { enableAntivirusScan: false },
-        destination: {
-          restoredVmName: 'ir-crash',
-          destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-          folder: { hostName: HOST, name: 'vm', type: 'Folder' },
-          resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
-          biosUuidPolicy: 'preserve',
-        },
-        datastore: { redirectIsEnabled: false },
-      });
+      await runSession('POST', IR_11, instantRecoverySpec(pointId, 'ir-crash'));
       const mount = (await p.api.get(`${IR_11}?nameFilter=ir-crash`, { token })).body.data[0];
       expect(mount).toMatchObject({ state: 'Mounted', vmName: 'ir-crash' });
       const datastore = `rampart-ir-${mount.id.slice(0, 8)}`;

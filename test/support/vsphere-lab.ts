@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { createTestDatabase, postgresUrl } from './postgres.js';
+import { addLocalRepository } from './repositories.js';
 import { startTestServer, type TestServer } from './server.js';
 import { apiOf, sessionWaiters, type SessionTarget } from './sessions.js';
 import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim, type VcsimOptions } from './vcsim.js';
@@ -46,18 +47,6 @@ export async function addVcsimHost(target: SessionTarget, vcsim: Vcsim): Promise
     credentialsId: creds.body.id,
     port: vcsim.port,
     certificateThumbprint: vcsim.thumbprint,
-  });
-}
-
-/** Adds a LinuxLocal repository in `folder` of the backup server (`settings` go into its `repository` part); answers its id. */
-export function addLocalRepository(target: SessionTarget, backupServerId: string, folder: string, settings: Record<string, unknown> = {}): Promise<string> {
-  return sessionWaiters(() => target).sessionDone('/api/v1/backupInfrastructure/repositories', {
-    type: 'LinuxLocal',
-    name: 'Local',
-    description: '',
-    hostId: backupServerId,
-    repository: { path: folder, ...settings },
-    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
   });
 }
 
