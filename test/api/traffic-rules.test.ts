@@ -5,6 +5,7 @@ import type { TestServer } from '../support/server.js';
 import { sessionWaiters } from '../support/sessions.js';
 import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
 import { startVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec } from '../support/vsphere-specs.js';
 
 const PATH = '/api/v1/trafficRules';
 const MiB = 1024 * 1024;
@@ -82,22 +83,7 @@ beforeAll(async () => {
   });
   ({ vcsim, root, t, token } = lab);
   disk = lab.disks.find((d) => d.vm === first)!;
-  const job = await t.api.post('/api/v1/jobs', {
-    token,
-    json: {
-      name: 'Throttled',
-      description: 'traffic rules test',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [{ hostName: '127.0.0.1', name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
-      storage: { backupRepositoryId: lab.repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
-      guestProcessing: {
-        appAwareProcessing: { isEnabled: false },
-        guestFSIndexing: { isEnabled: false },
-      },
-      schedule: { runAutomatically: false },
-    },
-  });
+  const job = await t.api.post('/api/v1/jobs', { token, json: backupJobSpec('Throttled', disk, lab.repositoryId, { description: 'traffic rules test', restorePoints: 3 }) });
   expect(job.status, job.text).toBe(201);
   jobId = job.body.id;
 }, 180_000);
