@@ -10,6 +10,7 @@ import type { TestServer } from '../support/server.js';
 import { sessionWaiters } from '../support/sessions.js';
 import { vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { startVsphereServer } from '../support/vsphere-lab.js';
+import { backupJobSpec, vmRestoreSpec } from '../support/vsphere-specs.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startLocalS3, type LocalS3 } from '../support/s3.js';
 import { startObjectLockStandIn, type ObjectLockStandIn } from '../support/s3-object-lock.js';
@@ -29,7 +30,6 @@ import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
 const SERVERS = '/api/v1/backupInfrastructure/managedServers';
 const REPOS = '/api/v1/backupInfrastructure/repositories';
 const MiB = 1024 * 1024;
-const HOST = '127.0.0.1';
 /** Long enough for a backup, a refused delete and a second run inside it on a busy machine; short enough to wait out. */
 const PERIOD_SECONDS = 45;
 
@@ -60,18 +60,8 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
     const session = await runSession(method, url, json, version);
     return { resourceId: session.resourceId as string, log: await logText(session.id), id: session.id as string };
   }
-  const jobSpec = (name: string, repositoryId: string, d: PreparedDisk) => ({
-    name,
-    description: 'immutable repository',
-    type: 'Backup',
-    isHighPriority: false,
-    virtualMachines: { includes: [{ hostName: HOST, name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-    storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 1 } },
-    guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-    schedule: { runAutomatically: false },
-  });
   async function createJob(name: string, repositoryId: string, d: PreparedDisk): Promise<string> {
-    const job = await t.api.post('/api/v1/jobs', { token, json: jobSpec(name, repositoryId, d) });
+    const job = await t.api.post('/api/v1/jobs', { token, json: backupJobSpec(name, d, repositoryId, { description: 'immutable repository', restorePoints: 1 }) });
     expect(job.status, job.text).toBe(201);
     return job.body.id;
   }
@@ -85,16 +75,7 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
     return { log, backupId: backup.id as string, pointId: points[0].id as string, pointIds: points.map((p: { id: string }) => p.id) as string[] };
   }
   async function restoreAndCompare(pointId: string, vmName: string, d: PreparedDisk) {
-    await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', {
-      objectRestorePointId: pointId,
-      type: 'Customized',
-      powerUp: 'false',
-      destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-      folder: { vmName, folder: { hostName: HOST, name: 'vm', type: 'Folder' } },
-      datastore: { datastore: { hostName: HOST, name: 'LocalDS_0', type: 'Datastore' }, diskType: 'Thin' },
-      network: { network: { hostName: HOST, name: 'VM Network', type: 'Network' } },
-      reason: 'immutable',
-    });
+    await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', vmRestoreSpec(pointId, vmName, { powerUp: 'false', reason: 'immutable' }));
     expect(await vmDiskHashes(vcsim, vmName)).toEqual([sha(d.content)]);
   }
   const deleteBackup = (backupId: string) => t.api.request('DELETE', `/api/v1/backups/${backupId}`, { token, version: '1.3-rev2' });
