@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { addLocalRepository } from '../support/repositories.js';
 import { startSmtpServer, type SmtpServer } from '../support/smtp.js';
 
 const hexBytes = (text: string) =>
@@ -171,20 +172,7 @@ describe('general options', () => {
   it('mails once when a repository measured by the refresher is below the free-space threshold', async () => {
     const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
     const folder = path.join(dir, 'repo');
-    const res = await t.api.post('/api/v1/backupInfrastructure/repositories', {
-      token,
-      json: {
-        type: 'LinuxLocal',
-        name: 'Nearly full',
-        description: 'threshold',
-        hostId: backupServerId,
-        repository: { path: folder, taskLimitEnabled: false, maxTaskCount: 1 },
-        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-      },
-    });
-    expect(res.status).toBe(201);
-    const repoId = res.body.resourceId as string;
-    await t.server.runner.settled(res.body.id);
+    const repoId = await addLocalRepository({ t, token }, backupServerId, folder, { taskLimitEnabled: false, maxTaskCount: 1 }, { name: 'Nearly full', description: 'threshold' });
     const current = (await t.api.get('/api/v1/generalOptions', { token, version: '1.3-rev0' })).body;
     // 100 %: any real filesystem has less free space than its capacity.
     expect(
