@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addLocalRepository } from '../support/repositories.js';
 import { startSmtpServer, type SmtpServer } from '../support/smtp.js';
 import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from './browser.js';
 
@@ -10,15 +11,6 @@ let dir: string;
 let token: string;
 let backupServerId: string;
 let smtp: SmtpServer;
-
-async function waitStopped(id: string, base = '/api/v1/sessions') {
-  for (let i = 0; i < 600; i++) {
-    const res = await c.t.api.get(`${base}/${id}`, { token });
-    if (res.body.state === 'Stopped') return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('session did not stop');
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'rampart-console-settings-'));
@@ -117,24 +109,12 @@ describe('configuration backup', () => {
   it('points the configuration backup at a repository, runs it now and shows the last successful backup', async () => {
     const { page, url } = c;
     const folder = path.join(dir, 'config-repo');
-    const repo = await c.t.api.post('/api/v1/backupInfrastructure/repositories', {
-      token,
-      json: {
-        type: 'LinuxLocal',
-        name: 'Config repo',
-        description: '',
-        hostId: backupServerId,
-        repository: { path: folder, taskLimitEnabled: false, maxTaskCount: 1 },
-        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-      },
-    });
-    expect(repo.status).toBe(201);
-    await waitStopped(repo.body.id);
+    const repositoryId = await addLocalRepository({ t: c.t, token }, backupServerId, folder, { taskLimitEnabled: false, maxTaskCount: 1 }, { name: 'Config repo' });
 
     await openPage(page, url, '/configuration-backup', 'Configuration backup');
     await page.getByText('No configuration backup has succeeded yet.').waitFor();
     await page.getByLabel('Back up the configuration').check();
-    await page.getByLabel('Repository').selectOption(repo.body.resourceId);
+    await page.getByLabel('Repository').selectOption(repositoryId);
     await page.getByLabel('Restore points to keep').fill('4');
     // Encryption asked for without a password to use: refused before anything is sent.
     await page.getByLabel('Encrypt the backup').check();
@@ -143,7 +123,7 @@ describe('configuration backup', () => {
     await page.getByLabel('Encrypt the backup').uncheck();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Configuration backup settings saved').waitFor();
-    expect((await c.t.api.get('/api/v1/configBackup', { token })).body).toMatchObject({ isEnabled: true, backupRepositoryId: repo.body.resourceId, restorePointsToKeep: 4 });
+    expect((await c.t.api.get('/api/v1/configBackup', { token })).body).toMatchObject({ isEnabled: true, backupRepositoryId: repositoryId, restorePointsToKeep: 4 });
 
     await page.getByRole('button', { name: 'Back up now' }).click();
     const dialog = page.getByRole('dialog', { name: 'Configuration backup' });
