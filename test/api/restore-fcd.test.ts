@@ -24,7 +24,8 @@ let vcsim: Vcsim;
 let disks: PreparedDisk[];
 let root: string;
 let pointId: string;
-let databaseEnv: Record<string, string> = {};
+/** What the server was started with (its database included), for the restarts. */
+let serverEnv: Record<string, string> = {};
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const { finished, logText, runSession } = sessionWaiters(() => ({ t, token }));
@@ -82,8 +83,7 @@ beforeAll(async () => {
     env: { RAMPART_PROBE_TIMEOUT_MS: '5000' },
     repository: { taskLimitEnabled: true, maxTaskCount: 4 },
   });
-  ({ vcsim, disks, root, t, token } = lab);
-  databaseEnv = { RAMPART_PROBE_TIMEOUT_MS: '5000', ...(lab.databaseUrl ? { DATABASE_URL: lab.databaseUrl } : {}) };
+  ({ vcsim, disks, root, t, token, env: serverEnv } = lab);
   const job = await t.api.post('/api/v1/jobs', {
     token,
     json: backupJobSpec('FCD source', disks[0]!, lab.repositoryId, { description: 'fcd test', restorePoints: 7, guestProcessing: NO_GUEST_CREDENTIALS }),
@@ -210,7 +210,7 @@ describe('instant recovery of first-class disks', () => {
     changed.fill(0x42, MiB, MiB + 4096);
 
     await t.stop();
-    t = await startTestServer(databaseEnv, dataDir);
+    t = await startTestServer(serverEnv, dataDir);
     token = await t.adminToken();
     const after = await t.api.get(`${FCD_11}/${mount.id}`, { token, version: '1.1-rev0' });
     expect(after.body).toMatchObject({ state: 'Mounted', mountedDisks: mount.mountedDisks });

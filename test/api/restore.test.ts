@@ -35,7 +35,8 @@ let vcsim: Vcsim;
 let disks: PreparedDisk[];
 let root: string;
 let repositoryId: string;
-let databaseEnv: Record<string, string> = {};
+/** What the server was started with (its database included), for the restarts. */
+let serverEnv: Record<string, string> = {};
 let tinyFolder: string | undefined;
 let tinyMounted = false;
 
@@ -70,8 +71,7 @@ beforeAll(async () => {
     env: { RAMPART_PROBE_TIMEOUT_MS: '5000' },
     repository: { taskLimitEnabled: true, maxTaskCount: 4 },
   });
-  ({ vcsim, disks, root, t, token, repositoryId } = lab);
-  databaseEnv = { RAMPART_PROBE_TIMEOUT_MS: '5000', ...(lab.databaseUrl ? { DATABASE_URL: lab.databaseUrl } : {}) };
+  ({ vcsim, disks, root, t, token, repositoryId, env: serverEnv } = lab);
 }, 180_000);
 
 afterAll(async () => {
@@ -433,7 +433,7 @@ describe('instant VM recovery', () => {
     expect(kept0).toHaveLength(1);
     for (const f of (await readdir(redo)).filter((f) => f.startsWith(lost.id))) await rm(path.join(redo, f));
 
-    t = await startTestServer(databaseEnv, dataDir);
+    t = await startTestServer(serverEnv, dataDir);
     token = await t.adminToken();
     for (const mount of [kept, remade]) {
       const after = await t.api.get(`${IR_11}/${mount.id}`, { token });
@@ -530,7 +530,7 @@ describe('instant recovery for real ESXi hosts (RAMPART_IR_NFS_HOST)', () => {
     try {
       const dataDir = t.dataDir;
       await t.stop();
-      t = await startTestServer({ ...databaseEnv, RAMPART_IR_NFS_HOST: '192.0.2.10' }, dataDir);
+      t = await startTestServer({ ...serverEnv, RAMPART_IR_NFS_HOST: '192.0.2.10' }, dataDir);
       token = await t.adminToken();
       const creds = await t.api.post('/api/v1/credentials', {
         token,

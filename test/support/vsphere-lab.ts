@@ -16,6 +16,8 @@ export interface VsphereServerLab {
   /** The test's own PostgreSQL database when RAMPART_TEST_DATABASE_URL is set (a restart reuses it). */
   databaseUrl?: string;
   t: TestServer;
+  /** The environment the server was started with (its database included): what a restart of it is given. */
+  env: Record<string, string>;
   token: string;
   backupServerId: string;
 }
@@ -63,11 +65,12 @@ export async function startVsphereServer(options: VsphereLabOptions): Promise<Vs
     const disks = await prepareDisks(vcsim, { sizeBytes: options.diskBytes, content: options.diskContent });
     root = await mkdtemp(path.join(tmpdir(), `rampart-${options.name}-`));
     const databaseUrl = postgresUrl && !options.sqlite ? await createTestDatabase() : undefined;
-    t = await startTestServer({ ...options.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+    const env = { ...options.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+    t = await startTestServer(env);
     const token = await t.adminToken();
     await addVcsimHost({ t, token }, vcsim);
     const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-    return { vcsim, disks, root, databaseUrl, t, token, backupServerId };
+    return { vcsim, disks, root, databaseUrl, t, env, token, backupServerId };
   } catch (err) {
     // The caller never gets the lab, so its afterAll cannot stop what was started.
     await t?.cleanup();
