@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, rm, rmdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -11,10 +10,11 @@ import { sessionWaiters } from '../support/sessions.js';
 import { vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { startVsphereServer } from '../support/vsphere-lab.js';
 import { backupJobSpec, vmRestoreSpec } from '../support/vsphere-specs.js';
+import { removeHardenedInstalls } from '../support/hardened.js';
+import { freePort } from '../support/peers.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startLocalS3, type LocalS3 } from '../support/s3.js';
 import { startObjectLockStandIn, type ObjectLockStandIn } from '../support/s3-object-lock.js';
-import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
 
 /**
  * Issue 18 through the API: a LinuxHardened repository on a managed Linux host
@@ -33,13 +33,6 @@ const MiB = 1024 * 1024;
 /** Long enough for a backup, a refused delete and a second run inside it on a busy machine; short enough to wait out. */
 const PERIOD_SECONDS = 45;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (hardened Linux host, S3 object lock)', () => {
@@ -102,20 +95,8 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
 
   afterAll(async () => {
     await t?.cleanup();
-    // The service outlives Rampart by design; the test stops what it started: the supervising loop's process group.
-    if (hardenedId) {
-      const pidFile = path.join(INSTALL_ROOT, hardenedId, 'supervisor.pid');
-      if (existsSync(pidFile)) {
-        try {
-          process.kill(-Number((await readFile(pidFile, 'utf8')).trim()), 'SIGTERM');
-        } catch {
-          /* already gone */
-        }
-      }
-      await rm(path.join(INSTALL_ROOT, hardenedId), { recursive: true, force: true });
-      // The install made it; removed only when empty (another install may be using it).
-      await rmdir(INSTALL_ROOT).catch(() => undefined);
-    }
+    // The service outlives Rampart by design; the test stops what it started.
+    if (hardenedId) await removeHardenedInstalls([hardenedId]);
     if (root) {
       execFileSync('chattr', ['-R', '-i', root]);
       await rm(root, { recursive: true, force: true });
