@@ -6,15 +6,14 @@
 // and throughput of both, in the same rounds.
 //   npm run bench:api            (BENCH_ROUNDS=9 BENCH_SECONDS=2 BENCH_CONNECTIONS=16 by default)
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import { openStore } from '../src/store/database.js';
 import { ApiClient } from '../test/support/client.js';
 import { buildServer, cpuSeconds, residentMiB, startChild } from './support/processes.js';
+import { seedSessions } from './support/sessions.js';
 import { median } from './support/stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -22,39 +21,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const SESSIONS = 10_000;
 const PASSWORD = 'Bench-Passw0rd!';
-
-async function seedSessions(dataDir: string): Promise<void> {
-  const store = await openStore(`sqlite:${path.join(dataDir, 'rampart.sqlite')}`);
-  const base = Date.now() - SESSIONS * 60_000;
-  const types = ['Infrastructure', 'Job', 'InfrastructureItemDeletion', 'RepositoryMaintenance'];
-  for (let start = 0; start < SESSIONS; start += 500) {
-    const rows = Array.from({ length: 500 }, (_, k) => {
-      const i = start + k;
-      const id = randomUUID();
-      return {
-        id,
-        name: `Session ${i}`,
-        activity_id: id,
-        session_type: types[i % types.length]!,
-        state: 'Stopped',
-        creation_time: new Date(base + i * 60_000).toISOString(),
-        end_time: new Date(base + i * 60_000 + 30_000).toISOString(),
-        progress_percent: 100,
-        result: i % 7 === 0 ? 'Failed' : 'Success',
-        result_message: i % 7 === 0 ? 'Something went wrong' : null,
-        is_canceled: 0,
-        resource_id: null,
-        resource_reference: null,
-        parent_session_id: null,
-        usn: 3,
-        node_id: 'bench',
-        created_by: 'bench',
-      };
-    });
-    await store.db.insertInto('sessions').values(rows).execute();
-  }
-  await store.close();
-}
 
 function load(url: string, headers: Record<string, string>, seconds = SECONDS): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -76,7 +42,7 @@ async function measure(url: string, headers: Record<string, string>, serverPid: 
 }
 
 const dataDir = await mkdtemp(path.join(tmpdir(), 'rampart-bench-api-'));
-await seedSessions(dataDir);
+await seedSessions(dataDir, SESSIONS, ['Infrastructure', 'Job', 'InfrastructureItemDeletion', 'RepositoryMaintenance']);
 buildServer();
 const { child: rampart, match } = await startChild(
   ['dist/main.js', 'serve'],

@@ -5,23 +5,17 @@ import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium, signInForm } from './support/browser.js';
 import { startRampart } from './support/processes.js';
-import { seedSessions } from './console-seed.js';
+import { seedSessions } from './support/sessions.js';
 
 const PASSWORD = 'Bench-Passw0rd!';
 const dataDir = await mkdtemp(path.join(tmpdir(), 'rampart-bench-console-profile-'));
 await seedSessions(dataDir, 10_000);
 const rampart = await startRampart(dataDir, PASSWORD);
-const browser = await chromium.launch({ executablePath: process.env.RAMPART_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+const browser = await launchChromium();
 try {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true });
-  // tsx keeps function names with a __name helper that the page does not have.
-  await context.addInitScript('window.__name = (f) => f');
-  const page = await context.newPage();
-  await page.goto(`${rampart.url}/`);
-  await page.getByLabel('User name').fill('administrator');
-  await page.getByLabel('Password').fill(PASSWORD);
+  const page = await signInForm(browser, rampart.url, PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await page.waitForLoadState('networkidle');

@@ -7,11 +7,11 @@ import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import https from 'node:https';
+import { launchChromium, signInForm } from './support/browser.js';
 import { startRampart } from './support/processes.js';
 import { median } from './support/stats.js';
-import { seedSessions } from './console-seed.js';
+import { seedSessions } from './support/sessions.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SESSIONS = 10_000;
@@ -33,7 +33,7 @@ function bytesOnTheWire(url: string): Promise<number> {
 const dataDir = await mkdtemp(path.join(tmpdir(), 'rampart-bench-console-'));
 await seedSessions(dataDir, SESSIONS);
 const rampart = await startRampart(dataDir, PASSWORD);
-const browser = await chromium.launch({ executablePath: process.env.RAMPART_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+const browser = await launchChromium();
 try {
   let firstLoad = 0;
   for (const file of ['/', '/app.js', '/styles.css', '/favicon.svg']) firstLoad += await bytesOnTheWire(`${rampart.url}${file}`);
@@ -46,13 +46,7 @@ try {
   const inDom: number[] = [];
   const floor: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
-    // tsx keeps function names with a __name helper that the page does not have.
-    await context.addInitScript('window.__name = (f) => f');
-    const page = await context.newPage();
-    await page.goto(`${rampart.url}/`);
-    await page.getByLabel('User name').fill('administrator');
-    await page.getByLabel('Password').fill(PASSWORD);
+    const page = await signInForm(browser, rampart.url, PASSWORD);
     // Timed inside the page, up to the frame after the last element appears: no DevTools round trips in the figure.
     signIn.push(
       await page.evaluate(
@@ -127,7 +121,7 @@ try {
           }),
       ),
     );
-    await context.close();
+    await page.context().close();
   }
   const ms = (xs: number[]) => `${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
   console.log(`bench/console: ${SESSIONS} sessions stored, ${ROUNDS} rounds (medians), Chromium ${browser.version()}`);

@@ -1,12 +1,11 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, rmdir, stat } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { removeHardenedInstalls } from '../support/hardened.js';
+import { freePort } from '../support/peers.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
-import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
 import { added, exportFrom, importInto, REPOS, SERVERS, titlesOf } from './automation-support.js';
 
 /**
@@ -20,14 +19,6 @@ import { added, exportFrom, importInto, REPOS, SERVERS, titlesOf } from './autom
  * the service needs root for the immutable attribute). Each server's service
  * listens on its own managementPort.
  */
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository on a managed Linux host (real sshd, single-use credentials)', () => {
   let sshd: Sshd;
@@ -96,20 +87,8 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
     // The transport services outlive Rampart by design: stop the supervising loops this test started.
     for (const t of [a, b]) {
       const ids = t ? (await t.server.store.db.selectFrom('repositories').select('id').where('type', '=', 'LinuxHardened').execute()).map((r) => r.id) : [];
-      for (const id of ids) {
-        const pidFile = path.join(INSTALL_ROOT, id, 'supervisor.pid');
-        if (existsSync(pidFile)) {
-          try {
-            process.kill(-Number((await readFile(pidFile, 'utf8')).trim()), 'SIGTERM');
-          } catch {
-            /* already gone */
-          }
-        }
-        await rm(path.join(INSTALL_ROOT, id), { recursive: true, force: true });
-      }
+      await removeHardenedInstalls(ids);
     }
-    // The install made it; removed only when empty (another install may be using it).
-    await rmdir(INSTALL_ROOT).catch(() => undefined);
     await Promise.all([a?.cleanup(), b?.cleanup(), sshd?.stop()]);
     if (root) await rm(root, { recursive: true, force: true });
   });

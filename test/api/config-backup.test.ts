@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRestorePoints, localFolderBackend, openChunkStore } from '../../src/chunkstore/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createTestDatabase, postgresUrl, requirePostgres } from '../support/postgres.js';
+import { addLocalRepository } from '../support/repositories.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startLocalS3, type LocalS3 } from '../support/s3.js';
+import { sessionWaiters } from '../support/sessions.js';
 
 /** Runs `rampart <args>` as its own process against a data folder, password on standard input. */
 function cli(dataDir: string, env: Record<string, string>, args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
@@ -36,14 +38,7 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
   let cloudId: string;
   let dbEnv: Record<string, string> = {};
 
-  async function waitStopped(id: string) {
-    for (let i = 0; i < 400; i++) {
-      const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
-      if (res.body.state === 'Stopped') return res.body;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('session did not stop');
-  }
+  const { finished } = sessionWaiters(() => ({ t, token }));
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'rampart-cfgbak-'));
@@ -56,20 +51,13 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
     token = await t.adminToken();
     await t.server.users.add('restorer', 'Administrator', 'Restorer-Passw0rd-1');
     const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-    const repo = await t.api.post('/api/v1/backupInfrastructure/repositories', {
-      token,
-      json: {
-        type: 'LinuxLocal',
-        name: 'Config repo',
-        description: 'configuration backups',
-        hostId: backupServerId,
-        repository: { path: repoFolder, taskLimitEnabled: false, maxTaskCount: 1 },
-        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-      },
-    });
-    expect(repo.status).toBe(201);
-    repoId = repo.body.resourceId;
-    await waitStopped(repo.body.id);
+    repoId = await addLocalRepository(
+      { t, token },
+      backupServerId,
+      repoFolder,
+      { taskLimitEnabled: false, maxTaskCount: 1 },
+      { name: 'Config repo', description: 'configuration backups' },
+    );
     const pw = await t.api.post('/api/v1/encryptionPasswords', { token, json: { password: ENCRYPTION_PASSWORD, hint: 'config backup' } });
     passwordId = pw.body.id;
     const cloud = await t.api.post('/api/v1/cloudCredentials', { token, json: { type: 'Amazon', accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY, description: 'local s3' } });
@@ -128,7 +116,7 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
       const res = await t.api.post('/api/v1/configBackup/backup', { token });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ sessionType: 'ConfigurationBackup', name: 'Configuration Backup' });
-      const done = await waitStopped(res.body.id);
+      const done = await finished(res.body.id);
       expect(done.result.result).toBe('Success');
       ids.push(res.body.id);
     }
@@ -158,7 +146,7 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
     expect(await t.server.configBackup.tick(new Date(due.getTime() - 1000))).toBeUndefined();
     const sessionId = await t.server.configBackup.tick(new Date(due.getTime() + 1000));
     expect(sessionId).toBeDefined();
-    const done = await waitStopped(sessionId!);
+    const done = await finished(sessionId!);
     expect(done).toMatchObject({ sessionType: 'ConfigurationBackup', result: { result: 'Success' } });
     // The due time was claimed: the same moment does not start a second backup.
     expect(await t.server.configBackup.tick(new Date(due.getTime() + 2000))).toBeUndefined();

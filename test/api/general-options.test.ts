@@ -1,76 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { run } from '../support/tls.js';
-
-interface Received {
-  from: string;
-  to: string[];
-  user?: string;
-  secure: boolean;
-  raw: string;
-}
-
-/** A real SMTP server on a loopback port: STARTTLS with a throw-away certificate, PLAIN/LOGIN auth. */
-async function startSmtp(dir: string) {
-  const key = path.join(dir, 'smtp.key');
-  const cert = path.join(dir, 'smtp.crt');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
-  const received: Received[] = [];
-  const auths: { user: string; ok: boolean }[] = [];
-  const server = new SMTPServer({
-    key: await readFile(key),
-    cert: await readFile(cert),
-    authOptional: true,
-    allowInsecureAuth: false,
-    logger: false,
-    onAuth(auth, _session, callback) {
-      const ok = auth.username === 'mailer' && auth.password === 'Smtp-Secret-9';
-      auths.push({ user: auth.username ?? '', ok });
-      if (ok) callback(null, { user: auth.username });
-      else callback(new Error('Invalid username or password'));
-    },
-    onData(stream, session: SMTPServerSession, callback) {
-      const parts: Buffer[] = [];
-      stream.on('data', (c: Buffer) => parts.push(c));
-      stream.on('end', () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          user: typeof session.user === 'string' ? session.user : undefined,
-          secure: session.secure,
-          raw: Buffer.concat(parts).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, cert, received, auths, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+import { addLocalRepository } from '../support/repositories.js';
+import { startSmtpServer, type SmtpServer } from '../support/smtp.js';
 
 const hexBytes = (text: string) =>
   Buffer.from(
@@ -88,12 +22,12 @@ const bodyOf = (raw: string) => hexBytes(raw.slice(raw.indexOf('\r\n\r\n') + 4).
 let t: TestServer;
 let token: string;
 let dir: string;
-let smtp: Awaited<ReturnType<typeof startSmtp>>;
+let smtp: SmtpServer;
 let credentialsId: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'rampart-smtp-'));
-  smtp = await startSmtp(dir);
+  smtp = await startSmtpServer(dir, { credentials: { username: 'mailer', password: 'Smtp-Secret-9' } });
   t = await startTestServer({ RAMPART_SMTP_CA_FILE: smtp.cert, RAMPART_REPOSITORY_REFRESH_SECONDS: '0' });
   // Also no reply property outside Veeam's document (test/support/conformance.ts).
   t.api.strict = true;
@@ -238,20 +172,7 @@ describe('general options', () => {
   it('mails once when a repository measured by the refresher is below the free-space threshold', async () => {
     const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
     const folder = path.join(dir, 'repo');
-    const res = await t.api.post('/api/v1/backupInfrastructure/repositories', {
-      token,
-      json: {
-        type: 'LinuxLocal',
-        name: 'Nearly full',
-        description: 'threshold',
-        hostId: backupServerId,
-        repository: { path: folder, taskLimitEnabled: false, maxTaskCount: 1 },
-        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-      },
-    });
-    expect(res.status).toBe(201);
-    const repoId = res.body.resourceId as string;
-    await t.server.runner.settled(res.body.id);
+    const repoId = await addLocalRepository({ t, token }, backupServerId, folder, { taskLimitEnabled: false, maxTaskCount: 1 }, { name: 'Nearly full', description: 'threshold' });
     const current = (await t.api.get('/api/v1/generalOptions', { token, version: '1.3-rev0' })).body;
     // 100 %: any real filesystem has less free space than its capacity.
     expect(

@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import type { TestServer } from '../support/server.js';
+import { sessionWaiters } from '../support/sessions.js';
+import { vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { startVsphereServer } from '../support/vsphere-lab.js';
+import { backupJobSpec, vmRestoreSpec } from '../support/vsphere-specs.js';
+import { removeHardenedInstalls } from '../support/hardened.js';
+import { freePort } from '../support/peers.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startLocalS3, type LocalS3 } from '../support/s3.js';
 import { startObjectLockStandIn, type ObjectLockStandIn } from '../support/s3-object-lock.js';
-import { readDatastoreFile } from '../../src/vsphere/datastore-files.js';
-import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
-import { captureVmConfig } from '../../src/vsphere/vm-config.js';
-import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
 
 /**
  * Issue 18 through the API: a LinuxHardened repository on a managed Linux host
@@ -31,17 +30,9 @@ import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
 const SERVERS = '/api/v1/backupInfrastructure/managedServers';
 const REPOS = '/api/v1/backupInfrastructure/repositories';
 const MiB = 1024 * 1024;
-const HOST = '127.0.0.1';
 /** Long enough for a backup, a refused delete and a second run inside it on a busy machine; short enough to wait out. */
 const PERIOD_SECONDS = 45;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (hardened Linux host, S3 object lock)', () => {
@@ -57,36 +48,13 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
   let hardenedId: string | undefined;
   let backupServerId: string;
 
-  async function finished(id: string) {
-    await t.server.runner.settled(id);
-    const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
-    expect(res.body.state).toBe('Stopped');
-    return res.body;
-  }
-  async function logText(id: string): Promise<string> {
-    const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
-    return logs.body.records.map((r: { status: string; title: string; description?: string }) => `${r.status}: ${r.title} ${r.description ?? ''}`).join('\n');
-  }
+  const { finished, logText, runSession } = sessionWaiters(() => ({ t, token }));
   async function sessionDone(method: string, url: string, json: unknown, version?: string) {
-    const res = await t.api.request(method, url, { token, json, version });
-    expect(res.status, res.text).toBe(201);
-    const done = await finished(res.body.id);
-    const log = await logText(res.body.id);
-    expect(done.result.result, log).toBe('Success');
-    return { resourceId: res.body.resourceId as string, log, id: res.body.id as string };
+    const session = await runSession(method, url, json, version);
+    return { resourceId: session.resourceId as string, log: await logText(session.id), id: session.id as string };
   }
-  const jobSpec = (name: string, repositoryId: string, d: PreparedDisk) => ({
-    name,
-    description: 'immutable repository',
-    type: 'Backup',
-    isHighPriority: false,
-    virtualMachines: { includes: [{ hostName: HOST, name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-    storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 1 } },
-    guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-    schedule: { runAutomatically: false },
-  });
   async function createJob(name: string, repositoryId: string, d: PreparedDisk): Promise<string> {
-    const job = await t.api.post('/api/v1/jobs', { token, json: jobSpec(name, repositoryId, d) });
+    const job = await t.api.post('/api/v1/jobs', { token, json: backupJobSpec(name, d, repositoryId, { description: 'immutable repository', restorePoints: 1 }) });
     expect(job.status, job.text).toBe(201);
     return job.body.id;
   }
@@ -99,84 +67,36 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
     );
     return { log, backupId: backup.id as string, pointId: points[0].id as string, pointIds: points.map((p: { id: string }) => p.id) as string[] };
   }
-  /** The named VM's disks as the simulator serves them, hashed. */
-  async function vmDiskHashes(name: string): Promise<string[] | undefined> {
-    const session = await vcsimSession(vcsim);
-    try {
-      const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
-      const vm = vms.find((o) => stringValue(o.props.get('name')) === name);
-      if (!vm) return undefined;
-      const config = await captureVmConfig(session, vm.obj);
-      const out: string[] = [];
-      for (const d of config.disks) {
-        const { stream } = await readDatastoreFile(session, { datacenter: config.datacenter, datastore: d.datastore.name, path: d.flatPath });
-        const hash = createHash('sha256');
-        for await (const part of stream) hash.update(part as Buffer);
-        out.push(hash.digest('hex'));
-      }
-      return out;
-    } finally {
-      await session.logout();
-    }
-  }
   async function restoreAndCompare(pointId: string, vmName: string, d: PreparedDisk) {
-    await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', {
-      objectRestorePointId: pointId,
-      type: 'Customized',
-      powerUp: 'false',
-      destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-      folder: { vmName, folder: { hostName: HOST, name: 'vm', type: 'Folder' } },
-      datastore: { datastore: { hostName: HOST, name: 'LocalDS_0', type: 'Datastore' }, diskType: 'Thin' },
-      network: { network: { hostName: HOST, name: 'VM Network', type: 'Network' } },
-      reason: 'immutable',
-    });
-    expect(await vmDiskHashes(vmName)).toEqual([sha(d.content)]);
+    await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', vmRestoreSpec(pointId, vmName, { powerUp: 'false', reason: 'immutable' }));
+    expect(await vmDiskHashes(vcsim, vmName)).toEqual([sha(d.content)]);
   }
   const deleteBackup = (backupId: string) => t.api.request('DELETE', `/api/v1/backups/${backupId}`, { token, version: '1.3-rev2' });
   const untilIn = (message: string) => /until (\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(message)?.[1];
 
   beforeAll(async () => {
-    vcsim = await startVcsim({ cbt: true });
-    disks = await prepareDisks(vcsim, { sizeBytes: 4 * MiB });
+    // On SQLite, with no repository of its own: the test adds the immutable ones.
+    ({ vcsim, disks, root, t, token, backupServerId } = await startVsphereServer({
+      name: 'immutable',
+      diskBytes: 4 * MiB,
+      vcsim: { cbt: true },
+      sqlite: true,
+      env: {
+        RAMPART_PROBE_TIMEOUT_MS: '5000',
+        RAMPART_REPOSITORY_REFRESH_SECONDS: '0',
+        RAMPART_TEST_IMMUTABILITY_SECONDS: String(PERIOD_SECONDS),
+      },
+    }));
     sshd = await startSshd({ allowRootWithKey: true });
     s3 = await startLocalS3([]);
     await s3.client.send(new CreateBucketCommand({ Bucket: 'locked' }));
     lock = await startObjectLockStandIn(s3.port);
-    root = await mkdtemp(path.join(tmpdir(), 'rampart-immutable-'));
-    t = await startTestServer({
-      RAMPART_PROBE_TIMEOUT_MS: '5000',
-      RAMPART_REPOSITORY_REFRESH_SECONDS: '0',
-      RAMPART_TEST_IMMUTABILITY_SECONDS: String(PERIOD_SECONDS),
-    });
-    token = await t.adminToken();
-    backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-    const vcCreds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-    await sessionDone('POST', SERVERS, {
-      name: HOST,
-      description: 'vcsim',
-      type: 'ViHost',
-      credentialsId: vcCreds.body.id,
-      port: vcsim.port,
-      certificateThumbprint: vcsim.thumbprint,
-    });
   }, 180_000);
 
   afterAll(async () => {
     await t?.cleanup();
-    // The service outlives Rampart by design; the test stops what it started: the supervising loop's process group.
-    if (hardenedId) {
-      const pidFile = path.join(INSTALL_ROOT, hardenedId, 'supervisor.pid');
-      if (existsSync(pidFile)) {
-        try {
-          process.kill(-Number((await readFile(pidFile, 'utf8')).trim()), 'SIGTERM');
-        } catch {
-          /* already gone */
-        }
-      }
-      await rm(path.join(INSTALL_ROOT, hardenedId), { recursive: true, force: true });
-      // The install made it; removed only when empty (another install may be using it).
-      await rmdir(INSTALL_ROOT).catch(() => undefined);
-    }
+    // The service outlives Rampart by design; the test stops what it started.
+    if (hardenedId) await removeHardenedInstalls([hardenedId]);
     if (root) {
       execFileSync('chattr', ['-R', '-i', root]);
       await rm(root, { recursive: true, force: true });

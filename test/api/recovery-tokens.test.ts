@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import type { TestServer } from '../support/server.js';
+import { sessionWaiters } from '../support/sessions.js';
+import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
+import { startVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec, NO_GUEST_CREDENTIALS } from '../support/vsphere-specs.js';
 
 /**
  * Agent recovery tokens through the HTTP API, against vcsim: two jobs make two backups;
@@ -17,7 +19,6 @@ import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../supp
  */
 
 const MiB = 1024 * 1024;
-const HOST = '127.0.0.1';
 const run = promisify(execFile);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -30,35 +31,15 @@ let repositoryId: string;
 const issued: string[] = [];
 const points: { id: string; backupId: string; disk: PreparedDisk }[] = [];
 
-async function sessionDone(method: string, url: string, json: unknown) {
-  const res = await t.api.request(method, url, { token: admin, json });
-  expect(res.status, res.text).toBe(201);
-  await t.server.runner.settled(res.body.id);
-  const done = await t.api.get(`/api/v1/sessions/${res.body.id}`, { token: admin });
-  expect(done.body.result.result, JSON.stringify(done.body)).toBe('Success');
-  return done.body;
-}
+const { runSession } = sessionWaiters(() => ({ t, token: admin }));
 
 async function backUpVm(disk: PreparedDisk, name: string) {
   const job = await t.api.post('/api/v1/jobs', {
     token: admin,
-    json: {
-      name,
-      description: 'recovery token test',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [{ hostName: HOST, name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
-      storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
-      guestProcessing: {
-        appAwareProcessing: { isEnabled: false },
-        guestFSIndexing: { isEnabled: false },
-        guestCredentials: { credsId: '00000000-0000-0000-0000-000000000000', credsType: 'Standard' },
-      },
-      schedule: { runAutomatically: false },
-    },
+    json: backupJobSpec(name, disk, repositoryId, { description: 'recovery token test', restorePoints: 7, guestProcessing: NO_GUEST_CREDENTIALS }),
   });
   expect(job.status, job.text).toBe(201);
-  await sessionDone('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
+  await runSession('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
   const list = await t.api.get('/api/v1/objectRestorePoints?orderColumn=CreationTime&orderAsc=false&limit=1', { token: admin });
   points.push({ id: list.body.data[0].id, backupId: list.body.data[0].backupId, disk });
 }
@@ -91,31 +72,16 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  vcsim = await startVcsim({ cbt: true });
-  disks = await prepareDisks(vcsim, { sizeBytes: 4 * MiB });
-  root = await mkdtemp(path.join(tmpdir(), 'rampart-recovery-'));
-  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000' });
-  admin = await t.adminToken();
-  const creds = await t.api.post('/api/v1/credentials', { token: admin, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-  expect(creds.status, creds.text).toBe(201);
-  await sessionDone('POST', '/api/v1/backupInfrastructure/managedServers', {
-    name: HOST,
-    description: 'vcsim',
-    type: 'ViHost',
-    credentialsId: creds.body.id,
-    port: vcsim.port,
-    certificateThumbprint: vcsim.thumbprint,
+  // On SQLite even when the suite has PostgreSQL: the test reads the database file for leaked tokens.
+  const lab = await startVsphereLab({
+    name: 'recovery',
+    diskBytes: 4 * MiB,
+    vcsim: { cbt: true },
+    sqlite: true,
+    env: { RAMPART_PROBE_TIMEOUT_MS: '5000' },
+    repository: { taskLimitEnabled: true, maxTaskCount: 4 },
   });
-  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-  const repo = await sessionDone('POST', '/api/v1/backupInfrastructure/repositories', {
-    type: 'LinuxLocal',
-    name: 'Local',
-    description: 'local folder',
-    hostId: backupServerId,
-    repository: { path: path.join(root, 'repo'), taskLimitEnabled: true, maxTaskCount: 4 },
-    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-  });
-  repositoryId = repo.resourceId;
+  ({ vcsim, disks, root, t, token: admin, repositoryId } = lab);
   await backUpVm(disks[0]!, 'Token source A');
   await backUpVm(disks[1]!, 'Token source B');
   expect(points[0]!.backupId).not.toBe(points[1]!.backupId);

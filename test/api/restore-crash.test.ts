@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
-import { readDatastoreFile } from '../../src/vsphere/datastore-files.js';
-import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
-import { captureVmConfig } from '../../src/vsphere/vm-config.js';
+import { startServerProcess } from '../support/server-process.js';
+import { sessionWaiters } from '../support/sessions.js';
+import { datastoreNames, prepareDisks, startVcsim, vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { addLocalRepository } from '../support/repositories.js';
+import { addVcsimHost } from '../support/vsphere-lab.js';
+import { backupJobSpec, instantRecoverySpec } from '../support/vsphere-specs.js';
 import { rampartMountsUnder } from '../../src/nbd/index.js';
 
 /**
@@ -21,7 +22,6 @@ import { rampartMountsUnder } from '../../src/nbd/index.js';
  */
 
 const MiB = 1024 * 1024;
-const HOST = '127.0.0.1';
 const IR_11 = '/api/v1/restore/instantRecovery/vmware/vm';
 
 // FUSE mounts need root and nbdfuse, as in restore.test.ts.
@@ -39,57 +39,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     if (value !== undefined) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function finished(p: ServerProcess, token: string, id: string) {
-  return until(`session ${id} to stop`, async () => {
-    const res = await p.api.get(`/api/v1/sessions/${id}`, { token });
-    return res.body.state === 'Stopped' ? res.body : undefined;
-  });
-}
-
-async function logText(p: ServerProcess, token: string, id: string): Promise<string> {
-  const logs = await p.api.get(`/api/v1/sessions/${id}/logs`, { token });
-  return logs.body.records.map((r: { status: string; title: string; description?: string }) => `${r.status}: ${r.title} ${r.description ?? ''}`).join('\n');
-}
-
-async function sessionDone(p: ServerProcess, token: string, url: string, json: unknown) {
-  const res = await p.api.post(url, { token, json });
-  expect(res.status, res.text).toBe(201);
-  const done = await finished(p, token, res.body.id);
-  expect(done.result.result, await logText(p, token, res.body.id)).toBe('Success');
-  return res.body;
-}
-
-/** The named VM's disks as the simulator serves them (datastore file API), hashed; undefined when no such VM. */
-async function vmDiskHashes(name: string): Promise<string[] | undefined> {
-  const session = await vcsimSession(vcsim);
-  try {
-    const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
-    const vm = vms.find((o) => stringValue(o.props.get('name')) === name);
-    if (!vm) return undefined;
-    const config = await captureVmConfig(session, vm.obj);
-    const out: string[] = [];
-    for (const d of config.disks) {
-      const { stream } = await readDatastoreFile(session, { datacenter: config.datacenter, datastore: d.datastore.name, path: d.flatPath });
-      const hash = createHash('sha256');
-      for await (const part of stream) hash.update(part as Buffer);
-      out.push(hash.digest('hex'));
-    }
-    return out;
-  } finally {
-    await session.logout();
-  }
-}
-
-async function datastoreNames(): Promise<string[]> {
-  const session = await vcsimSession(vcsim);
-  try {
-    const all = await retrieveFromContainer(session, [{ type: 'Datastore', pathSet: ['name'] }]);
-    return all.map((o) => stringValue(o.props.get('name')) ?? '');
-  } finally {
-    await session.logout();
   }
 }
 
@@ -118,58 +67,18 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
     let p = await startServerProcess(dataDir, env);
     try {
       let token = await p.adminToken();
-      const creds = await p.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-      expect(creds.status, creds.text).toBe(201);
-      await sessionDone(p, token, '/api/v1/backupInfrastructure/managedServers', {
-        name: HOST,
-        description: 'vcsim',
-        type: 'ViHost',
-        credentialsId: creds.body.id,
-        port: vcsim.port,
-        certificateThumbprint: vcsim.thumbprint,
-      });
+      const { finished, logText, runSession } = sessionWaiters(() => ({ api: p.api, token }));
+      await addVcsimHost({ api: p.api, token }, vcsim);
       const servers = await p.api.get('/api/v1/backupInfrastructure/managedServers?typeFilter=LinuxHost', { token });
       const backupServerId = servers.body.data.find((s: { description: string }) => s.description === 'Backup server (this machine)').id as string;
-      const repo = await sessionDone(p, token, '/api/v1/backupInfrastructure/repositories', {
-        type: 'LinuxLocal',
-        name: 'Local',
-        description: '',
-        hostId: backupServerId,
-        repository: { path: path.join(root, 'repo') },
-        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-      });
+      const repositoryId = await addLocalRepository({ api: p.api, token }, backupServerId, path.join(root, 'repo'));
       const d = disks[0]!;
-      const job = await p.api.post('/api/v1/jobs', {
-        token,
-        json: {
-          name: 'IR crash',
-          description: '',
-          type: 'Backup',
-          isHighPriority: false,
-          virtualMachines: { includes: [{ hostName: HOST, name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-          storage: { backupRepositoryId: repo.resourceId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
-          guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-          schedule: { runAutomatically: false },
-        },
-      });
+      const job = await p.api.post('/api/v1/jobs', { token, json: backupJobSpec('IR crash', d, repositoryId, { restorePoints: 3 }) });
       expect(job.status, job.text).toBe(201);
-      await sessionDone(p, token, `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
+      await runSession('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
       const pointId = (await p.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token })).body.data[0].id as string;
 
-      await sessionDone(p, token, IR_11, {
-        objectRestorePointId: pointId,
-        type: 'Customized',
-        powerUp: true,
-        secureRestore: { enableAntivirusScan: false },
-        destination: {
-          restoredVmName: 'ir-crash',
-          destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-          folder: { hostName: HOST, name: 'vm', type: 'Folder' },
-          resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
-          biosUuidPolicy: 'preserve',
-        },
-        datastore: { redirectIsEnabled: false },
-      });
+      await runSession('POST', IR_11, instantRecoverySpec(pointId, 'ir-crash'));
       const mount = (await p.api.get(`${IR_11}?nameFilter=ir-crash`, { token })).body.data[0];
       expect(mount).toMatchObject({ state: 'Mounted', vmName: 'ir-crash' });
       const datastore = `rampart-ir-${mount.id.slice(0, 8)}`;
@@ -186,7 +95,7 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
       await handle.close();
       const changed = Buffer.from(d.content);
       changed.fill(0x5a, 2 * MiB, 2 * MiB + 8192);
-      expect(await vmDiskHashes('ir-crash')).toEqual([sha(changed)]);
+      expect(await vmDiskHashes(vcsim, 'ir-crash')).toEqual([sha(changed)]);
       const mountsBefore = await rampartMountsUnder(path.join(irFolder, mount.id));
       expect(mountsBefore).toHaveLength(1);
 
@@ -216,7 +125,7 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
         const s = (await p.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-crash')}`, { token })).body.data;
         return s[0]?.state === 'Stopped' ? s[0] : undefined;
       });
-      expect(resuming.result.result, await logText(p, token, resuming.id)).toBe('Success');
+      expect(resuming.result.result, await logText(resuming.id)).toBe('Success');
       const after = (await p.api.get(`${IR_11}/${mount.id}`, { token })).body;
       expect(after, JSON.stringify(after)).toMatchObject({ state: 'Mounted', vmName: 'ir-crash' });
       expect(after.errorMessage).toBeUndefined();
@@ -224,8 +133,8 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
       // the backup plus the write made before the kill, through the simulator's datastore file API.
       expect(await rampartMountsUnder(irFolder)).toEqual(mountsBefore);
       expect((await stat(path.join(mountsBefore[0]!, 'disk'))).size).toBe(d.content.length);
-      expect(await vmDiskHashes('ir-crash')).toEqual([sha(changed)]);
-      expect(await datastoreNames()).toContain(datastore);
+      expect(await vmDiskHashes(vcsim, 'ir-crash')).toEqual([sha(changed)]);
+      expect(await datastoreNames(vcsim)).toContain(datastore);
       // The old nbdfuse (whose server was killed) is not left running beside the new one; it exits
       // on its own once its detached mount is released, so it gets a few seconds on busy cores.
       await until('one nbdfuse under the data folder', async () => ((await nbdfuseUnder(irFolder)).length === 1 ? true : undefined), 15_000).catch(async () => {
@@ -234,11 +143,11 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
 
       const unmount = await p.api.post(`${IR_11}/${mount.id}/unmount`, { token });
       expect(unmount.status, unmount.text).toBe(200);
-      const done = await finished(p, token, unmount.body.id);
-      expect(done.result.result, await logText(p, token, unmount.body.id)).toBe('Success');
+      const done = await finished(unmount.body.id);
+      expect(done.result.result, await logText(unmount.body.id)).toBe('Success');
       expect((await p.api.get(`${IR_11}/${mount.id}`, { token })).status).toBe(404);
-      expect(await vmDiskHashes('ir-crash')).toBeUndefined();
-      expect(await datastoreNames()).not.toContain(datastore);
+      expect(await vmDiskHashes(vcsim, 'ir-crash')).toBeUndefined();
+      expect(await datastoreNames(vcsim)).not.toContain(datastore);
       expect(await rampartMountsUnder(irFolder)).toEqual([]);
       expect(existsSync(path.join(irFolder, mount.id))).toBe(false);
       expect((await readdir(path.join(irFolder, 'redo'))).filter((f) => f.startsWith(mount.id))).toEqual([]);

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { createTestDatabase, postgresUrl } from '../support/postgres.js';
-import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { sessionWaiters } from '../support/sessions.js';
+import { startVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec, NO_GUEST_CREDENTIALS } from '../support/vsphere-specs.js';
 import { readDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
 import { child, childText, moref } from '../../src/vsphere/xml.js';
@@ -23,28 +24,11 @@ let vcsim: Vcsim;
 let disks: PreparedDisk[];
 let root: string;
 let pointId: string;
-let databaseEnv: Record<string, string> = {};
+/** What the server was started with (its database included), for the restarts. */
+let serverEnv: Record<string, string> = {};
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-async function finished(id: string) {
-  await t.server.runner.settled(id);
-  const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
-  expect(res.body.state).toBe('Stopped');
-  return res.body;
-}
-
-async function logText(id: string): Promise<string> {
-  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
-  return logs.body.records.map((r: any) => `${r.status}: ${r.title} ${r.description ?? ''}`).join('\n');
-}
-
-async function sessionDone(method: string, url: string, json: unknown, version?: string) {
-  const res = await t.api.request(method, url, { token, json, version });
-  expect(res.status, res.text).toBe(201);
-  const done = await finished(res.body.id);
-  expect(done.result.result, await logText(res.body.id)).toBe('Success');
-  return res.body;
-}
+const { finished, logText, runSession } = sessionWaiters(() => ({ t, token }));
 
 /** A datastore file's bytes as the simulator serves them (its datastore file API), hashed; undefined when absent. */
 async function datastoreFileHash(datastore: string, file: string): Promise<string | undefined> {
@@ -92,50 +76,20 @@ async function retrieveFcd(id: string, datastore: string): Promise<{ name?: stri
 }
 
 beforeAll(async () => {
-  vcsim = await startVcsim({ cbt: true });
-  disks = await prepareDisks(vcsim, { sizeBytes: 8 * MiB });
-  root = await mkdtemp(path.join(tmpdir(), 'rampart-fcd-'));
-  databaseEnv = { RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) };
-  t = await startTestServer(databaseEnv);
-  token = await t.adminToken();
-  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-  expect(creds.status, creds.text).toBe(201);
-  await sessionDone('POST', '/api/v1/backupInfrastructure/managedServers', {
-    name: HOST,
-    description: 'vcsim',
-    type: 'ViHost',
-    credentialsId: creds.body.id,
-    port: vcsim.port,
-    certificateThumbprint: vcsim.thumbprint,
+  const lab = await startVsphereLab({
+    name: 'fcd',
+    diskBytes: 8 * MiB,
+    vcsim: { cbt: true },
+    env: { RAMPART_PROBE_TIMEOUT_MS: '5000' },
+    repository: { taskLimitEnabled: true, maxTaskCount: 4 },
   });
-  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-  const repo = await sessionDone('POST', '/api/v1/backupInfrastructure/repositories', {
-    type: 'LinuxLocal',
-    name: 'Local',
-    description: 'local folder',
-    hostId: backupServerId,
-    repository: { path: path.join(root, 'repo'), taskLimitEnabled: true, maxTaskCount: 4 },
-    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-  });
+  ({ vcsim, disks, root, t, token, env: serverEnv } = lab);
   const job = await t.api.post('/api/v1/jobs', {
     token,
-    json: {
-      name: 'FCD source',
-      description: 'fcd test',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [{ hostName: HOST, name: disks[0]!.vm, type: 'VirtualMachine', objectId: disks[0]!.vmRef.value }] },
-      storage: { backupRepositoryId: repo.resourceId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
-      guestProcessing: {
-        appAwareProcessing: { isEnabled: false },
-        guestFSIndexing: { isEnabled: false },
-        guestCredentials: { credsId: '00000000-0000-0000-0000-000000000000', credsType: 'Standard' },
-      },
-      schedule: { runAutomatically: false },
-    },
+    json: backupJobSpec('FCD source', disks[0]!, lab.repositoryId, { description: 'fcd test', restorePoints: 7, guestProcessing: NO_GUEST_CREDENTIALS }),
   });
   expect(job.status, job.text).toBe(201);
-  await sessionDone('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
+  await runSession('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
   pointId = (await t.api.get('/api/v1/objectRestorePoints', { token })).body.data[0].id;
 }, 180_000);
 
@@ -256,7 +210,7 @@ describe('instant recovery of first-class disks', () => {
     changed.fill(0x42, MiB, MiB + 4096);
 
     await t.stop();
-    t = await startTestServer(databaseEnv, dataDir);
+    t = await startTestServer(serverEnv, dataDir);
     token = await t.adminToken();
     const after = await t.api.get(`${FCD_11}/${mount.id}`, { token, version: '1.1-rev0' });
     expect(after.body).toMatchObject({ state: 'Mounted', mountedDisks: mount.mountedDisks });

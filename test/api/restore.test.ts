@@ -11,15 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTlsMaterial } from '../support/peers.js';
 import { loadConfig } from '../../src/config.js';
-import { createTestDatabase, postgresUrl } from '../support/postgres.js';
-import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { datastoreNames, vcsimSession, vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { sessionWaiters } from '../support/sessions.js';
+import { startVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec, instantRecoverySpec, NO_GUEST_CREDENTIALS, vmRestoreSpec } from '../support/vsphere-specs.js';
 import { localFolderBackend, openChunkStore, readRestorePoint } from '../../src/chunkstore/index.js';
 import { readDiskIndex } from '../../src/chunkstore/restore-point-reader.js';
 import { digestAt, isZeroDigest } from '../../src/chunkstore/fixed-index.js';
 import { chunkKey } from '../../src/chunkstore/layout.js';
-import { readDatastoreFile, writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
+import { writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
-import { captureVmConfig } from '../../src/vsphere/vm-config.js';
 import { destroyEntity, powerOffVm, unregisterVm } from '../../src/vsphere/vm-lifecycle.js';
 import { moref, toMoref } from '../../src/vsphere/xml.js';
 import { rampartMountsUnder } from '../../src/nbd/index.js';
@@ -34,126 +35,43 @@ let vcsim: Vcsim;
 let disks: PreparedDisk[];
 let root: string;
 let repositoryId: string;
-let databaseEnv: Record<string, string> = {};
+/** What the server was started with (its database included), for the restarts. */
+let serverEnv: Record<string, string> = {};
 let tinyFolder: string | undefined;
 let tinyMounted = false;
 
-async function finished(id: string) {
-  await t.server.runner.settled(id);
-  const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
-  expect(res.body.state).toBe('Stopped');
-  return res.body;
-}
-
-async function logText(id: string): Promise<string> {
-  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
-  return logs.body.records.map((r: any) => `${r.status}: ${r.title} ${r.description ?? ''}`).join('\n');
-}
-
-async function sessionDone(method: string, url: string, json: unknown, version?: string) {
-  const res = await t.api.request(method, url, { token, json, version });
-  expect(res.status, res.text).toBe(201);
-  const done = await finished(res.body.id);
-  expect(done.result.result, await logText(res.body.id)).toBe('Success');
-  return res.body;
-}
+const { finished, logText, runSession } = sessionWaiters(() => ({ t, token }));
 
 /** A job over one VM, run once per call: the first run is a full, the next ones incrementals. */
 async function backUp(jobId: string): Promise<string> {
-  await sessionDone('POST', `/api/v1/jobs/${jobId}/start`, { performActiveFull: false });
+  await runSession('POST', `/api/v1/jobs/${jobId}/start`, { performActiveFull: false });
   const points = await t.api.get(`/api/v1/objectRestorePoints?orderColumn=CreationTime&orderAsc=false`, { token });
   return points.body.data[0].id;
 }
 
 async function createJob(name: string, disk: PreparedDisk, advancedSettings?: unknown): Promise<string> {
-  const res = await t.api.post('/api/v1/jobs', {
-    token,
-    json: {
-      name,
-      description: 'restore test',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [{ hostName: HOST, name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
-      storage: {
-        backupRepositoryId: repositoryId,
-        backupProxies: { autoSelection: true },
-        retentionPolicy: { type: 'RestorePoints', quantity: 7 },
-        ...(advancedSettings ? { advancedSettings } : {}),
-      },
-      guestProcessing: {
-        appAwareProcessing: { isEnabled: false },
-        guestFSIndexing: { isEnabled: false },
-        guestCredentials: { credsId: '00000000-0000-0000-0000-000000000000', credsType: 'Standard' },
-      },
-      schedule: { runAutomatically: false },
-    },
+  const json = backupJobSpec(name, disk, repositoryId, {
+    description: 'restore test',
+    restorePoints: 7,
+    storage: advancedSettings ? { advancedSettings } : {},
+    guestProcessing: NO_GUEST_CREDENTIALS,
   });
+  const res = await t.api.post('/api/v1/jobs', { token, json });
   expect(res.status, res.text).toBe(201);
   return res.body.id;
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** The named VM's disks as the simulator serves them (datastore file API), hashed. */
-async function vmDiskHashes(name: string): Promise<string[] | undefined> {
-  const session = await vcsimSession(vcsim);
-  try {
-    const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
-    const vm = vms.find((o) => stringValue(o.props.get('name')) === name);
-    if (!vm) return undefined;
-    const config = await captureVmConfig(session, vm.obj);
-    const out: string[] = [];
-    for (const d of config.disks) {
-      const { stream } = await readDatastoreFile(session, { datacenter: config.datacenter, datastore: d.datastore.name, path: d.flatPath });
-      const hash = createHash('sha256');
-      for await (const part of stream) hash.update(part as Buffer);
-      out.push(hash.digest('hex'));
-    }
-    return out;
-  } finally {
-    await session.logout();
-  }
-}
-
-const customized = (pointId: string, vmName: string, extra: Record<string, unknown> = {}) => ({
-  objectRestorePointId: pointId,
-  type: 'Customized',
-  powerUp: 'true',
-  destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-  folder: { vmName, folder: { hostName: HOST, name: 'vm', type: 'Folder' } },
-  datastore: { datastore: { hostName: HOST, name: 'LocalDS_0', type: 'Datastore' }, diskType: 'Thin' },
-  network: { network: { hostName: HOST, name: 'VM Network', type: 'Network' } },
-  reason: 'test',
-  ...extra,
-});
-
 beforeAll(async () => {
-  vcsim = await startVcsim({ cbt: true });
-  disks = await prepareDisks(vcsim, { sizeBytes: 8 * MiB });
-  root = await mkdtemp(path.join(tmpdir(), 'rampart-restore-'));
-  databaseEnv = { RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) };
-  t = await startTestServer(databaseEnv);
-  token = await t.adminToken();
-  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-  expect(creds.status, creds.text).toBe(201);
-  await sessionDone('POST', '/api/v1/backupInfrastructure/managedServers', {
-    name: HOST,
-    description: 'vcsim',
-    type: 'ViHost',
-    credentialsId: creds.body.id,
-    port: vcsim.port,
-    certificateThumbprint: vcsim.thumbprint,
+  const lab = await startVsphereLab({
+    name: 'restore',
+    diskBytes: 8 * MiB,
+    vcsim: { cbt: true },
+    env: { RAMPART_PROBE_TIMEOUT_MS: '5000' },
+    repository: { taskLimitEnabled: true, maxTaskCount: 4 },
   });
-  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-  const repo = await sessionDone('POST', '/api/v1/backupInfrastructure/repositories', {
-    type: 'LinuxLocal',
-    name: 'Local',
-    description: 'local folder',
-    hostId: backupServerId,
-    repository: { path: path.join(root, 'repo'), taskLimitEnabled: true, maxTaskCount: 4 },
-    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-  });
-  repositoryId = repo.resourceId;
+  ({ vcsim, disks, root, t, token, repositoryId, env: serverEnv } = lab);
 }, 180_000);
 
 afterAll(async () => {
@@ -184,16 +102,16 @@ describe('entire VM restore', () => {
     incrementId = await backUp(jobId);
     expect(incrementId).not.toBe(fullId);
 
-    const full = await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', customized(fullId, 'restored-full'), '1.1-rev0');
+    const full = await runSession('POST', '/api/v1/restore/vmRestore/vmware/', vmRestoreSpec(fullId, 'restored-full'), '1.1-rev0');
     expect(full).toMatchObject({ sessionType: 'RestoreVm', resourceId: fullId });
     const fullLog = await logText(full.id);
     expect(fullLog).toMatch(/Created VM "restored-full"/);
     expect(fullLog).toMatch(/Hard disk 1 \(8 MiB\): restored to \[LocalDS_0\] /);
     expect(fullLog).toMatch(/Powering on "restored-full"/);
-    expect(await vmDiskHashes('restored-full')).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, 'restored-full')).toEqual([sha(disks[0]!.content)]);
 
     // 1.2 spelling: restorePointId, diskMappings, the vSphere path.
-    const inc = await sessionDone(
+    const inc = await runSession(
       'POST',
       '/api/v1/restore/vmRestore/vSphere',
       {
@@ -205,7 +123,7 @@ describe('entire VM restore', () => {
       '1.2-rev1',
     );
     expect(inc.sessionType).toBe('RestoreVm');
-    expect(await vmDiskHashes('restored-inc')).toEqual([sha(changed)]);
+    expect(await vmDiskHashes(vcsim, 'restored-inc')).toEqual([sha(changed)]);
     const progress = await t.api.get(`/api/v1/sessions/${inc.id}`, { token });
     expect(progress.body.progressPercent).toBe(100);
   }, 180_000);
@@ -217,11 +135,11 @@ describe('entire VM restore', () => {
       backupModeType: 'Incremental',
       storageData: { encryption: { isEnabled: true, encryptionPasswordIdOrNull: password.body.id } },
     });
-    const before = await vmDiskHashes(disks[0]!.vm);
+    const before = await vmDiskHashes(vcsim, disks[0]!.vm);
     const pointId = await backUp(jobId);
-    // sessionDone waits for the session and expects Success.
-    await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', customized(pointId, 'restored-encrypted'), '1.1-rev0');
-    expect(await vmDiskHashes('restored-encrypted')).toEqual(before);
+    // runSession waits for the session and expects Success.
+    await runSession('POST', '/api/v1/restore/vmRestore/vmware/', vmRestoreSpec(pointId, 'restored-encrypted'), '1.1-rev0');
+    expect(await vmDiskHashes(vcsim, 'restored-encrypted')).toEqual(before);
   }, 180_000);
 
   it('OriginalLocation with quickRollback writes the point back over the VM and says how many chunks differed', async () => {
@@ -233,14 +151,14 @@ describe('entire VM restore', () => {
     } finally {
       await session.logout();
     }
-    const res = await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: true, powerUp: true });
+    const res = await runSession('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: true, powerUp: true });
     const log = await logText(res.id);
     // The full point differs from the damaged disk in the chunk at 3 MiB (the incremental's change) and the one at 6 MiB.
     expect(log).toMatch(/quick rollback: 2 of 8 chunk\(s\) differ/);
     expect(log).toMatch(/Powering off|Powering on/);
-    expect(await vmDiskHashes(disks[0]!.vm)).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, disks[0]!.vm)).toEqual([sha(disks[0]!.content)]);
 
-    const again = await sessionDone('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: 'true' });
+    const again = await runSession('POST', '/api/v1/restore/vmRestore/vmware/', { objectRestorePointId: fullId, type: 'OriginalLocation', quickRollback: 'true' });
     expect(await logText(again.id)).toMatch(/quick rollback: 0 of 8 chunk\(s\) differ, nothing written/);
   }, 120_000);
 
@@ -250,9 +168,9 @@ describe('entire VM restore', () => {
       ['1.1-rev0', { type: 'OriginalLocation' }, /objectRestorePointId/],
       ['1.1-rev0', { type: 'OriginalLocation', objectRestorePointId: missing }, /objectRestorePointId.*no restore point/],
       ['1.1-rev0', { type: 'Sideways', objectRestorePointId: fullId }, /type/],
-      ['1.1-rev0', customized(fullId, 'x', { powerUp: 'maybe' }), /powerUp/],
-      ['1.1-rev0', customized(fullId, 'x', { datastore: { datastore: { name: 'LocalDS_0' } } }), /datastore\.datastore\.hostName/],
-      ['1.1-rev0', customized(fullId, 'x', { datastore: { diskType: 'Wobbly' } }), /datastore\.diskType/],
+      ['1.1-rev0', vmRestoreSpec(fullId, 'x', { powerUp: 'maybe' }), /powerUp/],
+      ['1.1-rev0', vmRestoreSpec(fullId, 'x', { datastore: { datastore: { name: 'LocalDS_0' } } }), /datastore\.datastore\.hostName/],
+      ['1.1-rev0', vmRestoreSpec(fullId, 'x', { datastore: { diskType: 'Wobbly' } }), /datastore\.diskType/],
       ['1.2-rev1', { type: 'OriginalLocation', restorePointId: missing }, /restorePointId/],
     ];
     for (const [version, json, pattern] of cases) {
@@ -267,25 +185,25 @@ describe('entire VM restore', () => {
     // A destination that is not there fails the session, naming it, and leaves no VM.
     const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', {
       token,
-      json: customized(fullId, 'nowhere', { datastore: { datastore: { hostName: HOST, name: 'NoSuchDS', type: 'Datastore' } } }),
+      json: vmRestoreSpec(fullId, 'nowhere', { datastore: { datastore: { hostName: HOST, name: 'NoSuchDS', type: 'Datastore' } } }),
     });
     expect(res.status).toBe(201);
     const done = await finished(res.body.id);
     expect(done.result.result).toBe('Failed');
     expect(done.result.message).toMatch(/datastore: Datastore "NoSuchDS" was not found/);
-    expect(await vmDiskHashes('nowhere')).toBeUndefined();
+    expect(await vmDiskHashes(vcsim, 'nowhere')).toBeUndefined();
   }, 60_000);
 
   it('a stopped restore leaves no VM behind', async () => {
     for (const delayMs of [0, 30, 80]) {
       const name = `restored-stopped-${delayMs}`;
-      const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: customized(fullId, name) });
+      const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: vmRestoreSpec(fullId, name) });
       expect(res.status, res.text).toBe(201);
       await new Promise((r) => setTimeout(r, delayMs));
       await t.api.post(`/api/v1/sessions/${res.body.id}/stop`, { token });
       const done = await finished(res.body.id);
       // Either the stop came first (nothing left to undo) or the restore had finished: then the VM is complete, never half-made.
-      const hashes = await vmDiskHashes(name);
+      const hashes = await vmDiskHashes(vcsim, name);
       if (done.result.result === 'Success') expect(hashes).toEqual([sha(disks[0]!.content)]);
       else expect(hashes, await logText(res.body.id)).toBeUndefined();
     }
@@ -307,7 +225,7 @@ describe('entire VM restore', () => {
     blob[blob.length - 5] ^= 0xff;
     await writeFile(file, blob);
 
-    const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: customized(pointId, 'restored-corrupt') });
+    const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', { token, json: vmRestoreSpec(pointId, 'restored-corrupt') });
     expect(res.status, res.text).toBe(201);
     const done = await finished(res.body.id);
     const log = await logText(res.body.id);
@@ -315,7 +233,7 @@ describe('entire VM restore', () => {
     expect(done.result.message).toMatch(/Hard disk 1/);
     expect(done.result.message).toMatch(/offset 2097152/);
     expect(log).toMatch(/Removed the partially restored VM "restored-corrupt"/);
-    expect(await vmDiskHashes('restored-corrupt')).toBeUndefined();
+    expect(await vmDiskHashes(vcsim, 'restored-corrupt')).toBeUndefined();
   }, 120_000);
 
   it('a Customized restore to a datastore without the space fails before anything is created, saying how much is needed and free', async () => {
@@ -334,7 +252,7 @@ describe('entire VM restore', () => {
     }
     const res = await t.api.post('/api/v1/restore/vmRestore/vmware/', {
       token,
-      json: customized(fullId, 'restored-tiny', { datastore: { datastore: { hostName: HOST, name: 'TinyDS', type: 'Datastore' }, diskType: 'Thin' } }),
+      json: vmRestoreSpec(fullId, 'restored-tiny', { datastore: { datastore: { hostName: HOST, name: 'TinyDS', type: 'Datastore' }, diskType: 'Thin' } }),
     });
     expect(res.status, res.text).toBe(201);
     const done = await finished(res.body.id);
@@ -342,20 +260,10 @@ describe('entire VM restore', () => {
     expect(done.result.result, log).toBe('Failed');
     expect(done.result.message).toMatch(/Datastore TinyDS has 4 MiB free; the restored disks need 8 MiB\. Nothing was created\./);
     expect(log).not.toMatch(/Creating VM/);
-    expect(await vmDiskHashes('restored-tiny')).toBeUndefined();
+    expect(await vmDiskHashes(vcsim, 'restored-tiny')).toBeUndefined();
     expect(await readdir(tinyFolder)).toEqual([]);
   }, 60_000);
 });
-
-async function datastoreNames(): Promise<string[]> {
-  const session = await vcsimSession(vcsim);
-  try {
-    const all = await retrieveFromContainer(session, [{ type: 'Datastore', pathSet: ['name'] }]);
-    return all.map((o) => stringValue(o.props.get('name')) ?? '');
-  } finally {
-    await session.logout();
-  }
-}
 
 const IR_11 = '/api/v1/restore/instantRecovery/vmware/vm';
 const IR_13 = '/api/v1/restore/instantRecovery/vSphere/vm';
@@ -368,20 +276,7 @@ describe('instant VM recovery', () => {
     const res = await t.api.post(IR_11, {
       token,
       version: '1.1-rev0',
-      json: {
-        objectRestorePointId: fullId,
-        type: 'Customized',
-        powerUp: true,
-        secureRestore: { enableAntivirusScan: false },
-        destination: {
-          restoredVmName: 'ir-one',
-          destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-          folder: { hostName: HOST, name: 'vm', type: 'Folder' },
-          resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
-          biosUuidPolicy: 'preserve',
-        },
-        datastore: { redirectIsEnabled: false },
-      },
+      json: instantRecoverySpec(fullId, 'ir-one'),
     });
     expect(res.status, res.text).toBe(201);
     expect(res.body.sessionType).toBe('InstantRecovery');
@@ -397,7 +292,7 @@ describe('instant VM recovery', () => {
     expect(first.hostName).toBeUndefined();
     expect(first.errorMessage).toBeUndefined();
     // The VM's disk, read through the simulator's datastore API (NFS-style datastore → symlink → nbdfuse → Rampart's NBD export → chunks).
-    expect(await vmDiskHashes('ir-one')).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, 'ir-one')).toEqual([sha(disks[0]!.content)]);
 
     // A write lands in the redo file; the restore point is untouched.
     const staging = path.join(t.dataDir, 'ir', first.id, `rampart-ir-${first.id.slice(0, 8)}`);
@@ -411,7 +306,7 @@ describe('instant VM recovery', () => {
     await handle.close();
     const changed = Buffer.from(disks[0]!.content);
     changed.fill(0x77, 0, 4096);
-    expect(await vmDiskHashes('ir-one')).toEqual([sha(changed)]);
+    expect(await vmDiskHashes(vcsim, 'ir-one')).toEqual([sha(changed)]);
     const redo = path.join(t.dataDir, 'ir', 'redo');
     expect((await readdir(redo)).filter((f) => f.startsWith(first.id))).toHaveLength(1);
     const store = await openChunkStore(localFolderBackend(path.join(root, 'repo')));
@@ -443,9 +338,9 @@ describe('instant VM recovery', () => {
     second = (await t.api.get(`${IR_13}?vmNameFilter=ir-two`, { token, version: '1.3-rev2' })).body.data[0];
     expect(second).toMatchObject({ state: 'Mounted', vmName: 'ir-two', hostName: HOST, jobName: expect.any(String), restorePointDate: expect.any(String) });
     expect((await t.api.get(`${IR_11}/${first.id}`, { token, version: '1.1-rev0' })).body.state).toBe('Mounted');
-    expect(await vmDiskHashes('ir-two')).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, 'ir-two')).toEqual([sha(disks[0]!.content)]);
     expect((await readdir(path.join(t.dataDir, 'ir', 'redo'))).filter((f) => f.startsWith(second.id))).toHaveLength(0);
-    expect(await datastoreNames()).toEqual(expect.arrayContaining([`rampart-ir-${first.id.slice(0, 8)}`, `rampart-ir-${second.id.slice(0, 8)}`]));
+    expect(await datastoreNames(vcsim)).toEqual(expect.arrayContaining([`rampart-ir-${first.id.slice(0, 8)}`, `rampart-ir-${second.id.slice(0, 8)}`]));
   }, 120_000);
 
   it('unmount leaves nothing behind: no VM, no datastore, no FUSE mount, no export, no redo, no folder', async () => {
@@ -454,15 +349,15 @@ describe('instant VM recovery', () => {
     const done = await finished(res.body.id);
     expect(done.result.result, await logText(res.body.id)).toBe('Success');
     expect((await t.api.get(`${IR_11}/${first.id}`, { token, version: '1.1-rev0' })).status).toBe(404);
-    expect(await vmDiskHashes('ir-one')).toBeUndefined();
-    expect(await datastoreNames()).not.toContain(`rampart-ir-${first.id.slice(0, 8)}`);
+    expect(await vmDiskHashes(vcsim, 'ir-one')).toBeUndefined();
+    expect(await datastoreNames(vcsim)).not.toContain(`rampart-ir-${first.id.slice(0, 8)}`);
     expect(await rampartMountsUnder(path.join(t.dataDir, 'ir', first.id))).toEqual([]);
     expect(existsSync(path.join(t.dataDir, 'ir', first.id))).toBe(false);
     expect((await readdir(path.join(t.dataDir, 'ir', 'redo'))).filter((f) => f.startsWith(first.id))).toHaveLength(0);
     const socket = path.join(t.dataDir, 'ir', 'nbd.sock');
     await expect(promisify(execFile)('nbdinfo', [`nbd+unix:///ir-${first.id}-${disks[0]!.key}?socket=${socket}`])).rejects.toThrow();
     // The other mount still runs.
-    expect(await vmDiskHashes('ir-two')).toEqual([sha(disks[0]!.content)]);
+    expect(await vmDiskHashes(vcsim, 'ir-two')).toEqual([sha(disks[0]!.content)]);
   }, 60_000);
 
   it('quick migration copies the live disk to a datastore, runs the VM there and unmounts the recovery', async () => {
@@ -478,8 +373,8 @@ describe('instant VM recovery', () => {
     expect(res.body.sessionType).toBe('QuickMigration');
     const done = await finished(res.body.id);
     expect(done.result.result, await logText(res.body.id)).toBe('Success');
-    expect(await vmDiskHashes('ir-two')).toEqual([sha(disks[0]!.content)]);
-    expect(await datastoreNames()).not.toContain(`rampart-ir-${second.id.slice(0, 8)}`);
+    expect(await vmDiskHashes(vcsim, 'ir-two')).toEqual([sha(disks[0]!.content)]);
+    expect(await datastoreNames(vcsim)).not.toContain(`rampart-ir-${second.id.slice(0, 8)}`);
     expect((await t.api.get(`${IR_13}/${second.id}`, { token, version: '1.3-rev2' })).status).toBe(404);
     expect(await rampartMountsUnder(path.join(t.dataDir, 'ir'))).toEqual([]);
   }, 120_000);
@@ -488,20 +383,7 @@ describe('instant VM recovery', () => {
     const mountVm = async (vmName: string) => {
       const res = await t.api.post(IR_11, {
         token,
-        json: {
-          objectRestorePointId: fullId,
-          type: 'Customized',
-          powerUp: true,
-          secureRestore: { enableAntivirusScan: false },
-          destination: {
-            restoredVmName: vmName,
-            destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-            folder: { hostName: HOST, name: 'vm', type: 'Folder' },
-            resourcePool: { hostName: HOST, name: 'Resources', type: 'ResourcePool' },
-            biosUuidPolicy: 'preserve',
-          },
-          datastore: { redirectIsEnabled: false },
-        },
+        json: instantRecoverySpec(fullId, vmName),
       });
       expect(res.status, res.text).toBe(201);
       expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
@@ -530,7 +412,7 @@ describe('instant VM recovery', () => {
       changed.fill(byte, 3 * MiB, 3 * MiB + 8192);
       written.set(mount.id, changed);
     }
-    expect(await vmDiskHashes('ir-three')).toEqual([sha(written.get(kept.id)!)]);
+    expect(await vmDiskHashes(vcsim, 'ir-three')).toEqual([sha(written.get(kept.id)!)]);
     await t.stop();
 
     // While Rampart is down: ir-five's VM and datastore go from vCenter; ir-four's redo file is deleted.
@@ -545,13 +427,13 @@ describe('instant VM recovery', () => {
     } finally {
       await session.logout();
     }
-    expect(await vmDiskHashes('ir-five')).toBeUndefined();
+    expect(await vmDiskHashes(vcsim, 'ir-five')).toBeUndefined();
     const redo = path.join(dataDir, 'ir', 'redo');
     const kept0 = (await readdir(redo)).filter((f) => f.startsWith(kept.id));
     expect(kept0).toHaveLength(1);
     for (const f of (await readdir(redo)).filter((f) => f.startsWith(lost.id))) await rm(path.join(redo, f));
 
-    t = await startTestServer(databaseEnv, dataDir);
+    t = await startTestServer(serverEnv, dataDir);
     token = await t.adminToken();
     for (const mount of [kept, remade]) {
       const after = await t.api.get(`${IR_11}/${mount.id}`, { token });
@@ -562,21 +444,21 @@ describe('instant VM recovery', () => {
       // Made again what was gone: a success with warnings.
       expect(sessions[0].result.result, await logText(sessions[0].id)).toBe(mount === kept ? 'Success' : 'Warning');
       // The write made before the restart is read back through the new export over the same redo file.
-      expect(await vmDiskHashes(mount.vmName)).toEqual([sha(written.get(mount.id)!)]);
+      expect(await vmDiskHashes(vcsim, mount.vmName)).toEqual([sha(written.get(mount.id)!)]);
     }
     const remadeSession = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-five')}`, { token })).body.data[0];
     const remadeLog = await logText(remadeSession.id);
     expect(remadeLog).toMatch(/Datastore rampart-ir-\S+ is gone/);
     expect(remadeLog).toMatch(/VM "ir-five" is no longer registered; registering it again/);
-    expect(await datastoreNames()).toEqual(expect.arrayContaining([`rampart-ir-${kept.id.slice(0, 8)}`, `rampart-ir-${remade.id.slice(0, 8)}`]));
+    expect(await datastoreNames(vcsim)).toEqual(expect.arrayContaining([`rampart-ir-${kept.id.slice(0, 8)}`, `rampart-ir-${remade.id.slice(0, 8)}`]));
 
     const failed = await t.api.get(`${IR_11}/${lost.id}`, { token });
     expect(failed.body.state).toBe('Failed');
     expect(failed.body.errorMessage).toMatch(/restarted[\s\S]*redo file of Hard disk 1 .* is gone/);
     const lostSession = (await t.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-four')}`, { token })).body.data[0];
     expect(lostSession.result.result).toBe('Failed');
-    expect(await vmDiskHashes('ir-four')).toBeUndefined();
-    expect(await datastoreNames()).not.toContain(`rampart-ir-${lost.id.slice(0, 8)}`);
+    expect(await vmDiskHashes(vcsim, 'ir-four')).toBeUndefined();
+    expect(await datastoreNames(vcsim)).not.toContain(`rampart-ir-${lost.id.slice(0, 8)}`);
     expect(existsSync(path.join(dataDir, 'ir', lost.id))).toBe(false);
     expect(await rampartMountsUnder(path.join(dataDir, 'ir', lost.id))).toEqual([]);
 
@@ -585,7 +467,7 @@ describe('instant VM recovery', () => {
       const res = await t.api.post(`${IR_11}/${mount.id}/unmount`, { token });
       expect(res.status, res.text).toBe(200);
       expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
-      expect(await vmDiskHashes(mount.vmName)).toBeUndefined();
+      expect(await vmDiskHashes(vcsim, mount.vmName)).toBeUndefined();
       expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
     }
     expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
@@ -648,14 +530,14 @@ describe('instant recovery for real ESXi hosts (RAMPART_IR_NFS_HOST)', () => {
     try {
       const dataDir = t.dataDir;
       await t.stop();
-      t = await startTestServer({ ...databaseEnv, RAMPART_IR_NFS_HOST: '192.0.2.10' }, dataDir);
+      t = await startTestServer({ ...serverEnv, RAMPART_IR_NFS_HOST: '192.0.2.10' }, dataDir);
       token = await t.adminToken();
       const creds = await t.api.post('/api/v1/credentials', {
         token,
         json: { type: 'Standard', username: vcsim.username, password: vcsim.password, description: 'via forwarder' },
       });
       expect(creds.status, creds.text).toBe(201);
-      await sessionDone('POST', '/api/v1/backupInfrastructure/managedServers', {
+      await runSession('POST', '/api/v1/backupInfrastructure/managedServers', {
         name: 'localhost',
         description: 'vcsim behind a recording forwarder',
         type: 'ViHost',
@@ -695,8 +577,8 @@ describe('instant recovery for real ESXi hosts (RAMPART_IR_NFS_HOST)', () => {
       expect(done.result.result).toBe('Failed');
       expect(mount.state).toBe('Failed');
       expect(await logText(res.body.id)).toMatch(/Mounting datastore rampart-ir-\S+ \(192\.0\.2\.10:\//);
-      expect(await vmDiskHashes('ir-nfs')).toBeUndefined();
-      expect(await datastoreNames()).not.toContain(name);
+      expect(await vmDiskHashes(vcsim, 'ir-nfs')).toBeUndefined();
+      expect(await datastoreNames(vcsim)).not.toContain(name);
       expect(existsSync(path.join(dataDir, 'ir', mount.id))).toBe(false);
       expect(await rampartMountsUnder(path.join(dataDir, 'ir'))).toEqual([]);
     } finally {

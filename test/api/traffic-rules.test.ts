@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { createTestDatabase, postgresUrl } from '../support/postgres.js';
-import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import type { TestServer } from '../support/server.js';
+import { sessionWaiters } from '../support/sessions.js';
+import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
+import { startVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec } from '../support/vsphere-specs.js';
 
 const PATH = '/api/v1/trafficRules';
 const MiB = 1024 * 1024;
@@ -19,29 +20,13 @@ let disk: PreparedDisk;
 let root: string;
 let jobId: string;
 
-async function sessionDone(id: string) {
-  await t.server.runner.settled(id);
-  for (let i = 0; i < 400; i++) {
-    const res = await t.api.get(`/api/v1/sessions/${id}`, { token });
-    if (res.body.state === 'Stopped') return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`session ${id} did not stop`);
-}
-
-async function created(method: string, url: string, json: unknown): Promise<string> {
-  const res = await t.api.request(method, url, { token, json });
-  expect(res.status, res.text).toBe(201);
-  const done = await sessionDone(res.body.id);
-  expect(done.result.result).toBe('Success');
-  return res.body.resourceId as string;
-}
+const { finished } = sessionWaiters(() => ({ t, token }));
 
 /** Runs the job as an active full (the whole disk is read every time) and answers its log records. */
 async function runJob(): Promise<{ title: string; description: string; startTime: string; updateTime: string }[]> {
   const start = await t.api.post(`/api/v1/jobs/${jobId}/start`, { token, json: { performActiveFull: true } });
   expect(start.status, start.text).toBe(201);
-  const done = await sessionDone(start.body.id);
+  const done = await finished(start.body.id);
   const logs = await t.api.get(`/api/v1/sessions/${start.body.id}/logs`, { token });
   expect(done.result.result, JSON.stringify(logs.body.records)).toBe('Success');
   return logs.body.records;
@@ -84,55 +69,21 @@ async function chunkTimes(): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  vcsim = await startVcsim();
   // Every VM's disk gets the size; only the first gets its content written (the others stay a few bytes long).
   let first = '';
-  const prepared = await prepareDisks(vcsim, {
-    sizeBytes: DISK_BYTES,
-    content: (vm, _key, size) => {
+  const lab = await startVsphereLab({
+    name: 'traffic',
+    diskBytes: DISK_BYTES,
+    diskContent: (vm, _key, size) => {
       first ||= vm;
       return vm === first ? diskContent(size) : Buffer.alloc(4096, 1);
     },
+    env: { RAMPART_PROBE_TIMEOUT_MS: '5000' },
+    repository: { taskLimitEnabled: true, maxTaskCount: 4 },
   });
-  disk = prepared.find((d) => d.vm === first)!;
-  root = await mkdtemp(path.join(tmpdir(), 'rampart-traffic-'));
-  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
-  token = await t.adminToken();
-  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-  expect(creds.status, creds.text).toBe(201);
-  await created('POST', '/api/v1/backupInfrastructure/managedServers', {
-    name: '127.0.0.1',
-    description: 'vcsim',
-    type: 'ViHost',
-    credentialsId: creds.body.id,
-    port: vcsim.port,
-    certificateThumbprint: vcsim.thumbprint,
-  });
-  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-  const repositoryId = await created('POST', '/api/v1/backupInfrastructure/repositories', {
-    type: 'LinuxLocal',
-    name: 'Local',
-    description: 'local folder',
-    hostId: backupServerId,
-    repository: { path: path.join(root, 'repo'), taskLimitEnabled: true, maxTaskCount: 4 },
-    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-  });
-  const job = await t.api.post('/api/v1/jobs', {
-    token,
-    json: {
-      name: 'Throttled',
-      description: 'traffic rules test',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [{ hostName: '127.0.0.1', name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
-      storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
-      guestProcessing: {
-        appAwareProcessing: { isEnabled: false },
-        guestFSIndexing: { isEnabled: false },
-      },
-      schedule: { runAutomatically: false },
-    },
-  });
+  ({ vcsim, root, t, token } = lab);
+  disk = lab.disks.find((d) => d.vm === first)!;
+  const job = await t.api.post('/api/v1/jobs', { token, json: backupJobSpec('Throttled', disk, lab.repositoryId, { description: 'traffic rules test', restorePoints: 3 }) });
   expect(job.status, job.text).toBe(201);
   jobId = job.body.id;
 }, 180_000);

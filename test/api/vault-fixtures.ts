@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { writeSelfSignedCertificate } from '../support/tls.js';
 
 const run = promisify(execFile);
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -49,11 +50,7 @@ export async function makeSshKeys(): Promise<SshKeys> {
 export async function makePfx(password: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'rampart-pfx-'));
   try {
-    await run(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '30', '-subj', '/CN=rampart-azure-app'],
-      { cwd: dir },
-    );
+    await writeSelfSignedCertificate(path.join(dir, 'k.pem'), path.join(dir, 'c.pem'), { cn: 'rampart-azure-app', days: 30 });
     await run('openssl', ['pkcs12', '-export', '-inkey', 'k.pem', '-in', 'c.pem', '-out', 'a.pfx', '-passout', `pass:${password}`], { cwd: dir });
     return (await readFile(path.join(dir, 'a.pfx'))).toString('base64');
   } finally {

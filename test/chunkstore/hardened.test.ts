@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { hardenedBackend } from '../../src/chunkstore/hardened-backend.js';
 import { installHardenedService, type HardenedInstallResult } from '../../src/hardened/install.js';
 import { generateSelfSignedCertificate } from '../../src/pki/generate.js';
 import { probeSshHostKey } from '../../src/probe/ssh-probe.js';
+import { freePort } from '../support/peers.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
 import { bufferSource, diskImage, KiB, readWholeDisk } from './helpers.js';
 
@@ -16,14 +16,6 @@ import { bufferSource, diskImage, KiB, readWholeDisk } from './helpers.js';
 const PERIOD_MS = 5000;
 const DAYS = PERIOD_MS / 86_400_000;
 const chain = { backupId: 'b1', objectId: 'vm1' };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 // The immutable attribute needs root and a file system that has it (ext4 here).
 describe.skipIf(!isRoot || !haveSshd)('hardened Linux repository: transport service installed with single-use credentials', () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { run } from '../support/tls.js';
+import { run, writeSelfSignedCertificate } from '../support/tls.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD } from '../support/server.js';
 import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from './browser.js';
@@ -168,25 +168,7 @@ describe('server certificate upload', () => {
       const key = path.join(work, 'upload.key');
       const crt = path.join(work, 'upload.crt');
       const pfx = path.join(work, 'upload.pfx');
-      await run('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        crt,
-        '-days',
-        '30',
-        '-subj',
-        '/CN=upload.example',
-        '-addext',
-        'subjectAltName=DNS:upload.example,IP:127.0.0.1',
-      ]);
+      await writeSelfSignedCertificate(key, crt, { cn: 'upload.example', san: 'DNS:upload.example,IP:127.0.0.1', days: 30 });
       await run('openssl', ['pkcs12', '-export', '-inkey', key, '-in', crt, '-out', pfx, '-passout', 'pass:Pfx-Passw0rd']);
       const { stdout } = await run('openssl', ['x509', '-in', crt, '-noout', '-fingerprint', '-sha1']);
       const expected = stdout.trim().split('=')[1]!.replace(/:/g, '');

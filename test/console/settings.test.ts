@@ -1,86 +1,28 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../support/tls.js';
+import { addLocalRepository } from '../support/repositories.js';
+import { startSmtpServer, type SmtpServer } from '../support/smtp.js';
 import { openPage, screenshot, signIn, startConsole, type ConsoleHarness } from './browser.js';
 
 let c: ConsoleHarness;
 let dir: string;
 let token: string;
 let backupServerId: string;
-let smtpCert: string;
-let smtp: SMTPServer;
-let smtpPort: number;
-const received: { from: string; to: string[]; raw: string }[] = [];
-
-/** A real SMTP server on loopback with STARTTLS (a throw-away certificate the server is told to trust). */
-async function startSmtp(): Promise<void> {
-  const key = path.join(dir, 'smtp.key');
-  smtpCert = path.join(dir, 'smtp.crt');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    smtpCert,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
-  smtp = new SMTPServer({
-    key: await readFile(key),
-    cert: await readFile(smtpCert),
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      const parts: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => parts.push(chunk));
-      stream.on('end', () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(parts).toString(),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  smtpPort = (smtp.server.address() as AddressInfo).port;
-}
-
-async function waitStopped(id: string, base = '/api/v1/sessions') {
-  for (let i = 0; i < 600; i++) {
-    const res = await c.t.api.get(`${base}/${id}`, { token });
-    if (res.body.state === 'Stopped') return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('session did not stop');
-}
+let smtp: SmtpServer;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'rampart-console-settings-'));
-  await startSmtp();
-  c = await startConsole({ RAMPART_SMTP_CA_FILE: smtpCert, RAMPART_REPOSITORY_REFRESH_SECONDS: '0' });
+  smtp = await startSmtpServer(dir);
+  c = await startConsole({ RAMPART_SMTP_CA_FILE: smtp.cert, RAMPART_REPOSITORY_REFRESH_SECONDS: '0' });
   token = await c.t.adminToken();
   backupServerId = (await c.t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
   await signIn(c.page, c.url);
 });
 afterAll(async () => {
   await c?.close();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await smtp?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -144,7 +86,7 @@ describe('general options', () => {
 
     await page.getByLabel('Send email notifications').check();
     await page.getByLabel('SMTP server').fill('127.0.0.1');
-    await page.getByRole('spinbutton', { name: 'Port' }).fill(String(smtpPort));
+    await page.getByRole('spinbutton', { name: 'Port' }).fill(String(smtp.port));
     await page.getByLabel('From').fill('rampart@example.test');
     await page.getByLabel('To', { exact: true }).fill('ops@example.test');
     await page.getByLabel('Notify on failure').check();
@@ -152,13 +94,13 @@ describe('general options', () => {
     await page.getByText('Email settings saved').waitFor();
     const saved = (await c.t.api.get('/api/v1/generalOptions', { token })).body.emailSettings;
     expect(saved).toMatchObject({ isEnabled: true, smtpServerName: '127.0.0.1', from: 'rampart@example.test', to: 'ops@example.test', notifyOnFailure: true });
-    expect(saved.advancedSmtpOptions).toMatchObject({ port: smtpPort, SSLEnabled: false, authRequired: false });
+    expect(saved.advancedSmtpOptions).toMatchObject({ port: smtp.port, SSLEnabled: false, authRequired: false });
 
     await page.getByRole('button', { name: 'Send test message' }).click();
     await page.getByText('Test message sent to ops@example.test.').waitFor();
-    expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ from: 'rampart@example.test', to: ['ops@example.test'] });
-    expect(received[0]!.raw).toMatch(/Rampart test message/);
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]).toMatchObject({ from: 'rampart@example.test', to: ['ops@example.test'] });
+    expect(smtp.received[0]!.raw).toMatch(/Rampart test message/);
     await screenshot(page, 'general-options');
   });
 });
@@ -167,24 +109,12 @@ describe('configuration backup', () => {
   it('points the configuration backup at a repository, runs it now and shows the last successful backup', async () => {
     const { page, url } = c;
     const folder = path.join(dir, 'config-repo');
-    const repo = await c.t.api.post('/api/v1/backupInfrastructure/repositories', {
-      token,
-      json: {
-        type: 'LinuxLocal',
-        name: 'Config repo',
-        description: '',
-        hostId: backupServerId,
-        repository: { path: folder, taskLimitEnabled: false, maxTaskCount: 1 },
-        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-      },
-    });
-    expect(repo.status).toBe(201);
-    await waitStopped(repo.body.id);
+    const repositoryId = await addLocalRepository({ t: c.t, token }, backupServerId, folder, { taskLimitEnabled: false, maxTaskCount: 1 }, { name: 'Config repo' });
 
     await openPage(page, url, '/configuration-backup', 'Configuration backup');
     await page.getByText('No configuration backup has succeeded yet.').waitFor();
     await page.getByLabel('Back up the configuration').check();
-    await page.getByLabel('Repository').selectOption(repo.body.resourceId);
+    await page.getByLabel('Repository').selectOption(repositoryId);
     await page.getByLabel('Restore points to keep').fill('4');
     // Encryption asked for without a password to use: refused before anything is sent.
     await page.getByLabel('Encrypt the backup').check();
@@ -193,7 +123,7 @@ describe('configuration backup', () => {
     await page.getByLabel('Encrypt the backup').uncheck();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Configuration backup settings saved').waitFor();
-    expect((await c.t.api.get('/api/v1/configBackup', { token })).body).toMatchObject({ isEnabled: true, backupRepositoryId: repo.body.resourceId, restorePointsToKeep: 4 });
+    expect((await c.t.api.get('/api/v1/configBackup', { token })).body).toMatchObject({ isEnabled: true, backupRepositoryId: repositoryId, restorePointsToKeep: 4 });
 
     await page.getByRole('button', { name: 'Back up now' }).click();
     const dialog = page.getByRole('dialog', { name: 'Configuration backup' });

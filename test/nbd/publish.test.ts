@@ -6,6 +6,7 @@ import { bufferBlockSource, type BlockSource } from '../../src/nbd/block-source.
 import { ExportPublisher } from '../../src/nbd/publish.js';
 import { NbdServer } from '../../src/nbd/server.js';
 import { exec, nbdinfoJson, randomImage, tempDir } from '../support/nbd.js';
+import { writeSelfSignedCertificate } from '../support/tls.js';
 
 const SIZE = 2 * 1024 * 1024;
 
@@ -32,25 +33,7 @@ describe('published exports', () => {
     await mkdir(caDir);
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
-    await exec('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ]);
+    await writeSelfSignedCertificate(key, cert, { cn: 'localhost', san: 'DNS:localhost,IP:127.0.0.1', days: 1 });
     await exec('cp', [cert, path.join(caDir, 'ca-cert.pem')]);
     const context = tls.createSecureContext({ key: await readFile(key), cert: await readFile(cert) });
     server = new NbdServer({ tls: { secureContext: () => context } });
@@ -117,23 +100,7 @@ describe('published exports', () => {
     await expect(exec('nbdinfo', [published.uri.replace('nbds+unix', 'nbd+unix')])).rejects.toMatchObject({ stderr: expect.stringMatching(/not supported|TLS/i) });
     const strangerCa = path.join(dir, 'stranger');
     await mkdir(strangerCa, { recursive: true });
-    await exec('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      path.join(strangerCa, 'k.pem'),
-      '-out',
-      path.join(strangerCa, 'ca-cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ]);
+    await writeSelfSignedCertificate(path.join(strangerCa, 'k.pem'), path.join(strangerCa, 'ca-cert.pem'), { cn: 'localhost', days: 1 });
     // (libnbd 1.14 checks the certificate on TCP only; over a Unix socket it encrypts without checking.)
     await expect(exec('nbdinfo', [`nbds://localhost:${port}/${published.name}?tls-certificates=${encodeURIComponent(strangerCa)}`])).rejects.toMatchObject({
       stderr: expect.stringMatching(/certificate verification/),

@@ -162,6 +162,9 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
+/** A loopback port free at the moment, for a service the test has started elsewhere to listen on. */
+export const freePort = closedPort;
+
 /**
  * An SSH key pair that ssh2 itself can read back. ssh2 1.17's generator strips
  * leading zero bytes from an Ed25519 public key, so about one Ed25519 pair in

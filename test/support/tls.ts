@@ -41,3 +41,30 @@ export async function opensslFacts(pem: string) {
   const sanLine = /X509v3 Subject Alternative Name:.*\n\s*(.*)/.exec(text)?.[1] ?? '';
   return { sha1, sha256, serial, subject, issuer, notBefore, notAfter, keyBits, text, sanLine };
 }
+
+/**
+ * A self-signed EC P-256 certificate made by openssl, as an administrator makes a throw-away
+ * one: written to `keyFile` and `certFile`, subject `/CN=<cn>`, subjectAltName `san` when given
+ * (e.g. `DNS:localhost,IP:127.0.0.1`), valid for `days`.
+ */
+export async function writeSelfSignedCertificate(keyFile: string, certFile: string, options: { cn: string; san?: string; days: number }): Promise<void> {
+  const san = options.san ? ['-addext', `subjectAltName=${options.san}`] : [];
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    String(options.days),
+    '-subj',
+    `/CN=${options.cn}`,
+    ...san,
+  ]);
+}

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { createHash, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
-import { writeDatastoreFile, type DatastoreFile } from '../../src/vsphere/datastore-files.js';
-import { retrieveFromContainer } from '../../src/vsphere/property-collector.js';
+import { readDatastoreFile, writeDatastoreFile, type DatastoreFile } from '../../src/vsphere/datastore-files.js';
+import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
 import { VsphereSession } from '../../src/vsphere/session.js';
 import { captureVmConfig } from '../../src/vsphere/vm-config.js';
 import { reconfigureVm } from '../../src/vsphere/vm-lifecycle.js';
@@ -230,6 +230,38 @@ export async function prepareDisks(vcsim: Vcsim, options: { sizeBytes?: number; 
       }
     }
     return prepared;
+  } finally {
+    await session.logout();
+  }
+}
+
+/** The named VM's disks as the simulator serves them (its datastore file API), hashed; undefined when there is no such VM. */
+export async function vmDiskHashes(vcsim: Vcsim, name: string): Promise<string[] | undefined> {
+  const session = await vcsimSession(vcsim);
+  try {
+    const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
+    const vm = vms.find((o) => stringValue(o.props.get('name')) === name);
+    if (!vm) return undefined;
+    const config = await captureVmConfig(session, vm.obj);
+    const out: string[] = [];
+    for (const d of config.disks) {
+      const { stream } = await readDatastoreFile(session, { datacenter: config.datacenter, datastore: d.datastore.name, path: d.flatPath });
+      const hash = createHash('sha256');
+      for await (const part of stream) hash.update(part as Buffer);
+      out.push(hash.digest('hex'));
+    }
+    return out;
+  } finally {
+    await session.logout();
+  }
+}
+
+/** The names of the simulator's datastores. */
+export async function datastoreNames(vcsim: Vcsim): Promise<string[]> {
+  const session = await vcsimSession(vcsim);
+  try {
+    const all = await retrieveFromContainer(session, [{ type: 'Datastore', pathSet: ['name'] }]);
+    return all.map((o) => stringValue(o.props.get('name')) ?? '');
   } finally {
     await session.logout();
   }
