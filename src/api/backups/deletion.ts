@@ -8,7 +8,7 @@
  * because of a lock. The refusal is a 400: Veeam's documents list no 409 for
  * this route, and 400 is the error they define for every operation.
  */
-import { ChunkStoreError, deleteRestorePoint, restorePointImmutableUntil, type ChunkStore, type RestorePointRef } from '../../chunkstore/index.js';
+import { ChunkStoreError, deleteRestorePoint, readGfsPeriods, restorePointImmutableUntil, type ChunkStore, type RestorePointRef } from '../../chunkstore/index.js';
 import { ApiError, badRequest } from '../../http/errors.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import type { SessionContext, SessionOutcome, SessionRunner } from '../../sessions/runner.js';
@@ -27,8 +27,16 @@ export interface DeleteOptions {
   createdBy?: string;
 }
 
+export interface DeleteObjectOptions {
+  /** Veeam's includeGFS: also delete the points GFS flags hold (without it they stay, and so does the object). */
+  includeGFS?: boolean;
+  createdBy?: string;
+}
+
+type Point = { id: string; location: string; creation_time: string };
+
 /** The catalogue's location is the chunk store path backup/object/restorePoint. */
-function refOf(location: string): RestorePointRef | undefined {
+export function refOf(location: string): RestorePointRef | undefined {
   const [backupId, objectId, restorePointId, ...rest] = location.split('/');
   return backupId && objectId && restorePointId && rest.length === 0 ? { backupId, objectId, restorePointId } : undefined;
 }
@@ -53,6 +61,74 @@ export class BackupDeletion {
         return undefined;
       });
     }
+    const store = await this.openChecked(backup, points);
+    return this.deps.runner.start(spec, async (ctx) => {
+      try {
+        const failed = await this.deleteAll(ctx, store, points);
+        if (failed) return failed;
+        await this.deps.backups.forgetBackup(backup.id);
+        await ctx.log(
+          `Backup "${backup.name}" deleted: ${points.length} restore point(s) removed from ${store.backend.description}; unreferenced chunks go at the next garbage collection`,
+        );
+        return undefined;
+      } finally {
+        await store.backend.close().catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * DELETE /api/v1/backups/{id}/objects/{objectId} (1.3 and later): one object's
+   * restore points go as the whole backup's do (same immutability refusal up
+   * front, same per-point deletion); the object leaves the catalogue when none
+   * of its points is left, and the backup when it has no object left.
+   */
+  async deleteObject(backupId: string, objectId: string, options: DeleteObjectOptions): Promise<SessionRecord> {
+    const backup = await this.deps.backups.getBackup(backupId);
+    const object = await this.deps.backups.objectOfBackup(backup.id, objectId);
+    const all = await this.deps.backups.restorePointsOfObject(object.id);
+    const store = await this.openChecked(backup, all);
+    let points: Point[] = all;
+    let heldByGfs = 0;
+    try {
+      if (!options.includeGFS) {
+        points = [];
+        for (const point of all) {
+          const ref = refOf(point.location);
+          if (ref && (await readGfsPeriods(store, ref)).length > 0) heldByGfs++;
+          else points.push(point);
+        }
+      }
+    } catch (err) {
+      await store.backend.close().catch(() => undefined);
+      throw err;
+    }
+    const spec = {
+      name: `Delete "${object.name}" from backup "${backup.name}"`,
+      type: 'DeleteBackup' as const,
+      resourceId: backup.id,
+      resourceReference: `/api/v1/backups/${backup.id}/objects/${object.id}`,
+      createdBy: options.createdBy,
+    };
+    return this.deps.runner.start(spec, async (ctx) => {
+      try {
+        const failed = await this.deleteAll(ctx, store, points);
+        if (failed) return failed;
+        const gone = await this.deps.backups.forgetObjectIfEmpty(backup.id, object.id);
+        const held = heldByGfs > 0 ? `; ${heldByGfs} restore point(s) with GFS flags kept (includeGFS deletes them too)` : '';
+        await ctx.log(
+          `${points.length} restore point(s) of "${object.name}" removed from ${store.backend.description}${held}; unreferenced chunks go at the next garbage collection`,
+        );
+        if (gone.backup) await ctx.log(`Backup "${backup.name}" had no object left and was removed`);
+        return undefined;
+      } finally {
+        await store.backend.close().catch(() => undefined);
+      }
+    });
+  }
+
+  /** The backup's repository, once no point to be deleted is immutable (503 when unreachable, 400 when locked). */
+  private async openChecked(backup: { id: string; name: string; repository_id: string }, points: Point[]): Promise<ChunkStore> {
     let store: ChunkStore;
     try {
       store = await this.deps.openRepository(backup.repository_id);
@@ -65,13 +141,7 @@ export class BackupDeletion {
       await store.backend.close().catch(() => undefined);
       throw err;
     }
-    return this.deps.runner.start(spec, async (ctx) => {
-      try {
-        return await this.deleteAll(ctx, store, backup, points);
-      } finally {
-        await store.backend.close().catch(() => undefined);
-      }
-    });
+    return store;
   }
 
   /** 400 naming how many points are immutable and until when the last of them is: the date the backup can go. */
@@ -93,12 +163,8 @@ export class BackupDeletion {
     );
   }
 
-  private async deleteAll(
-    ctx: SessionContext,
-    store: ChunkStore,
-    backup: { id: string; name: string },
-    points: Array<{ id: string; location: string }>,
-  ): Promise<SessionOutcome | undefined> {
+  /** Deletes the points oldest first; a lock met half-way (set after the check) stops the rest, and says why. */
+  private async deleteAll(ctx: SessionContext, store: ChunkStore, points: Array<{ id: string; location: string }>): Promise<SessionOutcome | undefined> {
     for (const [i, point] of points.entries()) {
       const ref = refOf(point.location);
       try {
@@ -114,10 +180,6 @@ export class BackupDeletion {
       await this.deps.backups.forgetRestorePoint(point.id);
       await ctx.progress(((i + 1) / points.length) * 100);
     }
-    await this.deps.backups.forgetBackup(backup.id);
-    await ctx.log(
-      `Backup "${backup.name}" deleted: ${points.length} restore point(s) removed from ${store.backend.description}; unreferenced chunks go at the next garbage collection`,
-    );
     return undefined;
   }
 }
