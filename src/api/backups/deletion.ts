@@ -61,7 +61,7 @@ export class BackupDeletion {
         return undefined;
       });
     }
-    const store = await this.openChecked(backup, points);
+    const { store } = await this.openChecked(backup, `Backup "${backup.name}"`, async () => points);
     return this.deps.runner.start(spec, async (ctx) => {
       try {
         const failed = await this.deleteAll(ctx, store, points);
@@ -87,22 +87,18 @@ export class BackupDeletion {
     const backup = await this.deps.backups.getBackup(backupId);
     const object = await this.deps.backups.objectOfBackup(backup.id, objectId);
     const all = await this.deps.backups.restorePointsOfObject(object.id);
-    const store = await this.openChecked(backup, all);
-    let points: Point[] = all;
     let heldByGfs = 0;
-    try {
-      if (!options.includeGFS) {
-        points = [];
-        for (const point of all) {
-          const ref = refOf(point.location);
-          if (ref && (await readGfsPeriods(store, ref)).length > 0) heldByGfs++;
-          else points.push(point);
-        }
+    // Only the points that will go are checked for immutability: those GFS flags keep stay anyway.
+    const { store, points } = await this.openChecked(backup, `"${object.name}" in backup "${backup.name}"`, async (opened) => {
+      if (options.includeGFS) return all;
+      const going: Point[] = [];
+      for (const point of all) {
+        const ref = refOf(point.location);
+        if (ref && (await readGfsPeriods(opened, ref)).length > 0) heldByGfs++;
+        else going.push(point);
       }
-    } catch (err) {
-      await store.backend.close().catch(() => undefined);
-      throw err;
-    }
+      return going;
+    });
     const spec = {
       name: `Delete "${object.name}" from backup "${backup.name}"`,
       type: 'DeleteBackup' as const,
@@ -127,8 +123,15 @@ export class BackupDeletion {
     });
   }
 
-  /** The backup's repository, once no point to be deleted is immutable (503 when unreachable, 400 when locked). */
-  private async openChecked(backup: { id: string; name: string; repository_id: string }, points: Point[]): Promise<ChunkStore> {
+  /**
+   * The backup's repository and the points to delete (`select` chooses them from the opened store), once none of them is
+   * immutable: 503 when the repository is unreachable, 400 naming `subject` and the date when a point is locked.
+   */
+  private async openChecked(
+    backup: { id: string; name: string; repository_id: string },
+    subject: string,
+    select: (store: ChunkStore) => Promise<Point[]>,
+  ): Promise<{ store: ChunkStore; points: Point[] }> {
     let store: ChunkStore;
     try {
       store = await this.deps.openRepository(backup.repository_id);
@@ -136,16 +139,17 @@ export class BackupDeletion {
       throw new ApiError(503, 'ServiceUnavailable', `The repository of backup "${backup.name}" cannot be reached, so nothing was deleted: ${(err as Error).message}`, backup.id);
     }
     try {
-      await this.refuseImmutable(store, backup, points);
+      const points = await select(store);
+      await this.refuseImmutable(store, backup.id, subject, points);
+      return { store, points };
     } catch (err) {
       await store.backend.close().catch(() => undefined);
       throw err;
     }
-    return store;
   }
 
-  /** 400 naming how many points are immutable and until when the last of them is: the date the backup can go. */
-  private async refuseImmutable(store: ChunkStore, backup: { id: string; name: string }, points: Array<{ id: string; location: string; creation_time: string }>): Promise<void> {
+  /** 400 naming how many points are immutable and until when the last of them is: the date they can all go. */
+  private async refuseImmutable(store: ChunkStore, backupId: string, subject: string, points: Point[]): Promise<void> {
     const locked: Array<{ id: string; until: Date }> = [];
     for (const point of points) {
       const ref = refOf(point.location);
@@ -156,10 +160,10 @@ export class BackupDeletion {
     const last = locked.reduce((a, b) => (b.until > a.until ? b : a));
     const first = locked.reduce((a, b) => (b.until < a.until ? b : a));
     throw badRequest(
-      `Backup "${backup.name}" cannot be deleted yet: ${locked.length} of its ${points.length} restore point(s) are immutable in ${store.backend.description}` +
+      `${subject} cannot be deleted yet: ${locked.length} of its ${points.length} restore point(s) are immutable in ${store.backend.description}` +
         ` (restore point ${first.id} until ${first.until.toISOString()}${locked.length > 1 ? `, the last one (${last.id}) until ${last.until.toISOString()}` : ''}).` +
-        ` Nothing was deleted; the whole backup can be deleted after ${last.until.toISOString()}.`,
-      backup.id,
+        ` Nothing was deleted; all of it can be deleted after ${last.until.toISOString()}.`,
+      backupId,
     );
   }
 
