@@ -23,6 +23,7 @@ let root: string;
 let repositoryId: string;
 let a: PreparedDisk;
 let b: PreparedDisk;
+let c: PreparedDisk;
 let backupId: string;
 let jobId: string;
 /** Restore points per VM name, as the API lists them. */
@@ -51,33 +52,43 @@ async function readsBack(disk: PreparedDisk, restorePointId: string) {
   return { rp, same: Buffer.from(await reader.read(0, disk.capacityInBytes)).equals(disk.content) };
 }
 
+/** A job over `vms` run twice (a full, then an increment with nothing changed); returns the job's id. */
+async function backupTwice(name: string, vms: PreparedDisk[], gfsPolicy?: unknown): Promise<string> {
+  const vm = (d: PreparedDisk) => ({ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value });
+  const job = await t.api.post('/api/v1/jobs', {
+    token,
+    json: {
+      name,
+      description: '',
+      type: 'Backup',
+      isHighPriority: false,
+      virtualMachines: { includes: vms.map(vm) },
+      storage: {
+        backupRepositoryId: repositoryId,
+        backupProxies: { autoSelection: true },
+        retentionPolicy: { type: 'RestorePoints', quantity: 7 },
+        ...(gfsPolicy ? { gfsPolicy } : {}),
+      },
+      guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
+      schedule: { runAutomatically: false },
+    },
+  });
+  expect(job.status, job.text).toBe(201);
+  for (let i = 0; i < 2; i++) {
+    const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
+    expect((await finished(start.body.id)).result.result, await logText(start.body.id)).toBe('Success');
+  }
+  return job.body.id;
+}
+
 beforeAll(async () => {
   const lab = await startVsphereLab({ name: 'backups-ops', diskBytes: 4 * MiB });
   ({ vcsim, root, t, token, repositoryId } = lab);
   t.api.strict = true;
   a = lab.disks[0]!;
   b = lab.disks.find((d) => d.vm !== a.vm)!;
-  const vm = (d: PreparedDisk) => ({ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value });
-  const job = await t.api.post('/api/v1/jobs', {
-    token,
-    json: {
-      name: 'Two VMs',
-      description: '',
-      type: 'Backup',
-      isHighPriority: false,
-      virtualMachines: { includes: [vm(a), vm(b)] },
-      storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
-      guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-      schedule: { runAutomatically: false },
-    },
-  });
-  expect(job.status, job.text).toBe(201);
-  jobId = job.body.id;
-  // A full, then an increment with nothing changed.
-  for (let i = 0; i < 2; i++) {
-    const start = await t.api.post(`/api/v1/jobs/${jobId}/start`, { token, json: { performActiveFull: false } });
-    expect((await finished(start.body.id)).result.result, await logText(start.body.id)).toBe('Success');
-  }
+  c = lab.disks.find((d) => d.vm !== a.vm && d.vm !== b.vm) ?? a;
+  jobId = await backupTwice('Two VMs', [a, b]);
   backupId = (await t.api.get(`/api/v1/backups?jobIdFilter=${jobId}`, { token })).body.data[0].id;
   const listed = await t.api.get(`/api/v1/restorePoints?backupIdFilter=${backupId}&orderColumn=CreationTime&orderAsc=true`, { token, version: '1.2-rev1' });
   for (const p of listed.body.data) points.set(p.name, [...(points.get(p.name) ?? []), p.id]);
@@ -259,5 +270,34 @@ describe('deleting one object (DELETE /api/v1/backups/{id}/objects/{objectId}, 1
     expect(await logText(res.body.id)).toContain('had no object left and was removed');
     expect((await t.api.get(`/api/v1/backups/${backupId}`, { token, version: '1.3-rev1' })).status).toBe(404);
     expect(await filesUnder('rampart', 'backups', backupId)).toEqual([]);
+  });
+});
+
+describe('GFS-flagged restore points', () => {
+  it('are listed with their flag, kept by an object delete without includeGFS and deleted with it', async () => {
+    const weekly = await backupTwice('Weekly', [c], { isEnabled: true, weekly: { isEnabled: true, keepForNumberOfWeeks: 2, desiredTime: 'Sunday' } });
+    const backup = (await t.api.get(`/api/v1/backups?jobIdFilter=${weekly}`, { token })).body.data[0].id;
+    const rps = await t.api.get(`/api/v1/restorePoints?backupIdFilter=${backup}&orderColumn=CreationTime&orderAsc=true`, { token, version: '1.3-rev2' });
+    const [flagged, plain] = rps.body.data.map((p: { id: string }) => p.id);
+    const files = (q: string) => t.api.get(`/api/v1/backups/${backup}/backupFiles?${q}`, { token, version: '1.3-rev2' });
+    const weeklyFiles = await files('gfsPeriodFilter=Weekly');
+    expect(weeklyFiles.body.data.map((f: { id: string; gfsPeriods: string[] }) => [f.id, f.gfsPeriods])).toEqual([[flagged, ['Weekly']]]);
+    expect((await files('gfsPeriodFilter=None')).body.data.map((f: { id: string }) => f.id)).toEqual([plain]);
+    expect((await files('orderColumn=GFSPeriod&orderAsc=true')).body.data.map((f: { id: string }) => f.id)).toEqual([plain, flagged]);
+
+    const objectId = (await t.api.get(`/api/v1/backups/${backup}/objects`, { token, version: '1.3-rev2' })).body.data[0].id;
+    const url = `/api/v1/backups/${backup}/objects/${objectId}`;
+    const kept = await t.api.request('DELETE', url, { token, version: '1.3-rev2' });
+    expect(kept.status, kept.text).toBe(201);
+    expect((await finished(kept.body.id)).result.result).toBe('Success');
+    expect(await logText(kept.body.id)).toContain('1 restore point(s) with GFS flags kept');
+    const left = await t.api.get(`/api/v1/restorePoints?backupIdFilter=${backup}`, { token, version: '1.3-rev2' });
+    expect(left.body.data.map((p: { id: string }) => p.id)).toEqual([flagged]);
+
+    const all = await t.api.request('DELETE', `${url}?includeGFS=true`, { token, version: '1.3-rev2' });
+    expect(all.status, all.text).toBe(201);
+    expect((await finished(all.body.id)).result.result, await logText(all.body.id)).toBe('Success');
+    expect((await t.api.get(`/api/v1/backups/${backup}`, { token, version: '1.3-rev2' })).status).toBe(404);
+    expect(await filesUnder('rampart', 'backups', backup)).toEqual([]);
   });
 });
