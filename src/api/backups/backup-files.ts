@@ -8,7 +8,7 @@
  */
 import { manifestKey, readGfsPeriods, type ChunkStore } from '../../chunkstore/index.js';
 import { ApiError } from '../../http/errors.js';
-import { refOf } from './deletion.js';
+import { refOf } from './model.js';
 import type { BackupsService } from './service.js';
 
 export const BACKUP_FILE_GFS_PERIODS = ['None', 'Weekly', 'Monthly', 'Quarterly', 'Yearly'] as const;

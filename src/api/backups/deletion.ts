@@ -8,10 +8,11 @@
  * because of a lock. The refusal is a 400: Veeam's documents list no 409 for
  * this route, and 400 is the error they define for every operation.
  */
-import { ChunkStoreError, deleteRestorePoint, readGfsPeriods, restorePointImmutableUntil, type ChunkStore, type RestorePointRef } from '../../chunkstore/index.js';
+import { ChunkStoreError, deleteRestorePoint, readGfsPeriods, restorePointImmutableUntil, type ChunkStore } from '../../chunkstore/index.js';
 import { ApiError, badRequest } from '../../http/errors.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import type { SessionContext, SessionOutcome, SessionRunner } from '../../sessions/runner.js';
+import { refOf } from './model.js';
 import type { BackupsService } from './service.js';
 
 export interface BackupDeletionDeps {
@@ -34,12 +35,6 @@ export interface DeleteObjectOptions {
 }
 
 type Point = { id: string; location: string; creation_time: string };
-
-/** The catalogue's location is the chunk store path backup/object/restorePoint. */
-export function refOf(location: string): RestorePointRef | undefined {
-  const [backupId, objectId, restorePointId, ...rest] = location.split('/');
-  return backupId && objectId && restorePointId && rest.length === 0 ? { backupId, objectId, restorePointId } : undefined;
-}
 
 export class BackupDeletion {
   constructor(private readonly deps: BackupDeletionDeps) {}

@@ -10,7 +10,7 @@ import type { ChunkStore, RestorePointRef } from '../../chunkstore/index.js';
 import { badRequest } from '../../http/errors.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import type { SessionContext, SessionRunner } from '../../sessions/runner.js';
-import { refOf } from './deletion.js';
+import { refOf } from './model.js';
 import type { BackupRow } from './model.js';
 import type { BackupsService } from './service.js';
 
