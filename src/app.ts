@@ -53,6 +53,8 @@ import { jobsRoutes } from './api/jobs/routes.js';
 import type { BackupsService } from './api/backups/service.js';
 import { backupsRoutes } from './api/backups/routes.js';
 import type { BackupDeletion } from './api/backups/deletion.js';
+import type { BackupFiles } from './api/backups/backup-files.js';
+import type { BackupHealthCheck } from './api/backups/health-check.js';
 import type { RestoreService } from './api/restore/service.js';
 import type { InstantRecoveryService } from './api/restore/instant-recovery.js';
 import { restoreRoutes } from './api/restore/routes.js';
@@ -91,6 +93,8 @@ export interface AppDeps {
   backups: BackupsService;
   /** DELETE /api/v1/backups/{id}: refused while a restore point is immutable. */
   backupDeletion?: BackupDeletion;
+  backupFiles?: BackupFiles;
+  backupHealthCheck?: BackupHealthCheck;
   restore: RestoreService;
   instantRecovery: InstantRecoveryService;
   inventory: InventoryService;
@@ -187,6 +191,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   backupsRoutes(app, {
     backups: deps.backups,
     ...(deps.backupDeletion ? { deletion: deps.backupDeletion } : {}),
+    ...(deps.backupFiles ? { files: deps.backupFiles } : {}),
+    ...(deps.backupHealthCheck ? { healthCheck: deps.backupHealthCheck } : {}),
     repositoryNames: async (ids) => new Map((await deps.repositories.repositories.getMany(ids)).map((r) => [r.id, r.name])),
   });
   restoreRoutes(app, { restore: deps.restore, instantRecovery: deps.instantRecovery });

@@ -42,6 +42,9 @@ import { JobScheduler } from './api/jobs/scheduler.js';
 import { VsphereAccess } from './api/jobs/vsphere-access.js';
 import { backupRunner, openRepositoryById } from './api/jobs/run.js';
 import { BackupDeletion } from './api/backups/deletion.js';
+import { BackupFiles } from './api/backups/backup-files.js';
+import { BackupHealthCheck } from './api/backups/health-check.js';
+import { runHealthCheck } from './api/jobs/health-check.js';
 import { backupReimport } from './api/jobs/reimport.js';
 import { RestoreService } from './api/restore/service.js';
 import { InstantRecoveryService } from './api/restore/instant-recovery.js';
@@ -222,6 +225,17 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         backups,
         runner,
         openRepository: (repositoryId) => openRepositoryById({ repositories: repositories.repositories }, repositoryId, false),
+      }),
+      backupFiles: new BackupFiles({
+        backups,
+        openRepository: (repositoryId) => openRepositoryById({ repositories: repositories.repositories }, repositoryId, false),
+      }),
+      backupHealthCheck: new BackupHealthCheck({
+        backups,
+        runner,
+        openRepository: (repositoryId) => openRepositoryById({ repositories: repositories.repositories }, repositoryId, false),
+        encryptionPasswords: () => vault.encryptionPasswords.allPasswords(),
+        check: runHealthCheck,
       }),
       restore,
       instantRecovery,

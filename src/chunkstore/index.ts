@@ -52,6 +52,7 @@ export { ChunkStoreError, type ChunkStoreErrorKind } from './errors.js';
 export { openChunkStore, type ChunkStore, type StoreConfig } from './repository.js';
 export { chunkSizeFor, zstdLevelFor, CHUNK_SIZE_BY_OPTIMIZATION, ZSTD_LEVEL_BY_COMPRESSION, type CompressionLevel, type StorageOptimization } from './settings.js';
 export type { RestorePointRef } from './layout.js';
+export { manifestKey } from './layout.js';
 export type { ManifestBody, ManifestDisk } from './manifest.js';
 export type { DiskSource, DiskWriteStats, Extent } from './disk-writer.js';
 export { beginRestorePoint, type RestorePointWriter, type RestorePointWriteOptions, type DiskDescription, type DiskWriteResult } from './restore-point-writer.js';

@@ -36,6 +36,8 @@ export const SESSION_TYPES = [
   'BackgroundOperation',
   /** 1.2: DELETE /api/v1/backups/{id}. */
   'DeleteBackup',
+  /** 1.3-rev1: POST /api/v1/backups/runHealthcheck. */
+  'FileBackupHealthCheck',
 ] as const;
 export type SessionType = (typeof SESSION_TYPES)[number];
 

@@ -220,6 +220,13 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
     expect(refused.status, refused.text).toBe(400);
     expect(untilIn(refused.body.message)).toBe(until!.toISOString());
     expect(refused.body.message).toMatch(/Nothing was deleted/);
+    // Deleting the one object (1.3) is refused the same way, before anything goes.
+    const objectId = (await t.api.get(`/api/v1/backups/${first.backupId}/objects`, { token, version: '1.3-rev0' })).body.data[0].id;
+    const objectRefused = await t.api.request('DELETE', `/api/v1/backups/${first.backupId}/objects/${objectId}`, { token, version: '1.3-rev0' });
+    expect(objectRefused.status, objectRefused.text).toBe(400);
+    expect(untilIn(objectRefused.body.message)).toBe(until!.toISOString());
+    expect(objectRefused.body.message).toContain(`"${d.vm}" in backup`);
+    expect(objectRefused.body.message).toMatch(/Nothing was deleted/);
 
     await restoreAndCompare(first.pointId, 'from-locked-bucket', d);
 

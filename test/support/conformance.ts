@@ -65,6 +65,8 @@ const VEEAM_DOCUMENT_ERRORS: { document: ReferenceDocument; schemas: readonly st
     why: 'required, never defined; the collection defines one array per cloud type',
   },
   { document: '1.1-rev0', schemas: ['ObjectRestorePointModel'], required: 'paltformName', why: 'misspelt requirement; the field is platformName' },
+  { document: '1.2-rev1', schemas: ['BackupFileModel'], required: 'restorePointId', why: 'required, never defined; the model defines restorePointIds' },
+  { document: '1.3-rev0', schemas: ['BackupFileModel'], required: 'restorePointId', why: 'required, never defined; the model defines restorePointIds' },
 ];
 
 /**

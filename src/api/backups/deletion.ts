@@ -8,10 +8,11 @@
  * because of a lock. The refusal is a 400: Veeam's documents list no 409 for
  * this route, and 400 is the error they define for every operation.
  */
-import { ChunkStoreError, deleteRestorePoint, restorePointImmutableUntil, type ChunkStore, type RestorePointRef } from '../../chunkstore/index.js';
+import { ChunkStoreError, deleteRestorePoint, readGfsPeriods, restorePointImmutableUntil, type ChunkStore } from '../../chunkstore/index.js';
 import { ApiError, badRequest } from '../../http/errors.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import type { SessionContext, SessionOutcome, SessionRunner } from '../../sessions/runner.js';
+import { refOf } from './model.js';
 import type { BackupsService } from './service.js';
 
 export interface BackupDeletionDeps {
@@ -27,11 +28,13 @@ export interface DeleteOptions {
   createdBy?: string;
 }
 
-/** The catalogue's location is the chunk store path backup/object/restorePoint. */
-function refOf(location: string): RestorePointRef | undefined {
-  const [backupId, objectId, restorePointId, ...rest] = location.split('/');
-  return backupId && objectId && restorePointId && rest.length === 0 ? { backupId, objectId, restorePointId } : undefined;
+export interface DeleteObjectOptions {
+  /** Veeam's includeGFS: also delete the points GFS flags hold (without it they stay, and so does the object). */
+  includeGFS?: boolean;
+  createdBy?: string;
 }
+
+type Point = { id: string; location: string; creation_time: string };
 
 export class BackupDeletion {
   constructor(private readonly deps: BackupDeletionDeps) {}
@@ -53,6 +56,77 @@ export class BackupDeletion {
         return undefined;
       });
     }
+    const { store } = await this.openChecked(backup, `Backup "${backup.name}"`, async () => points);
+    return this.deps.runner.start(spec, async (ctx) => {
+      try {
+        const failed = await this.deleteAll(ctx, store, points);
+        if (failed) return failed;
+        await this.deps.backups.forgetBackup(backup.id);
+        await ctx.log(
+          `Backup "${backup.name}" deleted: ${points.length} restore point(s) removed from ${store.backend.description}; unreferenced chunks go at the next garbage collection`,
+        );
+        return undefined;
+      } finally {
+        await store.backend.close().catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * DELETE /api/v1/backups/{id}/objects/{objectId} (1.3 and later): one object's
+   * restore points go as the whole backup's do (same immutability refusal up
+   * front, same per-point deletion); the object leaves the catalogue when none
+   * of its points is left, and the backup when it has no object left.
+   */
+  async deleteObject(backupId: string, objectId: string, options: DeleteObjectOptions): Promise<SessionRecord> {
+    const backup = await this.deps.backups.getBackup(backupId);
+    const object = await this.deps.backups.objectOfBackup(backup.id, objectId);
+    const all = await this.deps.backups.restorePointsOfObject(object.id);
+    let heldByGfs = 0;
+    // Only the points that will go are checked for immutability: those GFS flags keep stay anyway.
+    const { store, points } = await this.openChecked(backup, `"${object.name}" in backup "${backup.name}"`, async (opened) => {
+      if (options.includeGFS) return all;
+      const going: Point[] = [];
+      for (const point of all) {
+        const ref = refOf(point.location);
+        if (ref && (await readGfsPeriods(opened, ref)).length > 0) heldByGfs++;
+        else going.push(point);
+      }
+      return going;
+    });
+    const spec = {
+      name: `Delete "${object.name}" from backup "${backup.name}"`,
+      type: 'DeleteBackup' as const,
+      resourceId: backup.id,
+      resourceReference: `/api/v1/backups/${backup.id}/objects/${object.id}`,
+      createdBy: options.createdBy,
+    };
+    return this.deps.runner.start(spec, async (ctx) => {
+      try {
+        const failed = await this.deleteAll(ctx, store, points);
+        if (failed) return failed;
+        const gone = await this.deps.backups.forgetObjectIfEmpty(backup.id, object.id);
+        const held = heldByGfs > 0 ? `; ${heldByGfs} restore point(s) with GFS flags kept (includeGFS deletes them too)` : '';
+        await ctx.log(
+          `${points.length} restore point(s) of "${object.name}" removed from ${store.backend.description}${held}; unreferenced chunks go at the next garbage collection`,
+        );
+        if (gone.backup) await ctx.log(`Backup "${backup.name}" had no object left and was removed`);
+        return undefined;
+      } finally {
+        await store.backend.close().catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * The backup's repository and the points to delete (`select` chooses them from the opened store), once none of them is
+   * immutable: 503 when the repository is unreachable, 400 naming `subject` and the date when a point is locked.
+   */
+  private async openChecked(
+    backup: { id: string; name: string; repository_id: string },
+    subject: string,
+    select: (store: ChunkStore) => Promise<Point[]>,
+  ): Promise<{ store: ChunkStore; points: Point[] }> {
     let store: ChunkStore;
     try {
       store = await this.deps.openRepository(backup.repository_id);
@@ -60,22 +134,17 @@ export class BackupDeletion {
       throw new ApiError(503, 'ServiceUnavailable', `The repository of backup "${backup.name}" cannot be reached, so nothing was deleted: ${(err as Error).message}`, backup.id);
     }
     try {
-      await this.refuseImmutable(store, backup, points);
+      const points = await select(store);
+      await this.refuseImmutable(store, backup.id, subject, points);
+      return { store, points };
     } catch (err) {
       await store.backend.close().catch(() => undefined);
       throw err;
     }
-    return this.deps.runner.start(spec, async (ctx) => {
-      try {
-        return await this.deleteAll(ctx, store, backup, points);
-      } finally {
-        await store.backend.close().catch(() => undefined);
-      }
-    });
   }
 
-  /** 400 naming how many points are immutable and until when the last of them is: the date the backup can go. */
-  private async refuseImmutable(store: ChunkStore, backup: { id: string; name: string }, points: Array<{ id: string; location: string; creation_time: string }>): Promise<void> {
+  /** 400 naming how many points are immutable and until when the last of them is: the date they can all go. */
+  private async refuseImmutable(store: ChunkStore, backupId: string, subject: string, points: Point[]): Promise<void> {
     const locked: Array<{ id: string; until: Date }> = [];
     for (const point of points) {
       const ref = refOf(point.location);
@@ -86,19 +155,15 @@ export class BackupDeletion {
     const last = locked.reduce((a, b) => (b.until > a.until ? b : a));
     const first = locked.reduce((a, b) => (b.until < a.until ? b : a));
     throw badRequest(
-      `Backup "${backup.name}" cannot be deleted yet: ${locked.length} of its ${points.length} restore point(s) are immutable in ${store.backend.description}` +
+      `${subject} cannot be deleted yet: ${locked.length} of its ${points.length} restore point(s) are immutable in ${store.backend.description}` +
         ` (restore point ${first.id} until ${first.until.toISOString()}${locked.length > 1 ? `, the last one (${last.id}) until ${last.until.toISOString()}` : ''}).` +
-        ` Nothing was deleted; the whole backup can be deleted after ${last.until.toISOString()}.`,
-      backup.id,
+        ` Nothing was deleted; all of it can be deleted after ${last.until.toISOString()}.`,
+      backupId,
     );
   }
 
-  private async deleteAll(
-    ctx: SessionContext,
-    store: ChunkStore,
-    backup: { id: string; name: string },
-    points: Array<{ id: string; location: string }>,
-  ): Promise<SessionOutcome | undefined> {
+  /** Deletes the points oldest first; a lock met half-way (set after the check) stops the rest, and says why. */
+  private async deleteAll(ctx: SessionContext, store: ChunkStore, points: Array<{ id: string; location: string }>): Promise<SessionOutcome | undefined> {
     for (const [i, point] of points.entries()) {
       const ref = refOf(point.location);
       try {
@@ -114,10 +179,6 @@ export class BackupDeletion {
       await this.deps.backups.forgetRestorePoint(point.id);
       await ctx.progress(((i + 1) / points.length) * 100);
     }
-    await this.deps.backups.forgetBackup(backup.id);
-    await ctx.log(
-      `Backup "${backup.name}" deleted: ${points.length} restore point(s) removed from ${store.backend.description}; unreferenced chunks go at the next garbage collection`,
-    );
     return undefined;
   }
 }

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { BackupObjectsTable, BackupsTable, RestorePointDisksTable, RestorePointsTable } from '../../store/schema.js';
+import type { RestorePointRef } from '../../chunkstore/index.js';
 import { formatInstant } from '../../http/dates.js';
 import { isRevisionAtLeast } from '../../http/api-version.js';
 
@@ -73,4 +74,10 @@ export function restorePointModel(row: RestorePointRow, revision?: string) {
 
 export function restorePointDiskModel(row: RestorePointDiskRow) {
   return { uid: row.uid, type: row.type, name: row.name, capacity: Number(row.capacity), state: row.state };
+}
+
+/** The catalogue's location is the chunk store path backup/object/restorePoint. */
+export function refOf(location: string): RestorePointRef | undefined {
+  const [backupId, objectId, restorePointId, ...rest] = location.split('/');
+  return backupId && objectId && restorePointId && rest.length === 0 ? { backupId, objectId, restorePointId } : undefined;
 }

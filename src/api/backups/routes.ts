@@ -25,6 +25,9 @@ import {
 } from './schemas.js';
 import type { BackupsService } from './service.js';
 import type { BackupDeletion } from './deletion.js';
+import type { BackupFiles } from './backup-files.js';
+import type { BackupHealthCheck } from './health-check.js';
+import { backupOperationsRoutes } from './operations-routes.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
 
@@ -41,9 +44,16 @@ const whole = (count: number) => pagination(count, count, { skip: 0, limit: coun
  */
 export function backupsRoutes(
   app: FastifyInstance,
-  deps: { backups: BackupsService; deletion?: BackupDeletion; repositoryNames: (ids: string[]) => Promise<Map<string, string>> },
+  deps: {
+    backups: BackupsService;
+    deletion?: BackupDeletion;
+    files?: BackupFiles;
+    healthCheck?: BackupHealthCheck;
+    repositoryNames: (ids: string[]) => Promise<Map<string, string>>;
+  },
 ): void {
   const typed = typedRequests(app);
+  backupOperationsRoutes(app, deps);
   const id = (request: { params: { id: string } }) => request.params.id;
 
   typed.get(

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { PaginationSchema, StringOrList, listQuerySchema } from '../../http/paging.js';
+import { PaginationSchema, StringOrList, listQuerySchema, stringEnum } from '../../http/paging.js';
 
 /** EPlatformType of 1.1-rev0 and 1.2-rev1 together (filters from either revision are accepted). */
 export const PLATFORM_NAMES = [
@@ -89,4 +89,50 @@ export const DeleteBackupQuery = Type.Object({
   fromDB: Type.Optional(Type.Boolean()),
   fromDBIfSPUnavailable: Type.Optional(Type.Boolean()),
   includeGFS: Type.Optional(Type.Boolean()),
+});
+
+/** DELETE /api/v1/backups/{id}/objects/{objectId} (1.3-rev0). */
+export const BackupObjectParams = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'Backup ID.' }),
+  objectId: Type.String({ format: 'uuid', description: 'Backup object ID.' }),
+});
+export const DeleteBackupObjectQuery = Type.Object({
+  fromDBIfSPUnavailable: Type.Optional(Type.Boolean()),
+  includeGFS: Type.Optional(Type.Boolean({ description: 'Also delete the restore points GFS flags keep.' })),
+});
+
+/** GET /api/v1/backups/{id}/backupFiles (1.2-rev1). */
+export const BACKUP_FILE_ORDER_COLUMNS = ['Name', 'DataSize', 'BackupSize', 'DedupRatio', 'CompressRatio', 'CreationTime', 'GFSPeriod'] as const;
+export const BackupFilesQuery = listQuerySchema(BACKUP_FILE_ORDER_COLUMNS, {
+  createdAfterFilter: Type.Optional(Type.String({ maxLength: 64 })),
+  createdBeforeFilter: Type.Optional(Type.String({ maxLength: 64 })),
+  gfsPeriodFilter: Type.Optional(stringEnum(['None', 'Weekly', 'Monthly', 'Quarterly', 'Yearly'] as const)),
+});
+export const BackupFileParams = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'Backup ID.' }),
+  backupFileId: Type.String({ format: 'uuid', description: 'Backup file ID.' }),
+});
+/** BackupFileModel: `objectId` up to 1.3-rev1, `objectIds` from 1.3-rev2. */
+export const BackupFileModel = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  backupId: Type.String(),
+  objectId: Type.Optional(Type.String()),
+  objectIds: Type.Optional(Type.Array(Type.String())),
+  restorePointIds: Type.Array(Type.String()),
+  dataSize: Type.Integer(),
+  backupSize: Type.Integer(),
+  dedupRatio: Type.Integer(),
+  compressRatio: Type.Integer(),
+  creationTime: Type.String(),
+  gfsPeriods: Type.Array(Type.String()),
+});
+export const BackupFilesResult = Type.Object({ data: Type.Array(BackupFileModel), pagination: PaginationSchema });
+
+/** POST /api/v1/backups/runHealthcheck (1.3-rev1): FileBackupHealthCheckSpec. */
+export const HealthCheckSpec = Type.Object({
+  backupIds: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 1000 })),
+  jobIds: Type.Optional(Type.Array(Type.String({ format: 'uuid' }), { maxItems: 1000 })),
+  isRepair: Type.Optional(Type.Boolean()),
+  repairOptions: Type.Optional(Type.Object({}, { additionalProperties: true })),
 });

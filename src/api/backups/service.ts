@@ -120,6 +120,26 @@ export class BackupsService {
     return (await this.withCounts([row]))[0]!;
   }
 
+  /** An object of this backup (404 when the backup has no such object). */
+  async objectOfBackup(backupId: string, objectId: string): Promise<BackupObjectRow> {
+    const row = await this.db.selectFrom('backup_objects').selectAll().where('id', '=', objectId.toLowerCase()).where('backup_id', '=', backupId).executeTakeFirst();
+    if (!row) throw notFound(`Backup ${backupId} has no object ${objectId}.`, objectId);
+    return row;
+  }
+
+  /** After an object's points were deleted: the object goes when none is left, and the backup when it has no object left. */
+  async forgetObjectIfEmpty(backupId: string, objectId: string): Promise<{ object: boolean; backup: boolean }> {
+    return inTransaction(this.db, async (trx) => {
+      const left = await trx.selectFrom('restore_points').select('id').where('backup_object_id', '=', objectId).executeTakeFirst();
+      if (left) return { object: false, backup: false };
+      await trx.deleteFrom('backup_objects').where('id', '=', objectId).execute();
+      const others = await trx.selectFrom('backup_objects').select('id').where('backup_id', '=', backupId).executeTakeFirst();
+      if (others) return { object: true, backup: false };
+      await trx.deleteFrom('backups').where('id', '=', backupId).execute();
+      return { object: true, backup: true };
+    });
+  }
+
   async restorePointsOfObject(objectId: string): Promise<RestorePointRow[]> {
     const object = await this.getObject(objectId);
     return this.db.selectFrom('restore_points').selectAll().where('backup_object_id', '=', object.id).orderBy('creation_time', 'desc').orderBy('id').execute();
@@ -161,6 +181,11 @@ export class BackupsService {
       .where('backup_objects.object_id', '=', objectId)
       .orderBy('restore_points.creation_time', 'desc')
       .executeTakeFirst();
+  }
+
+  /** Every backup a job wrote (one per repository it used). */
+  async backupsOfJob(jobId: string): Promise<BackupRow[]> {
+    return this.db.selectFrom('backups').selectAll().where('job_id', '=', jobId.toLowerCase()).orderBy('creation_time').execute();
   }
 
   /** The backup a job writes to in a repository, if it has one yet. */
@@ -267,6 +292,17 @@ export class BackupsService {
       await trx.deleteFrom('backup_objects').where('backup_id', '=', backupId).execute();
       await trx.deleteFrom('backups').where('id', '=', backupId).execute();
     });
+  }
+
+  /** The disks of every restore point of a backup (the backup files are built from them). */
+  async disksOfBackup(backupId: string): Promise<RestorePointDiskRow[]> {
+    return this.db
+      .selectFrom('restore_point_disks')
+      .innerJoin('restore_points', 'restore_points.id', 'restore_point_disks.restore_point_id')
+      .selectAll('restore_point_disks')
+      .where('restore_points.backup_id', '=', backupId)
+      .orderBy('restore_point_disks.position')
+      .execute();
   }
 
   async restorePointByLocation(location: string): Promise<RestorePointRow | undefined> {

@@ -35,19 +35,22 @@ export function healthCheckDue(settings: HealthSettings | undefined, now: Date):
  * (their own and those they share with earlier points) is re-read and checked
  * (CRC, GCM tag, digest) by the chunk store's verify. Corrupt chunks are
  * quarantined by verify; the log names each damaged restore point.
- * Returns how many restore points are damaged.
+ * Returns how many restore points are damaged. POST /api/v1/backups/runHealthcheck
+ * runs this same check over whole backups (src/api/backups/health-check.ts).
  */
 export async function runHealthCheck(
   ctx: SessionContext,
   checks: Array<{ store: ChunkStore; refs: Array<RestorePointRef & { vmName: string }> }>,
-  password?: string,
+  /** The encryption password(s) that may open the points (a job's own, or every one the vault holds). */
+  password?: string | string[],
 ): Promise<number> {
+  const passwords = password === undefined ? [] : Array.isArray(password) ? password : [password];
   let damaged = 0;
   let chunks = 0;
   let points = 0;
   for (const { store, refs } of checks) {
     if (refs.length === 0) continue;
-    const report = await verifyRestorePoints(store, { passwords: password ? [password] : [], refs });
+    const report = await verifyRestorePoints(store, { passwords, refs });
     chunks += report.checkedChunks;
     points += refs.length;
     for (const bad of report.damagedRestorePoints) {
