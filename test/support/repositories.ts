@@ -1,3 +1,4 @@
+import type { TestServer } from './server.js';
 import { sessionWaiters, type SessionTarget } from './sessions.js';
 
 /**
@@ -19,4 +20,20 @@ export function addLocalRepository(
     repository: { path: folder, ...settings },
     mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
   });
+}
+
+/** Forgets the catalogue (backups, their objects, restore points and disks) as a lost database would; the repositories' data stays. */
+export async function forgetCatalogue(t: TestServer): Promise<void> {
+  const db = t.server.store.db;
+  await db.deleteFrom('restore_point_disks').execute();
+  await db.deleteFrom('restore_points').execute();
+  await db.deleteFrom('backup_objects').execute();
+  await db.deleteFrom('backups').execute();
+}
+
+/** Rescans `repositoryId` through the API (1.2-rev1), expects its session to succeed, and answers the session's log. */
+export async function rescanRepository(target: SessionTarget, repositoryId: string): Promise<string> {
+  const waiters = sessionWaiters(() => target);
+  const session = await waiters.runSession('POST', '/api/v1/backupInfrastructure/repositories/rescan', { repositoryIds: [repositoryId] }, '1.2-rev1');
+  return waiters.logText(session.id);
 }

@@ -53,6 +53,16 @@ export async function addVcsimHost(target: SessionTarget, vcsim: Vcsim): Promise
 }
 
 /**
+ * Stops what startVsphereServer/startVsphereLab started (for a test file's afterAll): the
+ * server, the simulator, the temporary folder. Parts that never started (a failed beforeAll) are skipped.
+ */
+export async function stopVsphereLab(lab: Partial<Pick<VsphereServerLab, 't' | 'vcsim' | 'root'>> | undefined): Promise<void> {
+  await lab?.t?.cleanup();
+  await lab?.vcsim?.stop();
+  if (lab?.root) await rm(lab.root, { recursive: true, force: true });
+}
+
+/**
  * vcsim with prepared disks, Rampart (on PostgreSQL when the suite has one, unless
  * `sqlite`) and the simulator added as a ViHost managed server, through the API.
  * The caller stops `t`, `vcsim` and removes `root` in its afterAll.
