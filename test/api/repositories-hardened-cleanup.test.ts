@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSingleUseHost, removeHardenedInstalls } from '../support/hardened.js';
-import { freePort } from '../support/peers.js';
+import { acceptsConnections, freePort } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { sessionWaiters } from '../support/sessions.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
@@ -21,17 +20,8 @@ import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
 
 const REPOS = '/api/v1/backupInfrastructure/repositories';
 
-/** Whether something accepts connections on the port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+/** Whether something accepts connections on the loopback port. */
+const listening = (port: number) => acceptsConnections('127.0.0.1', port);
 
 describe.skipIf(!haveSshd || !isRoot)('a hardened repository add that fails after the install (real sshd, single-use credentials)', () => {
   let sshd: Sshd;
