@@ -1,5 +1,11 @@
 import type { TestServer } from './server.js';
-import { sessionWaiters, type SessionTarget } from './sessions.js';
+import { apiOf, sessionWaiters, type SessionTarget } from './sessions.js';
+
+/** The backup server's own id (the managed server that is this machine), read through the API as a client finds it. */
+export async function backupServerIdOf(target: SessionTarget): Promise<string> {
+  const servers = await apiOf(target).get('/api/v1/backupInfrastructure/managedServers?typeFilter=LinuxHost', { token: target.token });
+  return servers.body.data.find((s: { description: string }) => s.description === 'Backup server (this machine)').id as string;
+}
 
 /**
  * Adds a LinuxLocal repository in `folder` of the backup server, through the API, and waits
