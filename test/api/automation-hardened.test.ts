@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { removeHardenedInstalls } from '../support/hardened.js';
+import { addSingleUseHost, removeHardenedInstalls } from '../support/hardened.js';
 import { freePort } from '../support/peers.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
-import { added, exportFrom, importInto, REPOS, SERVERS, titlesOf } from './automation-support.js';
+import { added, exportFrom, importInto, REPOS, titlesOf } from './automation-support.js';
 
 /**
  * A LinuxHardened repository on a managed Linux host (a real OpenSSH sshd on
@@ -29,43 +29,10 @@ describe.skipIf(!haveSshd || !isRoot)('automation of a LinuxHardened repository 
   let root: string;
   let folder: string;
   const env = { RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0' };
-  const singleUse = () => ({ username: 'root', privateKey: sshd.userKey, SSHPort: sshd.port });
   const keyLine = () => sshd.userKey.split('\n')[1]!;
 
   /** Adds the sshd host (the 1.2 way, with single-use credentials) and stores single-use credentials for the next operation. */
-  async function addHost(t: TestServer, token: string): Promise<string> {
-    const probe = await t.api.post('/api/v1/connectionCertificate', {
-      token,
-      version: '1.2-rev1',
-      json: { serverName: '127.0.0.1', type: 'LinuxHost', port: sshd.port, credentialsStorageType: 'SingleUse', singleUseCredentials: singleUse() },
-    });
-    expect(probe.status, probe.text).toBe(201);
-    const res = await t.api.post(SERVERS, {
-      token,
-      version: '1.2-rev1',
-      json: {
-        name: '127.0.0.1',
-        description: 'hardened host',
-        type: 'LinuxHost',
-        credentialsStorageType: 'SingleUse',
-        singleUseCredentials: singleUse(),
-        sshFingerprint: probe.body.fingerprint,
-        port: sshd.port,
-        sshSettings: { managementPort: await freePort() },
-      },
-    });
-    expect(res.status, res.text).toBe(201);
-    await t.server.runner.settled(res.body.id);
-    expect((await t.api.get(`/api/v1/sessions/${res.body.id}`, { token })).body.result.result).toBe('Success');
-    await giveSingleUse(t, token, res.body.resourceId);
-    return res.body.resourceId;
-  }
-  async function giveSingleUse(t: TestServer, token: string, id: string) {
-    const res = await t.api.post(`${SERVERS}/${id}/updateSingleUseCredentials`, { token, version: '1.2-rev1', json: singleUse() });
-    expect(res.status, res.text).toBe(201);
-    await t.server.runner.settled(res.body.id);
-    expect((await t.api.get(`/api/v1/sessions/${res.body.id}`, { token })).body.result.result).toBe('Success');
-  }
+  const addHost = async (t: TestServer, token: string) => addSingleUseHost({ t, token }, sshd, { serverName: '127.0.0.1', managementPort: await freePort() });
 
   beforeAll(async () => {
     [sshd, a, b] = await Promise.all([startSshd({ allowRootWithKey: true }), startTestServer(env), startTestServer(env)]);

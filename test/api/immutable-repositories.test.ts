@@ -10,7 +10,7 @@ import { sessionWaiters } from '../support/sessions.js';
 import { vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { startVsphereServer } from '../support/vsphere-lab.js';
 import { backupJobSpec, vmRestoreSpec } from '../support/vsphere-specs.js';
-import { removeHardenedInstalls } from '../support/hardened.js';
+import { addSingleUseHost, removeHardenedInstalls } from '../support/hardened.js';
 import { freePort } from '../support/peers.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, startLocalS3, type LocalS3 } from '../support/s3.js';
@@ -27,7 +27,6 @@ import { startObjectLockStandIn, type ObjectLockStandIn } from '../support/s3-ob
  * has passed.
  */
 
-const SERVERS = '/api/v1/backupInfrastructure/managedServers';
 const REPOS = '/api/v1/backupInfrastructure/repositories';
 const MiB = 1024 * 1024;
 /** Long enough for a backup, a refused delete and a second run inside it on a busy machine; short enough to wait out. */
@@ -108,33 +107,9 @@ describe.skipIf(!haveSshd || !isRoot)('immutable repositories through the API (h
   });
 
   it('hardened: installed with single-use credentials, immutable to the API and to root, restorable, removed by retention after its date', async () => {
-    const singleUse = () => ({ username: 'root', privateKey: sshd.userKey, SSHPort: sshd.port });
-    const probe = await t.api.post('/api/v1/connectionCertificate', {
-      token,
-      version: '1.2-rev1',
-      json: { serverName: 'localhost', type: 'LinuxHost', port: sshd.port, credentialsStorageType: 'SingleUse', singleUseCredentials: singleUse() },
-    });
-    expect(probe.status, probe.text).toBe(201);
     const servicePort = await freePort();
-    hostId = (
-      await sessionDone(
-        'POST',
-        SERVERS,
-        {
-          name: 'localhost',
-          description: 'hardened host',
-          type: 'LinuxHost',
-          credentialsStorageType: 'SingleUse',
-          singleUseCredentials: singleUse(),
-          sshFingerprint: probe.body.fingerprint,
-          port: sshd.port,
-          sshSettings: { managementPort: servicePort },
-        },
-        '1.2-rev1',
-      )
-    ).resourceId;
-    // Used by the add's login check: new ones for the repository's install.
-    await sessionDone('POST', `${SERVERS}/${hostId}/updateSingleUseCredentials`, singleUse(), '1.2-rev1');
+    // New single-use credentials after the add (its login check used its own): the repository's install uses them.
+    hostId = await addSingleUseHost({ t, token }, sshd, { serverName: 'localhost', managementPort: servicePort });
 
     const folder = path.join(root, 'hardened');
     const added = await sessionDone('POST', REPOS, {

@@ -3,7 +3,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { startServerProcess } from '../support/server-process.js';
+import { addLocalRepository, backupServerIdOf } from '../support/repositories.js';
+import { sessionWaiters, until } from '../support/sessions.js';
+import { addVcsimHost } from '../support/vsphere-lab.js';
+import { backupJobSpec } from '../support/vsphere-specs.js';
 import { createTestDatabase, postgresUrl, requirePostgres } from '../support/postgres.js';
 import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { retrieveObject } from '../../src/vsphere/property-collector.js';
@@ -62,35 +66,6 @@ async function snapshotsOf(d: PreparedDisk) {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function sessionDone(p: ServerProcess, token: string, url: string, json: unknown): Promise<string> {
-  const res = await p.api.post(url, { token, json });
-  expect(res.status, res.text).toBe(201);
-  const done = await finished(p, token, res.body.id);
-  expect(done.result.result, JSON.stringify(done)).toBe('Success');
-  return res.body.resourceId as string;
-}
-
-function finished(p: ServerProcess, token: string, id: string) {
-  return until(
-    `session ${id} to stop`,
-    async () => {
-      const res = await p.api.get(`/api/v1/sessions/${id}`, { token });
-      return res.body.state === 'Stopped' ? res.body : undefined;
-    },
-    180_000,
-  );
-}
-
 beforeAll(async () => {
   vcsim = await startVcsim();
   disks = await prepareDisks(vcsim, { sizeBytes: 24 * MiB });
@@ -114,40 +89,12 @@ describe.each(kinds)('kill -9 during a run (%s)', (kind) => {
     let p = await startServerProcess(path.join(root, 'data'), { RAMPART_PROBE_TIMEOUT_MS: '5000', ...env });
     try {
       let token = await p.adminToken();
-      const creds = await p.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-      await sessionDone(p, token, '/api/v1/backupInfrastructure/managedServers', {
-        name: '127.0.0.1',
-        description: 'vcsim through a relay the test can stall',
-        type: 'ViHost',
-        credentialsId: creds.body.id,
-        port: relayPort,
-        certificateThumbprint: vcsim.thumbprint,
-      });
-      const servers = await p.api.get('/api/v1/backupInfrastructure/managedServers?typeFilter=LinuxHost', { token });
-      const backupServerId = servers.body.data.find((s: { description: string }) => s.description === 'Backup server (this machine)').id as string;
+      const target = () => ({ api: p.api, token });
+      await addVcsimHost(target(), vcsim, { port: relayPort, description: 'vcsim through a relay the test can stall' });
       const repoFolder = path.join(root, 'repo');
-      const repositoryId = await sessionDone(p, token, '/api/v1/backupInfrastructure/repositories', {
-        type: 'LinuxLocal',
-        name: 'Local',
-        description: '',
-        hostId: backupServerId,
-        repository: { path: repoFolder },
-        mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-      });
+      const repositoryId = await addLocalRepository(target(), await backupServerIdOf(target()), repoFolder);
       const d = disks[0]!;
-      const job = await p.api.post('/api/v1/jobs', {
-        token,
-        json: {
-          name: 'Crash',
-          description: '',
-          type: 'Backup',
-          isHighPriority: false,
-          virtualMachines: { includes: [{ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-          storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
-          guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-          schedule: { runAutomatically: false },
-        },
-      });
+      const job = await p.api.post('/api/v1/jobs', { token, json: backupJobSpec('Crash', d, repositoryId, { restorePoints: 3 }) });
       expect(job.status, job.text).toBe(201);
 
       relay.state.armed = true;
@@ -184,10 +131,7 @@ describe.each(kinds)('kill -9 during a run (%s)', (kind) => {
       expect(clean.damagedRestorePoints).toEqual([]);
 
       // The job runs again; its restore point reads back the disk byte for byte.
-      const again = await p.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: { performActiveFull: false } });
-      expect(again.status, again.text).toBe(201);
-      const done = await finished(p, token, again.body.id);
-      expect(done.result.result, JSON.stringify(done)).toBe('Success');
+      await sessionWaiters(target).runSession('POST', `/api/v1/jobs/${job.body.id}/start`, { performActiveFull: false });
       expect(await snapshotsOf(d)).toBeUndefined();
       const points = (await p.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token })).body.data;
       expect(points).toHaveLength(1);

@@ -1,9 +1,10 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionWaiters } from '../support/sessions.js';
-import { startVsphereLab } from '../support/vsphere-lab.js';
+import { startVsphereLab, stopVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec } from '../support/vsphere-specs.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { createSnapshot } from '../../src/vsphere/snapshots.js';
@@ -24,16 +25,7 @@ let databaseUrl: string | undefined;
 const { finished, logText, sessionDone } = sessionWaiters(() => ({ t, token }));
 
 function spec(name: string, vms: PreparedDisk[]) {
-  return {
-    name,
-    description: '',
-    type: 'Backup',
-    isHighPriority: false,
-    virtualMachines: { includes: vms.map((d) => ({ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value })) },
-    storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 2 } },
-    guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-    schedule: { runAutomatically: false },
-  };
+  return backupJobSpec(name, vms, repositoryId, { restorePoints: 2 });
 }
 
 async function snapshotsOf(d: PreparedDisk) {
@@ -96,11 +88,7 @@ beforeAll(async () => {
   ({ vcsim, disks, root, t, token, repositoryId, databaseUrl } = lab);
 }, 120_000);
 
-afterAll(async () => {
-  await t?.cleanup();
-  await vcsim?.stop();
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopVsphereLab({ t, vcsim, root }));
 
 describe('job runs under faults', () => {
   it('a graceful stop lets the current VM finish and ends the run there (Warning)', async () => {

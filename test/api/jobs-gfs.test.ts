@@ -1,8 +1,9 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionWaiters } from '../support/sessions.js';
-import { startVsphereLab } from '../support/vsphere-lab.js';
+import { startVsphereLab, stopVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec } from '../support/vsphere-specs.js';
 import type { TestServer } from '../support/server.js';
 import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
 
@@ -20,16 +21,7 @@ let repositoryId: string;
 const { finished, logText } = sessionWaiters(() => ({ t, token }));
 
 function spec(name: string, d: PreparedDisk, gfsPolicy: unknown) {
-  return {
-    name,
-    description: '',
-    type: 'Backup',
-    isHighPriority: false,
-    virtualMachines: { includes: [{ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-    storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 1 }, gfsPolicy },
-    guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-    schedule: { runAutomatically: false },
-  };
+  return backupJobSpec(name, d, repositoryId, { restorePoints: 1, storage: { gfsPolicy } });
 }
 
 beforeAll(async () => {
@@ -37,11 +29,7 @@ beforeAll(async () => {
   ({ vcsim, disks, root, t, token, repositoryId } = lab);
 }, 120_000);
 
-afterAll(async () => {
-  await t?.cleanup();
-  await vcsim?.stop();
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopVsphereLab({ t, vcsim, root }));
 
 describe('GFS retention in job runs', () => {
   it('a bad GFS policy is a 400 naming the field', async () => {

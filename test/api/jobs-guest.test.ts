@@ -1,10 +1,9 @@
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionWaiters } from '../support/sessions.js';
-import { startVsphereLab } from '../support/vsphere-lab.js';
-import type { TestServer } from '../support/server.js';
-import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
+import { startVsphereLab, stopVsphereLab, type VsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec, vmObject as vmObjectOf } from '../support/vsphere-specs.js';
 
 /**
  * Job settings acted on by runs, against vcsim through the API: VMware Tools quiescence
@@ -18,44 +17,28 @@ const NO_TOOLS_VM = 'DC0_H0_VM1';
 const TOOLS_VM = 'DC0_H0_VM0';
 const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
-let t: TestServer;
-let token: string;
-let vcsim: Vcsim;
-let disks: PreparedDisk[];
-let root: string;
-let repositoryId: string;
+let lab: VsphereLab;
 
-const { finished, logText } = sessionWaiters(() => ({ t, token }));
+const { finished, logText } = sessionWaiters(() => lab);
 
-const diskOf = (vm: string) => disks.find((d) => d.vm === vm)!;
+const diskOf = (vm: string) => lab.disks.find((d) => d.vm === vm)!;
 
 function spec(name: string, vm: string, extra: { advanced?: Record<string, unknown>; guestProcessing?: Record<string, unknown> } = {}) {
-  const d = diskOf(vm);
-  return {
-    name,
-    description: '',
-    type: 'Backup',
-    isHighPriority: false,
-    virtualMachines: { includes: [{ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-    storage: {
-      backupRepositoryId: repositoryId,
-      backupProxies: { autoSelection: true },
-      retentionPolicy: { type: 'RestorePoints', quantity: 7 },
-      advancedSettings: { backupModeType: 'Incremental', ...extra.advanced },
-    },
-    guestProcessing: extra.guestProcessing ?? { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-    schedule: { runAutomatically: false },
-  };
+  return backupJobSpec(name, diskOf(vm), lab.repositoryId, {
+    restorePoints: 7,
+    storage: { advancedSettings: { backupModeType: 'Incremental', ...extra.advanced } },
+    guestProcessing: extra.guestProcessing,
+  });
 }
 
 async function createJob(body: unknown): Promise<string> {
-  const res = await t.api.post('/api/v1/jobs', { token, json: body });
+  const res = await lab.t.api.post('/api/v1/jobs', { token: lab.token, json: body });
   expect(res.status, res.text).toBe(201);
   return res.body.id as string;
 }
 
 async function run(jobId: string) {
-  const start = await t.api.post(`/api/v1/jobs/${jobId}/start`, { token, json: { performActiveFull: false } });
+  const start = await lab.t.api.post(`/api/v1/jobs/${jobId}/start`, { token: lab.token, json: { performActiveFull: false } });
   expect(start.status, start.text).toBe(201);
   const done = await finished(start.body.id);
   return { id: start.body.id as string, result: done.result.result as string, message: done.result.message as string, log: await logText(start.body.id) };
@@ -63,7 +46,7 @@ async function run(jobId: string) {
 
 /** The snapshots vcsim took of a VM since `from` (its stdout), with what it recorded. */
 function snapshotsSeen(vm: string, from: number): string[] {
-  return vcsim
+  return lab.vcsim
     .output()
     .slice(from)
     .split('\n')
@@ -71,38 +54,33 @@ function snapshotsSeen(vm: string, from: number): string[] {
 }
 
 async function restorePoints(jobId: string) {
-  const backup = (await t.api.get(`/api/v1/backups?jobIdFilter=${jobId}`, { token })).body.data[0];
+  const backup = (await lab.t.api.get(`/api/v1/backups?jobIdFilter=${jobId}`, { token: lab.token })).body.data[0];
   if (!backup) return [];
-  const res = await t.api.get(`/api/v1/restorePoints?backupIdFilter=${backup.id}&orderColumn=CreationTime&orderAsc=true`, { token, version: '1.2-rev1' });
+  const res = await lab.t.api.get(`/api/v1/restorePoints?backupIdFilter=${backup.id}&orderColumn=CreationTime&orderAsc=true`, { token: lab.token, version: '1.2-rev1' });
   expect(res.status, res.text).toBe(200);
   return res.body.data as { id: string; type: string; sessionId: string }[];
 }
 
 /** The body of a restore point's manifest in the repository (not encrypted in these tests). */
 async function manifestOf(restorePointId: string) {
-  const files = (await readdir(path.join(root, 'repo', 'rampart', 'backups'), { recursive: true })).map(String);
+  const files = (await readdir(path.join(lab.root, 'repo', 'rampart', 'backups'), { recursive: true })).map(String);
   const file = files.find((f) => f.endsWith(path.join(restorePointId, 'manifest.json')));
   expect(file, `manifest of ${restorePointId}`).toBeDefined();
-  const outer = JSON.parse(await readFile(path.join(root, 'repo', 'rampart', 'backups', file!), 'utf8'));
+  const outer = JSON.parse(await readFile(path.join(lab.root, 'repo', 'rampart', 'backups', file!), 'utf8'));
   return JSON.parse(outer.body) as { kind: string; synthetic?: boolean; disks: { newChunks: number }[] };
 }
 
 beforeAll(async () => {
-  const lab = await startVsphereLab({ name: 'jobs-guest', diskBytes: 4 * MiB, vcsim: { toolsNotRunning: [NO_TOOLS_VM] } });
-  ({ vcsim, disks, root, t, token, repositoryId } = lab);
+  lab = await startVsphereLab({ name: 'jobs-guest', diskBytes: 4 * MiB, vcsim: { toolsNotRunning: [NO_TOOLS_VM] } });
 }, 120_000);
 
-afterAll(async () => {
-  await t?.cleanup();
-  await vcsim?.stop();
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopVsphereLab(lab));
 
 describe('VMware Tools quiescence', () => {
   it('with enableVMWareToolsQuiescence the snapshot is quiesced (vcsim records it); without it, it is not', async () => {
     const vm = diskOf(TOOLS_VM).vmRef.value;
     const quiet = await createJob(spec('Quiesced', TOOLS_VM, { advanced: { vSphere: { enableVMWareToolsQuiescence: 'true' } } }));
-    let from = vcsim.output().length;
+    let from = lab.vcsim.output().length;
     const first = await run(quiet);
     expect(first.result, first.log).toBe('Success');
     const seen = snapshotsSeen(vm, from);
@@ -113,7 +91,7 @@ describe('VMware Tools quiescence', () => {
     expect(first.log).toContain(`Succeeded: Creating snapshot ${snapshot}, quiesced by VMware Tools`);
 
     const plain = await createJob(spec('Crash-consistent', TOOLS_VM));
-    from = vcsim.output().length;
+    from = lab.vcsim.output().length;
     const second = await run(plain);
     expect(second.result, second.log).toBe('Success');
     expect(snapshotsSeen(vm, from)).toEqual([expect.stringMatching(/quiesced=false$/)]);
@@ -123,7 +101,7 @@ describe('VMware Tools quiescence', () => {
   it('a VM whose VMware Tools do not run is backed up from a crash-consistent snapshot, and the session ends Warning', async () => {
     const vm = diskOf(NO_TOOLS_VM).vmRef.value;
     const job = await createJob(spec('No tools', NO_TOOLS_VM, { advanced: { vSphere: { enableVMWareToolsQuiescence: true } } }));
-    const from = vcsim.output().length;
+    const from = lab.vcsim.output().length;
     const done = await run(job);
     expect(done.result, done.log).toBe('Warning');
     expect(done.message).toContain(`${NO_TOOLS_VM}: crash-consistent snapshot (quiescing failed`);
@@ -138,7 +116,7 @@ describe('application-aware processing and guest indexing', () => {
   it('quiesces through VMware Tools and says once per VM what is not done (Info when nothing more was asked)', async () => {
     const vm = diskOf(TOOLS_VM).vmRef.value;
     const job = await createJob(spec('App-aware', TOOLS_VM, { guestProcessing: { appAwareProcessing: { isEnabled: true }, guestFSIndexing: { isEnabled: false } } }));
-    const from = vcsim.output().length;
+    const from = lab.vcsim.output().length;
     const done = await run(job);
     expect(done.result, done.log).toBe('Success');
     expect(snapshotsSeen(vm, from)).toEqual([expect.stringMatching(/quiesced=true$/)]);
@@ -155,7 +133,7 @@ describe('application-aware processing and guest indexing', () => {
             isEnabled: 'true',
             appSettings: [
               {
-                vmObject: { hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value },
+                vmObject: vmObjectOf(d),
                 vss: 'requireSuccess',
                 transactionLogs: 'process',
                 sql: { logsProcessing: 'truncate' },
@@ -178,7 +156,7 @@ describe('application-aware processing and guest indexing', () => {
 
   it('when the VM cannot be quiesced: requireSuccess (the default) fails the VM, ignoreFailures falls back with a warning', async () => {
     const d = diskOf(NO_TOOLS_VM);
-    const vmObject = { hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value };
+    const vmObject = vmObjectOf(d);
     const strict = await createJob(spec('App-aware strict', NO_TOOLS_VM, { guestProcessing: { appAwareProcessing: { isEnabled: true }, guestFSIndexing: { isEnabled: false } } }));
     const failed = await run(strict);
     expect(failed.result, failed.log).toBe('Failed');
@@ -232,7 +210,7 @@ describe('synthetic fulls', () => {
     for (const r of [first, second]) expect(r.result, r.log).toBe('Success');
     expect(second.log).not.toContain('synthetic full');
 
-    const put = await t.api.request('PUT', `/api/v1/jobs/${job}`, { token, json: { ...body(today), id: job } });
+    const put = await lab.t.api.request('PUT', `/api/v1/jobs/${job}`, { token: lab.token, json: { ...body(today), id: job } });
     expect(put.status, put.text).toBe(200);
     const third = await run(job);
     const fourth = await run(job);
@@ -259,15 +237,15 @@ describe('synthetic fulls', () => {
   it("1.3-rev2's spelling syntheticFulls is accepted and answered to 1.3-rev2 readers; the others read synthenticFulls", async () => {
     const settings = { isEnabled: true, weekly: { isEnabled: true, days: ['saturday'] } };
     const body = spec('Synthetic spelling', TOOLS_VM, { advanced: { syntheticFulls: settings } });
-    const res = await t.api.post('/api/v1/jobs', { token, json: { ...body, type: 'VSphereBackup' }, version: '1.3-rev2' });
+    const res = await lab.t.api.post('/api/v1/jobs', { token: lab.token, json: { ...body, type: 'VSphereBackup' }, version: '1.3-rev2' });
     expect(res.status, res.text).toBe(201);
     expect(res.body.storage.advancedSettings.syntheticFulls).toEqual({ isEnabled: true, weekly: { isEnabled: true, days: ['Saturday'] } });
     expect(res.body.storage.advancedSettings).not.toHaveProperty('synthenticFulls');
-    const old = await t.api.get(`/api/v1/jobs/${res.body.id}`, { token, version: '1.2-rev1' });
+    const old = await lab.t.api.get(`/api/v1/jobs/${res.body.id}`, { token: lab.token, version: '1.2-rev1' });
     expect(old.body.storage.advancedSettings.synthenticFulls).toEqual(settings);
     expect(old.body.storage.advancedSettings).not.toHaveProperty('syntheticFulls');
-    const both = await t.api.post('/api/v1/jobs', {
-      token,
+    const both = await lab.t.api.post('/api/v1/jobs', {
+      token: lab.token,
       json: spec('Synthetic both', TOOLS_VM, { advanced: { syntheticFulls: settings, synthenticFulls: { isEnabled: false } } }),
     });
     expect(both.status).toBe(400);

@@ -1,7 +1,7 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionWaiters } from '../support/sessions.js';
-import { startVsphereLab } from '../support/vsphere-lab.js';
+import { startVsphereLab, stopVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec } from '../support/vsphere-specs.js';
 import type { TestServer } from '../support/server.js';
 import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
 
@@ -19,16 +19,7 @@ let repositoryId: string;
 const { finished, logText } = sessionWaiters(() => ({ t, token }));
 
 function spec(name: string, d: PreparedDisk) {
-  return {
-    name,
-    description: '',
-    type: 'Backup',
-    isHighPriority: false,
-    virtualMachines: { includes: [{ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
-    storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 1 } },
-    guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-    schedule: { runAutomatically: false },
-  };
+  return backupJobSpec(name, d, repositoryId, { restorePoints: 1 });
 }
 
 beforeAll(async () => {
@@ -36,11 +27,7 @@ beforeAll(async () => {
   ({ vcsim, disks, root, t, token, repositoryId } = lab);
 }, 120_000);
 
-afterAll(async () => {
-  await t?.cleanup();
-  await vcsim?.stop();
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopVsphereLab({ t, vcsim, root }));
 
 describe('task limits', () => {
   it('with one task allowed on the repository, a second run waits for the first to end before it touches a VM', async () => {

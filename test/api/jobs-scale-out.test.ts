@@ -1,11 +1,12 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionWaiters } from '../support/sessions.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { createTestDatabase, postgresUrl } from '../support/postgres.js';
-import { prepareDisks, startVcsim, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { addLocalRepository } from '../support/repositories.js';
+import type { TestServer } from '../support/server.js';
+import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
+import { startVsphereServer, stopVsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec } from '../support/vsphere-specs.js';
 import { run as runCommand } from '../support/tls.js';
 import { findChainExtents, localFolderBackend, openChunkStore, openDisk, readRestorePoint } from '../../src/chunkstore/index.js';
 
@@ -16,8 +17,6 @@ import { findChainExtents, localFolderBackend, openChunkStore, openDisk, readRes
  * sealed the run fails saying no extent takes new data, and writes nothing.
  */
 
-const SERVERS = '/api/v1/backupInfrastructure/managedServers';
-const REPOS = '/api/v1/backupInfrastructure/repositories';
 const SOBRS = '/api/v1/backupInfrastructure/scaleOutRepositories';
 const MiB = 1024 * 1024;
 
@@ -40,26 +39,16 @@ async function holders(backupId: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  vcsim = await startVcsim({ cbt: true });
-  disks = await prepareDisks(vcsim, { sizeBytes: 4 * MiB });
+  ({ t, token, vcsim, disks, root, backupServerId } = await startVsphereServer({
+    name: 'jobs-sobr',
+    diskBytes: 4 * MiB,
+    vcsim: { cbt: true },
+    env: { RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0' },
+  }));
   disk = disks[0]!;
-  root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-sobr-'));
-  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
-  token = await t.adminToken();
-  backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-  await sessionDone(SERVERS, { name: '127.0.0.1', description: 'vcsim', type: 'ViHost', credentialsId: creds.body.id, port: vcsim.port, certificateThumbprint: vcsim.thumbprint });
   for (const name of ['extent-1', 'extent-2']) {
     const folder = path.join(root, name);
-    const id = await sessionDone(REPOS, {
-      type: 'LinuxLocal',
-      name,
-      description: name,
-      hostId: backupServerId,
-      repository: { path: folder, maxTaskCount: 4 },
-      mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-    });
-    extents.push({ id, folder });
+    extents.push({ id: await addLocalRepository({ t, token }, backupServerId, folder, { maxTaskCount: 4 }, { name, description: name }), folder });
   }
   sobrId = await sessionDone(SOBRS, {
     name: 'SOBR',
@@ -69,11 +58,7 @@ beforeAll(async () => {
   });
 }, 120_000);
 
-afterAll(async () => {
-  await t?.cleanup();
-  await vcsim?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopVsphereLab({ t, vcsim, root }));
 
 describe('jobs into a scale-out repository', () => {
   let jobId: string;
@@ -87,16 +72,7 @@ describe('jobs into a scale-out repository', () => {
   it('keeps a chain on one extent, moves it with a full when that extent is sealed, and fails when none takes data', async () => {
     const job = await t.api.post('/api/v1/jobs', {
       token,
-      json: {
-        name: 'To SOBR',
-        description: '',
-        type: 'Backup',
-        isHighPriority: false,
-        virtualMachines: { includes: [{ hostName: '127.0.0.1', name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
-        storage: { backupRepositoryId: sobrId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
-        guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-        schedule: { runAutomatically: false },
-      },
+      json: backupJobSpec('To SOBR', disk, sobrId, { restorePoints: 7 }),
     });
     expect(job.status, job.text).toBe(201);
     jobId = job.body.id;
@@ -156,14 +132,7 @@ describe('jobs into a scale-out repository', () => {
           await mkdir(folder, { recursive: true });
           await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', folder]);
           mounts.push(folder);
-          ids[name] = await sessionDone(REPOS, {
-            type: 'LinuxLocal',
-            name,
-            description: `${size} tmpfs`,
-            hostId: backupServerId,
-            repository: { path: path.join(folder, 'repo'), maxTaskCount: 4 },
-            mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-          });
+          ids[name] = await addLocalRepository({ t, token }, backupServerId, path.join(folder, 'repo'), { maxTaskCount: 4 }, { name, description: `${size} tmpfs` });
         }
         const sobr = await sessionDone(SOBRS, {
           name: 'By free space',
@@ -175,16 +144,7 @@ describe('jobs into a scale-out repository', () => {
         const vms = [...new Map(disks.map((d) => [d.vm, d])).values()].slice(0, 2);
         const job = await t.api.post('/api/v1/jobs', {
           token,
-          json: {
-            name: 'Spread',
-            description: '',
-            type: 'Backup',
-            isHighPriority: false,
-            virtualMachines: { includes: vms.map((d) => ({ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value })) },
-            storage: { backupRepositoryId: sobr, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 7 } },
-            guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-            schedule: { runAutomatically: false },
-          },
+          json: backupJobSpec('Spread', vms, sobr, { restorePoints: 7 }),
         });
         expect(job.status, job.text).toBe(201);
         const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: {} });

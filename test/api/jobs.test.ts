@@ -1,16 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import { exportFrom, importInto } from './automation-support.js';
-import { createTestDatabase, postgresUrl } from '../support/postgres.js';
-import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
+import { forgetCatalogue, rescanRepository } from '../support/repositories.js';
+import { sessionWaiters } from '../support/sessions.js';
+import { startVsphereLab, stopVsphereLab } from '../support/vsphere-lab.js';
+import { NO_GUEST_CREDENTIALS } from '../support/vsphere-specs.js';
+import { vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { localFolderBackend, openChunkStore, openDisk, readRestorePoint } from '../../src/chunkstore/index.js';
 import { writeDatastoreFile } from '../../src/vsphere/datastore-files.js';
 
-const SERVERS = '/api/v1/backupInfrastructure/managedServers';
-const REPOS = '/api/v1/backupInfrastructure/repositories';
 const MiB = 1024 * 1024;
 
 let t: TestServer;
@@ -21,28 +20,7 @@ let root: string;
 let repositoryId: string;
 let passwordId: string;
 
-async function finished(id: string, version = '1.1-rev0') {
-  await t.server.runner.settled(id);
-  for (let i = 0; i < 200; i++) {
-    const res = await t.api.get(`/api/v1/sessions/${id}`, { token, version });
-    if (res.body.state === 'Stopped') return res.body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`session ${id} did not stop`);
-}
-
-async function logText(id: string): Promise<string> {
-  const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
-  return logs.body.records.map((r: any) => `${r.status}: ${r.title} ${r.description}`).join('\n');
-}
-
-async function sessionDone(method: string, url: string, json: unknown) {
-  const res = await t.api.request(method, url, { token, json });
-  expect(res.status, res.text).toBe(201);
-  const done = await finished(res.body.id);
-  expect(done.result.result, await logText(res.body.id)).toBe('Success');
-  return res.body.resourceId as string;
-}
+const { finished, logText } = sessionWaiters(() => ({ t, token }));
 
 /** What the Ansible module posts: booleans as strings, credsId zeros, no advancedSettings. */
 function ansibleSpec(name: string, includes: unknown[], extra: Record<string, unknown> = {}) {
@@ -60,7 +38,7 @@ function ansibleSpec(name: string, includes: unknown[], extra: Record<string, un
     guestProcessing: {
       appAwareProcessing: { isEnabled: 'false' },
       guestFSIndexing: { isEnabled: 'false' },
-      guestCredentials: { credsId: '00000000-0000-0000-0000-000000000000', credsType: 'Standard' },
+      ...NO_GUEST_CREDENTIALS,
     },
     schedule: { runAutomatically: 'false' },
     ...extra,
@@ -70,40 +48,19 @@ function ansibleSpec(name: string, includes: unknown[], extra: Record<string, un
 const vmObject = (d: PreparedDisk) => ({ hostName: '127.0.0.1', name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value });
 
 beforeAll(async () => {
-  vcsim = await startVcsim({ cbt: true });
-  disks = await prepareDisks(vcsim, { sizeBytes: 8 * MiB });
-  root = await mkdtemp(path.join(tmpdir(), 'rampart-jobs-'));
-  t = await startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', ...(postgresUrl ? { DATABASE_URL: await createTestDatabase() } : {}) });
-  token = await t.adminToken();
-  const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
-  expect(creds.status, creds.text).toBe(201);
-  await sessionDone('POST', SERVERS, {
-    name: '127.0.0.1',
-    description: 'vcsim',
-    type: 'ViHost',
-    credentialsId: creds.body.id,
-    port: vcsim.port,
-    certificateThumbprint: vcsim.thumbprint,
-  });
-  const backupServerId = (await t.server.store.db.selectFrom('settings').select('value').where('key', '=', 'backup_server_id').executeTakeFirstOrThrow()).value;
-  repositoryId = await sessionDone('POST', REPOS, {
-    type: 'LinuxLocal',
-    name: 'Local',
-    description: 'local folder',
-    hostId: backupServerId,
-    repository: { path: path.join(root, 'repo'), taskLimitEnabled: true, maxTaskCount: 4 },
-    mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
-  });
+  ({ t, token, vcsim, disks, root, repositoryId } = await startVsphereLab({
+    name: 'jobs',
+    diskBytes: 8 * MiB,
+    vcsim: { cbt: true },
+    env: { RAMPART_PROBE_TIMEOUT_MS: '5000' },
+    repository: { taskLimitEnabled: true, maxTaskCount: 4 },
+  }));
   const pw = await t.api.post('/api/v1/encryptionPasswords', { token, json: { password: 'Job-Secret-1', hint: 'job key' } });
   expect(pw.status, pw.text).toBe(201);
   passwordId = pw.body.id;
 }, 120_000);
 
-afterAll(async () => {
-  await t?.cleanup();
-  await vcsim?.stop();
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopVsphereLab({ t, vcsim, root }));
 
 describe('jobs', () => {
   let jobId: string;
@@ -411,18 +368,9 @@ describe('jobs', () => {
     const before = (await t.api.get('/api/v1/objectRestorePoints?limit=1000', { token })).body.data;
     expect(before.length).toBeGreaterThanOrEqual(3);
     const disksBefore = (await t.api.get(`/api/v1/objectRestorePoints/${before[0].id}/disks`, { token })).body;
-    const db = t.server.store.db;
-    await db.deleteFrom('restore_point_disks').execute();
-    await db.deleteFrom('restore_points').execute();
-    await db.deleteFrom('backup_objects').execute();
-    await db.deleteFrom('backups').execute();
+    await forgetCatalogue(t);
     expect((await t.api.get('/api/v1/objectRestorePoints', { token })).body.pagination.total).toBe(0);
-    const rescan = await t.api.post('/api/v1/backupInfrastructure/repositories/rescan', { token, json: { repositoryIds: [repositoryId] }, version: '1.2-rev1' });
-    expect(rescan.status, rescan.text).toBe(201);
-    const done = await finished(rescan.body.id);
-    const log = await logText(rescan.body.id);
-    expect(done.result.result, log).toBe('Success');
-    expect(log).toMatch(new RegExp(`${before.length} restore point\\(s\\) re-imported`));
+    expect(await rescanRepository({ t, token }, repositoryId)).toMatch(new RegExp(`${before.length} restore point\\(s\\) re-imported`));
     const after = (await t.api.get('/api/v1/objectRestorePoints?limit=1000', { token })).body.data;
     expect(after.map((p: any) => p.id).sort()).toEqual(before.map((p: any) => p.id).sort());
     expect((await t.api.get(`/api/v1/objectRestorePoints/${before[0].id}/disks`, { token })).body).toEqual(disksBefore);

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readdir, rm, stat, statfs } from 'node:fs/promises';
+import { readdir, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDatastoreFile } from '../../src/vsphere/datastore-files.js';
-import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
-import { captureVmConfig } from '../../src/vsphere/vm-config.js';
 import { toGB } from '../../src/storage/figures.js';
 import { haveGanesha, startGanesha, type Ganesha } from '../support/ganesha.js';
+import { forgetCatalogue, rescanRepository } from '../support/repositories.js';
 import { sessionWaiters } from '../support/sessions.js';
-import { startVsphereLab, type VsphereLab } from '../support/vsphere-lab.js';
-import { vcsimSession } from '../support/vcsim.js';
+import { startVsphereLab, stopVsphereLab, type VsphereLab } from '../support/vsphere-lab.js';
+import { vmDiskHashes } from '../support/vcsim.js';
+import { backupJobSpec, vmRestoreSpec } from '../support/vsphere-specs.js';
 
 /**
  * Nfs repositories through the HTTP API against a real NFS server
@@ -20,7 +19,6 @@ import { vcsimSession } from '../support/vcsim.js';
  */
 
 const REPOS = '/api/v1/backupInfrastructure/repositories';
-const HOST = '127.0.0.1';
 const MiB = 1024 * 1024;
 
 describe.skipIf(!haveGanesha)('Nfs repositories on NFS-Ganesha', () => {
@@ -38,25 +36,6 @@ describe.skipIf(!haveGanesha)('Nfs repositories on NFS-Ganesha', () => {
     mountServer: { mountServerId: lab.backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
   });
 
-  async function vmDiskHashes(name: string): Promise<string[] | undefined> {
-    const session = await vcsimSession(lab.vcsim);
-    try {
-      const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
-      const vm = vms.find((o) => stringValue(o.props.get('name')) === name);
-      if (!vm) return undefined;
-      const config = await captureVmConfig(session, vm.obj);
-      const out: string[] = [];
-      for (const d of config.disks) {
-        const { stream } = await readDatastoreFile(session, { datacenter: config.datacenter, datastore: d.datastore.name, path: d.flatPath });
-        const hash = createHash('sha256');
-        for await (const part of stream) hash.update(part as Buffer);
-        out.push(hash.digest('hex'));
-      }
-      return out;
-    } finally {
-      await session.logout();
-    }
-  }
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
   beforeAll(async () => {
@@ -65,9 +44,7 @@ describe.skipIf(!haveGanesha)('Nfs repositories on NFS-Ganesha', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await lab?.t.cleanup();
-    await lab?.vcsim.stop();
-    if (lab?.root) await rm(lab.root, { recursive: true, force: true });
+    await stopVsphereLab(lab);
     await ganesha?.stop();
   });
 
@@ -110,25 +87,17 @@ describe.skipIf(!haveGanesha)('Nfs repositories on NFS-Ganesha', () => {
     const d = lab.disks[0]!;
     const job = await lab.t.api.post('/api/v1/jobs', {
       token: lab.token,
-      json: {
-        name: 'To NFS',
+      json: backupJobSpec('To NFS', d, repositoryId, {
         description: 'nfs repository',
-        type: 'Backup',
-        isHighPriority: false,
-        virtualMachines: { includes: [{ hostName: HOST, name: d.vm, type: 'VirtualMachine', objectId: d.vmRef.value }] },
+        restorePoints: 3,
         storage: {
-          backupRepositoryId: repositoryId,
-          backupProxies: { autoSelection: true },
-          retentionPolicy: { type: 'RestorePoints', quantity: 3 },
           // Verification every day: the run re-reads its chunks from the export.
           advancedSettings: {
             backupModeType: 'Incremental',
             backupHealth: { isEnabled: true, weekly: { isEnabled: true, days: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] } },
           },
         },
-        guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-        schedule: { runAutomatically: false },
-      },
+      }),
     });
     expect(job.status, job.text).toBe(201);
     const start = await lab.t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token: lab.token, json: {} });
@@ -146,33 +115,15 @@ describe.skipIf(!haveGanesha)('Nfs repositories on NFS-Ganesha', () => {
     const restore = await lab.t.api.post('/api/v1/restore/vmRestore/vmware/', {
       token: lab.token,
       version: '1.1-rev0',
-      json: {
-        objectRestorePointId: points[0].id,
-        type: 'Customized',
-        powerUp: 'false',
-        destinationHost: { hostName: HOST, name: 'DC0_H0', type: 'Host' },
-        folder: { vmName: 'from-nfs', folder: { hostName: HOST, name: 'vm', type: 'Folder' } },
-        datastore: { datastore: { hostName: HOST, name: 'LocalDS_0', type: 'Datastore' }, diskType: 'Thin' },
-        network: { network: { hostName: HOST, name: 'VM Network', type: 'Network' } },
-        reason: 'nfs test',
-      },
+      json: vmRestoreSpec(points[0].id, 'from-nfs', { powerUp: 'false', reason: 'nfs test' }),
     });
     expect(restore.status, restore.text).toBe(201);
     const restored = await finished(restore.body.id);
     expect(restored.result.result, await logText(restore.body.id)).toBe('Success');
-    expect(await vmDiskHashes('from-nfs')).toEqual([sha(d.content)]);
+    expect(await vmDiskHashes(lab.vcsim, 'from-nfs')).toEqual([sha(d.content)]);
 
-    const db = lab.t.server.store.db;
-    await db.deleteFrom('restore_point_disks').execute();
-    await db.deleteFrom('restore_points').execute();
-    await db.deleteFrom('backup_objects').execute();
-    await db.deleteFrom('backups').execute();
-    const rescan = await lab.t.api.post(`${REPOS}/rescan`, { token: lab.token, json: { repositoryIds: [repositoryId] }, version: '1.2-rev1' });
-    expect(rescan.status, rescan.text).toBe(201);
-    const rescanned = await finished(rescan.body.id);
-    const rescanLog = await logText(rescan.body.id);
-    expect(rescanned.result.result, rescanLog).toBe('Success');
-    expect(rescanLog).toMatch(/1 restore point\(s\) re-imported/);
+    await forgetCatalogue(lab.t);
+    expect(await rescanRepository(lab, repositoryId)).toMatch(/1 restore point\(s\) re-imported/);
     const after = (await lab.t.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(d.vm)}`, { token: lab.token })).body.data;
     expect(after.map((p: { id: string }) => p.id)).toEqual([points[0].id]);
   }, 180_000);

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
 import { sessionWaiters } from '../support/sessions.js';
 import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
-import { startVsphereLab } from '../support/vsphere-lab.js';
+import { startVsphereLab, stopVsphereLab } from '../support/vsphere-lab.js';
 import { backupJobSpec, NO_GUEST_CREDENTIALS } from '../support/vsphere-specs.js';
 
 /**
@@ -87,11 +87,7 @@ beforeAll(async () => {
   expect(points[0]!.backupId).not.toBe(points[1]!.backupId);
 }, 240_000);
 
-afterAll(async () => {
-  await t?.cleanup();
-  await vcsim?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopVsphereLab({ t, vcsim, root }));
 
 describe('agent recovery tokens', () => {
   it('refuses bad specs with a 400 naming the field', async () => {

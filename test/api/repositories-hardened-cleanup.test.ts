@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addSingleUseHost, removeHardenedInstalls } from '../support/hardened.js';
+import { acceptsConnections, freePort } from '../support/peers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { sessionWaiters } from '../support/sessions.js';
 import { haveSshd, isRoot, startSshd, type Sshd } from '../support/sshd.js';
 import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
 
@@ -16,28 +18,10 @@ import { INSTALL_ROOT } from '../../src/api/repositories/hardened.js';
  * session while the service installs: the install finishes, the save is refused.
  */
 
-const SERVERS = '/api/v1/backupInfrastructure/managedServers';
 const REPOS = '/api/v1/backupInfrastructure/repositories';
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** Whether something accepts connections on the port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+/** Whether something accepts connections on the loopback port. */
+const listening = (port: number) => acceptsConnections('127.0.0.1', port);
 
 describe.skipIf(!haveSshd || !isRoot)('a hardened repository add that fails after the install (real sshd, single-use credentials)', () => {
   let sshd: Sshd;
@@ -46,10 +30,7 @@ describe.skipIf(!haveSshd || !isRoot)('a hardened repository add that fails afte
   let root: string;
   let repositoryId: string | undefined;
 
-  async function logText(id: string): Promise<string> {
-    const logs = await t.api.get(`/api/v1/sessions/${id}/logs`, { token });
-    return logs.body.records.map((r: { status: string; title: string; description?: string }) => `${r.status}: ${r.title} ${r.description ?? ''}`).join('\n');
-  }
+  const { logText } = sessionWaiters(() => ({ t, token }));
 
   beforeAll(async () => {
     [sshd, t] = await Promise.all([startSshd({ allowRootWithKey: true }), startTestServer({ RAMPART_PROBE_TIMEOUT_MS: '5000', RAMPART_REPOSITORY_REFRESH_SECONDS: '0' })]);
@@ -59,51 +40,14 @@ describe.skipIf(!haveSshd || !isRoot)('a hardened repository add that fails afte
 
   afterAll(async () => {
     // Only if the code under test left it behind (the test then fails): do not leave a service running on this machine.
-    if (repositoryId) {
-      const pidFile = path.join(INSTALL_ROOT, repositoryId, 'supervisor.pid');
-      if (existsSync(pidFile)) {
-        try {
-          process.kill(-Number((await readFile(pidFile, 'utf8')).trim()), 'SIGTERM');
-        } catch {
-          /* already gone */
-        }
-      }
-      await rm(path.join(INSTALL_ROOT, repositoryId), { recursive: true, force: true });
-      await rmdir(INSTALL_ROOT).catch(() => undefined);
-    }
+    if (repositoryId) await removeHardenedInstalls([repositoryId]);
     await Promise.all([t?.cleanup(), sshd?.stop()]);
     if (root) await rm(root, { recursive: true, force: true });
   });
 
   it('the service installed for an add that is then stopped is removed over the same login; no repository, no folder, no listener', async () => {
-    const singleUse = () => ({ username: 'root', privateKey: sshd.userKey, SSHPort: sshd.port });
-    const probe = await t.api.post('/api/v1/connectionCertificate', {
-      token,
-      version: '1.2-rev1',
-      json: { serverName: '127.0.0.1', type: 'LinuxHost', port: sshd.port, credentialsStorageType: 'SingleUse', singleUseCredentials: singleUse() },
-    });
-    expect(probe.status, probe.text).toBe(201);
     const servicePort = await freePort();
-    const host = await t.api.post(SERVERS, {
-      token,
-      version: '1.2-rev1',
-      json: {
-        name: '127.0.0.1',
-        description: 'hardened host',
-        type: 'LinuxHost',
-        credentialsStorageType: 'SingleUse',
-        singleUseCredentials: singleUse(),
-        sshFingerprint: probe.body.fingerprint,
-        port: sshd.port,
-        sshSettings: { managementPort: servicePort },
-      },
-    });
-    expect(host.status, host.text).toBe(201);
-    await t.server.runner.settled(host.body.id);
-    const hostId = host.body.resourceId as string;
-    const again = await t.api.post(`${SERVERS}/${hostId}/updateSingleUseCredentials`, { token, version: '1.2-rev1', json: singleUse() });
-    expect(again.status, again.text).toBe(201);
-    await t.server.runner.settled(again.body.id);
+    const hostId = await addSingleUseHost({ t, token }, sshd, { serverName: '127.0.0.1', managementPort: servicePort });
 
     const add = await t.api.post(REPOS, {
       token,

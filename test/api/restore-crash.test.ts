@@ -7,9 +7,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess } from '../support/server-process.js';
-import { sessionWaiters } from '../support/sessions.js';
+import { sessionWaiters, until } from '../support/sessions.js';
 import { datastoreNames, prepareDisks, startVcsim, vmDiskHashes, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
-import { addLocalRepository } from '../support/repositories.js';
+import { addLocalRepository, backupServerIdOf } from '../support/repositories.js';
 import { addVcsimHost } from '../support/vsphere-lab.js';
 import { backupJobSpec, instantRecoverySpec } from '../support/vsphere-specs.js';
 import { rampartMountsUnder } from '../../src/nbd/index.js';
@@ -31,16 +31,6 @@ let vcsim: Vcsim;
 let disks: PreparedDisk[];
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** nbdfuse processes serving a mount point under `folder` (a leak if any outlive their mount). */
 async function nbdfuseUnder(folder: string): Promise<string[]> {
@@ -69,9 +59,7 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
       let token = await p.adminToken();
       const { finished, logText, runSession } = sessionWaiters(() => ({ api: p.api, token }));
       await addVcsimHost({ api: p.api, token }, vcsim);
-      const servers = await p.api.get('/api/v1/backupInfrastructure/managedServers?typeFilter=LinuxHost', { token });
-      const backupServerId = servers.body.data.find((s: { description: string }) => s.description === 'Backup server (this machine)').id as string;
-      const repositoryId = await addLocalRepository({ api: p.api, token }, backupServerId, path.join(root, 'repo'));
+      const repositoryId = await addLocalRepository({ api: p.api, token }, await backupServerIdOf({ api: p.api, token }), path.join(root, 'repo'));
       const d = disks[0]!;
       const job = await p.api.post('/api/v1/jobs', { token, json: backupJobSpec('IR crash', d, repositoryId, { restorePoints: 3 }) });
       expect(job.status, job.text).toBe(201);
@@ -121,10 +109,14 @@ describe.skipIf(!canFuse)('kill -9 while a VM runs from the backup', () => {
 
       p = await startServerProcess(dataDir, env);
       token = await p.adminToken();
-      const resuming = await until('the resume session to stop', async () => {
-        const s = (await p.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-crash')}`, { token })).body.data;
-        return s[0]?.state === 'Stopped' ? s[0] : undefined;
-      });
+      const resuming = await until(
+        'the resume session to stop',
+        async () => {
+          const s = (await p.api.get(`/api/v1/sessions?nameFilter=${encodeURIComponent('Resuming instant recovery of ir-crash')}`, { token })).body.data;
+          return s[0]?.state === 'Stopped' ? s[0] : undefined;
+        },
+        180_000,
+      );
       expect(resuming.result.result, await logText(resuming.id)).toBe('Success');
       const after = (await p.api.get(`${IR_11}/${mount.id}`, { token })).body;
       expect(after, JSON.stringify(after)).toMatchObject({ state: 'Mounted', vmName: 'ir-crash' });

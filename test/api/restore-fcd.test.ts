@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, readdir, rm } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
 import { sessionWaiters } from '../support/sessions.js';
-import { startVsphereLab } from '../support/vsphere-lab.js';
+import { startVsphereLab, stopVsphereLab } from '../support/vsphere-lab.js';
 import { backupJobSpec, NO_GUEST_CREDENTIALS } from '../support/vsphere-specs.js';
 import { readDatastoreFile } from '../../src/vsphere/datastore-files.js';
 import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
@@ -93,11 +93,7 @@ beforeAll(async () => {
   pointId = (await t.api.get('/api/v1/objectRestorePoints', { token })).body.data[0].id;
 }, 180_000);
 
-afterAll(async () => {
-  await t?.cleanup();
-  await vcsim?.stop();
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopVsphereLab({ t, vcsim, root }));
 
 const cluster = { hostName: HOST, name: 'DC0_C0', type: 'Cluster' };
 const mapping = (name: string) => [{ nameInBackup: 'Hard disk 1', mountedDiskName: `${name}.vmdk`, registeredFcdName: name }];

@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localFolderBackend, openChunkStore, openDisk, readRestorePoint } from '../../src/chunkstore/index.js';
-import { readDatastoreFile } from '../../src/vsphere/datastore-files.js';
-import { retrieveFromContainer, stringValue } from '../../src/vsphere/property-collector.js';
-import { captureVmConfig } from '../../src/vsphere/vm-config.js';
+import { forgetCatalogue, rescanRepository } from '../support/repositories.js';
 import { sessionWaiters } from '../support/sessions.js';
 import { haveSmbd, SMB_PASSWORD, SMB_USER, startSmbd, type Smbd } from '../support/smbd.js';
 import { run } from '../support/tls.js';
-import { vcsimSession, type PreparedDisk } from '../support/vcsim.js';
-import { startVsphereLab, type VsphereLab } from '../support/vsphere-lab.js';
+import { vmDiskHashes, type PreparedDisk } from '../support/vcsim.js';
+import { startVsphereLab, stopVsphereLab, type VsphereLab } from '../support/vsphere-lab.js';
+import { backupJobSpec, vmRestoreSpec } from '../support/vsphere-specs.js';
 
 /**
  * Smb repositories through the HTTP API against a real Samba smbd: the add
@@ -49,9 +48,7 @@ describe.skipIf(!haveSmbd)('Smb repositories on a real smbd', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await lab?.t.cleanup();
-    await lab?.vcsim.stop();
-    if (lab?.root) await rm(lab.root, { recursive: true, force: true });
+    await stopVsphereLab(lab);
     await smbd?.stop();
   });
 
@@ -108,41 +105,13 @@ describe.skipIf(!haveSmbd)('Smb repositories on a real smbd', () => {
   }, 60_000);
 
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-  async function vmDiskHashes(name: string): Promise<string[]> {
-    const session = await vcsimSession(lab.vcsim);
-    try {
-      const vms = await retrieveFromContainer(session, [{ type: 'VirtualMachine', pathSet: ['name'] }]);
-      const vm = vms.find((o) => stringValue(o.props.get('name')) === name);
-      if (!vm) return [];
-      const config = await captureVmConfig(session, vm.obj);
-      const out: string[] = [];
-      for (const d of config.disks) {
-        const { stream } = await readDatastoreFile(session, { datacenter: config.datacenter, datastore: d.datastore.name, path: d.flatPath });
-        const hash = createHash('sha256');
-        for await (const part of stream) hash.update(part as Buffer);
-        out.push(hash.digest('hex'));
-      }
-      return out;
-    } finally {
-      await session.logout();
-    }
-  }
 
   it('a job backs a VM up into the share; the point restores to a new VM byte for byte; rescan re-imports it after the catalogue is lost', async () => {
     const { t, token } = lab;
     const disk: PreparedDisk = lab.disks[0]!;
     const job = await t.api.post('/api/v1/jobs', {
       token,
-      json: {
-        name: 'To SMB',
-        description: 'into the share',
-        type: 'Backup',
-        isHighPriority: false,
-        virtualMachines: { includes: [{ hostName: '127.0.0.1', name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
-        storage: { backupRepositoryId: repositoryId, backupProxies: { autoSelection: true }, retentionPolicy: { type: 'RestorePoints', quantity: 3 } },
-        guestProcessing: { appAwareProcessing: { isEnabled: false }, guestFSIndexing: { isEnabled: false } },
-        schedule: { runAutomatically: false },
-      },
+      json: backupJobSpec('To SMB', disk, repositoryId, { description: 'into the share', restorePoints: 3 }),
     });
     expect(job.status, job.text).toBe(201);
     const start = await t.api.post(`/api/v1/jobs/${job.body.id}/start`, { token, json: {} });
@@ -164,30 +133,12 @@ describe.skipIf(!haveSmbd)('Smb repositories on a real smbd', () => {
     expect(Buffer.from(await reader.read(0, disk.content.length)).equals(disk.content)).toBe(true);
 
     // Restore through the API: the data comes back over SMB into a new VM.
-    await sessionDone('/api/v1/restore/vmRestore/vmware/', {
-      objectRestorePointId: point.id,
-      type: 'Customized',
-      powerUp: 'false',
-      destinationHost: { hostName: '127.0.0.1', name: 'DC0_H0', type: 'Host' },
-      folder: { vmName: 'restored-from-smb', folder: { hostName: '127.0.0.1', name: 'vm', type: 'Folder' } },
-      datastore: { datastore: { hostName: '127.0.0.1', name: 'LocalDS_0', type: 'Datastore' }, diskType: 'Thin' },
-      network: { network: { hostName: '127.0.0.1', name: 'VM Network', type: 'Network' } },
-      reason: 'smb test',
-    });
-    expect(await vmDiskHashes('restored-from-smb')).toEqual([sha(disk.content)]);
+    await sessionDone('/api/v1/restore/vmRestore/vmware/', vmRestoreSpec(point.id, 'restored-from-smb', { powerUp: 'false', reason: 'smb test' }));
+    expect(await vmDiskHashes(lab.vcsim, 'restored-from-smb')).toEqual([sha(disk.content)]);
 
     // A lost catalogue: rescan reads the share and re-imports the point.
-    const db = t.server.store.db;
-    await db.deleteFrom('restore_point_disks').execute();
-    await db.deleteFrom('restore_points').execute();
-    await db.deleteFrom('backup_objects').execute();
-    await db.deleteFrom('backups').execute();
-    const rescan = await t.api.post(`${REPOS}/rescan`, { token, json: { repositoryIds: [repositoryId] }, version: '1.2-rev1' });
-    expect(rescan.status, rescan.text).toBe(201);
-    const rescanned = await finished(rescan.body.id);
-    const rescanLog = await logText(rescan.body.id);
-    expect(rescanned.result.result, rescanLog).toBe('Success');
-    expect(rescanLog).toMatch(/1 restore point\(s\) re-imported/);
+    await forgetCatalogue(t);
+    expect(await rescanRepository(lab, repositoryId)).toMatch(/1 restore point\(s\) re-imported/);
     const after = (await t.api.get(`/api/v1/objectRestorePoints?nameFilter=${encodeURIComponent(disk.vm)}`, { token })).body.data;
     expect(after.map((p: { id: string }) => p.id)).toContain(point.id);
     expect(t.logText()).not.toContain(SMB_PASSWORD);

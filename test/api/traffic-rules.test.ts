@@ -1,10 +1,10 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../support/server.js';
 import { sessionWaiters } from '../support/sessions.js';
 import type { PreparedDisk, Vcsim } from '../support/vcsim.js';
-import { startVsphereLab } from '../support/vsphere-lab.js';
+import { startVsphereLab, stopVsphereLab } from '../support/vsphere-lab.js';
 import { backupJobSpec } from '../support/vsphere-specs.js';
 
 const PATH = '/api/v1/trafficRules';
@@ -88,11 +88,7 @@ beforeAll(async () => {
   jobId = job.body.id;
 }, 180_000);
 
-afterAll(async () => {
-  await t?.cleanup();
-  await vcsim?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => stopVsphereLab({ t, vcsim, root }));
 
 describe('traffic rules', () => {
   it("answers Veeam's defaults in every revision", async () => {

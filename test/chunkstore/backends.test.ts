@@ -5,24 +5,11 @@ import path from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeSshHostKey } from '../../src/probe/ssh-probe.js';
-import {
-  beginRestorePoint,
-  BlobNotFoundError,
-  collectGarbage,
-  deleteRestorePoint,
-  listRestorePoints,
-  localFolderBackend,
-  openChunkStore,
-  openS3Backend,
-  openSftpBackend,
-  openSmbBackend,
-  verifyRestorePoints,
-  type BlobBackend,
-} from '../../src/chunkstore/index.js';
+import { BlobNotFoundError, localFolderBackend, openS3Backend, openSftpBackend, openSmbBackend, type BlobBackend } from '../../src/chunkstore/index.js';
 import { startLocalS3, S3_ACCESS_KEY, S3_SECRET_KEY, type LocalS3 } from '../support/s3.js';
 import { haveSshd, isRoot, startSshd, TEST_USER, type Sshd } from '../support/sshd.js';
 import { haveSmbd, SMB_PASSWORD, SMB_USER, startSmbd, type Smbd } from '../support/smbd.js';
-import { bufferSource, diskImage, KiB, MiB, readWholeDisk, sameBytes } from './helpers.js';
+import { restorePointRoundTrip } from './helpers.js';
 
 /** The same checks on every backend: the BlobBackend contract, then a restore point round trip through the store. */
 function backendContract(name: string, open: () => Promise<BlobBackend>) {
@@ -60,34 +47,7 @@ function backendContract(name: string, open: () => Promise<BlobBackend>) {
       await expect(backend.head('../escape')).rejects.toThrow(/not a valid blob key/);
     });
 
-    it('stores a restore point and reads it back byte-identical, verified', async () => {
-      const store = await openChunkStore(backend);
-      const image = diskImage(2 * MiB + 12345, 256 * KiB, 3);
-      const ref = { backupId: 'bk', objectId: 'vm-7', restorePointId: 'rp-1' };
-      const w = await beginRestorePoint(store, { ...ref, compressionLevel: 3, password: 'Backend-Pw-1' });
-      const stats = await w.writeDisk({ key: '2000', name: 'Hard disk 1', chunkSize: 256 * KiB }, bufferSource(image));
-      expect(stats.newChunks).toBeGreaterThan(0);
-      await w.commit();
-      expect(sameBytes(await readWholeDisk(store, ref, '2000', 'Backend-Pw-1'), image)).toBe(true);
-      const listed = await listRestorePoints(store);
-      expect(listed.map((p) => p.restorePointId)).toEqual(['rp-1']);
-      const report = await verifyRestorePoints(store, { passwords: ['Backend-Pw-1'] });
-      expect(report.badChunks).toEqual([]);
-      expect(report.checkedChunks).toBe(stats.newChunks);
-      expect(report.crcOnlyChunks).toBe(0);
-
-      // GC keeps everything referenced; after retention deletes the point, it sweeps its chunks.
-      const later = Date.now() + 2 * 3_600_000;
-      expect((await collectGarbage(store, { now: later })).deletedChunks).toBe(0);
-      await deleteRestorePoint(store, ref);
-      expect(await listRestorePoints(store)).toEqual([]);
-      const swept = await collectGarbage(store, { now: later });
-      expect(swept.deletedChunks).toBe(stats.newChunks);
-      const left: string[] = [];
-      for await (const blob of backend.list('rampart/chunks/')) left.push(blob.key);
-      for await (const blob of backend.list('rampart/backups/')) left.push(blob.key);
-      expect(left).toEqual([]);
-    });
+    it('stores a restore point and reads it back byte-identical, verified', () => restorePointRoundTrip(backend, 'Backend-Pw-1'));
   });
 }
 

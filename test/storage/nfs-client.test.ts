@@ -2,23 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { chown, readFile, stat, statfs, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  beginRestorePoint,
-  BlobNotFoundError,
-  collectGarbage,
-  deleteRestorePoint,
-  listRestorePoints,
-  localFolderBackend,
-  openChunkStore,
-  verifyRestorePoints,
-  type BlobBackend,
-} from '../../src/chunkstore/index.js';
+import { BlobNotFoundError, localFolderBackend, type BlobBackend } from '../../src/chunkstore/index.js';
 import { openNfsBackend } from '../../src/chunkstore/nfs-backend.js';
 import { NfsExport } from '../../src/storage/nfs/export.js';
 import { checkNfsShare } from '../../src/storage/nfs-share.js';
 import { silentSteps } from '../../src/storage/steps.js';
 import { haveGanesha, startGanesha, type Ganesha } from '../support/ganesha.js';
-import { bufferSource, diskImage, KiB, MiB, readWholeDisk, sameBytes } from '../chunkstore/helpers.js';
+import { MiB, restorePointRoundTrip } from '../chunkstore/helpers.js';
 
 const TIMEOUT = 30_000;
 
@@ -106,23 +96,7 @@ describe.skipIf(!haveGanesha)('NFSv3 client against NFS-Ganesha', () => {
     );
   }, 120_000);
 
-  it('stores a restore point and reads it back byte-identical, verified, then collects its garbage', async () => {
-    const store = await openChunkStore(backend);
-    const image = diskImage(2 * MiB + 12345, 256 * KiB, 3);
-    const ref = { backupId: 'bk', objectId: 'vm-7', restorePointId: 'rp-1' };
-    const w = await beginRestorePoint(store, { ...ref, compressionLevel: 3, password: 'Nfs-Pw-1' });
-    const stats = await w.writeDisk({ key: '2000', name: 'Hard disk 1', chunkSize: 256 * KiB }, bufferSource(image));
-    expect(stats.newChunks).toBeGreaterThan(0);
-    await w.commit();
-    expect(sameBytes(await readWholeDisk(store, ref, '2000', 'Nfs-Pw-1'), image)).toBe(true);
-    expect((await listRestorePoints(store)).map((p) => p.restorePointId)).toEqual(['rp-1']);
-    const report = await verifyRestorePoints(store, { passwords: ['Nfs-Pw-1'] });
-    expect(report.badChunks).toEqual([]);
-    expect(report.checkedChunks).toBe(stats.newChunks);
-    await deleteRestorePoint(store, ref);
-    const swept = await collectGarbage(store, { now: Date.now() + 2 * 3_600_000 });
-    expect(swept.deletedChunks).toBe(stats.newChunks);
-  }, 120_000);
+  it('stores a restore point and reads it back byte-identical, verified, then collects its garbage', () => restorePointRoundTrip(backend, 'Nfs-Pw-1'), 120_000);
 
   it('reports FSSTAT figures equal to what statfs of the export folder says', async () => {
     const share = await NfsExport.open(ganesha.sharePath, { timeoutMs: TIMEOUT });

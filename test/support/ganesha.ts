@@ -13,9 +13,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { acceptsConnections } from './peers.js';
+import { run } from './tls.js';
 
 export const GANESHA = '/usr/bin/ganesha.nfsd';
 export const haveGanesha = existsSync(GANESHA) && existsSync('/usr/sbin/rpcbind') && process.getuid?.() === 0;
@@ -35,18 +36,7 @@ export interface Ganesha {
   stop(): Promise<void>;
 }
 
-const connects = (host: string, port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect({ host, port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-    s.setTimeout(1000, () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
+const connects = (host: string, port: number) => acceptsConnections(host, port, 1000);
 
 async function ensureRpcbind(): Promise<void> {
   if (await connects('127.0.0.1', 111)) return;
@@ -76,13 +66,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
-
-const run = (cmd: string, args: string[]) =>
-  new Promise<void>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
-  });
 
 export async function startGanesha(options: { smallExportBytes?: number } = {}): Promise<Ganesha> {
   await ensureRpcbind();

@@ -166,6 +166,25 @@ export async function closedPort(): Promise<number> {
 export const freePort = closedPort;
 
 /**
+ * Whether something accepts TCP connections on host:port. With `timeoutMs`, a connection
+ * attempt unanswered that long counts as no (an address being brought up may swallow SYNs).
+ */
+export function acceptsConnections(host: string, port: number, timeoutMs?: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+    if (timeoutMs !== undefined)
+      socket.setTimeout(timeoutMs, () => {
+        socket.destroy();
+        resolve(false);
+      });
+  });
+}
+
+/**
  * An SSH key pair that ssh2 itself can read back. ssh2 1.17's generator strips
  * leading zero bytes from an Ed25519 public key, so about one Ed25519 pair in
  * 256 is malformed (mscdex/ssh2#1513); a test must not fail on that draw.

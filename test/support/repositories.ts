@@ -1,4 +1,11 @@
-import { sessionWaiters, type SessionTarget } from './sessions.js';
+import type { TestServer } from './server.js';
+import { apiOf, sessionWaiters, type SessionTarget } from './sessions.js';
+
+/** The backup server's own id (the managed server that is this machine), read through the API as a client finds it. */
+export async function backupServerIdOf(target: SessionTarget): Promise<string> {
+  const servers = await apiOf(target).get('/api/v1/backupInfrastructure/managedServers?typeFilter=LinuxHost', { token: target.token });
+  return servers.body.data.find((s: { description: string }) => s.description === 'Backup server (this machine)').id as string;
+}
 
 /**
  * Adds a LinuxLocal repository in `folder` of the backup server, through the API, and waits
@@ -19,4 +26,20 @@ export function addLocalRepository(
     repository: { path: folder, ...settings },
     mountServer: { mountServerId: backupServerId, writeCacheFolder: '/var/cache', vPowerNFSEnabled: false },
   });
+}
+
+/** Forgets the catalogue (backups, their objects, restore points and disks) as a lost database would; the repositories' data stays. */
+export async function forgetCatalogue(t: TestServer): Promise<void> {
+  const db = t.server.store.db;
+  await db.deleteFrom('restore_point_disks').execute();
+  await db.deleteFrom('restore_points').execute();
+  await db.deleteFrom('backup_objects').execute();
+  await db.deleteFrom('backups').execute();
+}
+
+/** Rescans `repositoryId` through the API (1.2-rev1), expects its session to succeed, and answers the session's log. */
+export async function rescanRepository(target: SessionTarget, repositoryId: string): Promise<string> {
+  const waiters = sessionWaiters(() => target);
+  const session = await waiters.runSession('POST', '/api/v1/backupInfrastructure/repositories/rescan', { repositoryIds: [repositoryId] }, '1.2-rev1');
+  return waiters.logText(session.id);
 }

@@ -10,6 +10,17 @@ export type SessionTarget = { t: TestServer; token: string } | { api: ApiClient;
 
 export const apiOf = (target: SessionTarget): ApiClient => ('t' in target ? target.t.api : target.api);
 
+/** Polls `probe` every 100 ms until it answers something, and answers that; throws naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /**
  * Waiting for sessions through the API, as a client would: the helpers the job and
  * restore tests share. `current` gives the test file's server and token (set in its beforeAll).

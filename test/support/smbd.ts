@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { acceptsConnections } from './peers.js';
 import { run } from './tls.js';
 
 export const SMBD = '/usr/sbin/smbd';
@@ -56,14 +56,7 @@ const childrenOf = async (pid: number) =>
     .map((x) => Number(x.trim()))
     .filter((x) => x > 0);
 
-const portAnswers = (host: string, port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect({ host, port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
+const portAnswers = (host: string, port: number) => acceptsConnections(host, port);
 
 /**
  * A real Samba smbd with its own config, state and tdbsam passdb in a temp

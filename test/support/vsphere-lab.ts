@@ -38,18 +38,31 @@ export interface VsphereLabOptions {
   sqlite?: boolean;
 }
 
-/** Adds the simulator as a ViHost managed server (its credentials first), as a user would. */
-export async function addVcsimHost(target: SessionTarget, vcsim: Vcsim): Promise<string> {
+/**
+ * Adds the simulator as a ViHost managed server (its credentials first), as a user would;
+ * `via` names another port that reaches it (a relay the test controls) and the description saying so.
+ */
+export async function addVcsimHost(target: SessionTarget, vcsim: Vcsim, via: { port: number; description: string } = { port: vcsim.port, description: 'vcsim' }): Promise<string> {
   const creds = await apiOf(target).post('/api/v1/credentials', { token: target.token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
   expect(creds.status, creds.text).toBe(201);
   return sessionWaiters(() => target).sessionDone('/api/v1/backupInfrastructure/managedServers', {
     name: '127.0.0.1',
-    description: 'vcsim',
+    description: via.description,
     type: 'ViHost',
     credentialsId: creds.body.id,
-    port: vcsim.port,
+    port: via.port,
     certificateThumbprint: vcsim.thumbprint,
   });
+}
+
+/**
+ * Stops what startVsphereServer/startVsphereLab started (for a test file's afterAll): the
+ * server, the simulator, the temporary folder. Parts that never started (a failed beforeAll) are skipped.
+ */
+export async function stopVsphereLab(lab: Partial<Pick<VsphereServerLab, 't' | 'vcsim' | 'root'>> | undefined): Promise<void> {
+  await lab?.t?.cleanup();
+  await lab?.vcsim?.stop();
+  if (lab?.root) await rm(lab.root, { recursive: true, force: true });
 }
 
 /**

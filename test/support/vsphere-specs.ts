@@ -9,13 +9,16 @@ import type { PreparedDisk } from './vcsim.js';
 const HOST = '127.0.0.1';
 const at = (type: string, name: string) => ({ hostName: HOST, name, type });
 
+/** `disk`'s VM as an inventory object (in a job's includes, an application setting...). */
+export const vmObject = (disk: PreparedDisk) => ({ hostName: HOST, name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value });
+
 /**
- * A Backup job over `disk`'s VM into `repositoryId`, run by hand, keeping `restorePoints`;
+ * A Backup job over `disk`'s VM (or each of the disks' VMs) into `repositoryId`, run by hand, keeping `restorePoints`;
  * `storage` and `guestProcessing` parts are merged over the defaults (no guest processing).
  */
 export function backupJobSpec(
   name: string,
-  disk: PreparedDisk,
+  disk: PreparedDisk | PreparedDisk[],
   repositoryId: string,
   options: { description?: string; restorePoints: number; storage?: Record<string, unknown>; guestProcessing?: Record<string, unknown> },
 ) {
@@ -24,7 +27,7 @@ export function backupJobSpec(
     description: options.description ?? '',
     type: 'Backup',
     isHighPriority: false,
-    virtualMachines: { includes: [{ hostName: HOST, name: disk.vm, type: 'VirtualMachine', objectId: disk.vmRef.value }] },
+    virtualMachines: { includes: [disk].flat().map(vmObject) },
     storage: {
       backupRepositoryId: repositoryId,
       backupProxies: { autoSelection: true },
