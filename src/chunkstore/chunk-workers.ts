@@ -64,8 +64,9 @@ function check(blob, digest, idKey, dataKey, keep) {
 }
 // Files are read on libuv's thread pool while this thread checks the file before
 // (a repository on disk: the reads overlap the hashing instead of taking turns
-// with it). Buffers are reused (a fresh buffer per chunk costs page faults and GC);
-// how many reads are under way is bounded by the caller's in-flight limit.
+// with it). At most two files per worker are read or held at once (the one being
+// checked and the next), so memory stays at two chunk buffers per worker whatever
+// the caller queues; buffers are reused (a fresh one per chunk costs page faults and GC).
 const spare = [];
 async function readWhole(path) {
   const handle = await fs.promises.open(path, 'r');
@@ -81,26 +82,35 @@ async function readWhole(path) {
     await handle.close();
   }
 }
+const waiting = [];
+let underWay = 0;
 // Checks run in the order their messages came, each as soon as its file is read.
 let checked = Promise.resolve();
 function checkFile(m) {
-  const reading = readWhole(m.path);
-  reading.catch(() => {});
-  checked = checked.then(async () => {
-    let read;
-    try { read = await reading; }
-    catch (err) {
-      if (err.code === 'ENOENT') return parentPort.postMessage({ id: m.id, missing: true });
-      return parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
-    }
-    try {
-      parentPort.postMessage({ id: m.id, problem: check(read.blob, Buffer.from(m.digest), m.idKey, m.dataKey), bytes: read.blob.length });
-    } catch (err) {
-      parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
-    } finally {
-      if (spare.length < 2) spare.push(read.buffer);
-    }
-  });
+  waiting.push(m);
+  startReads();
+}
+function startReads() {
+  while (underWay < 2 && waiting.length > 0) {
+    const m = waiting.shift();
+    underWay++;
+    const reading = readWhole(m.path);
+    reading.catch(() => {});
+    checked = checked.then(async () => {
+      let read;
+      try {
+        read = await reading;
+        parentPort.postMessage({ id: m.id, problem: check(read.blob, Buffer.from(m.digest), m.idKey, m.dataKey), bytes: read.blob.length });
+      } catch (err) {
+        if (err && err.code === 'ENOENT') parentPort.postMessage({ id: m.id, missing: true });
+        else parentPort.postMessage({ id: m.id, error: String((err && err.message) || err) });
+      } finally {
+        if (read && spare.length < 2) spare.push(read.buffer);
+        underWay--;
+        startReads();
+      }
+    });
+  }
 }
 parentPort.on('message', (m) => {
   try {
