@@ -56,6 +56,8 @@ export interface RampartConfig {
   repositoryTimeoutMs: number;
   /** The AUTH_SYS identity Rampart's NFS client presents to Nfs repositories (RAMPART_NFS_UID/GID; root by default). */
   nfsIdentity: { uid: number; gid: number };
+  /** Garbage collection after retention deletes nothing written more recently than this before the oldest running backup (clock skew between nodes and storage). */
+  gcGraceSeconds: number;
   /**
    * Test only (RAMPART_TEST_IMMUTABILITY_SECONDS): immutable repositories keep
    * new restore points immutable for this many seconds instead of their days,
@@ -260,6 +262,7 @@ export function loadConfig(env: Source = process.env): RampartConfig {
     repositoryRefreshConcurrency: integer(src, 'RAMPART_REPOSITORY_REFRESH_CONCURRENCY', 32, 1, 1024),
     repositoryTimeoutMs: integer(src, 'RAMPART_REPOSITORY_TIMEOUT_MS', 10_000, 100, 120_000),
     nfsIdentity: { uid: integer(src, 'RAMPART_NFS_UID', 0, 0, 4_294_967_294), gid: integer(src, 'RAMPART_NFS_GID', 0, 0, 4_294_967_294) },
+    gcGraceSeconds: integer(src, 'RAMPART_GC_GRACE_SECONDS', 3600, 0, 7 * 86_400),
     ...testImmutability(src),
     wasabiEndpoint: endpointOverride(src, 'RAMPART_WASABI_ENDPOINT', PUBLIC_WASABI_ENDPOINT, true),
     tlsHandshakeTimeoutSeconds: integer(src, 'RAMPART_TLS_HANDSHAKE_TIMEOUT_SECONDS', 10, 1, 120),

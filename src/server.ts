@@ -146,7 +146,14 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       credentials: vault.credentials,
       managedServers,
       inventory: async (_hostName, object) => (await inventory.findObject(object)) !== undefined,
-      run: backupRunner({ vsphere, repositories: repositories.repositories, encryptionPasswords: vault.encryptionPasswords, backups, trafficRules }),
+      run: backupRunner({
+        vsphere,
+        repositories: repositories.repositories,
+        encryptionPasswords: vault.encryptionPasswords,
+        backups,
+        trafficRules,
+        gcGraceMs: config.gcGraceSeconds * 1000,
+      }),
       removeLeftSnapshots: (list) => vsphere.removeSnapshots(list as { hostName: string; snapshot: string }[]),
     });
     // Runs this node left behind when it stopped: Failed (the runner marked the sessions), snapshots removed.

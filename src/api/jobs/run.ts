@@ -13,6 +13,7 @@ import {
 } from '../../chunkstore/index.js';
 import { runVsphereBackup, type VmTarget, type WrittenPoint } from '../../mover/vsphere-backup.js';
 import { formatBytes } from '../../mover/bytes.js';
+import { removeUnreferencedData } from './garbage.js';
 import { repositoryBackend } from './repository-backend.js';
 import { openRunStores } from './placement.js';
 import { repositoryTaskLimit, TaskSlots } from './task-slots.js';
@@ -35,6 +36,8 @@ export interface JobRunDeps {
   encryptionPasswords: EncryptionPasswordsService;
   backups: BackupsService;
   trafficRules: TrafficRulesService;
+  /** Garbage collection's grace window after retention (RAMPART_GC_GRACE_SECONDS); default 1 h. */
+  gcGraceMs?: number;
 }
 
 export async function openRepositoryById(deps: Pick<JobRunDeps, 'repositories'>, repositoryId: string, create: boolean, signal?: AbortSignal): Promise<ChunkStore> {
@@ -122,6 +125,8 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
     for (const o of settings.virtualMachines.includes) byHost.set(o.hostName.toLowerCase(), [...(byHost.get(o.hostName.toLowerCase()) ?? []), o]);
     const excluded = new Set(((settings.virtualMachines.excludes?.vms as { objectId?: string }[] | undefined) ?? []).map((v) => v.objectId).filter(Boolean));
     const written = new Map<ChunkStore, Array<RestorePointRef & { vmName: string }>>();
+    // Stores where retention removed restore points in this run: their chunks nothing references any more are swept at the end.
+    const pruned = new Map<ChunkStore, string>();
     const totals = {
       processed: 0,
       failed: [] as { vm: string; reason: string }[],
@@ -206,7 +211,7 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
             const { store } = await stores.placementOf({ backupId, objectId: point.vm.moref });
             written.set(store, [...(written.get(store) ?? []), { ...point.ref, vmName: point.vm.name }]);
             await record(deps, ctx, plan, backupId, point);
-            await retain(deps, ctx, plan, store, point.ref, point.vm);
+            if ((await retain(deps, ctx, plan, store, point.ref, point.vm)) > 0) pruned.set(store, store.backend.description);
           },
         });
         totals.processed += result.processed;
@@ -221,6 +226,10 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
       if (totals.stoppedEarly) break;
     }
     await ctx.log(`Backup finished: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesStored)} stored`);
+    for (const [store, where] of pruned) {
+      const failure = await removeUnreferencedData(ctx, store, { graceMs: deps.gcGraceMs, signal: ctx.signal });
+      if (failure) totals.warnings.push({ vm: where, reason: failure });
+    }
     const health = settings.storage.advancedSettings?.backupHealth as Parameters<typeof healthCheckDue>[0];
     if (healthCheckDue(health, new Date()) && written.size > 0) {
       const damaged = await runHealthCheck(
@@ -243,7 +252,7 @@ async function backupRun(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan
  * points beyond the short-term rule that no GFS flag holds, and the catalogue
  * forgets them (chunks go at GC).
  */
-async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, store: ChunkStore, ref: RestorePointRef, vm: VmTarget): Promise<void> {
+async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, store: ChunkStore, ref: RestorePointRef, vm: VmTarget): Promise<number> {
   const policy = plan.settings.storage.retentionPolicy;
   const gfs = plan.settings.storage.gfsPolicy as GfsPolicy | undefined;
   const flags = await flagRestorePoint(store, ref, gfs);
@@ -255,6 +264,7 @@ async function retain(deps: JobRunDeps, ctx: SessionContext, plan: JobRunPlan, s
   if (deleted.length > 0 || held)
     await ctx.log(`Retention (${policy.quantity} ${policy.type === 'Days' ? 'day(s)' : 'restore point(s)'}): ${deleted.length} restore point(s) of ${vm.name} removed${held}`);
   await logImmutableKept(ctx, vm.name, immutable);
+  return deleted.length;
 }
 
 /** Points retention would remove but may not yet (immutable, or the base of a running backup): said, and retried by a later run. */
