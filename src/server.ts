@@ -232,6 +232,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
         backups,
         runner,
         openRepository: (repositoryId) => openRepositoryById({ repositories: repositories.repositories }, repositoryId, false),
+        gcGraceMs: config.gcGraceSeconds * 1000,
       }),
       backupFiles: new BackupFiles({
         backups,

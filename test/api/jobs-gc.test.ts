@@ -66,4 +66,16 @@ describe('garbage collection after retention', () => {
     expect(report.badChunks).toEqual([]);
     expect(report.checkedChunks).toBe(left.length);
   }, 180_000);
+
+  it('deleting the backup through the API removes its chunks too', async () => {
+    const backup = (await lab.t.api.get('/api/v1/backups', { token: lab.token })).body.data[0];
+    const before = await chunkFiles();
+    expect(before.length).toBeGreaterThan(0);
+    const res = await lab.t.api.request('DELETE', `/api/v1/backups/${backup.id}`, { token: lab.token, version: '1.2-rev1' });
+    // 1.2-rev1 documents 200 for this delete (the 1.3 documents 201).
+    expect(res.status, res.text).toBe(200);
+    expect((await finished(res.body.id)).result.result, await logText(res.body.id)).toBe('Success');
+    expect(await logText(res.body.id)).toMatch(new RegExp(`Removing unreferenced data: ${before.length} chunk\\(s\\) deleted`));
+    expect(await chunkFiles()).toEqual([]);
+  }, 120_000);
 });

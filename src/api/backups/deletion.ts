@@ -12,6 +12,7 @@ import { ChunkStoreError, deleteRestorePoint, readGfsPeriods, restorePointImmuta
 import { ApiError, badRequest } from '../../http/errors.js';
 import type { SessionRecord } from '../../sessions/model.js';
 import type { SessionContext, SessionOutcome, SessionRunner } from '../../sessions/runner.js';
+import { removeUnreferencedData } from '../../mover/garbage.js';
 import { refOf } from './model.js';
 import type { BackupsService } from './service.js';
 
@@ -20,6 +21,8 @@ export interface BackupDeletionDeps {
   runner: SessionRunner;
   /** The chunk store of a repository (the jobs section opens it as its runs do). */
   openRepository(repositoryId: string): Promise<ChunkStore>;
+  /** Garbage collection's grace window after the deletion (RAMPART_GC_GRACE_SECONDS); default 1 h. */
+  gcGraceMs?: number;
 }
 
 export interface DeleteOptions {
@@ -62,10 +65,8 @@ export class BackupDeletion {
         const failed = await this.deleteAll(ctx, store, points);
         if (failed) return failed;
         await this.deps.backups.forgetBackup(backup.id);
-        await ctx.log(
-          `Backup "${backup.name}" deleted: ${points.length} restore point(s) removed from ${store.backend.description}; unreferenced chunks go at the next garbage collection`,
-        );
-        return undefined;
+        await ctx.log(`Backup "${backup.name}" deleted: ${points.length} restore point(s) removed from ${store.backend.description}`);
+        return this.sweep(ctx, store);
       } finally {
         await store.backend.close().catch(() => undefined);
       }
@@ -107,11 +108,9 @@ export class BackupDeletion {
         if (failed) return failed;
         const gone = await this.deps.backups.forgetObjectIfEmpty(backup.id, object.id);
         const held = heldByGfs > 0 ? `; ${heldByGfs} restore point(s) with GFS flags kept (includeGFS deletes them too)` : '';
-        await ctx.log(
-          `${points.length} restore point(s) of "${object.name}" removed from ${store.backend.description}${held}; unreferenced chunks go at the next garbage collection`,
-        );
+        await ctx.log(`${points.length} restore point(s) of "${object.name}" removed from ${store.backend.description}${held}`);
         if (gone.backup) await ctx.log(`Backup "${backup.name}" had no object left and was removed`);
-        return undefined;
+        return this.sweep(ctx, store);
       } finally {
         await store.backend.close().catch(() => undefined);
       }
@@ -163,6 +162,12 @@ export class BackupDeletion {
   }
 
   /** Deletes the points oldest first; a lock met half-way (set after the check) stops the rest, and says why. */
+  /** The chunks only the deleted points used go now (a failure leaves them to the next sweep: Warning). */
+  private async sweep(ctx: SessionContext, store: ChunkStore): Promise<SessionOutcome | undefined> {
+    const failure = await removeUnreferencedData(ctx, store, { graceMs: this.deps.gcGraceMs, signal: ctx.signal });
+    return failure ? { result: 'Warning', message: `The restore points were deleted; ${failure}` } : undefined;
+  }
+
   private async deleteAll(ctx: SessionContext, store: ChunkStore, points: Array<{ id: string; location: string }>): Promise<SessionOutcome | undefined> {
     for (const [i, point] of points.entries()) {
       const ref = refOf(point.location);

@@ -30,6 +30,8 @@ import type { BackupHealthCheck } from './health-check.js';
 import { backupOperationsRoutes } from './operations-routes.js';
 import { SessionModel } from '../sessions/schemas.js';
 import { sessionModel } from '../sessions/service.js';
+import { allStatuses } from '../../revisions/shapes.js';
+import { DELETE_BACKUP } from '../../revisions/replies/backups.js';
 
 const read = { apiFamily: 'vbr', access: 'Viewer' } as const;
 const write = { apiFamily: 'vbr', access: 'Administrator' } as const;
@@ -83,13 +85,23 @@ export function backupsRoutes(
   if (deletion)
     typed.delete(
       '/api/v1/backups/:id',
-      { config: write, schema: { tags: ['Backups'], summary: 'Delete Backup', params: IdParams, querystring: DeleteBackupQuery, response: { 201: SessionModel } } },
+      {
+        config: { ...write, reply: DELETE_BACKUP },
+        schema: {
+          tags: ['Backups'],
+          summary: 'Delete Backup',
+          params: IdParams,
+          querystring: DeleteBackupQuery,
+          response: Object.fromEntries(allStatuses(DELETE_BACKUP, 201).map((status) => [status, SessionModel])),
+        },
+      },
       async (request, reply) => {
         // Veeam documents the delete from 1.2 on; 1.0–1.1 clients see no such route, as there.
         if (!isRevisionAtLeast(request.apiRevision, '1.2-rev0'))
           throw notFound(`No resource at DELETE ${request.url.split('?')[0]}: revision ${request.apiRevision} cannot delete backups (1.2 added it).`);
         const q = request.query;
         const session = await deletion.delete(id(request), { fromDB: q.fromDB === true, createdBy: request.principal?.userName });
+        // 201 here; the revision hook answers 200 to 1.2 clients, as their document says.
         return reply.code(201).send(sessionModel(session, request.apiRevision));
       },
     );

@@ -13,7 +13,7 @@ import {
 } from '../../chunkstore/index.js';
 import { runVsphereBackup, type VmTarget, type WrittenPoint } from '../../mover/vsphere-backup.js';
 import { formatBytes } from '../../mover/bytes.js';
-import { removeUnreferencedData } from './garbage.js';
+import { removeUnreferencedData } from '../../mover/garbage.js';
 import { repositoryBackend } from './repository-backend.js';
 import { openRunStores } from './placement.js';
 import { repositoryTaskLimit, TaskSlots } from './task-slots.js';

@@ -1,6 +1,6 @@
-import { collectGarbage, type ChunkStore } from '../../chunkstore/index.js';
-import { formatBytes } from '../../mover/bytes.js';
-import type { SessionContext } from '../../sessions/runner.js';
+import { collectGarbage, type ChunkStore } from '../chunkstore/index.js';
+import { formatBytes } from './bytes.js';
+import type { SessionContext } from '../sessions/runner.js';
 
 /**
  * After retention removed restore points, the chunks no restore point
