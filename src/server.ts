@@ -167,6 +167,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
       repositories: repositories.repositories,
       encryptionPasswords: vault.encryptionPasswords,
       dataDir: config.dataDir,
+      gcGraceMs: config.gcGraceSeconds * 1000,
     });
     configBackup.startSchedule(JOB_SCHEDULER_TICK_MS, (err) => logger.warn({ err: err.message }, 'configuration backup schedule tick failed'));
     automation.register(jobsSection(jobs, { repositories: repositories.repositories, proxies }));

@@ -38,14 +38,15 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
   let cloudId: string;
   let dbEnv: Record<string, string> = {};
 
-  const { finished } = sessionWaiters(() => ({ t, token }));
+  const { finished, logText } = sessionWaiters(() => ({ t, token }));
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'rampart-cfgbak-'));
     repoFolder = path.join(root, 'repo');
     s3 = await startLocalS3(['configbucket']);
     dbEnv = kind === 'PostgreSQL' ? { DATABASE_URL: await createTestDatabase() } : {};
-    t = await startTestServer({ RAMPART_REPOSITORY_REFRESH_SECONDS: '0', ...dbEnv });
+    // No GC grace: the runs are seconds apart, and the chunks of a removed point must go at once.
+    t = await startTestServer({ RAMPART_REPOSITORY_REFRESH_SECONDS: '0', RAMPART_GC_GRACE_SECONDS: '0', ...dbEnv });
     // Also no reply property outside Veeam's document (test/support/conformance.ts).
     t.api.strict = true;
     token = await t.adminToken();
@@ -127,6 +128,10 @@ describe.each(kinds)('configuration backup on %s', (kind) => {
     expect(points).toHaveLength(2);
     // Without the password nothing but ids, time and the key's fingerprint can be read.
     expect(points.every((p) => p.keyFingerprint && !p.manifest)).toBe(true);
+    // The third run removed the first point, and the chunks only it used.
+    const third = await logText(ids[2]!);
+    expect(third).toContain('Retention: 1 older restore point(s) removed');
+    expect(third).toMatch(/Removing unreferenced data: [1-9]\d* chunk\(s\) deleted/);
   });
 
   it('runs on its schedule once per due time, in either spelling of the days, and stops when the schedule is off', async () => {

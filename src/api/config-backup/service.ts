@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyRetention, beginRestorePoint, localFolderBackend, openChunkStore, type ChunkStore } from '../../chunkstore/index.js';
 import { exportConfiguration } from '../../config-backup/archive.js';
+import { removeUnreferencedData } from '../../mover/garbage.js';
 import { CONFIG_BACKUP_ID, CONFIG_DISK_KEY, CONFIG_OBJECT_ID } from '../../config-backup/restore.js';
 import { badRequest } from '../../http/errors.js';
 import type { SessionRunner } from '../../sessions/runner.js';
@@ -23,6 +24,8 @@ export interface ConfigBackupDeps {
   repositories: RepositoriesService;
   encryptionPasswords: EncryptionPasswordsService;
   dataDir: string;
+  /** Garbage collection's grace window after retention (RAMPART_GC_GRACE_SECONDS); default 1 h. */
+  gcGraceMs?: number;
 }
 
 /** Configuration backup: settings in one row, runs as ConfigurationBackup sessions writing into a repository's chunk store. */
@@ -160,9 +163,14 @@ export class ConfigBackupService {
       }
       await ctx.log(`Restore point ${ref.restorePointId} written to repository "${name}"${password ? ' (encrypted)' : ''}`, 'Succeeded');
       const { deleted } = await applyRetention(store, { backupId: CONFIG_BACKUP_ID, objectId: CONFIG_OBJECT_ID }, { keepRestorePoints: settings.restorePointsToKeep });
-      if (deleted.length > 0) await ctx.log(`Retention: ${deleted.length} older restore point(s) removed (keeping ${settings.restorePointsToKeep})`, 'Succeeded');
+      let failure: string | undefined;
+      if (deleted.length > 0) {
+        await ctx.log(`Retention: ${deleted.length} older restore point(s) removed (keeping ${settings.restorePointsToKeep})`, 'Succeeded');
+        failure = await removeUnreferencedData(ctx, store, { graceMs: this.deps.gcGraceMs, signal: ctx.signal });
+      }
       const latest = await this.get();
       await this.save({ ...latest, lastSuccessfulBackup: { lastSuccessfulTime: new Date().toISOString(), sessionId: ctx.sessionId } });
+      if (failure) return { result: 'Warning', message: `Configuration backed up to "${name}"; ${failure}` };
       return { result: 'Success', message: `Configuration backed up to "${name}".` };
     });
     return session;
