@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { bodyOf } from './azure-stand-in.js';
 
 /**
  * A local stand-in for the Microsoft identity platform's client-credentials grant and the
@@ -22,15 +23,6 @@ export interface ArmStandIn {
   /** Answers a PUT whose path ends with this suffix with the given ARM error, once set. */
   refusePut?: { suffix: string; status: number; code: string; message: string };
   close(): Promise<void>;
-}
-
-async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return {};
-  if (String(req.headers['content-type']).includes('x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
-  return JSON.parse(text) as Record<string, unknown>;
 }
 
 const API_VERSIONS: [RegExp, string][] = [

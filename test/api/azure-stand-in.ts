@@ -21,7 +21,8 @@ export interface AzureStandIn {
   close(): Promise<void>;
 }
 
-async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown>> {
+/** A request body as Microsoft's endpoints take it: form-encoded (token requests) or JSON. */
+export async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
