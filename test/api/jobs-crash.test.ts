@@ -1,5 +1,4 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { startServerProcess } from '../support/server-process.js';
 import { addLocalRepository, backupServerIdOf } from '../support/repositories.js';
 import { sessionWaiters, until } from '../support/sessions.js';
 import { addVcsimHost } from '../support/vsphere-lab.js';
+import { startTcpRelay } from '../support/peers.js';
 import { backupJobSpec } from '../support/vsphere-specs.js';
 import { createTestDatabase, postgresUrl, requirePostgres } from '../support/postgres.js';
 import { prepareDisks, startVcsim, vcsimSession, type PreparedDisk, type Vcsim } from '../support/vcsim.js';
@@ -29,32 +29,17 @@ let disks: PreparedDisk[];
  * first `holdAfter` bytes: the run's datastore read stalls with a few chunks
  * stored, so the kill lands mid-disk every time (not before, not after).
  */
-function stallingRelay(port: number, holdAfter: number) {
+async function stallingRelay(port: number, holdAfter: number) {
   const state = { armed: false, passed: 0, held: false };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, '127.0.0.1');
-    upstream.on('data', (chunk: Buffer) => {
-      if (state.armed) {
-        state.passed += chunk.length;
-        if (state.passed > holdAfter) {
-          state.held = true;
-          upstream.pause();
-          return;
-        }
-      }
-      client.write(chunk);
-    });
-    client.pipe(upstream);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+  const relay = await startTcpRelay(port, (chunk, { upstream }) => {
+    if (!state.armed) return true;
+    state.passed += chunk.length;
+    if (state.passed <= holdAfter) return true;
+    state.held = true;
+    upstream.pause();
+    return false;
   });
-  return {
-    state,
-    listen: () => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port))),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { state, ...relay };
 }
 
 async function snapshotsOf(d: PreparedDisk) {
@@ -84,8 +69,8 @@ describe.each(kinds)('kill -9 during a run (%s)', (kind) => {
     // The mover reads up to three 1 MiB chunks at once, in any order on the wire: 5 MiB through
     // means the first chunk is whole (only chunks 0–2 can be in flight before it is), so the run
     // has progress to show when it stalls.
-    const relay = stallingRelay(vcsim.port, 5 * MiB);
-    const relayPort = await relay.listen();
+    const relay = await stallingRelay(vcsim.port, 5 * MiB);
+    const relayPort = relay.port;
     let p = await startServerProcess(path.join(root, 'data'), { RAMPART_PROBE_TIMEOUT_MS: '5000', ...env });
     try {
       let token = await p.adminToken();

@@ -11,6 +11,7 @@ import { createSnapshot } from '../../src/vsphere/snapshots.js';
 import { retrieveObject } from '../../src/vsphere/property-collector.js';
 import { localFolderBackend, openChunkStore, verifyRestorePoints } from '../../src/chunkstore/index.js';
 import { run } from '../support/tls.js';
+import { startTcpRelay } from '../support/peers.js';
 
 const MiB = 1024 * 1024;
 
@@ -159,27 +160,17 @@ describe('job runs under faults', () => {
   it('a disk read error mid-run fails the run: no restore point, snapshot removed, the store verifies clean', async () => {
     // The same vCenter reached through a proxy that cuts any connection once 2 MiB went through it: the datastore GET breaks mid-disk.
     let armed = false;
-    const proxy = net.createServer((client) => {
-      const upstream = net.connect(vcsim.port, '127.0.0.1');
-      let sent = 0;
-      upstream.on('data', (chunk: Buffer) => {
-        sent += chunk.length;
-        if (armed && sent > 2 * MiB) {
-          client.destroy();
-          upstream.destroy();
-          return;
-        }
-        client.write(chunk);
-      });
-      client.pipe(upstream);
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+    const sent = new WeakMap<net.Socket, number>();
+    const proxy = await startTcpRelay(vcsim.port, (chunk, { client, upstream }) => {
+      const total = (sent.get(upstream) ?? 0) + chunk.length;
+      sent.set(upstream, total);
+      if (!armed || total <= 2 * MiB) return true;
+      client.destroy();
+      upstream.destroy();
+      return false;
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
-      const port = (proxy.address() as net.AddressInfo).port;
+      const port = proxy.port;
       const creds = await t.api.post('/api/v1/credentials', { token, json: { type: 'Standard', username: vcsim.username, password: vcsim.password } });
       await sessionDone('/api/v1/backupInfrastructure/managedServers', {
         name: 'localhost',
@@ -210,7 +201,7 @@ describe('job runs under faults', () => {
       expect(report.badChunks).toEqual([]);
       expect(report.damagedRestorePoints).toEqual([]);
     } finally {
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   }, 120_000);
 

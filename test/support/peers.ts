@@ -258,3 +258,28 @@ export async function startSsh2Peer(options: Ssh2PeerOptions, host = '127.0.0.1'
   const bound = await listen(server as unknown as net.Server, host, port);
   return { port: bound, logins, close: () => closeServer(server as unknown as net.Server) };
 }
+
+/**
+ * A TCP relay on a free loopback port to `targetPort` on 127.0.0.1 (a vCenter seen
+ * through a faulty network). Every chunk the target sends goes through
+ * `onTargetData` first, which says whether to pass it on (a hook that pauses or
+ * cuts the connection returns false).
+ */
+export async function startTcpRelay(
+  targetPort: number,
+  onTargetData: (chunk: Buffer, sides: { client: net.Socket; upstream: net.Socket }) => boolean,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    upstream.on('data', (chunk: Buffer) => {
+      if (onTargetData(chunk, { client, upstream })) client.write(chunk);
+    });
+    client.pipe(upstream);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  const port = await listen(server);
+  return { port, close: () => closeServer(server) };
+}
